@@ -1,0 +1,1 @@
+"""cxbus: a Python port of Genesys Widgets' CXBus."""

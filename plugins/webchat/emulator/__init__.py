@@ -1,0 +1,1 @@
+"""A local Genesys Cloud guest-chat server: real HTTP and WebSocket on loopback."""

@@ -1,0 +1,1 @@
+"""Transports of WebChatService, one module per ``transport.type``."""
