@@ -1,0 +1,245 @@
+"""Deferred: the answer to a command, settled once, from any thread.
+
+A jQuery-style deferred with Promises/A+ resolution: ``done``, ``fail`` and ``always``
+attach callbacks, ``then`` chains a new deferred, ``result()`` blocks for the answer
+and ``await deferred`` works in asyncio code. Callbacks run in the thread that
+settles the deferred, or at once in the caller's thread when it is settled already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+from collections.abc import Generator
+from typing import Any, Callable, Optional
+
+from cxbus.errors import CommandRejected
+from cxbus.redaction import redact
+
+__all__ = ["Deferred"]
+
+log = logging.getLogger("cxbus.deferred")
+
+PENDING = "pending"
+RESOLVED = "resolved"
+REJECTED = "rejected"
+
+Callback = Callable[[Any], Any]
+# (on_resolved, on_rejected, handles): an observer (handles=False) such as a tracer
+# does not count as someone handling a rejection.
+_Listener = tuple[Optional[Callback], Optional[Callback], bool]
+
+
+class Deferred:
+    """A value or a rejection reason that arrives later, exactly once.
+
+    ``resolve(value)`` and ``reject(reason)`` settle it; whichever comes first wins
+    and later calls are ignored. Resolving with another Deferred or a
+    ``concurrent.futures.Future`` adopts its outcome (Promises/A+ resolution).
+
+    A rejection with no ``fail``/``always``/``then`` callback, ``result()`` or
+    ``await`` waiting for it is logged as a warning on ``cxbus.deferred`` when it
+    happens, so a failure nobody asked about is still seen.
+    """
+
+    __slots__ = ("_listeners", "_lock", "_reason_or_value", "_report_unhandled", "_state")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = PENDING
+        self._reason_or_value: Any = None
+        self._listeners: list[_Listener] | None = None  # made on first need: most never wait
+        # The bus turns this off while a command's handler runs in the caller's
+        # thread: a deferred rejected before it is returned has no listener *yet*.
+        self._report_unhandled = True
+
+    def __repr__(self) -> str:
+        return f"<Deferred {self._state}>"
+
+    @property
+    def state(self) -> str:
+        """``"pending"``, ``"resolved"`` or ``"rejected"``."""
+        return self._state
+
+    # Settling -----------------------------------------------------------------
+
+    def resolve(self, value: Any = None) -> None:
+        """Resolve with ``value``, or adopt its outcome if it is a Deferred or Future."""
+        if not isinstance(value, _ADOPTABLE):
+            self._settle(RESOLVED, value)
+        elif value is self:
+            self._settle(REJECTED, TypeError("A deferred cannot be resolved with itself."))
+        elif isinstance(value, Deferred):
+            value._listen(self.resolve, self.reject)
+        else:
+            value.add_done_callback(self._adopt_future)
+
+    def reject(self, reason: Any = None) -> None:
+        """Reject with ``reason``: a sentence, an exception or any object."""
+        self._settle(REJECTED, reason)
+
+    def _adopt_future(self, future: concurrent.futures.Future[Any] | asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            self._settle(REJECTED, concurrent.futures.CancelledError())
+            return
+        error = future.exception()
+        if error is None:
+            self.resolve(future.result())
+        else:
+            self._settle(REJECTED, error.reason if isinstance(error, CommandRejected) else error)
+
+    def _settle(self, state: str, reason_or_value: Any) -> None:
+        # acquire/release rather than `with`: half the cost on this hot path.
+        self._lock.acquire()
+        try:
+            if self._state is not PENDING:
+                return
+            self._state = state
+            self._reason_or_value = reason_or_value
+            listeners, self._listeners = self._listeners, None
+        finally:
+            self._lock.release()
+        if state is RESOLVED:
+            if listeners:
+                for on_resolved, _, _ in listeners:
+                    if on_resolved is not None:
+                        _call(on_resolved, reason_or_value)
+            return
+        handled = False
+        for _, on_rejected, handles in listeners or ():
+            if on_rejected is not None:
+                handled = handled or handles
+                _call(on_rejected, reason_or_value)
+        if not handled and self._report_unhandled:
+            log.warning("Unhandled rejection: %r", redact(reason_or_value))
+
+    def _listen(
+        self,
+        on_resolved: Callback | None,
+        on_rejected: Callback | None,
+        handles: bool = True,
+    ) -> None:
+        self._lock.acquire()
+        try:
+            if self._state is PENDING:
+                if self._listeners is None:
+                    self._listeners = []
+                self._listeners.append((on_resolved, on_rejected, handles))
+                return
+        finally:
+            self._lock.release()
+        callback = on_resolved if self._state is RESOLVED else on_rejected
+        if callback is not None:
+            _call(callback, self._reason_or_value)
+
+    # Callbacks ----------------------------------------------------------------
+
+    def done(self, callback: Callback) -> Deferred:
+        """Call ``callback(value)`` when resolved; returns this deferred."""
+        self._listen(callback, None)
+        return self
+
+    def fail(self, callback: Callback) -> Deferred:
+        """Call ``callback(reason)`` when rejected; returns this deferred."""
+        self._listen(None, callback)
+        return self
+
+    def always(self, callback: Callback) -> Deferred:
+        """Call ``callback(value_or_reason)`` when settled either way; returns this deferred."""
+        self._listen(callback, callback)
+        return self
+
+    def then(
+        self,
+        on_resolved: Callback | None = None,
+        on_rejected: Callback | None = None,
+    ) -> Deferred:
+        """Return a new deferred settled by what the callbacks make of this one.
+
+        A callback's return value resolves the new deferred (a returned Deferred or
+        Future is adopted); ``raise CommandRejected(reason)`` rejects it with
+        ``reason``; any other exception rejects it with the exception. A missing
+        callback passes the value or reason on unchanged.
+        """
+        chained = Deferred()
+
+        def forward(callback: Callback | None, settle: Callback) -> Callback:
+            if callback is None:
+                return settle
+
+            def run(value_or_reason: Any) -> None:
+                try:
+                    chained.resolve(callback(value_or_reason))
+                except CommandRejected as rejection:
+                    chained.reject(rejection.reason)
+                except Exception as error:
+                    chained.reject(error)
+
+            return run
+
+        # Settled already, the chained deferred may reject before anyone holds it.
+        chained._report_unhandled = False
+        self._listen(forward(on_resolved, chained.resolve), forward(on_rejected, chained.reject))
+        chained._report_unhandled = True
+        return chained
+
+    # Waiting ------------------------------------------------------------------
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Block until settled and return the value; raise ``CommandRejected`` if rejected.
+
+        Raises ``TimeoutError`` when ``timeout`` seconds pass first. Do not call it
+        from the thread that is to settle this deferred: that thread would wait on
+        itself.
+        """
+        if self._state is PENDING:
+            settled = threading.Event()
+            self._listen(lambda _: settled.set(), lambda _: settled.set())
+            if not settled.wait(timeout):
+                raise TimeoutError(f"The deferred was not settled within {timeout} s.")
+        if self._state is RESOLVED:
+            return self._reason_or_value
+        reason = self._reason_or_value
+        raise CommandRejected(reason) from (reason if isinstance(reason, BaseException) else None)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def deliver(outcome: Callable[[asyncio.Future[Any], Any], None], argument: Any) -> None:
+            # The loop may have closed while we waited: then nobody is left to tell.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(outcome, future, argument)
+
+        def set_rejection(reason: Any) -> None:
+            error = CommandRejected(reason)
+            if isinstance(reason, BaseException):
+                error.__cause__ = reason
+            deliver(_set_exception, error)
+
+        self._listen(lambda value: deliver(_set_result, value), set_rejection)
+        return future.__await__()
+
+
+def _set_result(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():  # the awaiting task may have been cancelled
+        future.set_result(value)
+
+
+def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+_ADOPTABLE = (Deferred, concurrent.futures.Future, asyncio.Future)
+
+
+def _call(callback: Callback, argument: Any) -> None:
+    """Run a user callback; its exception is logged, never raised into the settler."""
+    try:
+        callback(argument)
+    except Exception:
+        log.exception("A deferred callback %r raised", callback)
