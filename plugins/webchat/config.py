@@ -1,0 +1,193 @@
+"""WebChatService's configuration: the ``webchat`` section, validated once into attrs classes.
+
+The section has the shape of ``window._genesys.widgets.webchat`` (camelCase option
+names, as on the Genesys page). ``parse_config(section)`` checks every option
+before any network call and raises ``ConfigError`` naming the first bad one with
+what was expected. Options this service does not know are ignored: the WebChat
+widget shares the section for its UI options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from cxbus import PluginError
+
+__all__ = [
+    "ConfigError",
+    "InteractionData",
+    "Routing",
+    "TransportOptions",
+    "WebChatConfig",
+    "parse_config",
+]
+
+T = TypeVar("T")
+
+
+class ConfigError(PluginError):
+    """An option of the ``webchat`` section is missing or not what it should be.
+
+    ``option`` is its path, such as ``"webchat.transport.interactionData.routing.priority"``.
+    """
+
+    def __init__(self, option: str, expected: str, got: Any = attrs.NOTHING) -> None:
+        shown = "it is missing" if got is attrs.NOTHING else f"got {_describe(got)}"
+        super().__init__(f"{option} must be {expected}; {shown}.")
+        self.option = option
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
+class _Invalid(Exception):
+    """Raised by an option's check, with what the option should have been."""
+
+    def __init__(self, option: str, expected: str, got: Any) -> None:
+        super().__init__(expected)
+        self.option = option
+        self.expected = expected
+        self.got = got
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _is_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_int_in(low: int, high: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+def _option(name: str, expected: str, test: Callable[[Any], bool], **kwargs: Any) -> Any:
+    """An attrs field read from option ``name``, that must pass ``test`` when given."""
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and not test(value):
+            raise _Invalid(name, expected, value)
+
+    return attrs.field(
+        metadata={"option": name, "expected": expected},
+        validator=validate,
+        kw_only=True,
+        **kwargs,
+    )
+
+
+def _section(name: str, cls: type[Any], **kwargs: Any) -> Any:
+    """An attrs field read from the nested object of options ``name``."""
+    return attrs.field(
+        metadata={"option": name, "expected": "an object of options", "section": cls},
+        kw_only=True,
+        **kwargs,
+    )
+
+
+TEXT = "a non-empty string"
+
+
+@attrs.frozen
+class Routing:
+    """``transport.interactionData.routing``: where the chat is routed."""
+
+    target_type: str | None = _option("targetType", TEXT, _is_text, default=None)
+    target_address: str | None = _option("targetAddress", TEXT, _is_text, default=None)
+    priority: int | None = _option(
+        "priority", "an integer from 0 to 10", _is_int_in(0, 10), default=None
+    )
+    skills: tuple[str, ...] = _option(
+        "skills",
+        "a list of strings",
+        lambda v: isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v),
+        default=(),
+        converter=tuple,
+    )
+    language: str | None = _option("language", TEXT, _is_text, default=None)
+
+
+@attrs.frozen
+class InteractionData:
+    """``transport.interactionData``."""
+
+    routing: Routing | None = _section("routing", Routing, default=None)
+
+
+@attrs.frozen
+class TransportOptions:
+    """``transport``: which chat service to talk to, and how."""
+
+    type: str = _option("type", TEXT, _is_text)
+    data_url: str | None = _option(
+        "dataURL", "an http(s) URL such as 'https://api.mypurecloud.com'", _is_url, default=None
+    )
+    deployment_key: str | None = _option("deploymentKey", TEXT, _is_text, default=None, repr=False)
+    org_guid: str | None = _option("orgGuid", TEXT, _is_text, default=None)
+    pagination: bool = _option(
+        "pagination", "true or false", lambda v: isinstance(v, bool), default=True
+    )
+    max_message_page_size: int = _option(
+        "maxMessagePageSize", "an integer from 1 to 100", _is_int_in(1, 100), default=100
+    )
+    interaction_data: InteractionData = _section(
+        "interactionData", InteractionData, factory=InteractionData
+    )
+    timeout: float = _option(
+        "timeout",
+        "a number of seconds above 0",
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        default=10.0,
+    )
+    """Ours: seconds a REST call may take."""
+    ca_bundle: str | None = _option(
+        "caBundle", "a path to a CA bundle file", _is_text, default=None
+    )
+    """Ours: a CA bundle to verify the server with, instead of the system's."""
+
+
+@attrs.frozen
+class WebChatConfig:
+    """The ``webchat`` section."""
+
+    transport: TransportOptions = _section("transport", TransportOptions)
+    user_data: Mapping[str, Any] = _option(
+        "userData",
+        "an object of key/value pairs",
+        lambda v: isinstance(v, Mapping) and all(isinstance(k, str) for k in v),
+        factory=dict,
+    )
+
+
+def parse_config(section: Any, path: str = "webchat") -> WebChatConfig:
+    """Validate the ``webchat`` section into a ``WebChatConfig``; raise ``ConfigError``."""
+    return _build(WebChatConfig, section, path)
+
+
+def _build(cls: type[T], options: Any, path: str) -> T:
+    if not isinstance(options, Mapping):
+        raise ConfigError(path, "an object of options", options)
+    values: dict[str, Any] = {}
+    for field in attrs.fields(cls):  # type: ignore[arg-type]
+        option, expected = field.metadata["option"], field.metadata["expected"]
+        if option not in options:
+            if field.default is attrs.NOTHING:
+                raise ConfigError(f"{path}.{option}", expected)
+            continue
+        section = field.metadata.get("section")
+        value = options[option]
+        values[field.name] = _build(section, value, f"{path}.{option}") if section else value
+    try:
+        return cls(**values)
+    except _Invalid as invalid:
+        raise ConfigError(f"{path}.{invalid.option}", invalid.expected, invalid.got) from None

@@ -1,0 +1,211 @@
+"""What WebChatService asks of a transport, and what a transport reports back.
+
+A transport speaks one chat protocol (``transport.type`` in the configuration):
+``purecloud-v2-sockets`` is Genesys Cloud's guest chat (REST and a WebSocket event
+stream); ``fake`` is the in-process stand-in that tests script through the bus.
+
+Its methods block until the server has answered and raise ``TransportError`` when
+it did not agree; WebChatService calls them off its worker thread. What arrives
+from the server unasked (messages, typing, members coming and going, the
+connection dropping and coming back) goes to the ``Listener`` given to ``start``
+or ``resume``, from whatever thread the transport reads on: the listener only
+queues it for the service worker.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+
+import attrs
+
+if TYPE_CHECKING:
+    from cxbus import Bus
+
+__all__ = [
+    "ChatMessage",
+    "Connection",
+    "Listener",
+    "Member",
+    "SessionData",
+    "StartRequest",
+    "Transport",
+    "TransportError",
+    "TransportUpdate",
+    "Typing",
+    "register_transport",
+    "transport_class",
+]
+
+
+class TransportError(Exception):
+    """The server (or the way to it) refused a call.
+
+    ``reason`` is what WebChatService rejects the command with: the server's error
+    body (a dict) when there was one, else a sentence. ``status`` is the HTTP
+    status, ``None`` when the server was not reached.
+    """
+
+    def __init__(self, reason: Any, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@attrs.frozen
+class Member:
+    """A participant of the conversation, as the server describes it."""
+
+    id: str
+    role: str
+    """``"CUSTOMER"``, ``"AGENT"``, ``"ACD"``, ``"WORKFLOW"``, ..."""
+    state: str
+    """``"ALERTING"``, ``"CONNECTED"`` or ``"DISCONNECTED"``."""
+    display_name: str | None = None
+    time: str | None = None
+    """When the state was reported (ISO-8601), when known."""
+
+
+@attrs.frozen
+class ChatMessage:
+    """One message of the conversation, with its sender resolved."""
+
+    id: str
+    sender: Member
+    body: str
+    body_type: str
+    """``"standard"``, ``"notice"``, ``"member-join"`` or ``"member-leave"``."""
+    timestamp: str
+    """ISO-8601, as the server sent it."""
+    original: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+    """The server's own representation, untouched."""
+
+
+@attrs.frozen
+class Typing:
+    """A member is typing."""
+
+    sender: Member
+    timestamp: str
+
+
+@attrs.frozen
+class Connection:
+    """The event stream dropped (``connected=False``) or came back (``True``).
+
+    After a reconnection the transport reports the messages it missed as ordinary
+    ``ChatMessage`` updates, before this one.
+    """
+
+    connected: bool
+    reason: str | None = None
+
+
+TransportUpdate = Union[ChatMessage, Typing, Member, Connection]
+Listener = Callable[[TransportUpdate], None]
+
+
+@attrs.frozen
+class StartRequest:
+    """What the guest tells the server when a chat starts (the page's startChat options)."""
+
+    nickname: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    email: str | None = None
+    subject: str | None = None
+    user_data: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class SessionData:
+    """What it takes to pick a chat up again, in this process or another.
+
+    Kept in the session store; ``jwt`` is a secret and never reaches a log line.
+    """
+
+    conversation_id: str
+    member_id: str
+    jwt: str = attrs.field(repr=False)
+    event_stream_uri: str
+    last_message_id: str | None = None
+
+
+class Transport(abc.ABC):
+    """One chat over one protocol; made per chat by WebChatService.
+
+    ``options`` is the validated ``transport`` section of the configuration; ``bus``
+    the bus WebChatService is on (the fake transport registers its plugin there).
+    """
+
+    type: ClassVar[str]
+    supports_polling: ClassVar[bool] = False
+
+    def __init__(self, options: Any, bus: Bus) -> None:
+        self.options = options
+        self.bus = bus
+
+    @abc.abstractmethod
+    def start(self, request: StartRequest, listener: Listener) -> SessionData:
+        """Create the conversation and attach its event stream."""
+
+    @abc.abstractmethod
+    def resume(self, session: SessionData, listener: Listener) -> None:
+        """Attach to an existing conversation (a restore); raise if it is gone."""
+
+    @abc.abstractmethod
+    def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
+        """Send a message as the guest; ``body_type`` ``"notice"`` for a custom notice."""
+
+    @abc.abstractmethod
+    def send_typing(self) -> None:
+        """Tell the agent the guest is typing."""
+
+    @abc.abstractmethod
+    def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
+        """Update the chat's user data on the server, if the protocol can."""
+
+    @abc.abstractmethod
+    def history(self, after: str | None = None, limit: int = 100) -> list[ChatMessage]:
+        """Messages in order, after the message id ``after`` (all when ``None``)."""
+
+    @abc.abstractmethod
+    def members(self) -> list[Member]:
+        """Everyone in the conversation, with roles and names."""
+
+    @abc.abstractmethod
+    def send_file(self, name: str, content: bytes, content_type: str) -> Any:
+        """Upload a file to the agent; the answer is the server's."""
+
+    @abc.abstractmethod
+    def download_file(self, file_id: str) -> bytes:
+        """The bytes of a file shared in the chat."""
+
+    @abc.abstractmethod
+    def leave(self) -> None:
+        """Leave the conversation (ends the chat for the guest)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Stop the transport's threads and connections; no call to the server."""
+
+
+_registry: dict[str, type[Transport]] = {}
+
+
+def register_transport(transport: type[Transport]) -> type[Transport]:
+    """Make ``transport`` the one for its ``type``; usable as a class decorator."""
+    _registry[transport.type] = transport
+    return transport
+
+
+def transport_class(type_name: str) -> type[Transport]:
+    """The transport registered for ``type_name``; ``KeyError`` names the known ones."""
+    try:
+        return _registry[type_name]
+    except KeyError:
+        known = ", ".join(sorted(_registry)) or "none"
+        raise KeyError(
+            f"transport.type {type_name!r} is not a known transport (known: {known})."
+        ) from None
