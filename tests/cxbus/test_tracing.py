@@ -1,0 +1,54 @@
+"""Debug tracing: commands, answers and events logged, secrets never."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from cxbus import Bus
+from cxbus.redaction import redact
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJjb252ZXJzYXRpb24iOiIxIn0.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def test_a_bus_made_at_debug_level_traces_commands_and_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the cxbus logger at DEBUG, each command, its answer and each event is logged."""
+    with caplog.at_level(logging.DEBUG, logger="cxbus"), Bus() as bus:
+        echo = bus.register_plugin("Echo")
+        echo.register_command("echo", lambda call: call.data)
+        bus.command("Echo.echo", {"text": "hi"}).result(timeout=1)
+        echo.publish("echoed", 1)
+    assert "command Echo.echo from -: {'text': 'hi'}" in caplog.text
+    assert "command Echo.echo resolved: {'text': 'hi'}" in caplog.text
+    assert "event Echo.echoed: 1" in caplog.text
+
+
+def test_traces_mask_jwts_and_keys(caplog: pytest.LogCaptureFixture) -> None:
+    """A JWT or deployment key in command data or an event never reaches the log."""
+    with caplog.at_level(logging.DEBUG, logger="cxbus"), Bus() as bus:
+        chat = bus.register_plugin("Chat")
+        chat.register_command("start", lambda call: {"jwt": JWT, "id": "c1"})
+        bus.command("Chat.start", {"deploymentKey": "dk-123", "note": f"token {JWT}"}).result(
+            timeout=1
+        )
+        chat.publish("started", {"sessionData": {"jwt": JWT}})
+    assert JWT not in caplog.text
+    assert "dk-123" not in caplog.text
+    assert "'id': 'c1'" in caplog.text
+
+
+def test_a_bus_made_above_debug_level_logs_no_traces(caplog: pytest.LogCaptureFixture) -> None:
+    """Without DEBUG, nothing is traced (and nothing is paid for it)."""
+    with caplog.at_level(logging.INFO, logger="cxbus"), Bus() as bus:
+        bus.register_plugin("Echo").publish("echoed")
+    assert caplog.text == ""
+
+
+def test_redact_leaves_the_original_untouched() -> None:
+    """redact copies: the data the plugins exchange keeps its secrets."""
+    data = {"jwt": JWT, "nested": [{"token": "t"}], "text": "plain"}
+    assert redact(data) == {"jwt": "***", "nested": [{"token": "***"}], "text": "plain"}
+    assert data["jwt"] == JWT
