@@ -140,7 +140,7 @@ def test_registering_a_command_twice_is_an_error(bus: Bus) -> None:
     """A command name is taken once per plugin."""
     plugin = bus.register_plugin("Greeter")
     plugin.register_command("hello", lambda call: None)
-    with pytest.raises(PluginError, match="Command Greeter.hello is already registered"):
+    with pytest.raises(PluginError, match=r"Command Greeter\.hello is already registered"):
         plugin.register_command("hello", lambda call: None)
 
 

@@ -267,7 +267,7 @@ def _run(steps: list[tuple[Any, ...]], outcome: tuple[str, Any], settle_first: b
     for step in steps:
         kind = step[0]
         if kind == "done":
-            current.done(lambda v, i=len(seen): seen.append(("done", v)))
+            current.done(lambda v: seen.append(("done", v)))
         elif kind == "fail":
             current.fail(lambda r: seen.append(("fail", r)))
         elif kind == "always":

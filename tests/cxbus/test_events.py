@@ -140,7 +140,7 @@ def test_ready_is_retained_for_late_subscribers(bus: Bus) -> None:
 @pytest.mark.parametrize("pattern", ["Chat", "Chat.", "*.ready", "Chat.**", 3])
 def test_a_bad_subscription_pattern_is_refused(bus: Bus, pattern: Any) -> None:
     """Only "Ns.event", "Ns.*" and "*" can be subscribed to."""
-    with pytest.raises(ValueError, match="Subscribe to 'Namespace.event'"):
+    with pytest.raises(ValueError, match=r"Subscribe to 'Namespace\.event'"):
         bus.register_plugin("Listener").subscribe(pattern, lambda e: None)
 
 

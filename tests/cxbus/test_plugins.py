@@ -121,7 +121,7 @@ def test_a_rejected_configure_rejects_ready(bus: Bus) -> None:
     heard: list[Event] = []
     bus.register_plugin("Watcher").subscribe("Demo.ready", heard.append)
     plugin = configurable(bus, [], answer=CommandRejected("demo.greeting must be a string."))
-    with pytest.raises(CommandRejected, match="demo.greeting must be a string."):
+    with pytest.raises(CommandRejected, match=r"demo\.greeting must be a string\."):
         plugin.ready().result(timeout=1)
     assert heard == []
     assert not plugin.is_ready
@@ -208,7 +208,7 @@ def test_a_command_to_an_installed_plugin_loads_it_first(installed_demo: Any) ->
 def test_a_plugin_that_fails_to_configure_does_not_load(installed_demo: Any) -> None:
     """A configure rejection fails the load with its reason, and leaves nothing registered."""
     with Bus(config={"demo": {"fail": True}}) as bus:
-        with pytest.raises(CommandRejected, match="demo.fail is set."):
+        with pytest.raises(CommandRejected, match=r"demo\.fail is set\."):
             bus.command("Demo.greet").result(timeout=5)
         assert "Demo" not in bus.plugins
 

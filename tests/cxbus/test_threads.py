@@ -80,10 +80,9 @@ def test_a_late_subscriber_gets_a_retained_event_exactly_once_under_races(bus: B
     for attempt in range(200):
         plugin = bus.register_plugin(f"Racer{attempt}")
         got: list[Event] = []
+        late = bus.register_plugin(f"Late{attempt}")
         subscriber = threading.Thread(
-            target=lambda p=plugin: bus.register_plugin(f"Late{p.name}").subscribe(
-                f"{p.name}.ready", got.append
-            )
+            target=late.subscribe, args=(f"{plugin.name}.ready", got.append)
         )
         subscriber.start()
         plugin.republish("ready")
