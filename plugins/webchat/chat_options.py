@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from cxbus_webchat.config import ConfigError, parse_config
+from .config import ConfigError, parse_config
 
 __all__ = ["DEPLOYMENT_OPTIONS", "ChatOptionError", "webchat_section"]
 
