@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+
 from .config import ConfigError, parse_config
 
 __all__ = ["DEPLOYMENT_OPTIONS", "ChatOptionError", "webchat_section"]

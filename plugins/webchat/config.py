@@ -95,6 +95,13 @@ def _section(name: str, cls: type[Any], **kwargs: Any) -> Any:
     )
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+SECONDS = "a number of seconds above 0"
+
+
 TEXT = "a non-empty string"
 
 
@@ -144,10 +151,7 @@ class TransportOptions:
         "interactionData", InteractionData, factory=InteractionData
     )
     timeout: float = _option(
-        "timeout",
-        "a number of seconds above 0",
-        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
-        default=10.0,
+        "timeout", "a number of seconds above 0", lambda v: _is_seconds(v), default=10.0
     )
     """Ours: seconds a REST call may take."""
     ca_bundle: str | None = _option(
@@ -167,6 +171,21 @@ class WebChatConfig:
         lambda v: isinstance(v, Mapping) and all(isinstance(k, str) for k in v),
         factory=dict,
     )
+    restore_timeout: float = _option("restoreTimeout", SECONDS, _is_seconds, default=60.0)
+    """Ours: how old a stored chat may be and still be restored (the page's 60 s)."""
+    session_file: str | None = _option("sessionFile", "a file path", _is_text, default=None)
+    """Ours: where the session store file lives (``~/.cxbus/webchat-session.json``)."""
+    session_store: Any = _option(
+        "sessionStore",
+        "an object with load(), save(stored) and clear()",
+        lambda v: all(callable(getattr(v, m, None)) for m in ("load", "save", "clear")),
+        default=None,
+    )
+    """Ours: a session store object to use instead of the file."""
+    agent_typing_timeout: float = _option("agentTypingTimeout", SECONDS, _is_seconds, default=10.0)
+    """Ours: after this long with no message, an agent's typing times out."""
+    client_typing_timeout: float = _option("clientTypingTimeout", SECONDS, _is_seconds, default=5.0)
+    """Ours: the countdown after the guest's last keystroke before typing stops."""
 
 
 def parse_config(section: Any, path: str = "webchat") -> WebChatConfig:

@@ -9,7 +9,8 @@ it did not agree; WebChatService calls them off its worker thread. What arrives
 from the server unasked (messages, typing, members coming and going, the
 connection dropping and coming back) goes to the ``Listener`` given to ``start``
 or ``resume``, from whatever thread the transport reads on: the listener only
-queues it for the service worker.
+queues it for the service worker, and returns a Deferred that resolves once the
+service has handled it (the fake transport waits on it; a real one need not).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
 import attrs
 
 if TYPE_CHECKING:
-    from cxbus import Bus
+    from cxbus import Bus, Deferred
 
 __all__ = [
     "ChatMessage",
@@ -94,8 +95,8 @@ class Typing:
 class Connection:
     """The event stream dropped (``connected=False``) or came back (``True``).
 
-    After a reconnection the transport reports the messages it missed as ordinary
-    ``ChatMessage`` updates, before this one.
+    After reporting a reconnection the transport reports the messages it missed
+    as ordinary ``ChatMessage`` updates (the service drops any it has seen).
     """
 
     connected: bool
@@ -103,7 +104,7 @@ class Connection:
 
 
 TransportUpdate = Union[ChatMessage, Typing, Member, Connection]
-Listener = Callable[[TransportUpdate], None]
+Listener = Callable[[TransportUpdate], "Deferred"]
 
 
 @attrs.frozen
@@ -133,14 +134,19 @@ class SessionData:
 
 
 class Transport(abc.ABC):
-    """One chat over one protocol; made per chat by WebChatService.
+    """One protocol, one chat at a time; made when WebChatService is configured.
+
+    The ``supports_*`` flags say what the protocol can do; WebChatService rejects
+    the other commands with the Genesys page's sentences.
 
     ``options`` is the validated ``transport`` section of the configuration; ``bus``
     the bus WebChatService is on (the fake transport registers its plugin there).
     """
 
     type: ClassVar[str]
-    supports_polling: ClassVar[bool] = False
+    supports_custom_notice: ClassVar[bool] = True
+    supports_user_data_update: ClassVar[bool] = False
+    supports_files: ClassVar[bool] = True
 
     def __init__(self, options: Any, bus: Bus) -> None:
         self.options = options
