@@ -1,0 +1,229 @@
+"""A whole chat as a plugin author would drive it, and a restore in a second bus."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cxbus_webchat import register_transport
+from cxbus_webchat.transports.fake import FakeTransport
+
+from cxbus import Bus, CommandRejected
+
+from .conftest import Chat, webchat_config
+
+
+def texts(chat: Chat) -> list[str]:
+    return [m["text"] for m in chat("getTranscript")["messages"]]
+
+
+def test_a_whole_chat(chat: Chat) -> None:
+    """Start, agent joins, typing, messages both ways, a hidden message, agent leaves, end."""
+    chat("startChat", {"nickname": "Ada", "subject": "billing"})
+    assert chat("getAgents") == []
+
+    chat("FakeTransport.agentJoin", {"name": "Alex"})
+    assert [a["name"] for a in chat("getAgents")] == ["Alex"]
+
+    chat("FakeTransport.agentTyping")
+    chat("FakeTransport.agentSend", {"text": "Hi Ada, how can I help?"})
+    chat("sendMessage", {"message": "My invoice is wrong."})
+    chat("sendFilteredMessage", {"message": "account 991-22", "regex": r"account \d+"})
+    chat("FakeTransport.agentSend", {"text": "Found it, fixed."})
+    assert texts(chat) == [
+        "Alex joined the chat",
+        "Hi Ada, how can I help?",
+        "My invoice is wrong.",
+        "Found it, fixed.",
+    ]
+    assert [m["index"] for m in chat("getTranscript")["messages"]] == [0, 1, 2, 3]
+
+    chat("FakeTransport.agentLeave")
+    (agent,) = chat("getAgents")
+    assert agent["connected"] is False and agent["disconnectedTime"] >= agent["connectedTime"]
+    assert chat("getStats")["endTime"] is None
+
+    chat("endChat")
+    stats = chat("getStats")
+    assert stats["endTime"] is not None and stats["duration"] >= 0
+    assert chat.names() == [
+        "started",
+        "clientConnected",
+        "messageReceived",
+        "agentConnected",
+        "agentTypingStarted",
+        "agentTypingStopped",
+        "messageReceived",
+        "messageReceived",
+        "messageReceived",
+        "messageReceived",
+        "agentDisconnected",
+        "clientDisconnected",
+        "ended",
+    ]
+
+
+def test_the_session_file_is_private_and_gone_when_the_chat_ends(tmp_path: Path) -> None:
+    """Session data is kept in a 0600 file during the chat and removed at its end."""
+    session_file = tmp_path / "session.json"
+    with Bus(config={"webchat": webchat_config(tmp_path)}) as bus:
+        chat = Chat(bus)
+        chat("startChat", {})
+        assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+        assert json.loads(session_file.read_text())["session"]["jwt"].startswith("fake-jwt-")
+        chat("endChat")
+        assert not session_file.exists()
+
+
+def test_a_second_bus_restores_the_chat_with_what_it_missed(tmp_path: Path) -> None:
+    """A restarted program (a new bus) restores the chat, history restoring, filters kept."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {"nickname": "Ada"})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        chat("addPrefilter", {"filters": "secret"})
+        chat("FakeTransport.agentSend", {"text": "before the restart"})
+        chat("FakeTransport.dropConnection")  # the program goes away without ending the chat
+        chat("FakeTransport.agentSend", {"text": "while you were gone"})
+        chat("FakeTransport.agentSend", {"text": "a secret code"})
+
+    with Bus(config=config) as second:
+        restored = threading.Event()
+        recorder = Chat(second)
+        second.register_plugin("Waiter").subscribe(
+            "WebChatService.restored", lambda e: restored.set()
+        )
+        second.load_plugin("WebChatService").result(timeout=5)
+        assert restored.wait(timeout=5)
+        received = recorder.data("messageReceived")
+        assert all(data["restoring"] for data in received)
+        shown = [m["text"] for data in received for m in data["messages"]]
+        assert shown == ["before the restart", "while you were gone"]
+        assert recorder("verifySession") == {"sessionActive": True}
+        recorder("FakeTransport.agentSend", {"text": "welcome back"})
+        assert texts(recorder)[-1] == "welcome back"
+        assert recorder.data("messageReceived")[-1]["restoring"] is False
+
+
+def test_restore_pages_follow_max_message_page_size(tmp_path: Path) -> None:
+    """With pagination on, restored history comes in pages of maxMessagePageSize."""
+    config = {
+        "webchat": webchat_config(tmp_path, transport={"type": "fake", "maxMessagePageSize": 2})
+    }
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        for n in range(5):
+            chat("FakeTransport.agentSend", {"text": f"m{n}"})
+    with Bus(config=config) as second:
+        recorder = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        recorder("verifySession")
+        restored = threading.Event()
+        second.register_plugin("Waiter").subscribe(
+            "WebChatService.restored", lambda e: restored.set()
+        )
+        assert restored.wait(timeout=5)
+        pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
+        assert pages == [["m0", "m1"], ["m2", "m3"], ["m4"]]
+
+
+def test_restore_all_at_once_without_pagination(tmp_path: Path) -> None:
+    """With pagination off, restored history comes in one messageReceived."""
+    transport = {"type": "fake", "maxMessagePageSize": 2, "pagination": False}
+    config = {"webchat": webchat_config(tmp_path, transport=transport)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        for n in range(5):
+            chat("FakeTransport.agentSend", {"text": f"m{n}"})
+    with Bus(config=config) as second:
+        recorder = Chat(second)
+        restored = threading.Event()
+        second.register_plugin("Waiter").subscribe(
+            "WebChatService.restored", lambda e: restored.set()
+        )
+        second.load_plugin("WebChatService").result(timeout=5)
+        assert restored.wait(timeout=5)
+        pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
+        assert pages == [["m0", "m1", "m2", "m3", "m4"]]
+
+
+def restore_in_new_bus(config: dict[str, Any], event: str) -> Chat:
+    """Load WebChatService on a new bus and wait for ``event``; the recorder of that bus."""
+    bus = Bus(config=config)
+    chat = Chat(bus)
+    happened = threading.Event()
+    bus.register_plugin("Waiter").subscribe(f"WebChatService.{event}", lambda e: happened.set())
+    bus.load_plugin("WebChatService").result(timeout=5)
+    assert happened.wait(timeout=5), f"{event} not published"
+    return chat
+
+
+def test_restore_of_an_ended_conversation_fails(tmp_path: Path) -> None:
+    """restoreFailed when the stored conversation is gone; the stored session is dropped."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+    (tmp_path / "session.json").write_text(
+        (tmp_path / "session.json")
+        .read_text()
+        .replace('"conversation_id": "', '"conversation_id": "gone-')
+    )
+    chat = restore_in_new_bus(config, "restoreFailed")
+    try:
+        assert chat("verifySession") == {"sessionActive": False}
+        assert not (tmp_path / "session.json").exists()
+    finally:
+        chat.bus.close()
+
+
+def test_restore_of_a_stale_session_times_out(tmp_path: Path) -> None:
+    """restoreTimeout when the stored chat is older than restoreTimeout."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+    stored = json.loads((tmp_path / "session.json").read_text())
+    stored["savedAt"] = time.time() - 61
+    (tmp_path / "session.json").write_text(json.dumps(stored))
+    chat = restore_in_new_bus(config, "restoreTimeout")
+    try:
+        assert chat("verifySession") == {"sessionActive": False}
+    finally:
+        chat.bus.close()
+
+
+class SlowResume(FakeTransport):
+    """A fake whose resume waits until the test lets it go."""
+
+    type = "fake-slow-resume"
+    release = threading.Event()
+
+    def resume(self, session: Any, listener: Any) -> None:
+        assert self.release.wait(timeout=5)
+        super().resume(session, listener)
+
+
+register_transport(SlowResume)
+
+
+def test_a_second_restore_while_restoring_is_ignored(tmp_path: Path) -> None:
+    """restore while one is in progress rejects with the page's sentence."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+    slow = {"webchat": webchat_config(tmp_path, transport={"type": "fake-slow-resume"})}
+    with Bus(config=slow) as bus:
+        bus.load_plugin("WebChatService").result(timeout=5)
+        service = bus.plugins["WebChatService"]
+        with pytest.raises(CommandRejected, match="Already restoring. Ignoring request."):
+            service.command("WebChatService.restore").result(timeout=5)
+        SlowResume.release.set()
