@@ -1,0 +1,200 @@
+"""``Emulator``: the chat server on its own asyncio loop and thread, driven from any thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from .agent import DemoAgent
+from .conversations import Conversation
+from .faults import Fault
+from .server import ChatServer
+
+__all__ = ["Emulator"]
+
+T = TypeVar("T")
+CONTROL_TIMEOUT = 10.0
+
+
+class Emulator:
+    """A local Genesys Cloud guest chat server on ``host``:``port`` (0: any free port).
+
+    ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
+    answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
+    configuration needs. With ``demo_agent`` on, an agent joins every chat once
+    its event stream is attached. The control methods run on the server's loop and
+    return when done; they may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        demo_agent: bool = True,
+        agent_name: str = "Alex",
+        agent_join_delay: float = 1.0,
+        agent_typing_delay: float = 0.5,
+        heartbeat_interval: float = 30.0,
+        max_upload_bytes: int = 10 * 2**20,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.queue = "Support"
+        self.server = ChatServer(
+            deployment_key=str(uuid.uuid4()),
+            org_guid=str(uuid.uuid4()),
+            demo_agent=(
+                DemoAgent(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
+            ),
+            heartbeat_interval=heartbeat_interval,
+            max_upload_bytes=max_upload_bytes,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self.data_url or 'stopped'}>"
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def data_url(self) -> str:
+        """The REST base, ``http://127.0.0.1:PORT`` (``transport.dataURL``)."""
+        return self.server.base_url
+
+    @property
+    def deployment_key(self) -> str:
+        return self.server.deployment_key
+
+    @property
+    def org_guid(self) -> str:
+        return self.server.org_guid
+
+    def webchat_config(self) -> dict[str, Any]:
+        """A ``webchat`` section that chats with this emulator."""
+        return {
+            "transport": {
+                "type": "purecloud-v2-sockets",
+                "dataURL": self.data_url,
+                "deploymentKey": self.deployment_key,
+                "orgGuid": self.org_guid,
+                "interactionData": {
+                    "routing": {"targetType": "QUEUE", "targetAddress": self.queue}
+                },
+            }
+        }
+
+    # Running ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind and serve on a thread of its own; returns once the server answers."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready, failure), name="cxbus-emulator", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+
+    def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._runner = web.AppRunner(self.server.application(), handle_signals=False)
+            loop.run_until_complete(self._runner.setup())
+            site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
+            loop.run_until_complete(site.start())
+            bound = self._runner.addresses[0]
+            self.port = bound[1]
+            self.server.base_url = f"http://{self.host}:{self.port}"
+        except BaseException as error:
+            failure.append(error)
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._runner.cleanup())
+        loop.close()
+
+    def stop(self) -> None:
+        """Close every socket and stop serving."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        self._run(self.server.drop_sockets(None, notice=False))
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=CONTROL_TIMEOUT)
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            raise RuntimeError("The emulator is not running: start() it first.")
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(CONTROL_TIMEOUT)
+
+    # Control ------------------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """The conversation (live object: read it, do not change it)."""
+        try:
+            return self.server.conversations[conversation_id]
+        except KeyError:
+            raise KeyError(f"No conversation {conversation_id} on this emulator.") from None
+
+    def agent_join(self, conversation_id: str, name: str = "Alex") -> str:
+        """An agent joins; returns its member id."""
+        conversation = self.conversation(conversation_id)
+        return self._run(self.server.agent_join(conversation, name)).id
+
+    def agent_typing(self, conversation_id: str) -> None:
+        self._run(self.server.agent_typing(self.conversation(conversation_id)))
+
+    def agent_send(self, conversation_id: str, text: str) -> str:
+        """The agent sends ``text``; returns the message id."""
+        return self._run(self.server.agent_send(self.conversation(conversation_id), text)).id
+
+    def agent_leave(self, conversation_id: str) -> None:
+        self._run(self.server.agent_leave(self.conversation(conversation_id)))
+
+    def drop_sockets(self, conversation_id: str | None = None) -> int:
+        """Cut the event streams of one conversation (or all) with no close frame."""
+        return self._run(self.server.drop_sockets(conversation_id, notice=False))
+
+    def close_with_notice(self, conversation_id: str | None = None) -> int:
+        """Send ``v2.system.socket_closing``, then close the streams cleanly."""
+        return self._run(self.server.drop_sockets(conversation_id, notice=True))
+
+    def fail_next(
+        self, path: str, status: int = 503, count: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Answer the next ``count`` calls whose path matches ``path`` with ``status``."""
+        self.server.faults.arm(Fault(path, count, status, retry_after))
+
+    def delay(self, path: str, seconds: float, count: int = 1) -> None:
+        """Answer the next ``count`` calls whose path matches ``path`` ``seconds`` late."""
+        self.server.faults.arm(Fault(path, count, delay=seconds))
+
+    def clear_faults(self) -> None:
+        self.server.faults.clear()
+
+    def send_malformed_frame(self, conversation_id: str) -> None:
+        """Send text that is not JSON down the conversation's event stream."""
+        conversation = self.conversation(conversation_id)
+        self._run(self.server.broadcast(conversation, "{not json"))
+
+    def sockets(self, conversation_id: str) -> int:
+        """How many event streams are attached to the conversation."""
+        return len(self.server.sockets.get(conversation_id, ()))
