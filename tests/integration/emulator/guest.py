@@ -1,0 +1,82 @@
+"""A guest talking to the emulator with requests and websocket-client: no cxbus code."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+import requests
+import websocket
+from cxbus_webchat.emulator import Emulator
+
+API = "/api/v2/webchat/guest"
+Frame = dict[str, Any]
+
+
+class Guest:
+    """One guest chat on the emulator: the create answer, a REST helper and the stream."""
+
+    def __init__(self, emulator: Emulator, name: str = "Ada", attach: bool = True) -> None:
+        self.emulator = emulator
+        self.base = emulator.data_url + API
+        created = requests.post(
+            f"{self.base}/conversations", json=create_body(emulator, name), timeout=5
+        )
+        created.raise_for_status()
+        self.created = created.json()
+        self.id: str = self.created["id"]
+        self.member_id: str = self.created["member"]["id"]
+        self.headers = {"Authorization": f"Bearer {self.created['jwt']}"}
+        self.socket: websocket.WebSocket | None = None
+        if attach:
+            self.attach()
+
+    def attach(self) -> None:
+        self.socket = websocket.create_connection(self.created["eventStreamUri"], timeout=5)
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A REST call on this conversation (``path`` after /conversations/{id})."""
+        kwargs.setdefault("headers", self.headers)
+        return requests.request(
+            method, f"{self.base}/conversations/{self.id}{path}", timeout=5, **kwargs
+        )
+
+    def say(self, text: str, body_type: str = "standard") -> requests.Response:
+        return self.call(
+            "POST",
+            f"/members/{self.member_id}/messages",
+            json={"body": text, "bodyType": body_type},
+        )
+
+    def frame(self, wanted: Callable[[Frame], bool], timeout: float = 5) -> Frame:
+        """The next frame for which ``wanted`` is true, skipping the others."""
+        assert self.socket is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.socket.settimeout(max(0.01, deadline - time.monotonic()))
+            frame = json.loads(self.socket.recv())
+            if wanted(frame):
+                return frame
+        raise AssertionError("no such frame in time")
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+
+
+def create_body(emulator: Emulator, name: str = "Ada") -> dict[str, Any]:
+    return {
+        "organizationId": emulator.org_guid,
+        "deploymentId": emulator.deployment_key,
+        "routingTarget": {"targetType": "QUEUE", "targetAddress": "Support"},
+        "memberInfo": {"displayName": name, "customFields": {"customerId": "59606"}},
+    }
+
+
+def of_type(kind: str) -> Callable[[Frame], bool]:
+    return lambda frame: frame.get("metadata", {}).get("type") == kind
+
+
+def on_topic(topic: str) -> Callable[[Frame], bool]:
+    return lambda frame: frame["topicName"] == topic
