@@ -1,5 +1,5 @@
 """Transports of WebChatService, one module per ``transport.type``; importing registers them."""
 
-from . import fake
+from . import fake, purecloud_v2_sockets
 
-__all__ = ["fake"]
+__all__ = ["fake", "purecloud_v2_sockets"]

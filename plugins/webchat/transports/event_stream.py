@@ -1,0 +1,144 @@
+"""The guest chat event stream: a websocket-client session on a thread of its own.
+
+The reader thread only decodes frames and queues them; it runs no user code and
+makes no REST call. It keeps the socket alive with ping/pong (a socket whose pong
+does not come back within ``PING_TIMEOUT`` counts as dropped), and reattaches
+after a drop or a ``socket_closing`` notice with capped exponential backoff and
+full jitter. What happens to the socket is queued too, as ``Dropped``,
+``Attached`` and ``Gone`` markers, in order with the frames.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import random
+import threading
+from typing import Any, Union
+
+import attrs
+import websocket
+
+__all__ = ["Attached", "Dropped", "EventStream", "Gone", "StreamItem"]
+
+log = logging.getLogger("cxbus.webchat.stream")
+
+PING_INTERVAL = 20.0
+PING_TIMEOUT = 10.0
+CLOSING_TOPIC = "v2.system.socket_closing"
+
+
+@attrs.frozen
+class Attached:
+    """The socket is open (again)."""
+
+    first: bool
+
+
+@attrs.frozen
+class Dropped:
+    """The socket went away; a reattach follows."""
+
+    reason: str
+
+
+@attrs.frozen
+class Gone:
+    """The server refused the stream (the conversation is over): no reattach."""
+
+    status: int
+
+
+StreamItem = Union[dict[str, Any], Attached, Dropped, Gone]
+
+
+@attrs.define
+class Backoff:
+    """Capped exponential backoff with full jitter: ``uniform(0, min(cap, base * 2**n))``."""
+
+    base: float = 0.5
+    cap: float = 15.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+class EventStream:
+    """Attach to ``uri`` and keep attached until ``close()``; frames go to ``items``."""
+
+    def __init__(self, uri: str, backoff: Backoff | None = None) -> None:
+        self.uri = uri
+        self.backoff = backoff or Backoff()
+        self.items: queue.SimpleQueue[StreamItem | None] = queue.SimpleQueue()
+        self.attached = threading.Event()  # set once the first socket opens, or is refused
+        self.refused: int | None = None  # the HTTP status of a refused stream
+        self._closed = threading.Event()
+        self._app: websocket.WebSocketApp | None = None
+        self._thread = threading.Thread(target=self._run, name="webchat-stream", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop for good: close the socket, end the thread, and end ``items`` with ``None``."""
+        self._closed.set()
+        app = self._app
+        if app is not None:
+            app.close()
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        attempt = 0
+        first = True
+        while not self._closed.is_set():
+            outcome: dict[str, Any] = {}
+            app = self._app = self._connect(outcome, first)
+            app.run_forever(ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT)
+            if self._closed.is_set():
+                break
+            error = outcome.get("error")
+            status = getattr(error, "status_code", None)
+            if status in (401, 403, 404):
+                self.refused = status
+                self.items.put(Gone(status))
+                self.attached.set()  # whoever waits for the first attach learns it failed
+                break
+            if outcome.get("opened"):
+                first = False
+                attempt = 0
+                self.items.put(Dropped(str(error or "closed")))
+            delay = self.backoff.delay(attempt)
+            attempt += 1
+            log.info("event stream lost (%s); reattaching in %.2f s", error or "closed", delay)
+            self._closed.wait(delay)
+        self.items.put(None)
+
+    def _connect(self, outcome: dict[str, Any], first: bool) -> websocket.WebSocketApp:
+        """A socket for one attach; what became of it is written into ``outcome``."""
+        return websocket.WebSocketApp(
+            self.uri,
+            on_open=lambda app: self._opened(outcome, first),
+            on_message=lambda app, text: self._received(app, text),
+            on_error=lambda app, error: outcome.setdefault("error", error),
+        )
+
+    def _opened(self, outcome: dict[str, Any], first: bool) -> None:
+        outcome["opened"] = True
+        self.items.put(Attached(first))
+        self.attached.set()
+
+    def _received(self, app: websocket.WebSocketApp, text: Any) -> None:
+        try:
+            frame = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            log.warning("skipping a frame that is not JSON (%d characters)", len(str(text)))
+            return
+        if not isinstance(frame, dict):
+            log.warning("skipping a frame that is not a JSON object")
+            return
+        if frame.get("topicName") == CLOSING_TOPIC:
+            app.close()  # the server closes soon anyway: reattach now
+            return
+        self.items.put(frame)

@@ -1,0 +1,95 @@
+"""The Genesys Cloud guest chat REST API, through one ``requests.Session`` per chat.
+
+Every call has a timeout and verifies TLS (against ``transport.caBundle`` when
+given). Refused calls are retried by urllib3's ``Retry``: 429 after its
+``Retry-After``, 502/503/504 and connection failures with capped exponential
+backoff and jitter. A read failure is not retried: the server may have acted on
+the call already (a message would be posted twice). A 4xx becomes a
+``TransportError`` carrying the server's ErrorBody.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from ..config import TransportOptions
+from ..transport import TransportError
+
+__all__ = ["RETRY", "GuestChatApi"]
+
+log = logging.getLogger("cxbus.webchat.rest")
+
+PATH = "/api/v2/webchat/guest"
+
+# Seconds: the first retry waits about BACKOFF, each next one twice as long, up to CAP.
+RETRY = Retry(
+    total=5,
+    connect=5,
+    read=0,
+    status=5,
+    status_forcelist=(429, 502, 503, 504),
+    allowed_methods=None,  # every method: 429 and 50x mean the call was not carried out
+    backoff_factor=0.25,
+    backoff_max=8.0,
+    backoff_jitter=0.25,
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
+
+
+class GuestChatApi:
+    """REST calls of one guest; ``jwt`` is set once the conversation is created."""
+
+    def __init__(self, options: TransportOptions, retry: Retry = RETRY) -> None:
+        if options.data_url is None:
+            raise TransportError("webchat.transport.dataURL is required for this transport.")
+        self.base = options.data_url.rstrip("/") + PATH
+        self.timeout = options.timeout
+        self.session = requests.Session()
+        self.session.verify = options.ca_bundle or True
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.jwt: str | None = None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call ``path`` (below /api/v2/webchat/guest); the JSON answer, or ``None``."""
+        headers = kwargs.pop("headers", {})
+        if self.jwt is not None:
+            headers["Authorization"] = f"Bearer {self.jwt}"
+        try:
+            answer = self.session.request(
+                method, self.base + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as error:
+            # The exception text names the URL, never the token.
+            raise TransportError(f"The chat server could not be reached: {error}") from None
+        log.debug("%s %s -> %s", method, path, answer.status_code)
+        if answer.status_code >= 400:
+            raise TransportError(_error_body(answer), answer.status_code)
+        if answer.status_code == 204 or not answer.content:
+            return None
+        if not answer.headers.get("Content-Type", "").startswith("application/json"):
+            return answer.content
+        return answer.json()
+
+
+def _error_body(answer: requests.Response) -> Any:
+    """The server's ErrorBody, or a sentence when it sent none."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "message" in body:
+        return body
+    return {
+        "message": f"The chat server answered {answer.status_code} {answer.reason}.",
+        "status": answer.status_code,
+    }

@@ -1,0 +1,349 @@
+"""``purecloud-v2-sockets``: Genesys Cloud guest chat over REST and its event stream.
+
+Three threads per chat, each with one job: the caller's (REST calls, from
+WebChatService's network thread), the stream's reader (decodes frames, see
+``event_stream``), and a dispatcher that turns frames into the service's updates.
+The dispatcher is where a member id is resolved to a role and a name (one REST
+call per new member, then cached) and where, after a reattach, the messages
+missed meanwhile are fetched (``after`` the last id seen, page by page) before
+live frames go on: nothing lost, and ids decide what is new.
+
+Files: Genesys Cloud's guest API publishes no upload endpoint of its own (uploads
+follow an agent's media request); ``sendFile`` posts to the emulator's
+``/emulator/uploads/{conversationId}`` path, so on Genesys Cloud it is refused by
+the server with its answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import TransportOptions
+from ..transport import (
+    ChatMessage,
+    Connection,
+    Listener,
+    Member,
+    SessionData,
+    StartRequest,
+    Transport,
+    TransportError,
+    TransportUpdate,
+    Typing,
+    register_transport,
+)
+from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem
+from .guest_chat_api import GuestChatApi
+
+__all__ = ["PureCloudV2Sockets"]
+
+log = logging.getLogger("cxbus.webchat.purecloud")
+
+ATTACH_TIMEOUT = 15.0
+PAGE = 100
+
+
+@register_transport
+class PureCloudV2Sockets(Transport):
+    """The Genesys Cloud guest chat transport."""
+
+    type = "purecloud-v2-sockets"
+
+    def __init__(self, options: TransportOptions, bus: Any) -> None:
+        super().__init__(options, bus)
+        self.options: TransportOptions = options
+        self._api: GuestChatApi | None = None
+        self._stream: EventStream | None = None
+        self._dispatcher: threading.Thread | None = None
+        self._listener: Listener | None = None
+        self._session: SessionData | None = None
+        self._members: dict[str, Member] = {}
+        self._last_id: str | None = None
+
+    # Starting and resuming ---------------------------------------------------------
+
+    def start(self, request: StartRequest, listener: Listener) -> SessionData:
+        options = self.options
+        routing = options.interaction_data.routing
+        if routing is None or not routing.target_address or not options.deployment_key:
+            raise TransportError(
+                "webchat.transport needs deploymentKey, orgGuid and "
+                "interactionData.routing.targetAddress for purecloud-v2-sockets."
+            )
+        api = GuestChatApi(options)
+        target: dict[str, Any] = {
+            "targetType": routing.target_type or "QUEUE",
+            "targetAddress": routing.target_address,
+        }
+        if routing.priority is not None:
+            target["priority"] = routing.priority
+        if routing.skills:
+            target["skills"] = list(routing.skills)
+        if routing.language:
+            target["language"] = routing.language
+        name = request.nickname or " ".join(filter(None, (request.firstname, request.lastname)))
+        member_info: dict[str, Any] = {"displayName": name or "Guest"}
+        optional = {
+            "firstName": request.firstname,
+            "lastName": request.lastname,
+            "email": request.email,
+        }
+        member_info.update({key: value for key, value in optional.items() if value})
+        custom = {str(k): str(v) for k, v in request.user_data.items()}
+        if request.subject:
+            custom.setdefault("subject", request.subject)
+        if custom:
+            member_info["customFields"] = custom
+        created = api.call(
+            "POST",
+            "/conversations",
+            json={
+                "organizationId": options.org_guid,
+                "deploymentId": options.deployment_key,
+                "routingTarget": target,
+                "memberInfo": member_info,
+            },
+        )
+        api.jwt = created["jwt"]
+        session = SessionData(
+            created["id"], created["member"]["id"], created["jwt"], created["eventStreamUri"]
+        )
+        self._members = {
+            session.member_id: Member(
+                session.member_id, "CUSTOMER", "CONNECTED", member_info["displayName"]
+            )
+        }
+        self._attach(api, session, listener)
+        return session
+
+    def resume(self, session: SessionData, listener: Listener) -> None:
+        api = GuestChatApi(self.options)
+        api.jwt = session.jwt
+        own = api.call(
+            "GET", f"/conversations/{session.conversation_id}/members/{session.member_id}"
+        )
+        if own.get("state") == "DISCONNECTED":
+            api.close()
+            raise TransportError({"message": "The chat has ended.", "status": 404}, 404)
+        self._members = {session.member_id: _member(own)}
+        self._attach(api, session, listener)
+
+    def _attach(self, api: GuestChatApi, session: SessionData, listener: Listener) -> None:
+        self.close()
+        self._api, self._session, self._listener = api, session, listener
+        self._last_id = session.last_message_id
+        stream = EventStream(session.event_stream_uri)
+        self._stream = stream
+        stream.start()
+        if not stream.attached.wait(ATTACH_TIMEOUT) or stream.refused is not None:
+            self.close()
+            raise TransportError(
+                {
+                    "message": "The chat's event stream could not be attached.",
+                    "status": stream.refused,
+                },
+                stream.refused,
+            )
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, args=(stream,), name="webchat-dispatch", daemon=True
+        )
+        self._dispatcher.start()
+
+    # Calls --------------------------------------------------------------------------
+
+    def _chat(self) -> tuple[GuestChatApi, SessionData]:
+        if self._api is None or self._session is None:
+            raise TransportError("There is no chat on this transport.")
+        return self._api, self._session
+
+    def _path(self, suffix: str = "") -> str:
+        _, session = self._chat()
+        return f"/conversations/{session.conversation_id}{suffix}"
+
+    def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
+        api, session = self._chat()
+        sent = api.call(
+            "POST",
+            self._path(f"/members/{session.member_id}/messages"),
+            json={"body": text, "bodyType": body_type},
+        )
+        return self._message(sent)
+
+    def send_typing(self) -> None:
+        api, session = self._chat()
+        api.call("POST", self._path(f"/members/{session.member_id}/typing"))
+
+    def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
+        raise TransportError(
+            "This transport doesn't support updating userData during an active chat session."
+        )
+
+    def history(self, after: str | None = None, limit: int = PAGE) -> list[ChatMessage]:
+        api, _ = self._chat()
+        params: dict[str, Any] = {"maxResults": limit}
+        if after is not None:
+            params["after"] = after
+        page = api.call("GET", self._path("/messages"), params=params)
+        return [self._message(entity) for entity in page.get("entities", [])]
+
+    def members(self) -> list[Member]:
+        api, _ = self._chat()
+        listing = api.call("GET", self._path("/members"), params={"pageSize": 100})
+        return [_member(entity) for entity in listing.get("entities", [])]
+
+    def send_file(self, name: str, content: bytes, content_type: str) -> Any:
+        api, session = self._chat()
+        upload = api.base.replace("/api/v2/webchat/guest", "/emulator/uploads")
+        answer = api.session.post(
+            f"{upload}/{session.conversation_id}",
+            data=content,
+            headers={
+                "Authorization": f"Bearer {session.jwt}",
+                "Content-Type": content_type,
+                "X-File-Name": name,
+            },
+            timeout=api.timeout,
+        )
+        if answer.status_code >= 400:
+            raise TransportError(_answer(answer), answer.status_code)
+        uploaded = answer.json()
+        return {
+            "fileId": uploaded["id"],
+            "name": name,
+            "contentType": content_type,
+            "size": len(content),
+        }
+
+    def download_file(self, file_id: str) -> bytes:
+        api, session = self._chat()
+        download = api.base.replace("/api/v2/webchat/guest", "/emulator/uploads")
+        answer = api.session.get(
+            f"{download}/{session.conversation_id}/{file_id}",
+            headers={"Authorization": f"Bearer {session.jwt}"},
+            timeout=api.timeout,
+        )
+        if answer.status_code >= 400:
+            raise TransportError(_answer(answer), answer.status_code)
+        return answer.content
+
+    def leave(self) -> None:
+        api, session = self._chat()
+        api.call("DELETE", self._path(f"/members/{session.member_id}"))
+
+    def close(self) -> None:
+        stream, api = self._stream, self._api
+        self._stream = None
+        if stream is not None:
+            stream.close()
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if dispatcher is not None and dispatcher is not threading.current_thread():
+            dispatcher.join(timeout=5)
+        if api is not None:
+            api.close()
+        self._api = None
+        self._session = None
+
+    # From frames to updates (the dispatcher thread) ---------------------------------
+
+    def _dispatch(self, stream: EventStream) -> None:
+        while (item := stream.items.get()) is not None:
+            try:
+                self._handle(item)
+            except TransportError as error:
+                log.warning("a stream update was lost to a failed REST call: %s", error.status)
+            except Exception:
+                log.exception("skipping a stream item that could not be handled")
+
+    def _report(self, update: TransportUpdate) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener(update)
+
+    def _handle(self, item: StreamItem) -> None:
+        if isinstance(item, Attached):
+            if not item.first:
+                self._report(Connection(True))
+                self._catch_up()
+        elif isinstance(item, Dropped):
+            self._report(Connection(False, item.reason))
+        elif isinstance(item, Gone):
+            _, session = self._chat()
+            own = self._members[session.member_id]
+            self._report(Member(own.id, own.role, "DISCONNECTED", own.display_name))
+        else:
+            self._frame(item)
+
+    def _catch_up(self) -> None:
+        """Fetch what came while the stream was down, after the last message seen."""
+        while True:
+            page = self.history(after=self._last_id, limit=PAGE)
+            for message in page:
+                self._report(message)
+            if len(page) < PAGE:
+                return
+
+    def _frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("metadata", {}).get("type")
+        body = frame.get("eventBody")
+        if not isinstance(body, dict):
+            log.debug("skipping frame %s without an event body", frame.get("topicName"))
+            return
+        if kind == "message":
+            self._report(self._message(body))
+        elif kind == "typing-indicator":
+            sender = self._member(body["sender"]["id"])
+            self._report(Typing(sender, str(body.get("timestamp", ""))))
+        elif kind == "member-change":
+            member = body["member"]
+            known = self._member(member["id"])
+            changed = Member(
+                known.id, known.role, str(member.get("state")), known.display_name, None
+            )
+            self._members[changed.id] = changed
+            self._report(changed)
+        else:
+            log.debug("skipping frame %s of type %s", frame.get("topicName"), kind)
+
+    def _message(self, body: dict[str, Any]) -> ChatMessage:
+        message = ChatMessage(
+            id=str(body["id"]),
+            sender=self._member(body["sender"]["id"]),
+            body=str(body.get("body", "")),
+            body_type=str(body.get("bodyType", "standard")),
+            timestamp=str(body.get("timestamp", "")),
+            original=body,
+        )
+        self._last_id = message.id
+        return message
+
+    def _member(self, member_id: str) -> Member:
+        """The member's role and name: asked of the server once, then remembered."""
+        known = self._members.get(member_id)
+        if known is None:
+            api, _ = self._chat()
+            known = _member(api.call("GET", self._path(f"/members/{member_id}")))
+            self._members[member_id] = known
+        return known
+
+
+def _member(info: Mapping[str, Any]) -> Member:
+    return Member(
+        str(info["id"]),
+        str(info.get("role", "")),
+        str(info.get("state", "CONNECTED")),
+        info.get("displayName"),
+        info.get("leaveDate") or info.get("joinDate"),
+    )
+
+
+def _answer(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {
+            "message": f"The chat server answered {response.status_code}.",
+            "status": response.status_code,
+        }
