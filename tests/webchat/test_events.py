@@ -11,7 +11,7 @@ from .conftest import Chat, webchat_config
 
 
 def wait_for(bus: Bus, event: str, timeout: float = 5) -> Event:
-    """Subscribe, then wait for the next ``event`` (or a retained one)."""
+    """Subscribe, then wait for ``event``: for retained events, which a new subscriber gets."""
     seen: list[Event] = []
     arrived = threading.Event()
 
@@ -96,7 +96,7 @@ def test_agent_typing_times_out_without_a_message(tmp_path: Path) -> None:
         chat("startChat", {})
         chat("FakeTransport.agentJoin", {"name": "Alex"})
         chat("FakeTransport.agentTyping")
-        assert wait_for(bus, "WebChatService.agentTypingTimeout").data["name"] == "Alex"
+        assert chat.wait("agentTypingTimeout")["name"] == "Alex"
         assert "agentTypingStopped" not in chat.names()
 
 
@@ -107,7 +107,7 @@ def test_client_typing_stops_after_the_countdown(tmp_path: Path) -> None:
         chat = Chat(bus)
         chat("startChat", {})
         chat("sendTyping")
-        wait_for(bus, "WebChatService.clientTypingStopped")
+        chat.wait("clientTypingStopped")
         assert chat.names()[-2:] == ["clientTypingStarted", "clientTypingStopped"]
 
 

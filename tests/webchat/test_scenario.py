@@ -94,13 +94,9 @@ def test_a_second_bus_restores_the_chat_with_what_it_missed(tmp_path: Path) -> N
         chat("FakeTransport.agentSend", {"text": "a secret code"})
 
     with Bus(config=config) as second:
-        restored = threading.Event()
         recorder = Chat(second)
-        second.register_plugin("Waiter").subscribe(
-            "WebChatService.restored", lambda e: restored.set()
-        )
         second.load_plugin("WebChatService").result(timeout=5)
-        assert restored.wait(timeout=5)
+        recorder.wait("restored")
         received = recorder.data("messageReceived")
         assert all(data["restoring"] for data in received)
         shown = [m["text"] for data in received for m in data["messages"]]
@@ -125,12 +121,7 @@ def test_restore_pages_follow_max_message_page_size(tmp_path: Path) -> None:
     with Bus(config=config) as second:
         recorder = Chat(second)
         second.load_plugin("WebChatService").result(timeout=5)
-        recorder("verifySession")
-        restored = threading.Event()
-        second.register_plugin("Waiter").subscribe(
-            "WebChatService.restored", lambda e: restored.set()
-        )
-        assert restored.wait(timeout=5)
+        recorder.wait("restored")
         pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
         assert pages == [["m0", "m1"], ["m2", "m3"], ["m4"]]
 
@@ -147,24 +138,17 @@ def test_restore_all_at_once_without_pagination(tmp_path: Path) -> None:
             chat("FakeTransport.agentSend", {"text": f"m{n}"})
     with Bus(config=config) as second:
         recorder = Chat(second)
-        restored = threading.Event()
-        second.register_plugin("Waiter").subscribe(
-            "WebChatService.restored", lambda e: restored.set()
-        )
         second.load_plugin("WebChatService").result(timeout=5)
-        assert restored.wait(timeout=5)
+        recorder.wait("restored")
         pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
         assert pages == [["m0", "m1", "m2", "m3", "m4"]]
 
 
 def restore_in_new_bus(config: dict[str, Any], event: str) -> Chat:
     """Load WebChatService on a new bus and wait for ``event``; the recorder of that bus."""
-    bus = Bus(config=config)
-    chat = Chat(bus)
-    happened = threading.Event()
-    bus.register_plugin("Waiter").subscribe(f"WebChatService.{event}", lambda e: happened.set())
-    bus.load_plugin("WebChatService").result(timeout=5)
-    assert happened.wait(timeout=5), f"{event} not published"
+    chat = Chat(Bus(config=config))
+    chat.bus.load_plugin("WebChatService").result(timeout=5)
+    chat.wait(event)
     return chat
 
 
