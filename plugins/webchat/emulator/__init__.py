@@ -16,7 +16,8 @@ Its own paths, which Genesys does not have, all start with ``/emulator/``:
   gives the bytes back.
 - Control, for tests and demos: ``POST /emulator/conversations/{id}/agent/join``
   (``{"name"}``), ``.../agent/typing``, ``.../agent/send`` (``{"text"}``),
-  ``.../agent/leave``, ``.../malformed-frame``; ``POST /emulator/sockets/drop`` and
+  ``.../agent/leave``, ``.../agent/end`` (ends the chat), ``.../malformed-frame``;
+  ``POST /emulator/sockets/drop`` and
   ``/emulator/sockets/close-notice`` (``{"conversationId"}`` or all);
   ``POST /emulator/faults`` (``{"path", "status", "count", "retryAfter", "delay"}``);
   ``GET /emulator/conversations/{id}``.

@@ -169,6 +169,10 @@ class Emulator:
     def agent_leave(self, conversation_id: str) -> None:
         self._run(self.server.agent_leave(self.conversation(conversation_id)))
 
+    def end_conversation(self, conversation_id: str) -> None:
+        """The agent's side ends the chat: the guest goes DISCONNECTED."""
+        self._run(self.server.guest_left(self.conversation(conversation_id)))
+
     def drop_sockets(self, conversation_id: str | None = None) -> int:
         """Cut the event streams of one conversation (or all) with no close frame."""
         return self._run(self.server.drop_sockets(conversation_id, notice=False))

@@ -491,6 +491,8 @@ class ChatServer:
             return web.json_response(message.to_json(API))
         elif action == "leave":
             await self.agent_leave(conversation)
+        elif action == "end":
+            await self.guest_left(conversation)
         else:
             raise ApiError(404, "not.found", f"No agent action {action}.")
         return web.json_response({})

@@ -10,10 +10,12 @@ full jitter. What happens to the socket is queued too, as ``Dropped``,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import random
+import socket
 import threading
 from typing import Any, Union
 
@@ -83,11 +85,17 @@ class EventStream:
     def close(self) -> None:
         """Stop for good: close the socket, end the thread, and end ``items`` with ``None``."""
         self._closed.set()
-        app = self._app
-        if app is not None:
-            app.close()
-        if threading.current_thread() is not self._thread and self._thread.is_alive():
-            self._thread.join(timeout=5)
+        if threading.current_thread() is self._thread:
+            return
+        # run_forever resets keep_running when it starts, so an interrupt that
+        # lands between sockets is lost: interrupt again until the thread is gone.
+        for _ in range(50):
+            app = self._app
+            if app is not None:
+                _interrupt(app)
+            self._thread.join(timeout=0.1)
+            if not self._thread.is_alive():
+                return
 
     def _run(self) -> None:
         attempt = 0
@@ -142,3 +150,18 @@ class EventStream:
             app.close()  # the server closes soon anyway: reattach now
             return
         self.items.put(frame)
+
+
+def _interrupt(app: websocket.WebSocketApp) -> None:
+    """Make ``app.run_forever`` return now.
+
+    ``app.close()`` alone leaves the reader in its select until the ping timeout
+    (epoll does not report a descriptor closed under it); shutting the socket down
+    wakes it with an end of file.
+    """
+    app.keep_running = False
+    connection = app.sock
+    raw = getattr(connection, "sock", None)
+    if raw is not None:
+        with contextlib.suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)

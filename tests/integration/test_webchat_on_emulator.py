@@ -1,0 +1,243 @@
+"""WebChatService on the real purecloud-v2-sockets transport, against the emulator over sockets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cxbus_webchat.emulator import Emulator
+from cxbus_webchat.testing import ChatDriver
+
+from cxbus import Bus
+
+
+def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    return {
+        **emulator.webchat_config(),
+        "sessionFile": str(tmp_path / "session.json"),
+        "agentTypingTimeout": 0.3,
+    }
+
+
+@pytest.fixture
+def chat(emulator: Emulator, tmp_path: Path) -> Iterator[ChatDriver]:
+    """A chat started as Ada on the emulator, with agent Alex joined."""
+    with Bus(config={"webchat": config_for(emulator, tmp_path)}) as bus:
+        driver = ChatDriver(bus)
+        driver("startChat", {"nickname": "Ada"})
+        driver.wait("clientConnected")
+        emulator.agent_join(conversation_of(driver), "Alex")
+        driver.wait("agentConnected")
+        yield driver
+
+
+def conversation_of(chat: ChatDriver) -> str:
+    return str(chat("getSessionData")["conversationId"])
+
+
+def said(chat: ChatDriver, text: str) -> Any:
+    """Wait until ``text`` is received in a messageReceived."""
+    return chat.wait("messageReceived", lambda d: any(m["text"] == text for m in d["messages"]))
+
+
+def assert_transcript_complete(chat: ChatDriver, texts: list[str]) -> None:
+    """Every text once, in order, and no message id twice."""
+    messages = chat("getTranscript")["messages"]
+    assert [m["text"] for m in messages if m["type"] == "Message"] == texts
+    ids = [m["original"].get("id") for m in messages if m["type"] == "Message"]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_whole_chat_over_the_network(emulator: Emulator, chat: ChatDriver) -> None:
+    """Typing, messages both ways, a hidden message, agent leaves, end: events and transcript."""
+    cid = conversation_of(chat)
+    emulator.agent_typing(cid)
+    chat.wait("agentTypingStarted")
+    emulator.agent_send(cid, "Hi Ada, how can I help?")
+    said(chat, "Hi Ada, how can I help?")
+    chat.wait("agentTypingStopped")
+    chat("sendMessage", {"message": "My invoice is wrong."})
+    said(chat, "My invoice is wrong.")
+    chat("sendFilteredMessage", {"message": "account 991-22", "regex": r"account \d+"})
+    emulator.agent_send(cid, "Fixed.")
+    said(chat, "Fixed.")
+    assert [m.body for m in emulator.conversation(cid).messages][-2:] == [
+        "account 991-22",
+        "Fixed.",
+    ]
+    emulator.agent_leave(cid)
+    left = chat.wait("agentDisconnected")
+    assert left["numAgentsConnected"] == 0
+    chat("endChat")
+    chat.wait("ended")
+    assert_transcript_complete(chat, ["Hi Ada, how can I help?", "My invoice is wrong.", "Fixed."])
+    assert [a["name"] for a in chat("getAgents")] == ["Alex"]
+    assert emulator.conversation(cid).guest.state == "DISCONNECTED"
+
+
+def test_agent_typing_times_out_without_a_message(emulator: Emulator, chat: ChatDriver) -> None:
+    """agentTypingTimeout when the agent types and sends nothing."""
+    emulator.agent_typing(conversation_of(chat))
+    chat.wait("agentTypingTimeout")
+
+
+@pytest.mark.parametrize("how", ["drop", "socket_closing"])
+def test_a_lost_stream_reconnects_and_nothing_is_lost_or_doubled(
+    emulator: Emulator, chat: ChatDriver, how: str
+) -> None:
+    """disconnected, reconnected, then what was missed: each message once, in order."""
+    cid = conversation_of(chat)
+    emulator.agent_send(cid, "before")
+    said(chat, "before")
+    if how == "drop":
+        emulator.drop_sockets(cid)
+    else:
+        emulator.close_with_notice(cid)
+    chat.wait("disconnected")
+    emulator.agent_send(cid, "while away 1")
+    emulator.agent_send(cid, "while away 2")
+    chat.wait("reconnected")
+    said(chat, "while away 2")
+    emulator.agent_send(cid, "after")
+    said(chat, "after")
+    names = chat.names()
+    assert names.index("disconnected") < names.index("reconnected")
+    assert_transcript_complete(chat, ["before", "while away 1", "while away 2", "after"])
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(429, 1), (503, None)])
+def test_refused_calls_are_retried(
+    emulator: Emulator, chat: ChatDriver, status: int, retry_after: int | None
+) -> None:
+    """429 (after Retry-After) and 5xx are retried; the message is sent once."""
+    emulator.fail_next("*/messages", status=status, retry_after=retry_after)
+    chat("sendMessage", {"message": "persistent"})
+    said(chat, "persistent")
+    assert_transcript_complete(chat, ["persistent"])
+    cid = conversation_of(chat)
+    assert [m.body for m in emulator.conversation(cid).messages] == ["persistent"]
+
+
+def test_a_slow_server_is_waited_for(emulator: Emulator, chat: ChatDriver) -> None:
+    """A delayed answer still resolves the command."""
+    emulator.delay("*/messages", 0.3)
+    chat("sendMessage", {"message": "slowly"})
+    said(chat, "slowly")
+
+
+def test_a_4xx_rejects_with_the_error_body(emulator: Emulator, chat: ChatDriver) -> None:
+    """A 4xx is not retried: the command rejects with the server's ErrorBody; error is published."""
+    emulator.fail_next("*/messages", status=400)
+    reason = chat.rejection("sendMessage", {"message": "refused"})
+    assert reason["status"] == 400 and reason["message"] == "Injected by the emulator."
+    chat.wait("error")
+
+
+def test_a_malformed_frame_is_skipped(emulator: Emulator, chat: ChatDriver) -> None:
+    """A frame that is not JSON is logged and skipped; the stream goes on."""
+    cid = conversation_of(chat)
+    emulator.send_malformed_frame(cid)
+    emulator.agent_send(cid, "still flowing")
+    said(chat, "still flowing")
+    assert "disconnected" not in chat.names()
+
+
+def test_a_chat_ended_by_the_other_side_ends(
+    emulator: Emulator, chat: ChatDriver, tmp_path: Path
+) -> None:
+    """When the guest is disconnected by the other side, ended; no session data is left."""
+    emulator.end_conversation(conversation_of(chat))
+    chat.wait("ended")
+    assert chat("verifySession") == {"sessionActive": False}
+    assert not (tmp_path / "session.json").exists()
+
+
+def test_a_conversation_gone_while_disconnected_ends_on_reattach(
+    emulator: Emulator, chat: ChatDriver, tmp_path: Path
+) -> None:
+    """A stream that cannot be reattached because the chat is over ends the chat."""
+    cid = conversation_of(chat)
+    emulator.fail_next("/stream/*", status=503, count=1)
+    emulator.drop_sockets(cid)
+    emulator.end_conversation(cid)
+    chat.wait("ended")
+    assert not (tmp_path / "session.json").exists()
+
+
+def test_no_secret_or_message_text_is_logged_at_info(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At INFO and above: no JWT, no deployment key, no message text; debug masks the JWT."""
+    config = {"webchat": config_for(emulator, tmp_path)}
+    with caplog.at_level(logging.DEBUG, logger="cxbus"), Bus(config=config) as bus:
+        driver = ChatDriver(bus)
+        driver("startChat", {"nickname": "Ada"})
+        cid = conversation_of(driver)
+        emulator.drop_sockets(cid)
+        driver.wait("reconnected")
+        driver("sendMessage", {"message": "my secret plan"})
+        jwt = json.loads((tmp_path / "session.json").read_text())["session"]["jwt"]
+        driver("endChat")
+    assert jwt not in caplog.text
+    assert emulator.deployment_key not in caplog.text
+    loud = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert "my secret plan" not in loud
+
+
+RESTART = textwrap.dedent(
+    """
+    import json, sys
+    from cxbus import Bus
+    from cxbus_webchat.testing import ChatDriver
+
+    config = json.loads(sys.argv[1])
+    with Bus(config={"webchat": config}) as bus:
+        chat = ChatDriver(bus)
+        if sys.argv[2] == "start":
+            chat("startChat", {"nickname": "Ada"})
+            chat.wait("clientConnected")
+            chat("sendMessage", {"message": "first process"})
+            chat.wait("messageReceived")
+            print(chat("getSessionData")["conversationId"], flush=True)
+            # The process exits here without endChat: the chat goes on without it.
+        else:
+            bus.load_plugin("WebChatService").result(timeout=10)
+            chat.wait("restored", timeout=10)
+            restored = [m["text"] for d in chat.data("messageReceived") for m in d["messages"]
+                        if d["restoring"]]
+            chat("sendMessage", {"message": "second process"})
+            chat.wait("messageReceived", lambda d: not d["restoring"])
+            print(json.dumps(restored), flush=True)
+            chat("endChat")
+    """
+)
+
+
+def test_a_chat_started_in_one_process_is_restored_in_another(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A real second process restores the chat, gets what it missed, and goes on."""
+    config = json.dumps(config_for(emulator, tmp_path))
+    first = subprocess.run(
+        [sys.executable, "-c", RESTART, config, "start"], capture_output=True, text=True, timeout=60
+    )
+    assert first.returncode == 0, first.stderr
+    cid = first.stdout.strip()
+    emulator.agent_join(cid, "Alex")
+    emulator.agent_send(cid, "sent while no process was there")
+    second = subprocess.run(
+        [sys.executable, "-c", RESTART, config, "restore"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == ["first process", "sent while no process was there"]
+    assert [m.body for m in emulator.conversation(cid).messages][-1] == "second process"
