@@ -3,12 +3,16 @@
 It is a plugin like any other (``TerminalChat``): it drives WebChatService with bus
 commands and shows its events. prompt_toolkit owns the input line; lines printed
 while the guest types appear above it, so nothing garbles what is being typed.
+The input line is WebChatService's typing preview input: typing in it sends
+typing notifications to the agent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import shlex
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -21,10 +25,12 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from cxbus import Bus, CommandRejected, Event
 
-__all__ = ["TerminalChat"]
+from .session_store import DEFAULT_SESSION_FILE
+
+__all__ = ["TerminalChat", "run"]
 
 SERVICE = "WebChatService"
-HELP = "/transcript  /agents  /stats  /file PATH  /restore  /end  /help"
+HELP = "/transcript  /agents  /stats  /file PATH  /end  /help"
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 
@@ -56,17 +62,21 @@ class TerminalChat:
         self.output = output
         self.plugin = bus.register_plugin("TerminalChat")
         self.ended = threading.Event()
+        self.restore_done = threading.Event()
         self._session: PromptSession[str] | None = None
         for name, show in {
             "agentConnected": self._agent_connected,
             "agentDisconnected": self._agent_disconnected,
             "messageReceived": self._messages,
-            "agentTypingStarted": lambda event: self._say("… agent is typing"),
+            "agentTypingStarted": lambda event: self._say(
+                f"… {event.data.get('name') or 'the agent'} is typing"
+            ),
             "disconnected": lambda event: self._say("! connection lost, reconnecting"),
             "reconnected": lambda event: self._say("! reconnected"),
             "ended": self._ended,
-            "restored": lambda event: self._say("! chat restored"),
-            "restoreFailed": lambda event: self._say("! no chat to restore"),
+            "restored": self._restore_done,
+            "restoreFailed": self._restore_done,
+            "restoreTimeout": self._restore_done,
             "error": lambda event: self._say(f"! {describe(event.data)}"),
         }.items():
             self.plugin.subscribe(f"{SERVICE}.{name}", show)
@@ -100,6 +110,11 @@ class TerminalChat:
             stamp = time.strftime("%H:%M", time.localtime(_epoch(message.get("timestamp"))))
             self._say(f"[{stamp}] {sender.get('name') or 'Agent'}: {message.get('text', '')}")
 
+    def _restore_done(self, event: Event) -> None:
+        if event.name.endswith(".restored"):
+            self._say("* your last chat is back")
+        self.restore_done.set()
+
     def _ended(self, event: Event) -> None:
         self._say("* the chat has ended")
         self.ended.set()
@@ -114,8 +129,16 @@ class TerminalChat:
     def _command(self, name: str, data: Any = None) -> Any:
         return self.plugin.command(f"{SERVICE}.{name}", data).result(timeout=COMMAND_TIMEOUT)
 
-    def start(self) -> None:
-        """Start the chat; raises ``CommandRejected`` when the server refuses."""
+    def start(self, resume: bool) -> None:
+        """Resume the stored chat if ``resume`` and it can be, else start one.
+
+        Raises ``CommandRejected`` when the server refuses.
+        """
+        self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
+        if resume:
+            self.restore_done.wait(COMMAND_TIMEOUT)
+        if self._command("verifySession")["sessionActive"]:
+            return
         self._say(f"Starting a chat as {self.nickname}. Type a message, or {HELP}")
         self._command("startChat", {"nickname": self.nickname})
 
@@ -146,7 +169,7 @@ class TerminalChat:
         if word == "/end":
             self.end()
         elif word == "/transcript":
-            for message in self._try("getTranscript") or ():
+            for message in (self._try("getTranscript") or {}).get("messages", ()):
                 sender = message.get("from", {}).get("name") or "?"
                 self._say(f"  {sender}: {message.get('text', '')}")
         elif word == "/agents":
@@ -155,15 +178,16 @@ class TerminalChat:
                 self._say(f"  {agent.get('name')} ({state})")
         elif word == "/stats":
             stats = self._try("getStats") or {}
-            self._say(f"  started {stats.get('startTime')}, {stats.get('duration')} s")
+            started = time.strftime(
+                "%H:%M:%S", time.localtime((stats.get("startTime") or 0) / 1000)
+            )
+            self._say(f"  started {started}, {(stats.get('duration') or 0) // 1000} s so far")
         elif word == "/file":
             paths = shlex.split(rest)
             if len(paths) != 1:
                 self._say("! /file needs one path")
             elif self._try("sendFile", {"files": Path(paths[0])}) is not None:
                 self._say(f"* sent {paths[0]}")
-        elif word == "/restore":
-            self._try("restore")
         elif word == "/help":
             self._say(HELP)
         else:
@@ -200,3 +224,34 @@ def _epoch(timestamp: Any) -> float:
         except ValueError:
             pass
     return time.time()
+
+
+def run(section: dict[str, Any] | None, nickname: str) -> int:
+    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
+    from cxbus_webchat.emulator import Emulator
+
+    with contextlib.ExitStack() as stack:
+        if section is None:
+            emulator = stack.enter_context(Emulator())
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            section = {**emulator.webchat_config(), "sessionFile": str(scratch / "session.json")}
+            print(
+                "No Genesys Cloud deployment configured: chatting with the demo agent "
+                f"of the embedded emulator at {emulator.data_url}",
+                flush=True,
+            )
+        stored = Path(section.get("sessionFile") or DEFAULT_SESSION_FILE).expanduser()
+        bus = stack.enter_context(Bus(config={"webchat": section}))
+        chat = TerminalChat(bus, nickname, sys.stdout)
+        try:
+            chat.start(resume=stored.exists())
+        except CommandRejected as rejection:
+            print(
+                f"cxbus chat: the chat did not start: {describe(rejection.reason)}", file=sys.stderr
+            )
+            return 1
+        except TimeoutError:
+            print("cxbus chat: the chat server did not answer in time", file=sys.stderr)
+            return 1
+        chat.run()
+    return 0
