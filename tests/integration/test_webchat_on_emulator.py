@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cxbus_webchat.emulator import Emulator
-from cxbus_webchat.testing import ChatDriver
 
 from cxbus import Bus
+from cxbus_webchat.emulator import Emulator
+from cxbus_webchat.testing import ChatDriver
 
 
 def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from cxbus_webchat.testing import ChatDriver as Chat
 
 __all__ = ["Chat", "webchat_config"]

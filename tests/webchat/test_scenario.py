@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cxbus_webchat import register_transport
-from cxbus_webchat.transports.fake import FakeTransport
 
 from cxbus import Bus, CommandRejected
+from cxbus_webchat import register_transport
+from cxbus_webchat.transports.fake import FakeTransport
 
 from .conftest import Chat, webchat_config
 

@@ -166,6 +166,16 @@ class Emulator:
         """The agent sends ``text``; returns the message id."""
         return self._run(self.server.agent_send(self.conversation(conversation_id), text)).id
 
+    def agent_send_many(self, conversation_id: str, texts: list[str]) -> None:
+        """The agent sends each of ``texts`` back to back (a burst, for load tests)."""
+        conversation = self.conversation(conversation_id)
+
+        async def burst() -> None:
+            for text in texts:
+                await self.server.agent_send(conversation, text)
+
+        self._run(burst())
+
     def agent_leave(self, conversation_id: str) -> None:
         self._run(self.server.agent_leave(self.conversation(conversation_id)))
 

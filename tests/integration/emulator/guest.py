@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import requests
 import websocket
+
 from cxbus_webchat.emulator import Emulator
 
 API = "/api/v2/webchat/guest"

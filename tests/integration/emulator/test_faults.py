@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 import websocket
+
 from cxbus_webchat.emulator import Emulator
 
 from .guest import Guest, of_type, on_topic

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+
 from cxbus_webchat.emulator import Emulator
 
 from .guest import API, Guest, create_body

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import websocket
+
 from cxbus_webchat.emulator import Emulator
 
 from .guest import Guest, of_type, on_topic
