@@ -80,13 +80,14 @@ class Message:
     timestamp: str = attrs.field(factory=now)
     order: int = attrs.field(factory=lambda: next(_sequence))
 
-    def to_json(self, base: str) -> dict[str, Any]:
+    def to_json(self, base: str, sender: Member) -> dict[str, Any]:
+        """The REST shape: unlike a stream frame, it describes the sender in full."""
         path = f"{base}/conversations/{self.conversation_id}"
         return {
             "id": self.id,
             "name": self.id,
             "conversation": {"id": self.conversation_id, "selfUri": path},
-            "sender": {"id": self.sender_id},
+            "sender": sender.to_json(),
             "body": self.body,
             "bodyType": self.body_type,
             "timestamp": self.timestamp,

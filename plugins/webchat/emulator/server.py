@@ -277,7 +277,7 @@ class ChatServer:
                 "id": conversation.id,
                 "jwt": self.tokens.issue(conversation.id, guest.id),
                 "eventStreamUri": stream,
-                "member": {"id": guest.id},
+                "member": guest.to_json(),
             }
         )
 
@@ -332,7 +332,7 @@ class ChatServer:
         if body_type not in BODY_TYPES:
             raise bad_request("bodyType", f"must be one of {', '.join(BODY_TYPES)}")
         message = await self.post_message(conversation, conversation.guest, text, body_type)
-        return web.json_response(message.to_json(API))
+        return web.json_response(message.to_json(API, conversation.guest))
 
     async def send_typing(self, request: web.Request) -> web.Response:
         conversation = self._guest_path(request)
@@ -340,7 +340,7 @@ class ChatServer:
         typing = {
             "id": guest.id,
             "conversation": {"id": conversation.id},
-            "sender": {"id": guest.id},
+            "sender": guest.to_json(),
             "timestamp": now(),
         }
         return web.json_response(typing)
@@ -354,21 +354,19 @@ class ChatServer:
         conversation, _ = self._authorize(request)
         limit = _int_query(request, "maxResults", 100, 1, 100)
         ids = [m.id for m in conversation.messages]
-        start, end = 0, len(ids)
-        for name in ("after", "before"):
-            value = request.query.get(name)
+        # The JavaScript SDK sends its unset parameters empty: they count as absent.
+        after, before = request.query.get("after") or None, request.query.get("before") or None
+        for name, value in (("after", after), ("before", before)):
             if value is not None and value not in ids:
                 raise bad_request(name, "must be the id of a message of this conversation")
-        if "after" in request.query:
-            start = ids.index(request.query["after"]) + 1
-        if "before" in request.query:
-            end = ids.index(request.query["before"])
+        start = ids.index(after) + 1 if after is not None else 0
+        end = ids.index(before) if before is not None else len(ids)
         chosen = conversation.messages[start:end]
         descending = request.query.get("sortOrder") == "descending"
         page = (chosen[::-1] if descending else chosen)[:limit]
         path = f"{API}/conversations/{conversation.id}/messages"
         result: dict[str, Any] = {
-            "entities": [m.to_json(API) for m in page],
+            "entities": [m.to_json(API, conversation.members[m.sender_id]) for m in page],
             "pageSize": len(page),
             "selfUri": path,
         }
@@ -382,7 +380,8 @@ class ChatServer:
         conversation, _ = self._authorize(request)
         for message in conversation.messages:
             if message.id == request.match_info["message_id"]:
-                return web.json_response(message.to_json(API))
+                sender = conversation.members[message.sender_id]
+                return web.json_response(message.to_json(API, sender))
         raise ApiError(404, "not.found", "No such message in this conversation.")
 
     async def list_media(self, request: web.Request) -> web.Response:
@@ -488,7 +487,7 @@ class ChatServer:
             if not isinstance(text, str) or not text:
                 raise bad_request("text", "is required")
             message = await self.agent_send(conversation, text)
-            return web.json_response(message.to_json(API))
+            return web.json_response(message.to_json(API, self._agent_of(conversation)))
         elif action == "leave":
             await self.agent_leave(conversation)
         elif action == "end":
@@ -530,7 +529,9 @@ class ChatServer:
             {
                 "id": conversation.id,
                 "members": [m.to_json() for m in conversation.members.values()],
-                "messages": [m.to_json(API) for m in conversation.messages],
+                "messages": [
+                    m.to_json(API, conversation.members[m.sender_id]) for m in conversation.messages
+                ],
                 "sockets": len(self.sockets.get(conversation.id, ())),
             }
         )
@@ -538,7 +539,7 @@ class ChatServer:
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
-    if raw is None:
+    if not raw:
         return default
     try:
         value = int(raw)
