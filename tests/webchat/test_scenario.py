@@ -107,11 +107,9 @@ def test_a_second_bus_restores_the_chat_with_what_it_missed(tmp_path: Path) -> N
         assert recorder.data("messageReceived")[-1]["restoring"] is False
 
 
-def test_restore_pages_follow_max_message_page_size(tmp_path: Path) -> None:
-    """With pagination on, restored history comes in pages of maxMessagePageSize."""
-    config = {
-        "webchat": webchat_config(tmp_path, transport={"type": "fake", "maxMessagePageSize": 2})
-    }
+def restored_pages(tmp_path: Path, **transport: Any) -> list[list[str]]:
+    """Five agent messages in one bus, restored in a second: the texts of each page."""
+    config = {"webchat": webchat_config(tmp_path, transport={"type": "fake", **transport})}
     with Bus(config=config) as first:
         chat = Chat(first)
         chat("startChat", {})
@@ -122,26 +120,19 @@ def test_restore_pages_follow_max_message_page_size(tmp_path: Path) -> None:
         recorder = Chat(second)
         second.load_plugin("WebChatService").result(timeout=5)
         recorder.wait("restored")
-        pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
-        assert pages == [["m0", "m1"], ["m2", "m3"], ["m4"]]
+        return [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
+
+
+def test_restore_pages_follow_max_message_page_size(tmp_path: Path) -> None:
+    """With pagination on, restored history comes in pages of maxMessagePageSize."""
+    pages = restored_pages(tmp_path, maxMessagePageSize=2)
+    assert pages == [["m0", "m1"], ["m2", "m3"], ["m4"]]
 
 
 def test_restore_all_at_once_without_pagination(tmp_path: Path) -> None:
     """With pagination off, restored history comes in one messageReceived."""
-    transport = {"type": "fake", "maxMessagePageSize": 2, "pagination": False}
-    config = {"webchat": webchat_config(tmp_path, transport=transport)}
-    with Bus(config=config) as first:
-        chat = Chat(first)
-        chat("startChat", {})
-        chat("FakeTransport.agentJoin", {"name": "Alex"})
-        for n in range(5):
-            chat("FakeTransport.agentSend", {"text": f"m{n}"})
-    with Bus(config=config) as second:
-        recorder = Chat(second)
-        second.load_plugin("WebChatService").result(timeout=5)
-        recorder.wait("restored")
-        pages = [[m["text"] for m in d["messages"]] for d in recorder.data("messageReceived")]
-        assert pages == [["m0", "m1", "m2", "m3", "m4"]]
+    pages = restored_pages(tmp_path, maxMessagePageSize=2, pagination=False)
+    assert pages == [["m0", "m1", "m2", "m3", "m4"]]
 
 
 def restore_in_new_bus(config: dict[str, Any], event: str) -> Chat:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,13 +13,6 @@ import websocket
 from cxbus_webchat.emulator import Emulator
 
 from .guest import Guest, of_type, on_topic
-
-
-@pytest.fixture
-def guest(emulator: Emulator) -> Iterator[Guest]:
-    chat = Guest(emulator)
-    yield chat
-    chat.close()
 
 
 def test_fail_next_answers_429_with_retry_after(emulator: Emulator, guest: Guest) -> None:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from cxbus_webchat.emulator import Emulator
 
 from .guest import API, Guest, create_body
-
-
-@pytest.fixture
-def guest(emulator: Emulator) -> Iterator[Guest]:
-    chat = Guest(emulator)
-    yield chat
-    chat.close()
 
 
 def test_create_answers_id_jwt_stream_and_member(emulator: Emulator) -> None:

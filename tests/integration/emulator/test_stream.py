@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import websocket
@@ -11,13 +10,6 @@ import websocket
 from cxbus_webchat.emulator import Emulator
 
 from .guest import Guest, of_type, on_topic
-
-
-@pytest.fixture
-def guest(emulator: Emulator) -> Iterator[Guest]:
-    chat = Guest(emulator)
-    yield chat
-    chat.close()
 
 
 def test_attaching_the_stream_routes_the_chat(emulator: Emulator) -> None:

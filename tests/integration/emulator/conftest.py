@@ -1,0 +1,19 @@
+"""A guest attached to the session's emulator, closed after the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cxbus_webchat.emulator import Emulator
+
+from .guest import Guest
+
+
+@pytest.fixture
+def guest(emulator: Emulator) -> Iterator[Guest]:
+    """A new conversation on the emulator, its event stream attached."""
+    chat = Guest(emulator)
+    yield chat
+    chat.close()
