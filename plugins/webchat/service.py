@@ -32,6 +32,7 @@ from .config import ConfigError, WebChatConfig, parse_config
 from .messages import Filters, Message, is_pattern, sender_type
 from .session_store import FileSessionStore, SessionStore, StoredSession
 from .transport import (
+    NO_FILES,
     ChatMessage,
     Connection,
     Member,
@@ -64,7 +65,6 @@ NO_CUSTOM_NOTICE = "This transport doesn't support sendCustomNotice command."
 NO_USER_DATA_UPDATE = (
     "This transport doesn't support updating userData during an active chat session."
 )
-NO_FILES = "This transport doesn't support file uploads."
 BAD_FILTERS = (
     "Missing or invalid filters provided. "
     "Please provide a regular expression or an array of regular expressions."

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cxbus import Bus, Deferred
 
 __all__ = [
+    "NO_FILES",
     "ChatMessage",
     "Connection",
     "Listener",
@@ -38,6 +39,11 @@ __all__ = [
     "register_transport",
     "transport_class",
 ]
+
+
+# The page's sentence for sendFile where there is no upload: WebChatService rejects
+# with it for a transport without files, a transport when its server has none.
+NO_FILES = "This transport doesn't support file uploads."
 
 
 class TransportError(Exception):

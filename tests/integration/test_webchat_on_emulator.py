@@ -140,6 +140,63 @@ def test_a_4xx_rejects_with_the_error_body(emulator: Emulator, chat: ChatDriver)
     chat.wait("error")
 
 
+def test_a_file_goes_up_as_a_media_request_and_comes_back_down(
+    emulator: Emulator, chat: ChatDriver, tmp_path: Path
+) -> None:
+    """sendFile uploads the file, the chat holds it as a media request, downloadFile fetches it."""
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(b"%PDF-1.4 receipt")
+    sent = chat("sendFile", {"files": path})
+    assert sent == {
+        "fileId": sent["fileId"],
+        "name": "receipt.pdf",
+        "contentType": "application/pdf",
+        "size": 16,
+    }
+    [media] = emulator.conversation(conversation_of(chat)).media.values()
+    assert (media.id, media.name, media.types) == (
+        sent["fileId"],
+        "receipt.pdf",
+        ["application/pdf"],
+    )
+    assert chat("downloadFile", {"fileId": sent["fileId"]}) == b"%PDF-1.4 receipt"
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "status"),
+    [("tool.exe", 10, 415), ("huge.txt", 10 * 2**20 + 1, 413)],
+)
+def test_a_file_of_a_refused_type_or_size_rejects_with_the_error_body(
+    chat: ChatDriver, tmp_path: Path, name: str, size: int, status: int
+) -> None:
+    """The page's invalid-type and size rows: the server's ErrorBody, not retried."""
+    path = tmp_path / name
+    path.write_bytes(b"x" * size)
+    assert chat.rejection("sendFile", {"files": path})["status"] == status
+
+
+def test_uploads_beyond_the_chat_s_limit_reject(chat: ChatDriver, tmp_path: Path) -> None:
+    """The page's "number of uploads is exceeded" row: the eleventh file is refused."""
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"note")
+    for _ in range(10):
+        chat("sendFile", {"files": path})
+    reason = chat.rejection("sendFile", {"files": path})
+    assert (reason["status"], reason["code"]) == (403, "file.upload.limit")
+
+
+def test_a_server_without_uploads_rejects_with_the_page_s_sentence(
+    emulator: Emulator, chat: ChatDriver, tmp_path: Path
+) -> None:
+    """Where the upload path is not found (Genesys Cloud), sendFile says the transport has none."""
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"note")
+    emulator.fail_next("/emulator/uploads/*", status=404)
+    assert chat.rejection("sendFile", {"files": path}) == (
+        "This transport doesn't support file uploads."
+    )
+
+
 def test_a_malformed_frame_is_skipped(emulator: Emulator, chat: ChatDriver) -> None:
     """A frame that is not JSON is logged and skipped; the stream goes on."""
     cid = conversation_of(chat)

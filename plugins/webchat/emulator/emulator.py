@@ -27,7 +27,8 @@ class Emulator:
     ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
     answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
     configuration needs. With ``demo_agent`` on, an agent joins every chat once
-    its event stream is attached. The control methods run on the server's loop and
+    its event stream is attached. A chat may upload ``max_uploads`` files of up to
+    ``max_upload_bytes`` each. The control methods run on the server's loop and
     return when done; they may be called from any thread.
     """
 
@@ -42,6 +43,7 @@ class Emulator:
         agent_typing_delay: float = 0.5,
         heartbeat_interval: float = 30.0,
         max_upload_bytes: int = 10 * 2**20,
+        max_uploads: int = 10,
     ) -> None:
         self.host = host
         self.port = port
@@ -54,6 +56,7 @@ class Emulator:
             ),
             heartbeat_interval=heartbeat_interval,
             max_upload_bytes=max_upload_bytes,
+            max_uploads=max_uploads,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None

@@ -35,6 +35,10 @@ log = logging.getLogger("cxbus.webchat.emulator")
 
 API = "/api/v2/webchat/guest"
 BODY_TYPES = ("standard", "notice", "member-join", "member-leave")
+UPLOADS = "/emulator/uploads"
+# Paths a fault switch can hit: Genesys's, the stream's, and the uploads that stand in
+# for Genesys's; never the control paths.
+FAULTABLE = (API, "/stream/", UPLOADS)
 UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,12 +67,14 @@ class ChatServer:
         demo_agent: DemoAgent | None,
         heartbeat_interval: float,
         max_upload_bytes: int,
+        max_uploads: int,
     ) -> None:
         self.deployment_key = deployment_key
         self.org_guid = org_guid
         self.demo_agent = demo_agent
         self.heartbeat_interval = heartbeat_interval
         self.max_upload_bytes = max_upload_bytes
+        self.max_uploads = max_uploads
         self.tokens = Tokens()
         self.faults = Faults()
         self.base_url = ""  # http://host:port, once the site is bound
@@ -91,8 +97,8 @@ class ChatServer:
         app.router.add_get(f"{conversation}/mediarequests/{{rid}}", self.get_media)
         app.router.add_patch(f"{conversation}/mediarequests/{{rid}}", self.patch_media)
         app.router.add_get("/stream/channels/{stream_id}", self.stream)
-        app.router.add_post("/emulator/uploads/{cid}", self.upload)
-        app.router.add_get("/emulator/uploads/{cid}/{rid}", self.download)
+        app.router.add_post(f"{UPLOADS}/{{cid}}", self.upload)
+        app.router.add_get(f"{UPLOADS}/{{cid}}/{{rid}}", self.download)
         app.router.add_post("/emulator/conversations/{cid}/agent/{action}", self.control_agent)
         app.router.add_post("/emulator/conversations/{cid}/malformed-frame", self.control_malformed)
         app.router.add_post("/emulator/sockets/{action}", self.control_sockets)
@@ -106,7 +112,7 @@ class ChatServer:
     async def _errors_and_faults(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        if request.path.startswith(API) or request.path.startswith("/stream/"):
+        if request.path.startswith(FAULTABLE):
             fault = self.faults.take(request.path)
             if fault is not None:
                 if fault.delay:
@@ -408,7 +414,7 @@ class ChatServer:
         media.state = state
         return web.json_response(media.to_json(API, conversation.id))
 
-    # Files (the emulator's own paths: Genesys uploads through the agent's media request) ---
+    # Files (the emulator's own paths: each upload becomes a media request of the chat) ---
 
     async def upload(self, request: web.Request) -> web.Response:
         conversation, _ = self._authorize(request)
@@ -416,6 +422,10 @@ class ChatServer:
         if content_type not in UPLOAD_TYPES:
             raise ApiError(
                 415, "file.type.not.allowed", f"Files of type {content_type} are not allowed."
+            )
+        if len(conversation.media) >= self.max_uploads:
+            raise ApiError(
+                403, "file.upload.limit", f"A chat may upload up to {self.max_uploads} files."
             )
         content = await request.read()
         if len(content) > self.max_upload_bytes:

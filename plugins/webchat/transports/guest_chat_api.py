@@ -48,7 +48,7 @@ class GuestChatApi:
     def __init__(self, options: TransportOptions, retry: Retry = RETRY) -> None:
         if options.data_url is None:
             raise TransportError("webchat.transport.dataURL is required for this transport.")
-        self.base = options.data_url.rstrip("/") + PATH
+        self.root = options.data_url.rstrip("/")
         self.timeout = options.timeout
         self.session = requests.Session()
         self.session.verify = options.ca_bundle or True
@@ -61,12 +61,16 @@ class GuestChatApi:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call ``path`` (below /api/v2/webchat/guest); the JSON answer, or ``None``."""
+        return self.request(method, PATH + path, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call ``path`` (below ``dataURL``): the JSON answer, the bytes, or ``None``."""
         headers = kwargs.pop("headers", {})
         if self.jwt is not None:
             headers["Authorization"] = f"Bearer {self.jwt}"
         try:
             answer = self.session.request(
-                method, self.base + path, headers=headers, timeout=self.timeout, **kwargs
+                method, self.root + path, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as error:
             # The exception text names the URL, never the token.

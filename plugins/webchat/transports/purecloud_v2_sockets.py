@@ -8,10 +8,11 @@ call per new member, then cached) and where, after a reattach, the messages
 missed meanwhile are fetched (``after`` the last id seen, page by page) before
 live frames go on: nothing lost, and ids decide what is new.
 
-Files: Genesys Cloud's guest API publishes no upload endpoint of its own (uploads
-follow an agent's media request); ``sendFile`` posts to the emulator's
-``/emulator/uploads/{conversationId}`` path, so on Genesys Cloud it is refused by
-the server with its answer.
+Files: Genesys Cloud's guest API publishes no upload endpoint (its media requests
+are listed and answered, never uploaded to), so ``sendFile`` posts to the
+emulator's ``/emulator/uploads/{conversationId}``, where the upload becomes a
+media request of the conversation. A server without that path answers 404, and
+``sendFile`` rejects with the page's "This transport doesn't support file uploads."
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from ..config import TransportOptions
 from ..transport import (
+    NO_FILES,
     ChatMessage,
     Connection,
     Listener,
@@ -44,6 +46,7 @@ log = logging.getLogger("cxbus.webchat.purecloud")
 
 ATTACH_TIMEOUT = 15.0
 PAGE = 100
+UPLOADS = "/emulator/uploads"
 
 
 @register_transport
@@ -196,20 +199,15 @@ class PureCloudV2Sockets(Transport):
 
     def send_file(self, name: str, content: bytes, content_type: str) -> Any:
         api, session = self._chat()
-        upload = api.base.replace("/api/v2/webchat/guest", "/emulator/uploads")
-        answer = api.session.post(
-            f"{upload}/{session.conversation_id}",
-            data=content,
-            headers={
-                "Authorization": f"Bearer {session.jwt}",
-                "Content-Type": content_type,
-                "X-File-Name": name,
-            },
-            timeout=api.timeout,
-        )
-        if answer.status_code >= 400:
-            raise TransportError(_answer(answer), answer.status_code)
-        uploaded = answer.json()
+        headers = {"Content-Type": content_type, "X-File-Name": name}
+        try:
+            uploaded = api.request(
+                "POST", f"{UPLOADS}/{session.conversation_id}", data=content, headers=headers
+            )
+        except TransportError as error:
+            if error.status == 404:
+                raise TransportError(NO_FILES, 404) from None
+            raise
         return {
             "fileId": uploaded["id"],
             "name": name,
@@ -219,15 +217,8 @@ class PureCloudV2Sockets(Transport):
 
     def download_file(self, file_id: str) -> bytes:
         api, session = self._chat()
-        download = api.base.replace("/api/v2/webchat/guest", "/emulator/uploads")
-        answer = api.session.get(
-            f"{download}/{session.conversation_id}/{file_id}",
-            headers={"Authorization": f"Bearer {session.jwt}"},
-            timeout=api.timeout,
-        )
-        if answer.status_code >= 400:
-            raise TransportError(_answer(answer), answer.status_code)
-        return answer.content
+        content: bytes = api.request("GET", f"{UPLOADS}/{session.conversation_id}/{file_id}")
+        return content
 
     def leave(self) -> None:
         api, session = self._chat()
