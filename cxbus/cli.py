@@ -113,12 +113,12 @@ def _emulator(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"dataURL:       {emulator.data_url}")
-    print(f"deploymentKey: {emulator.deployment_key}")
-    print(f"orgGuid:       {emulator.org_guid}")
-    print(f"queue:         {emulator.queue}")
-    print("Ctrl-C stops it.", flush=True)
-    try:
+    try:  # Ctrl-C may come while the lines are still being printed
+        print(f"dataURL:       {emulator.data_url}")
+        print(f"deploymentKey: {emulator.deployment_key}")
+        print(f"orgGuid:       {emulator.org_guid}")
+        print(f"queue:         {emulator.queue}")
+        print("Ctrl-C stops it.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

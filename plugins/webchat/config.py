@@ -172,7 +172,12 @@ class WebChatConfig:
         factory=dict,
     )
     restore_timeout: float = _option("restoreTimeout", SECONDS, _is_seconds, default=60.0)
-    """Ours: how old a stored chat may be and still be restored (the page's 60 s)."""
+    """Ours: how long the guest may be away and the stored chat still be restored (60 s)."""
+    auto_restore: bool = _option(
+        "autoRestore", "true or false", lambda v: isinstance(v, bool), default=True
+    )
+    """Ours: restore a stored chat once configured, as the widgets do on a page load.
+    When false, no restore happens by itself and any plugin may command ``restore``."""
     session_file: str | None = _option("sessionFile", "a file path", _is_text, default=None)
     """Ours: where the session store file lives (``~/.cxbus/webchat-session.json``)."""
     session_store: Any = _option(

@@ -109,6 +109,10 @@ EVENTS = [
 
 # Typing preview: at most one sendTyping per this many seconds while the guest types.
 TYPING_PREVIEW_INTERVAL = 2.0
+# restoreTimeout counts from when the guest went away: the store's time is renewed
+# when the bus closes, and while messages flow at most once per this many seconds
+# (a process that is killed leaves the time of its last activity).
+SESSION_RENEWAL_INTERVAL = 5.0
 
 
 def now_ms() -> int:
@@ -207,6 +211,7 @@ class WebChatService:
         self._agent_typing: dict[str, threading.Timer] = {}
         self._client_typing: threading.Timer | None = None
         self._last_preview = 0.0
+        self._saved_at = 0.0  # time.monotonic() of the last save to the store
         private = {"configure", "poll"}
         for name, handler in {
             "configure": self._configure,
@@ -264,6 +269,7 @@ class WebChatService:
             if timer is not None:
                 timer.cancel()
         self._worker.stop()
+        self._save_session()  # the worker is done: the chat's state is ours to read
         if self._transport is not None:
             self._network.submit(self._transport.close)
         self._network.shutdown(wait=True)
@@ -295,7 +301,7 @@ class WebChatService:
             config.session_file or FileSessionStore().path
         )
         self._transport = transport(config.transport, self.plugin.bus)
-        if self._store.load() is not None:
+        if config.auto_restore and self._store.load() is not None:
             # As the widgets do on a page load: pick the stored chat up again.
             self.plugin.command(f"{SERVICE}.restore").fail(
                 lambda reason: log.info("the stored chat was not restored: %s", reason)
@@ -369,6 +375,7 @@ class WebChatService:
     def _save_session(self) -> None:
         if self._store is not None and self._session is not None:
             self._store.save(StoredSession(self._session, tuple(self._filters.sources())))
+            self._saved_at = time.monotonic()
 
     def _replay_buffered(self) -> None:
         buffered, self._buffered = self._buffered or [], None
@@ -404,7 +411,7 @@ class WebChatService:
         self.plugin.publish("ended")
 
     def _restore(self, call: CommandCall) -> Deferred:
-        if call.commander != SERVICE:
+        if call.commander != SERVICE and (self._config is None or self._config.auto_restore):
             raise CommandRejected(RESTORE_DENIED)
         config = self._configured()
 
@@ -515,6 +522,8 @@ class WebChatService:
             shown.append(self._add_to_transcript(message))
         if shown:
             self._publish_messages(originals, shown, restoring)
+        if time.monotonic() - self._saved_at > SESSION_RENEWAL_INTERVAL:
+            self._save_session()
 
     def _add_to_transcript(self, message: Message) -> dict[str, Any]:
         """Run the preprocessors over ``message`` and keep it; return what subscribers get."""

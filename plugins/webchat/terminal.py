@@ -30,7 +30,7 @@ from .session_store import DEFAULT_SESSION_FILE
 __all__ = ["TerminalChat", "run"]
 
 SERVICE = "WebChatService"
-HELP = "/transcript  /agents  /stats  /file PATH  /end  /help"
+HELP = "/transcript  /agents  /stats  /file PATH  /restore  /end  /help"
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 
@@ -62,7 +62,7 @@ class TerminalChat:
         self.output = output
         self.plugin = bus.register_plugin("TerminalChat")
         self.ended = threading.Event()
-        self.restore_done = threading.Event()
+        self.chatting = threading.Event()
         self._session: PromptSession[str] | None = None
         for name, show in {
             "agentConnected": self._agent_connected,
@@ -74,9 +74,8 @@ class TerminalChat:
             "disconnected": lambda event: self._say("! connection lost, reconnecting"),
             "reconnected": lambda event: self._say("! reconnected"),
             "ended": self._ended,
-            "restored": self._restore_done,
-            "restoreFailed": self._restore_done,
-            "restoreTimeout": self._restore_done,
+            "started": lambda event: self.chatting.set(),
+            "restored": self._restored,
             "error": lambda event: self._say(f"! {describe(event.data)}"),
         }.items():
             self.plugin.subscribe(f"{SERVICE}.{name}", show)
@@ -110,10 +109,9 @@ class TerminalChat:
             stamp = time.strftime("%H:%M", time.localtime(_epoch(message.get("timestamp"))))
             self._say(f"[{stamp}] {sender.get('name') or 'Agent'}: {message.get('text', '')}")
 
-    def _restore_done(self, event: Event) -> None:
-        if event.name.endswith(".restored"):
-            self._say("* your last chat is back")
-        self.restore_done.set()
+    def _restored(self, event: Event) -> None:
+        self._say("* your last chat is back")
+        self.chatting.set()
 
     def _ended(self, event: Event) -> None:
         self._say("* the chat has ended")
@@ -129,15 +127,15 @@ class TerminalChat:
     def _command(self, name: str, data: Any = None) -> Any:
         return self.plugin.command(f"{SERVICE}.{name}", data).result(timeout=COMMAND_TIMEOUT)
 
-    def start(self, resume: bool) -> None:
-        """Resume the stored chat if ``resume`` and it can be, else start one.
+    def start(self, stored: bool) -> None:
+        """Start a chat; when a chat is ``stored``, offer ``/restore`` and wait for the guest.
 
         Raises ``CommandRejected`` when the server refuses.
         """
         self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
-        if resume:
-            self.restore_done.wait(COMMAND_TIMEOUT)
-        if self._command("verifySession")["sessionActive"]:
+        if stored:
+            self._say("* Your last chat was not ended: /restore picks it up, a message starts")
+            self._say(f"  a new chat. {HELP}")
             return
         self._say(f"Starting a chat as {self.nickname}. Type a message, or {HELP}")
         self._command("startChat", {"nickname": self.nickname})
@@ -163,11 +161,17 @@ class TerminalChat:
         if not line:
             return
         if not line.startswith("/"):
+            if not self.chatting.is_set():
+                self._say(f"Starting a chat as {self.nickname}.")
+                if self._try("startChat", {"nickname": self.nickname}) is None:
+                    return
             self._try("sendMessage", {"message": line})
             return
         word, _, rest = line.partition(" ")
         if word == "/end":
             self.end()
+        elif word == "/restore":
+            self._try("restore")
         elif word == "/transcript":
             for message in (self._try("getTranscript") or {}).get("messages", ()):
                 sender = message.get("from", {}).get("name") or "?"
@@ -241,10 +245,12 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
                 flush=True,
             )
         stored = Path(section.get("sessionFile") or DEFAULT_SESSION_FILE).expanduser()
-        bus = stack.enter_context(Bus(config={"webchat": section}))
+        # The guest chooses: /restore picks the stored chat up, a message starts anew.
+        webchat = {**section, "autoRestore": False}
+        bus = stack.enter_context(Bus(config={"webchat": webchat}))
         chat = TerminalChat(bus, nickname, sys.stdout)
         try:
-            chat.start(resume=stored.exists())
+            chat.start(stored=stored.exists())
         except CommandRejected as rejection:
             print(
                 f"cxbus chat: the chat did not start: {describe(rejection.reason)}", file=sys.stderr

@@ -13,6 +13,7 @@ import pexpect
 import pytest
 
 from cxbus import __version__
+from cxbus_webchat.emulator import Emulator
 
 # No cursor-position requests: pexpect is no terminal that answers them.
 ENV = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}
@@ -29,11 +30,11 @@ def cxbus(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
-def spawn_chat(tmp_path: Path) -> pexpect.spawn:
+def spawn_chat(tmp_path: Path, *args: str) -> pexpect.spawn:
     env = {**GENESYS, "HOME": str(tmp_path)}
     return pexpect.spawn(
         sys.executable,
-        ["-m", "cxbus", "chat", "--name", "Ada"],
+        ["-m", "cxbus", "chat", "--name", "Ada", *args],
         env=env,
         encoding="utf-8",
         timeout=20,
@@ -71,6 +72,35 @@ def test_ctrl_c_ends_the_chat_cleanly(tmp_path: Path) -> None:
     chat.close()
     assert "Traceback" not in rest
     assert chat.exitstatus == 0
+
+
+def test_restore_after_a_restart_picks_the_chat_up(tmp_path: Path) -> None:
+    """Killed mid-chat, cxbus chat offers /restore, which brings the chat back to go on."""
+    with Emulator(agent_join_delay=0.1, agent_typing_delay=0.1) as emulator:
+        config = tmp_path / "widgets.json"
+        config.write_text(
+            json.dumps({**emulator.webchat_config(), "sessionFile": str(tmp_path / "chat.json")})
+        )
+        first = spawn_chat(tmp_path, "--config", str(config))
+        first.expect(r"Alex: Hi Ada")
+        first.sendline("remember me")
+        first.expect(r"Alex: You said: remember me")
+        first.kill(signal.SIGKILL)
+        first.close()
+
+        second = spawn_chat(tmp_path, "--config", str(config))
+        second.expect("/restore picks it up")
+        second.sendline("/restore")
+        second.expect(r"\[\d\d:\d\d\] Ada: remember me")
+        second.expect(r"\* your last chat is back")
+        second.sendline("and again")
+        second.expect(r"Alex: You said: and again")
+        second.sendline("/end")
+        second.expect(r"\* the chat has ended")
+        second.expect(pexpect.EOF)
+        second.close()
+        assert second.exitstatus == 0
+        assert not (tmp_path / "chat.json").exists()
 
 
 def test_version_and_python_dash_m() -> None:

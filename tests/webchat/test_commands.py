@@ -84,6 +84,10 @@ def test_configure_can_only_be_called_once(chat: Chat) -> None:
             {"transport": {"type": "fake"}, "userData": ["not", "an", "object"]},
             "webchat.userData must be an object of key/value pairs; got ['not', 'an', 'object'].",
         ),
+        (
+            {"transport": {"type": "fake"}, "autoRestore": "no"},
+            "webchat.autoRestore must be true or false; got 'no'.",
+        ),
     ],
 )
 def test_a_bad_configuration_is_one_error_naming_the_option(

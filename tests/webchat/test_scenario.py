@@ -13,6 +13,7 @@ import pytest
 
 from cxbus import Bus, CommandRejected
 from cxbus_webchat import register_transport
+from cxbus_webchat import service as service_module
 from cxbus_webchat.transports.fake import FakeTransport
 
 from .conftest import Chat, webchat_config
@@ -166,14 +167,70 @@ def test_restore_of_a_stale_session_times_out(tmp_path: Path) -> None:
     config = {"webchat": webchat_config(tmp_path)}
     with Bus(config=config) as first:
         Chat(first)("startChat", {})
-    stored = json.loads((tmp_path / "session.json").read_text())
-    stored["savedAt"] = time.time() - 61
-    (tmp_path / "session.json").write_text(json.dumps(stored))
+    age_stored_session(tmp_path, 61)
     chat = restore_in_new_bus(config, "restoreTimeout")
     try:
         assert chat("verifySession") == {"sessionActive": False}
     finally:
         chat.bus.close()
+
+
+def age_stored_session(tmp_path: Path, seconds: float) -> None:
+    """Make the stored session look saved ``seconds`` ago."""
+    stored = json.loads((tmp_path / "session.json").read_text())
+    stored["savedAt"] = time.time() - seconds
+    (tmp_path / "session.json").write_text(json.dumps(stored))
+
+
+def test_restore_timeout_counts_from_when_the_bus_closed(tmp_path: Path) -> None:
+    """A chat that ran longer than restoreTimeout is still restored: closing renews the time."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+        age_stored_session(tmp_path, 3600)  # an hour-long chat
+    chat = restore_in_new_bus(config, "restored")
+    try:
+        assert chat("verifySession") == {"sessionActive": True}
+    finally:
+        chat.bus.close()
+
+
+def test_arriving_messages_renew_the_stored_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While messages flow the store's time is renewed, so a killed process can be restored."""
+    monkeypatch.setattr(service_module, "SESSION_RENEWAL_INTERVAL", 0.0)
+    with Bus(config={"webchat": webchat_config(tmp_path)}) as bus:
+        chat = Chat(bus)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        age_stored_session(tmp_path, 3600)
+        chat("FakeTransport.agentSend", {"text": "still here"})
+        chat.wait("messageReceived", lambda data: data["messages"][-1]["text"] == "still here")
+        stored = json.loads((tmp_path / "session.json").read_text())
+        assert time.time() - stored["savedAt"] < 60
+
+
+def test_with_auto_restore_off_a_plugin_restores_the_chat_when_it_chooses(
+    tmp_path: Path,
+) -> None:
+    """autoRestore false: nothing is restored by itself; the restore command does it."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        chat("FakeTransport.agentSend", {"text": "before the restart"})
+    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
+    with Bus(config=manual) as second:
+        chat = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        assert chat("verifySession") == {"sessionActive": False}
+        chat("restore")
+        chat.wait("restored")
+        [history] = chat.data("messageReceived")
+        assert history["restoring"] is True
+        assert [m["text"] for m in history["messages"]] == ["before the restart"]
 
 
 class SlowResume(FakeTransport):
