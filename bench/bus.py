@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import sys
+import time
 import timeit
 from typing import Any, Callable
 
@@ -28,6 +29,11 @@ Statement = Callable[[], Any]
 
 def noop(_: Any = None) -> None:
     pass
+
+
+def distinct_noops(count: int) -> list[Callable[[Any], None]]:
+    """``count`` different do-nothing subscribers (pyee keeps one per distinct function)."""
+    return [lambda _: None for _ in range(count)]
 
 
 def best_of_rounds(statements: dict[str, Statement]) -> dict[str, float]:
@@ -74,8 +80,8 @@ def twisted_round_trip() -> Statement | None:
 def cxbus_publish(subscribers: int) -> Statement:
     bus = cxbus.Bus()
     source = bus.register_plugin("Source")
-    for _ in range(subscribers):
-        source.subscribe("Source.tick", noop)
+    for subscriber in distinct_noops(subscribers):
+        source.subscribe("Source.tick", subscriber)
     publish = source.publish
     return lambda: publish("tick", 1)
 
@@ -93,17 +99,30 @@ def pyee_emit(subscribers: int) -> Statement | None:
     except ImportError:
         return None
     emitter = EventEmitter()
-    for _ in range(subscribers):
-        emitter.on("tick", noop)
+    for subscriber in distinct_noops(subscribers):
+        emitter.on("tick", subscriber)
     return lambda: emitter.emit("tick", 1)
 
 
 def plain_loop(subscribers: int) -> Statement:
-    callbacks = tuple(noop for _ in range(subscribers))
+    callbacks = tuple(distinct_noops(subscribers))
 
     def publish() -> None:
         for callback in callbacks:
             callback(1)
+
+    return publish
+
+
+def plain_loop_with_event(subscribers: int) -> Statement:
+    """The plain loop, handing each subscriber an Event as cxbus does: the floor of publish."""
+    callbacks = tuple(distinct_noops(subscribers))
+    now = time.time
+
+    def publish() -> None:
+        event = cxbus.Event("Source.tick", 1, "Source", now())
+        for callback in callbacks:
+            callback(event)
 
     return publish
 
@@ -139,6 +158,7 @@ def main() -> None:
                 "blinker send": blinker_send(subscribers),
                 "pyee emit": pyee_emit(subscribers),
                 "plain loop": plain_loop(subscribers),
+                "plain loop, Event built": plain_loop_with_event(subscribers),
             },
         )
 
