@@ -102,8 +102,16 @@ class Filters:
         self._patterns: list[re.Pattern[str]] = [re.compile(p) for p in patterns or ()]
 
     def add(self, pattern: Pattern) -> None:
-        """Add a filter (a pattern string or a compiled ``re.Pattern``)."""
-        self._patterns.append(re.compile(pattern))
+        """Add a filter (a pattern string or a compiled ``re.Pattern``); once is enough."""
+        compiled = re.compile(pattern)
+        if compiled not in self._patterns:
+            self._patterns.append(compiled)
+
+    def remove(self, pattern: Pattern) -> None:
+        """Take a filter away again; one that is not there is ignored."""
+        compiled = re.compile(pattern)
+        if compiled in self._patterns:
+            self._patterns.remove(compiled)
 
     def hides(self, text: str) -> bool:
         """Whether any filter matches ``text``."""

@@ -173,6 +173,11 @@ class Worker:
             self._thread.join(timeout=10)
 
 
+def _chat_is_gone(reason: Any) -> bool:
+    """Whether a refusal says the conversation is over or its token no longer valid."""
+    return isinstance(reason, Mapping) and reason.get("status") in (401, 403, 404, 410)
+
+
 def _text_option(command: str, data: Any, name: str, required: bool = True) -> str | None:
     """The string option ``name`` of a command's data, or a rejection naming it."""
     value = data.get(name) if isinstance(data, Mapping) else None
@@ -207,6 +212,7 @@ class WebChatService:
         self._started_at: int | None = None
         self._ended_at: int | None = None
         self._filters = Filters()
+        self._disconnected = False
         self._preprocessors: list[Callable[[dict[str, Any]], Any]] = []
         self._agent_typing: dict[str, threading.Timer] = {}
         self._client_typing: threading.Timer | None = None
@@ -368,13 +374,16 @@ class WebChatService:
         self._transcript = []
         self._seen = set()
         self._agents = {}
+        self._disconnected = False
         self._started_at = now_ms()
         self._ended_at = None
         self._save_session()
 
     def _save_session(self) -> None:
         if self._store is not None and self._session is not None:
-            self._store.save(StoredSession(self._session, tuple(self._filters.sources())))
+            self._store.save(
+                StoredSession(self._session, tuple(self._filters.sources()), self._started_at)
+            )
             self._saved_at = time.monotonic()
 
     def _replay_buffered(self) -> None:
@@ -404,6 +413,7 @@ class WebChatService:
         self._client_typing = None
         self._session = None
         self._ended_at = now_ms()
+        self._filters = Filters()  # filters last as long as the chat
         if self._store is not None:
             self._store.clear()
         if self._transport is not None:
@@ -418,7 +428,7 @@ class WebChatService:
         def begin() -> tuple[Transport, StoredSession]:
             if self._restoring:
                 raise CommandRejected(ALREADY_RESTORING)
-            if self._session is not None:
+            if self._session is not None or self._buffered is not None:  # active or starting
                 raise CommandRejected(RESTORE_WHILE_ACTIVE)
             stored = self._store.load() if self._store is not None else None
             if stored is None:
@@ -433,13 +443,25 @@ class WebChatService:
             self._buffered = []
             return self._transport_required(), stored
 
-        def resume(transport: Transport, stored: StoredSession) -> list[list[ChatMessage]]:
+        def resume(
+            transport: Transport, stored: StoredSession
+        ) -> tuple[list[Member], list[list[ChatMessage]]]:
             transport.resume(stored.session, self._receive)
-            return self._history_pages(transport, config)
+            return transport.members(), self._history_pages(transport, config)
 
-        def restored(stored: StoredSession, pages: list[list[ChatMessage]]) -> None:
-            self._filters = Filters(list(stored.filters))
+        def restored(
+            stored: StoredSession, members: list[Member], pages: list[list[ChatMessage]]
+        ) -> None:
+            for source in stored.filters:
+                self._filters.add(source)
             self._begin_chat(stored.session)
+            if stored.started_at is not None:
+                self._started_at = stored.started_at
+            self._agents = {
+                member.id: Agent(member.display_name or "Agent", member.state == "CONNECTED")
+                for member in members
+                if member.role == "AGENT" and member.state in ("CONNECTED", "DISCONNECTED")
+            }
             self._restoring = False
             for page in pages:
                 self._receive_messages(page, restoring=True)
@@ -449,7 +471,8 @@ class WebChatService:
         def failed(reason: Any) -> None:
             def give_up() -> None:
                 self._drop_buffered()
-                self._forget_stored()
+                if _chat_is_gone(reason):  # else a later restore may still succeed
+                    self._forget_stored()
                 self.plugin.publish("restoreFailed")
 
             self._on_worker(give_up)
@@ -458,7 +481,7 @@ class WebChatService:
         def network(begun: tuple[Transport, StoredSession]) -> Deferred:
             transport, stored = begun
             return self._on_network(resume, transport, stored).then(
-                lambda pages: self._on_worker(lambda: restored(stored, pages)), failed
+                lambda answer: self._on_worker(lambda: restored(stored, *answer)), failed
             )
 
         return self._on_worker(begin).then(network)
@@ -501,7 +524,9 @@ class WebChatService:
             self._agent_started_typing(update.sender)
         elif isinstance(update, Member):
             self._member_changed(update)
-        elif isinstance(update, Connection):
+        elif isinstance(update, Connection) and update.connected == self._disconnected:
+            # The page: reconnected only ever follows disconnected.
+            self._disconnected = not update.connected
             self.plugin.publish("reconnected" if update.connected else "disconnected")
 
     def _own_id(self) -> str | None:
@@ -598,16 +623,22 @@ class WebChatService:
         previous = self._agent_typing.pop(sender.id, None)
         if previous is not None:
             previous.cancel()
-        timer = threading.Timer(timeout, self._on_worker, (lambda: self._typing_timed_out(sender),))
+        timer: threading.Timer
+        timer = threading.Timer(
+            timeout, self._on_worker, (lambda: self._typing_timed_out(sender, timer),)
+        )
         timer.daemon = True
         self._agent_typing[sender.id] = timer
         timer.start()
         if previous is None:
             self.plugin.publish("agentTypingStarted", self._typing_data(sender))
 
-    def _typing_timed_out(self, sender: Member) -> None:
-        timer = self._agent_typing.pop(sender.id, None)
-        if timer is not None and self._session is not None:
+    def _typing_timed_out(self, sender: Member, timer: threading.Timer) -> None:
+        # A timer cancelled too late still fires: only the current one counts.
+        if self._agent_typing.get(sender.id) is not timer:
+            return
+        del self._agent_typing[sender.id]
+        if self._session is not None:
             self.plugin.publish("agentTypingTimeout", self._typing_data(sender))
 
     def _agent_stopped_typing(self, member_id: str) -> None:
@@ -659,15 +690,27 @@ class WebChatService:
                 f"got {regex!r}."
             )
 
-        def add_filter() -> None:
+        # The filter goes on before the message is sent: its echo may come back first.
+        def add_filter() -> bool:
             self._chat_required(NO_ACTIVE_SESSION)
+            new = re.compile(regex) not in self._filters.patterns
             self._filters.add(regex)
             self._save_session()
+            return new
 
-        return (
-            self._on_worker(add_filter)
-            .then(lambda _: self._send(message, "standard", NO_ACTIVE_SESSION))
-            .then(lambda _: None)
+        def take_back(new: bool, reason: Any) -> Deferred:
+            def remove() -> None:
+                if new:
+                    self._filters.remove(regex)
+                    self._save_session()
+                raise CommandRejected(reason)
+
+            return self._on_worker(remove)
+
+        return self._on_worker(add_filter).then(
+            lambda new: self._send(message, "standard", NO_ACTIVE_SESSION).then(
+                lambda _: None, lambda reason: take_back(new, reason)
+            )
         )
 
     def _add_prefilter(self, call: CommandCall) -> Deferred:
@@ -691,17 +734,23 @@ class WebChatService:
                 self.plugin.publish("clientTypingStarted")
             else:
                 self._client_typing.cancel()
-            self._client_typing = threading.Timer(
-                timeout, self._on_worker, (self._stop_client_typing,)
+            timer: threading.Timer
+            timer = threading.Timer(
+                timeout, self._on_worker, (lambda: self._client_typing_timed_out(timer),)
             )
-            self._client_typing.daemon = True
-            self._client_typing.start()
+            timer.daemon = True
+            self._client_typing = timer
+            timer.start()
 
         return (
             self._on_worker(lambda: self._chat_required(NO_SESSION))
             .then(lambda transport: self._on_network(transport.send_typing))
             .then(lambda answer: self._on_worker(started))
         )
+
+    def _client_typing_timed_out(self, timer: threading.Timer) -> None:
+        if self._client_typing is timer:  # not one cancelled too late
+            self._stop_client_typing()
 
     def _stop_client_typing(self) -> None:
         if self._client_typing is not None:

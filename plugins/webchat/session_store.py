@@ -28,16 +28,19 @@ DEFAULT_SESSION_FILE = Path("~/.cxbus/webchat-session.json")
 
 @attrs.frozen
 class StoredSession:
-    """A chat to pick up again: its session data, its filters and when it was saved."""
+    """A chat to pick up again: its session data, its filters, when it started (ms since
+    the epoch, for getStats) and when it was saved."""
 
     session: SessionData
     filters: tuple[str, ...] = ()
+    started_at: int | None = None
     saved_at: float = attrs.field(factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "session": attrs.asdict(self.session),
             "filters": list(self.filters),
+            "startedAt": self.started_at,
             "savedAt": self.saved_at,
         }
 
@@ -48,6 +51,7 @@ class StoredSession:
             return cls(
                 session=SessionData(**data["session"]),
                 filters=tuple(data.get("filters", ())),
+                started_at=data.get("startedAt"),
                 saved_at=float(data["savedAt"]),
             )
         except (KeyError, TypeError, AttributeError) as error:

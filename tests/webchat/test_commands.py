@@ -224,6 +224,15 @@ def test_send_filtered_message_resolves_and_hides_the_message(started: Chat) -> 
     assert shown == ["visible"]
 
 
+def test_send_filtered_message_that_fails_takes_its_filter_back(started: Chat) -> None:
+    """When the server refuses the message, its filter does not hide later messages."""
+    started("FakeTransport.failNext", {"reason": {"message": "Internal", "status": 500}})
+    started.rejection("sendFilteredMessage", {"message": "my order 42", "regex": "order"})
+    started("FakeTransport.agentSend", {"text": "about your order"})
+    assert started.texts()[-1] == "about your order"
+    assert started("addPrefilter", {"filters": "card"}) == [re.compile("card")]
+
+
 def test_send_filtered_message_without_a_chat_rejects(chat: Chat) -> None:
     """With no chat, the page's own (shorter) sentence."""
     reason = chat.rejection("sendFilteredMessage", {"message": "x", "regex": "x"})

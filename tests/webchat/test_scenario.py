@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import threading
 import time
@@ -231,6 +232,99 @@ def test_with_auto_restore_off_a_plugin_restores_the_chat_when_it_chooses(
         [history] = chat.data("messageReceived")
         assert history["restoring"] is True
         assert [m["text"] for m in history["messages"]] == ["before the restart"]
+
+
+def test_a_restored_chat_knows_its_agents_and_when_it_started(tmp_path: Path) -> None:
+    """A restored chat lists its agents, publishes the agent leaving, and keeps startTime."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        started_at = chat("getStats")["startTime"]
+    with Bus(config=config) as second:
+        chat = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        chat.wait("restored")
+        assert [(a["name"], a["connected"]) for a in chat("getAgents")] == [("Alex", True)]
+        assert chat("getStats")["startTime"] == started_at
+        chat("FakeTransport.agentLeave")
+        assert chat.wait("agentDisconnected")["numAgentsConnected"] == 0
+
+
+def test_a_server_error_while_restoring_keeps_the_chat_for_another_try(tmp_path: Path) -> None:
+    """restoreFailed on a 5xx leaves the stored chat: a second restore picks it up."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
+    with Bus(config=manual) as second:
+        chat = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        chat("FakeTransport.failNext", {"reason": {"message": "Unavailable", "status": 503}})
+        assert chat.rejection("restore") == {"message": "Unavailable", "status": 503}
+        chat.wait("restoreFailed")
+        chat("restore")
+        assert chat("verifySession") == {"sessionActive": True}
+
+
+def test_filters_last_as_long_as_the_chat_and_a_restore_adds_the_stored_ones(
+    tmp_path: Path,
+) -> None:
+    """An ended chat takes its filters along; restored filters join those added since."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("addPrefilter", {"filters": "order"})
+        chat("endChat")
+        assert chat("addPrefilter", {"filters": "card"}) == [re.compile("card")]
+        chat("startChat", {})
+    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
+    with Bus(config=manual) as second:
+        chat = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        chat("addPrefilter", {"filters": "secret"})
+        chat("restore")
+        assert chat("addPrefilter", {"filters": "card"}) == [
+            re.compile("secret"),
+            re.compile("card"),
+        ]
+
+
+class SlowStart(FakeTransport):
+    """A fake whose start waits until the test lets it go."""
+
+    type = "fake-slow-start"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def start(self, request: Any, listener: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(timeout=5)
+        return super().start(request, listener)
+
+
+register_transport(SlowStart)
+
+
+def test_restore_while_a_chat_is_starting_rejects(tmp_path: Path) -> None:
+    """restore while startChat is under way rejects as for an active chat: never two chats."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        Chat(first)("startChat", {})
+    slow = webchat_config(tmp_path, autoRestore=False, transport={"type": "fake-slow-start"})
+    with Bus(config={"webchat": slow}) as bus:
+        chat = Chat(bus)
+        bus.load_plugin("WebChatService").result(timeout=5)
+        starting = bus.command("WebChatService.startChat", {})
+        assert SlowStart.entered.wait(timeout=5)
+        assert chat.rejection("restore") == (
+            "Chat session is already active, ignoring restore command."
+        )
+        SlowStart.release.set()
+        session = starting.result(timeout=5)
+        assert chat("getSessionData") == session
 
 
 class SlowResume(FakeTransport):
