@@ -165,7 +165,7 @@ class Bus:
             self._plugins[name] = plugin
         log.debug("plugin %s registered", name)
         if signals.plugin_registered.receivers:
-            signals.plugin_registered.send(self, plugin=plugin)
+            signals.notify(signals.plugin_registered, self, plugin=plugin)
         return plugin
 
     def unregister_plugin(self, plugin: Plugin | str) -> None:
@@ -187,6 +187,7 @@ class Bus:
                 if (staying := tuple(s for s in subs if s.subscriber != name))
             }
             self._forget_routes()
+            removed._routes = {}  # its later publishes go nowhere (see _route)
             prefix = name + "."
             self._retained = {k: e for k, e in self._retained.items() if e.publisher != name}
             self._data = {k: v for k, v in self._data.items() if not k.startswith(prefix)}
@@ -200,7 +201,12 @@ class Bus:
             except Exception:
                 log.exception("on_unregister of plugin %s raised", name)
         if signals.plugin_unregistered.receivers:
-            signals.plugin_unregistered.send(self, plugin=removed)
+            signals.notify(signals.plugin_unregistered, self, plugin=removed)
+
+    def _check_registered(self, plugin: Plugin) -> None:
+        """Raise ``PluginError`` for the handle of a plugin that was unregistered."""
+        if self._plugins.get(plugin.name) is not plugin:
+            raise PluginError(f"Plugin {plugin.name} is not registered on this bus any more.")
 
     def close(self) -> None:
         """Unregister every plugin, the latest first."""
@@ -227,8 +233,13 @@ class Bus:
             self._loading[name] = loading
         # A load that fails right here is the caller's to see in the returned deferred.
         loading._report_unhandled = False
-        setup = find_plugin_setup(name)
+        # The wait is bounded from now: a setup that hangs counts against it too.
+        timer = threading.Timer(self.ready_timeout, self._loading_timed_out, (name, loading))
+        timer.daemon = True
+        timer.start()
+        loading._listen(lambda _: timer.cancel(), lambda _: timer.cancel(), handles=False)
         try:
+            setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
                 raise PluginError(
                     f"No plugin named {name!r} is registered on this bus or installed "
@@ -243,11 +254,6 @@ class Bus:
             log.exception("loading plugin %s failed", name)
             self._fail_loading(name, error)
         loading._report_unhandled = True
-        if loading.state == "pending":
-            timer = threading.Timer(self.ready_timeout, self._loading_timed_out, (name, loading))
-            timer.daemon = True
-            timer.start()
-            loading.always(lambda _: timer.cancel())
         return loading
 
     def _loading_timed_out(self, name: str, loading: Deferred) -> None:
@@ -345,7 +351,10 @@ class Bus:
             self._hooks = {**self._hooks, command: hooks}
 
     def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred:
-        registered = self._commands.get(command)
+        try:
+            registered = self._commands.get(command)
+        except TypeError:  # unhashable: no command name; _dispatch_unrouted says so
+            registered = None
         if registered is None or (self._loading and registered.owner in self._loading):
             return self._dispatch_unrouted(command, data, commander)
         return self._run(registered, command, data, commander)
@@ -367,7 +376,7 @@ class Bus:
                 for hook in hooks:
                     hook.hook(call)
             if _dispatched_receivers:
-                signals.command_dispatched.send(self, call=call)
+                signals.notify(signals.command_dispatched, self, call=call)
             answer = registered.handler(call)
             if answer is not deferred:
                 deferred.resolve(answer)
@@ -405,7 +414,7 @@ class Bus:
     def _instrument(self, call: CommandCall) -> None:
         def settled(state: str) -> Callable[[Any], None]:
             def send(value: Any) -> None:
-                signals.command_settled.send(self, call=call, state=state, value=value)
+                signals.notify(signals.command_settled, self, call=call, state=state, value=value)
 
             return send
 
@@ -419,16 +428,20 @@ class Bus:
         with self._lock:
             full_name, route = self._route(publisher, name)
             event = Event(full_name, data, publisher.name, _time())
+            if self._plugins.get(publisher.name) is not publisher:
+                return  # unregistered meanwhile: nothing to retain, nobody to tell
             self._retained[full_name] = event
         _fan_out(route, event)
         if _published_receivers:
-            signals.event_published.send(self, event=event)
+            signals.notify(signals.event_published, self, event=event)
 
     def _route(self, publisher: Plugin, name: str) -> tuple[str, tuple[Subscriber, ...]]:
         """Work out (and cache on the publisher) who receives its event ``name``."""
         check_name("Event", name)
         full_name = f"{publisher.name}.{name}"
         with self._lock:
+            if self._plugins.get(publisher.name) is not publisher:
+                return full_name, ()  # unregistered: nobody hears it, nothing is cached
             subscriptions = sorted(
                 (
                     *self._subscriptions.get(full_name, ()),

@@ -9,6 +9,7 @@ settles the deferred, or at once in the caller's thread when it is settled alrea
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import logging
@@ -24,6 +25,9 @@ __all__ = ["Deferred"]
 log = logging.getLogger("cxbus.deferred")
 
 PENDING = "pending"
+# Resolved with another deferred or a future and locked in to its outcome: later
+# resolve()/reject() calls are ignored (Promises/A+ 2.3.2). Reported as pending.
+ADOPTING = "adopting"
 RESOLVED = "resolved"
 REJECTED = "rejected"
 
@@ -31,6 +35,12 @@ Callback = Callable[[Any], Any]
 # (on_resolved, on_rejected, handles): an observer (handles=False) such as a tracer
 # does not count as someone handling a rejection.
 _Listener = tuple[Optional[Callback], Optional[Callback], bool]
+
+# Settling a deferred runs its listeners, which may settle the next deferred of a
+# chain, and so on: past this depth on one thread the rest of the chain is run from
+# a backlog by the outermost settle instead, so no chain is too long for the stack.
+MAX_NESTING = 50
+_nesting = threading.local()
 
 
 class Deferred:
@@ -45,7 +55,13 @@ class Deferred:
     happens, so a failure nobody asked about is still seen.
     """
 
-    __slots__ = ("_listeners", "_lock", "_reason_or_value", "_report_unhandled", "_state")
+    __slots__ = (
+        "_listeners",
+        "_lock",
+        "_reason_or_value",
+        "_report_unhandled",
+        "_state",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,7 +78,7 @@ class Deferred:
     @property
     def state(self) -> str:
         """``"pending"``, ``"resolved"`` or ``"rejected"``."""
-        return self._state
+        return PENDING if self._state is ADOPTING else self._state
 
     # Settling -----------------------------------------------------------------
 
@@ -70,51 +86,73 @@ class Deferred:
         """Resolve with ``value``, or adopt its outcome if it is a Deferred or Future."""
         if not isinstance(value, _ADOPTABLE):
             self._settle(RESOLVED, value)
-        elif value is self:
-            self._settle(REJECTED, TypeError("A deferred cannot be resolved with itself."))
-        elif isinstance(value, Deferred):
-            value._listen(self.resolve, self.reject)
-        else:
-            value.add_done_callback(self._adopt_future)
+            return
+        with self._lock:
+            if self._state is not PENDING:
+                return
+            self._state = ADOPTING
+        self._adopt(value)
 
     def reject(self, reason: Any = None) -> None:
         """Reject with ``reason``: a sentence, an exception or any object."""
         self._settle(REJECTED, reason)
 
+    def _adopt(
+        self, value: Deferred | concurrent.futures.Future[Any] | asyncio.Future[Any]
+    ) -> None:
+        if value is self:
+            self._settle(REJECTED, TypeError("A deferred cannot be resolved with itself."), True)
+        elif isinstance(value, Deferred):
+            value._listen(self._adopt_value, self._adopt_reason)
+        else:
+            value.add_done_callback(self._adopt_future)
+
+    def _adopt_value(self, value: Any) -> None:
+        if isinstance(value, _ADOPTABLE):
+            self._adopt(value)
+        else:
+            self._settle(RESOLVED, value, True)
+
+    def _adopt_reason(self, reason: Any) -> None:
+        self._settle(REJECTED, reason, True)
+
     def _adopt_future(self, future: concurrent.futures.Future[Any] | asyncio.Future[Any]) -> None:
         if future.cancelled():
-            self._settle(REJECTED, concurrent.futures.CancelledError())
+            self._adopt_reason(concurrent.futures.CancelledError())
             return
         error = future.exception()
         if error is None:
-            self.resolve(future.result())
+            self._adopt_value(future.result())
         else:
-            self._settle(REJECTED, error.reason if isinstance(error, CommandRejected) else error)
+            self._adopt_reason(error.reason if isinstance(error, CommandRejected) else error)
 
-    def _settle(self, state: str, reason_or_value: Any) -> None:
+    def _settle(self, state: str, reason_or_value: Any, adopted: bool = False) -> None:
         # acquire/release rather than `with`: half the cost on this hot path.
         self._lock.acquire()
         try:
-            if self._state is not PENDING:
+            if self._state is not PENDING and (self._state is not ADOPTING or not adopted):
                 return
             self._state = state
             self._reason_or_value = reason_or_value
             listeners, self._listeners = self._listeners, None
         finally:
             self._lock.release()
+        if listeners or state is REJECTED:
+            _run_nested(lambda: self._notify(listeners, state, reason_or_value))
+
+    def _notify(self, listeners: list[_Listener] | None, state: str, value: Any) -> None:
         if state is RESOLVED:
-            if listeners:
-                for on_resolved, _, _ in listeners:
-                    if on_resolved is not None:
-                        _call(on_resolved, reason_or_value)
+            for on_resolved, _, _ in listeners or ():
+                if on_resolved is not None:
+                    _call(on_resolved, value)
             return
         handled = False
         for _, on_rejected, handles in listeners or ():
             if on_rejected is not None:
                 handled = handled or handles
-                _call(on_rejected, reason_or_value)
+                _call(on_rejected, value)
         if not handled and self._report_unhandled:
-            log.warning("Unhandled rejection: %r", redact(reason_or_value))
+            log.warning("Unhandled rejection: %r", redact(value))
 
     def _listen(
         self,
@@ -124,7 +162,7 @@ class Deferred:
     ) -> None:
         self._lock.acquire()
         try:
-            if self._state is PENDING:
+            if self._state is PENDING or self._state is ADOPTING:
                 if self._listeners is None:
                     self._listeners = []
                 self._listeners.append((on_resolved, on_rejected, handles))
@@ -134,6 +172,11 @@ class Deferred:
         callback = on_resolved if self._state is RESOLVED else on_rejected
         if callback is not None:
             _call(callback, self._reason_or_value)
+
+    def _unlisten(self, listener: _Listener) -> None:
+        with self._lock:
+            if self._listeners is not None and listener in self._listeners:
+                self._listeners.remove(listener)
 
     # Callbacks ----------------------------------------------------------------
 
@@ -195,10 +238,12 @@ class Deferred:
         from the thread that is to settle this deferred: that thread would wait on
         itself.
         """
-        if self._state is PENDING:
+        if self._state is PENDING or self._state is ADOPTING:
             settled = threading.Event()
-            self._listen(lambda _: settled.set(), lambda _: settled.set())
+            listener: _Listener = (lambda _: settled.set(), lambda _: settled.set(), True)
+            self._listen(*listener)
             if not settled.wait(timeout):
+                self._unlisten(listener)  # the caller gave up: it no longer handles anything
                 raise TimeoutError(f"The deferred was not settled within {timeout} s.")
         if self._state is RESOLVED:
             return self._reason_or_value
@@ -235,6 +280,26 @@ def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
 
 
 _ADOPTABLE = (Deferred, concurrent.futures.Future, asyncio.Future)
+
+
+def _run_nested(job: Callable[[], None]) -> None:
+    """Run ``job`` now, or from the backlog of this thread's outermost settle when nested
+    ``MAX_NESTING`` deep (a long chain of thens or adoptions)."""
+    depth = getattr(_nesting, "depth", 0)
+    if depth >= MAX_NESTING:
+        _nesting.backlog.append(job)
+        return
+    if depth == 0:
+        _nesting.backlog = collections.deque()
+    _nesting.depth = depth + 1
+    try:
+        job()
+        if depth == 0:
+            backlog = _nesting.backlog
+            while backlog:
+                backlog.popleft()()
+    finally:
+        _nesting.depth = depth
 
 
 def _call(callback: Callback, argument: Any) -> None:

@@ -82,10 +82,11 @@ class Plugin:
         if handler is None:
 
             def decorate(function: H) -> H:
-                self.bus._register_command(self.name, name, function, private)
+                self.register_command(name, function, private=private)
                 return function
 
             return decorate
+        self.bus._check_registered(self)
         self.bus._register_command(self.name, name, handler, private)
         return handler
 
@@ -100,6 +101,7 @@ class Plugin:
         ``CommandRejected(reason)``. Hooks run in registration order, and may be
         added before the command's plugin is loaded.
         """
+        self.bus._check_registered(self)
         self.bus._add_hook(self.name, command, hook)
 
     # Events -------------------------------------------------------------------
@@ -128,10 +130,11 @@ class Plugin:
             except Exception:
                 log.exception("subscriber %r of %s raised", callback, full_name)
         if _published_receivers:
-            signals.event_published.send(self.bus, event=event)
+            signals.notify(signals.event_published, self.bus, event=event)
 
     def republish(self, name: str, data: Any = None) -> None:
         """Publish ``"<Plugin>.<name>"`` and retain it: later subscribers get it at once."""
+        self.bus._check_registered(self)
         self.bus._republish(self, name, data)
 
     def ready(self) -> Deferred:
@@ -140,6 +143,7 @@ class Plugin:
         The deferred resolves with the plugin once ``"<Plugin>.ready"`` is out, or
         rejects with what ``configure`` rejected with.
         """
+        self.bus._check_registered(self)
         return self.bus._ready(self)
 
     def subscribe(self, event: str, callback: Subscriber) -> Subscription:
@@ -150,6 +154,7 @@ class Plugin:
         events that match are delivered at once. The callback is held strongly
         until unsubscribed.
         """
+        self.bus._check_registered(self)
         return self.bus._subscribe(self.name, event, callback)
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -166,5 +171,6 @@ class Plugin:
         """
         if value is _MISSING:
             return self.bus._get_data(key)
+        self.bus._check_registered(self)
         self.bus._set_data(self.name, key, value)
         return value

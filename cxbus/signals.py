@@ -8,15 +8,21 @@ they cost nothing otherwise. Connect with ``sender=bus`` to hear one bus only::
 
 from __future__ import annotations
 
-from blinker import Namespace
+import logging
+from typing import Any
+
+from blinker import NamedSignal, Namespace
 
 __all__ = [
     "command_dispatched",
     "command_settled",
     "event_published",
+    "notify",
     "plugin_registered",
     "plugin_unregistered",
 ]
+
+log = logging.getLogger("cxbus.signals")
 
 _signals = Namespace()
 
@@ -37,3 +43,11 @@ command_settled = _signals.signal(
 event_published = _signals.signal(
     "event-published", doc="An event was published; kwargs: ``event``."
 )
+
+
+def notify(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:
+    """Send ``signal``; a receiver that raises is logged, never raised into the bus."""
+    try:
+        signal.send(sender, **kwargs)
+    except Exception:
+        log.exception("a receiver of signal %r raised", signal.name)

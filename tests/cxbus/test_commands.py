@@ -129,6 +129,10 @@ def test_an_unknown_namespace_rejects_naming_it(bus: Bus) -> None:
         ("A.b.c", "'A.b.c' is not a command name: expected 'Namespace.command'."),
         ("", "'' is not a command name: expected 'Namespace.command'."),
         (42, "Command names are strings such as 'WebChatService.startChat'; got 42 (int)."),
+        (
+            ["A.b"],
+            "Command names are strings such as 'WebChatService.startChat'; got ['A.b'] (list).",
+        ),
     ],
 )
 def test_a_bad_command_name_rejects_and_never_raises(bus: Bus, name: Any, expected: str) -> None:

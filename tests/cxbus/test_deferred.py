@@ -177,6 +177,36 @@ def test_resolving_with_itself_rejects_with_type_error() -> None:
     assert isinstance(raised.value.reason, TypeError)
 
 
+def test_resolved_with_a_pending_deferred_it_is_locked_in() -> None:
+    """Once adopting, later resolve/reject calls are ignored (Promises/A+ 2.3.2)."""
+    adopted, deferred = Deferred(), Deferred()
+    deferred.resolve(adopted)
+    deferred.reject("too late")
+    deferred.resolve("also too late")
+    assert deferred.state == "pending"
+    adopted.resolve(7)
+    assert deferred.result(timeout=1) == 7
+
+
+def test_a_chain_of_thousands_of_thens_settles() -> None:
+    """However many thens hang on a pending deferred, settling it reaches the end."""
+    root = Deferred()
+    end = root
+    for _ in range(5000):
+        end = end.then(lambda v: v + 1)
+    root.resolve(0)
+    assert end.result(timeout=5) == 5000
+
+
+def test_thousands_of_nested_adoptions_settle() -> None:
+    """A deferred adopting one that adopts another, thousands deep, settles with the last."""
+    chain = [Deferred() for _ in range(3000)]
+    for outer, inner in zip(chain, chain[1:]):
+        outer.resolve(inner)
+    chain[-1].resolve("deep")
+    assert chain[0].result(timeout=5) == "deep"
+
+
 def test_result_blocks_until_another_thread_resolves() -> None:
     """result() waits for a resolution from another thread."""
     deferred = Deferred()
@@ -188,6 +218,17 @@ def test_result_times_out() -> None:
     """result(timeout) raises TimeoutError when nothing settles in time."""
     with pytest.raises(TimeoutError):
         Deferred().result(timeout=0.01)
+
+
+def test_a_result_that_timed_out_no_longer_counts_as_handling(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After result(timeout) gives up, a rejection nobody else handles is still logged."""
+    deferred = Deferred()
+    with pytest.raises(TimeoutError):
+        deferred.result(timeout=0.01)
+    deferred.reject("later")
+    assert "Unhandled rejection: 'later'" in caplog.text
 
 
 def test_result_raises_command_rejected_with_the_reason() -> None:
@@ -254,7 +295,14 @@ Step = st.one_of(
     st.tuples(st.just("then"), st.integers(-3, 3)),
     st.tuples(st.just("then_raise"), st.text(max_size=3)),
     st.tuples(st.just("then_recover")),
+    st.tuples(st.just("then_adopt")),
 )
+
+
+def _settled(value: Any) -> Deferred:
+    deferred = Deferred()
+    deferred.resolve(("adopted", value))
+    return deferred
 
 
 def _run(steps: list[tuple[Any, ...]], outcome: tuple[str, Any], settle_first: bool) -> list[Any]:
@@ -280,6 +328,8 @@ def _run(steps: list[tuple[Any, ...]], outcome: tuple[str, Any], settle_first: b
                 raise CommandRejected(reason)
 
             current = current.then(raise_)
+        elif kind == "then_adopt":
+            current = current.then(_settled)
         else:
             current = current.then(None, lambda r: ("recovered", r))
     if not settle_first:

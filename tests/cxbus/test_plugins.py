@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,8 @@ def test_configure_before_ready_is_what_the_plugin_gets(bus: Bus) -> None:
 # Loading through the entry-point group, with a real (tiny) installed distribution.
 
 DEMO_PLUGIN = """
+import threading
+
 from cxbus import CommandRejected
 
 def setup(bus):
@@ -161,8 +164,15 @@ def setup(bus):
         plugin.ready()
     loaded.append(plugin)
 
+def slow(bus):
+    in_setup.set()
+    assert finish_setup.wait(5)
+    setup(bus)
+
 call_ready_later = False
 loaded = []
+in_setup = threading.Event()
+finish_setup = threading.Event()
 """
 
 
@@ -170,6 +180,9 @@ loaded = []
 def installed_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Install a distribution offering plugin "Demo" under the cxbus.plugins group."""
     (tmp_path / "cxbus_demo_plugin.py").write_text(DEMO_PLUGIN)
+    (tmp_path / "cxbus_broken_plugin.py").write_text(
+        "raise ImportError(\"cxbus-demo-plugin needs the 'foo' package.\")\n"
+    )
     dist_info = tmp_path / "cxbus_demo_plugin-1.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
@@ -180,6 +193,8 @@ def installed_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             """
             [cxbus.plugins]
             Demo = cxbus_demo_plugin:setup
+            Broken = cxbus_broken_plugin:setup
+            Slow = cxbus_demo_plugin:slow
             """
         )
     )
@@ -231,6 +246,74 @@ def test_a_plugin_that_never_becomes_ready_times_out(installed_demo: Any) -> Non
         with pytest.raises(CommandRejected, match=r"Demo did not become ready within 0.05 s."):
             bus.command("Demo.greet").result(timeout=5)
         assert "Demo" not in bus.plugins
+
+
+def test_a_plugin_that_fails_to_import_rejects_every_command_with_the_error(
+    installed_demo: Any,
+) -> None:
+    """An entry point that fails to import rejects the command with its error, each time."""
+    with Bus() as bus:
+        for _ in range(2):
+            with pytest.raises(CommandRejected) as raised:
+                bus.command("Broken.go").result(timeout=5)
+            assert isinstance(raised.value.reason, ImportError)
+
+
+def test_a_setup_that_hangs_counts_against_the_ready_timeout(installed_demo: Any) -> None:
+    """A command waiting for a plugin whose setup hangs is rejected after ready_timeout."""
+    with Bus(ready_timeout=0.05) as bus:
+        loader = threading.Thread(target=bus.command, args=("Slow.greet",))
+        loader.start()
+        assert installed_demo.in_setup.wait(5)
+        try:
+            with pytest.raises(CommandRejected, match=r"Slow did not become ready within 0.05 s"):
+                bus.command("Slow.greet").result(timeout=5)
+        finally:
+            installed_demo.finish_setup.set()
+            loader.join(timeout=5)
+
+
+def test_a_raising_signal_receiver_is_logged_and_the_bus_goes_on(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A tracer that raises does not reject commands nor raise into publishers."""
+
+    def broken_tracer(sender: Any, **kw: Any) -> None:
+        raise RuntimeError("tracer bug")
+
+    cxbus.signals.command_dispatched.connect(broken_tracer, sender=bus)
+    cxbus.signals.event_published.connect(broken_tracer, sender=bus)
+    try:
+        echo = bus.register_plugin("Echo")
+        echo.register_command("echo", lambda call: call.data)
+        assert bus.command("Echo.echo", 1).result(timeout=1) == 1
+        echo.publish("echoed")
+    finally:
+        cxbus.signals.command_dispatched.disconnect(broken_tracer)
+        cxbus.signals.event_published.disconnect(broken_tracer)
+    assert len([r for r in caplog.records if r.name == "cxbus.signals"]) == 2
+
+
+def test_the_handle_of_an_unregistered_plugin_registers_nothing_and_reaches_nobody(
+    bus: Bus,
+) -> None:
+    """After unregistering, the old handle's registrations fail and its events go nowhere."""
+    gone = bus.register_plugin("Gone")
+    heard: list[Any] = []
+    bus.register_plugin("Listener").subscribe("Gone.*", heard.append)
+    gone.publish("before")
+    bus.unregister_plugin(gone)
+    for attempt in (
+        lambda: gone.register_command("late", lambda call: None),
+        lambda: gone.subscribe("Listener.x", heard.append),
+        lambda: gone.before("Listener.x", lambda call: None),
+        lambda: gone.republish("late"),
+        lambda: gone.data("late", 1),
+    ):
+        with pytest.raises(PluginError, match="Plugin Gone is not registered on this bus"):
+            attempt()
+    gone.publish("after")
+    assert [event.name for event in heard] == ["Gone.before"]
 
 
 def test_instrumentation_signals_report_plugins_commands_and_events(bus: Bus) -> None:
