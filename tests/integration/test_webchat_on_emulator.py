@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from cxbus import Bus
 from cxbus_webchat.emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
+from cxbus_webchat.transports import purecloud_v2_sockets
 
 
 def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
@@ -96,13 +98,14 @@ def test_a_lost_stream_reconnects_and_nothing_is_lost_or_doubled(
     cid = conversation_of(chat)
     emulator.agent_send(cid, "before")
     said(chat, "before")
-    if how == "drop":
-        emulator.drop_sockets(cid)
-    else:
-        emulator.close_with_notice(cid)
-    chat.wait("disconnected")
-    emulator.agent_send(cid, "while away 1")
-    emulator.agent_send(cid, "while away 2")
+    with stream_held_down(emulator):
+        if how == "drop":
+            emulator.drop_sockets(cid)
+        else:
+            emulator.close_with_notice(cid)
+        chat.wait("disconnected")
+        emulator.agent_send(cid, "while away 1")
+        chat("sendMessage", {"message": "while away 2"})  # the guest talks on, over REST
     chat.wait("reconnected")
     said(chat, "while away 2")
     emulator.agent_send(cid, "after")
@@ -110,6 +113,48 @@ def test_a_lost_stream_reconnects_and_nothing_is_lost_or_doubled(
     names = chat.names()
     assert names.index("disconnected") < names.index("reconnected")
     assert_transcript_complete(chat, ["before", "while away 1", "while away 2", "after"])
+
+
+@contextlib.contextmanager
+def stream_held_down(emulator: Emulator) -> Iterator[None]:
+    """Refuse every reattach of an event stream until the block ends."""
+    emulator.fail_next("/stream/*", status=503, count=10_000)
+    try:
+        yield
+    finally:
+        emulator.clear_faults("/stream/*")
+
+
+def test_an_agent_who_left_while_the_stream_was_down_is_reported(
+    emulator: Emulator, chat: ChatDriver
+) -> None:
+    """Members are caught up too: the agent who left meanwhile is agentDisconnected."""
+    cid = conversation_of(chat)
+    with stream_held_down(emulator):
+        emulator.drop_sockets(cid)
+        chat.wait("disconnected")
+        emulator.agent_leave(cid)
+    chat.wait("reconnected")
+    assert chat.wait("agentDisconnected")["numAgentsConnected"] == 0
+    assert [agent["connected"] for agent in chat("getAgents")] == [False]
+
+
+def test_a_failed_catch_up_is_tried_again(
+    emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When fetching the missed messages fails, the catch-up runs again later: none lost."""
+    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    cid = conversation_of(chat)
+    with stream_held_down(emulator):
+        emulator.drop_sockets(cid)
+        chat.wait("disconnected")
+        emulator.agent_send(cid, "while away")
+        emulator.fail_next("*/messages", status=400)  # not retried: the catch-up fails at once
+    chat.wait("reconnected")
+    said(chat, "while away")
+    emulator.agent_send(cid, "after")
+    said(chat, "after")
+    assert_transcript_complete(chat, ["while away", "after"])
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, 1), (503, None)])
@@ -123,6 +168,19 @@ def test_refused_calls_are_retried(
     assert_transcript_complete(chat, ["persistent"])
     cid = conversation_of(chat)
     assert [m.body for m in emulator.conversation(cid).messages] == ["persistent"]
+
+
+def test_a_500_fails_a_posted_message_at_once_but_a_read_is_retried(
+    emulator: Emulator, chat: ChatDriver, tmp_path: Path
+) -> None:
+    """A 500 may come after the server posted the message: no retry, so never twice."""
+    emulator.fail_next("*/messages", status=500)
+    assert chat.rejection("sendMessage", {"message": "once"})["status"] == 500
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"note")
+    file_id = chat("sendFile", {"files": path})["fileId"]
+    emulator.fail_next(f"/emulator/uploads/*/{file_id}", status=500)
+    assert chat("downloadFile", {"fileId": file_id}) == b"note"
 
 
 def test_a_slow_server_is_waited_for(emulator: Emulator, chat: ChatDriver) -> None:

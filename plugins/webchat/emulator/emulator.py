@@ -204,8 +204,9 @@ class Emulator:
         """Answer the next ``count`` calls whose path matches ``path`` ``seconds`` late."""
         self.server.faults.arm(Fault(path, count, delay=seconds))
 
-    def clear_faults(self) -> None:
-        self.server.faults.clear()
+    def clear_faults(self, path: str | None = None) -> None:
+        """Disarm every fault switch, or those armed for ``path``."""
+        self.server.faults.clear(path)
 
     def send_malformed_frame(self, conversation_id: str) -> None:
         """Send text that is not JSON down the conversation's event stream."""

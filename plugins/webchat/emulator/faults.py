@@ -47,6 +47,7 @@ class Faults:
                     return fault
         return None
 
-    def clear(self) -> None:
+    def clear(self, pattern: str | None = None) -> None:
+        """Disarm every switch, or those armed for ``pattern``."""
         with self._lock:
-            self._armed.clear()
+            self._armed = [f for f in self._armed if pattern is not None and f.pattern != pattern]

@@ -28,6 +28,8 @@ log = logging.getLogger("cxbus.webchat.stream")
 
 PING_INTERVAL = 20.0
 PING_TIMEOUT = 10.0
+# An attach whose socket is not open by then is given up (and tried again later).
+HANDSHAKE_TIMEOUT = 15.0
 CLOSING_TOPIC = "v2.system.socket_closing"
 
 
@@ -69,9 +71,13 @@ class Backoff:
 class EventStream:
     """Attach to ``uri`` and keep attached until ``close()``; frames go to ``items``."""
 
-    def __init__(self, uri: str, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self, uri: str, backoff: Backoff | None = None, ca_bundle: str | None = None
+    ) -> None:
         self.uri = uri
         self.backoff = backoff or Backoff()
+        # TLS is verified (websocket-client's default), against ca_bundle when given.
+        self._sslopt = {"ca_certs": ca_bundle} if ca_bundle else None
         self.items: queue.SimpleQueue[StreamItem | None] = queue.SimpleQueue()
         self.attached = threading.Event()  # set once the first socket opens, or is refused
         self.refused: int | None = None  # the HTTP status of a refused stream
@@ -103,7 +109,13 @@ class EventStream:
         while not self._closed.is_set():
             outcome: dict[str, Any] = {}
             app = self._app = self._connect(outcome, first)
-            app.run_forever(ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT)
+            watchdog = threading.Timer(HANDSHAKE_TIMEOUT, _unless_opened, (app, outcome))
+            watchdog.daemon = True
+            watchdog.start()
+            app.run_forever(
+                sslopt=self._sslopt, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+            )
+            watchdog.cancel()
             if self._closed.is_set():
                 break
             error = outcome.get("error")
@@ -150,6 +162,13 @@ class EventStream:
             app.close()  # the server closes soon anyway: reattach now
             return
         self.items.put(frame)
+
+
+def _unless_opened(app: websocket.WebSocketApp, outcome: dict[str, Any]) -> None:
+    """The handshake watchdog: give up an attach whose socket has not opened."""
+    if not outcome.get("opened"):
+        outcome.setdefault("error", f"no handshake within {HANDSHAKE_TIMEOUT:g} s")
+        _interrupt(app)
 
 
 def _interrupt(app: websocket.WebSocketApp) -> None:

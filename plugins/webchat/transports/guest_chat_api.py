@@ -2,10 +2,11 @@
 
 Every call has a timeout and verifies TLS (against ``transport.caBundle`` when
 given). Refused calls are retried by urllib3's ``Retry``: 429 after its
-``Retry-After``, 502/503/504 and connection failures with capped exponential
-backoff and jitter. A read failure is not retried: the server may have acted on
-the call already (a message would be posted twice). A 4xx becomes a
-``TransportError`` carrying the server's ErrorBody.
+``Retry-After``, 5xx and connection failures with capped exponential backoff and
+jitter. A POST is retried only where the server cannot have acted on it (429,
+503, no connection): a 500, 502 or 504 may come after the message was posted, and
+posting it again would show it twice. A read failure is not retried, for the same
+reason. A 4xx becomes a ``TransportError`` carrying the server's ErrorBody.
 """
 
 from __future__ import annotations
@@ -20,20 +21,33 @@ from urllib3.util.retry import Retry
 from ..config import TransportOptions
 from ..transport import TransportError
 
-__all__ = ["RETRY", "GuestChatApi"]
+__all__ = ["RETRY", "GuestChatApi", "GuestChatRetry"]
 
 log = logging.getLogger("cxbus.webchat.rest")
 
 PATH = "/api/v2/webchat/guest"
 
-# Seconds: the first retry waits about BACKOFF, each next one twice as long, up to CAP.
-RETRY = Retry(
+
+class GuestChatRetry(Retry):
+    """urllib3's Retry, except that a POST retries only on statuses that say it was not
+    carried out."""
+
+    NOT_CARRIED_OUT = frozenset({429, 503})
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() == "POST" and status_code not in self.NOT_CARRIED_OUT:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+# Seconds: the first retry waits about 0.25, each next one twice as long, up to 8.
+RETRY = GuestChatRetry(
     total=5,
     connect=5,
     read=0,
     status=5,
-    status_forcelist=(429, 502, 503, 504),
-    allowed_methods=None,  # every method: 429 and 50x mean the call was not carried out
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=None,  # every method; GuestChatRetry holds POSTs back
     backoff_factor=0.25,
     backoff_max=8.0,
     backoff_jitter=0.25,

@@ -4,9 +4,12 @@ Three threads per chat, each with one job: the caller's (REST calls, from
 WebChatService's network thread), the stream's reader (decodes frames, see
 ``event_stream``), and a dispatcher that turns frames into the service's updates.
 The dispatcher is where a member id is resolved to a role and a name (one REST
-call per new member, then cached) and where, after a reattach, the messages
-missed meanwhile are fetched (``after`` the last id seen, page by page) before
-live frames go on: nothing lost, and ids decide what is new.
+call per new member, then cached) and where, after a reattach, what was missed
+meanwhile is fetched (the messages ``after`` the last id seen, page by page, then
+the members whose state changed) before live frames go on: nothing lost, and ids
+decide what is new. Only the dispatcher moves the last id seen; while a catch-up
+is owed (its REST calls failed) it stays put, and the catch-up is tried again
+every ``CATCH_UP_RETRY`` seconds.
 
 Files: Genesys Cloud's guest API publishes no upload endpoint (its media requests
 are listed and answered, never uploaded to), so ``sendFile`` posts to the
@@ -18,9 +21,11 @@ media request of the conversation. A server without that path answers 404, and
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
 
 from ..config import TransportOptions
 from ..transport import (
@@ -41,10 +46,10 @@ from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem
 from .guest_chat_api import GuestChatApi
 
 __all__ = ["PureCloudV2Sockets"]
-
 log = logging.getLogger("cxbus.webchat.purecloud")
 
 ATTACH_TIMEOUT = 15.0
+CATCH_UP_RETRY = 5.0
 PAGE = 100
 UPLOADS = "/emulator/uploads"
 
@@ -64,7 +69,10 @@ class PureCloudV2Sockets(Transport):
         self._listener: Listener | None = None
         self._session: SessionData | None = None
         self._members: dict[str, Member] = {}
+        # The dispatcher's own: the last message id seen, and whether (and from when)
+        # a catch-up is owed.
         self._last_id: str | None = None
+        self._catch_up_due: float | None = None
 
     # Starting and resuming ---------------------------------------------------------
 
@@ -138,7 +146,8 @@ class PureCloudV2Sockets(Transport):
         self.close()
         self._api, self._session, self._listener = api, session, listener
         self._last_id = session.last_message_id
-        stream = EventStream(session.event_stream_uri)
+        self._catch_up_due = None
+        stream = EventStream(session.event_stream_uri, ca_bundle=self.options.ca_bundle)
         self._stream = stream
         stream.start()
         if not stream.attached.wait(ATTACH_TIMEOUT) or stream.refused is not None:
@@ -240,13 +249,33 @@ class PureCloudV2Sockets(Transport):
     # From frames to updates (the dispatcher thread) ---------------------------------
 
     def _dispatch(self, stream: EventStream) -> None:
-        while (item := stream.items.get()) is not None:
+        while True:
+            due = self._catch_up_due
+            timeout = None if due is None else max(0.0, due - time.monotonic())
             try:
-                self._handle(item)
-            except TransportError as error:
-                log.warning("a stream update was lost to a failed REST call: %s", error.status)
-            except Exception:
-                log.exception("skipping a stream item that could not be handled")
+                item = stream.items.get(timeout=timeout)
+            except queue.Empty:
+                self._guarded(self._catch_up_if_due)
+                continue
+            if item is None:
+                return
+            self._guarded(self._handle, item)
+            self._guarded(self._catch_up_if_due)
+
+    def _guarded(self, step: Callable[..., None], *args: Any) -> None:
+        try:
+            step(*args)
+        except TransportError as error:
+            # What the failed call was to bring is fetched by a catch-up, a little later.
+            log.warning("a REST call failed (%s); catching up later", error.status)
+            self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
+        except Exception:
+            log.exception("skipping a stream item that could not be handled")
+
+    def _catch_up_if_due(self) -> None:
+        due = self._catch_up_due
+        if due is not None and time.monotonic() >= due:
+            self._catch_up()
 
     def _report(self, update: TransportUpdate) -> None:
         listener = self._listener
@@ -257,7 +286,7 @@ class PureCloudV2Sockets(Transport):
         if isinstance(item, Attached):
             if not item.first:
                 self._report(Connection(True))
-                self._catch_up()
+                self._catch_up_due = time.monotonic()
         elif isinstance(item, Dropped):
             self._report(Connection(False, item.reason))
         elif isinstance(item, Gone):
@@ -268,13 +297,21 @@ class PureCloudV2Sockets(Transport):
             self._frame(item)
 
     def _catch_up(self) -> None:
-        """Fetch what came while the stream was down, after the last message seen."""
+        """Fetch what came while the stream was down: messages after the last one seen,
+        then the members whose state changed."""
         while True:
             page = self.history(after=self._last_id, limit=PAGE)
             for message in page:
                 self._report(message)
+                self._last_id = message.id
             if len(page) < PAGE:
-                return
+                break
+        for member in self.members():
+            known = self._members.get(member.id)
+            if known is None or known.state != member.state:
+                self._members[member.id] = member
+                self._report(member)
+        self._catch_up_due = None
 
     def _frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("metadata", {}).get("type")
@@ -283,7 +320,10 @@ class PureCloudV2Sockets(Transport):
             log.debug("skipping frame %s without an event body", frame.get("topicName"))
             return
         if kind == "message":
-            self._report(self._message(body))
+            message = self._message(body)
+            self._report(message)
+            if self._catch_up_due is None:  # else the catch-up must start before it
+                self._last_id = message.id
         elif kind == "typing-indicator":
             sender = self._member(body["sender"]["id"])
             self._report(Typing(sender, str(body.get("timestamp", ""))))
@@ -307,7 +347,6 @@ class PureCloudV2Sockets(Transport):
             timestamp=str(body.get("timestamp", "")),
             original=body,
         )
-        self._last_id = message.id
         return message
 
     def _member(self, member_id: str) -> Member:
@@ -328,13 +367,3 @@ def _member(info: Mapping[str, Any]) -> Member:
         info.get("displayName"),
         info.get("leaveDate") or info.get("joinDate"),
     )
-
-
-def _answer(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {
-            "message": f"The chat server answered {response.status_code}.",
-            "status": response.status_code,
-        }
