@@ -84,6 +84,7 @@ BAD_PREVIEW_INPUT = (
 NOTHING_TO_RESTORE = "There is no chat session to restore."
 CONFIGURED_ALREADY = "WebChatService is configured already: configure can only be called once."
 NOT_CONFIGURED = "WebChatService is not configured yet."
+STOPPED = "WebChatService has stopped: its bus was closed."
 
 EVENTS = [
     "ready",
@@ -146,13 +147,22 @@ class Worker:
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Deferred] | None] = (
             queue.SimpleQueue()
         )
+        self._lock = threading.Lock()
+        self.stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, job: Callable[[], Any]) -> Deferred:
-        """Run ``job`` on the worker; the deferred settles with its outcome."""
+        """Run ``job`` on the worker; the deferred settles with its outcome.
+
+        Once the worker is stopped, a job is refused: its deferred rejects at once.
+        """
         answer = Deferred()
-        self._jobs.put((job, answer))
+        with self._lock:
+            if not self.stopped:
+                self._jobs.put((job, answer))
+                return answer
+        answer.reject(STOPPED)
         return answer
 
     def _run(self) -> None:
@@ -168,7 +178,9 @@ class Worker:
 
     def stop(self) -> None:
         """Finish the jobs queued so far, then stop."""
-        self._jobs.put(None)
+        with self._lock:
+            self.stopped = True
+            self._jobs.put(None)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)
 
@@ -511,6 +523,11 @@ class WebChatService:
 
     def _receive(self, update: TransportUpdate) -> Deferred:
         """The transport's listener: queue the update for the worker (any thread)."""
+        if self._worker.stopped:  # the bus is closing: nobody is left to tell
+            log.debug("dropping %s: WebChatService has stopped", type(update).__name__)
+            dropped = Deferred()
+            dropped.resolve(None)
+            return dropped
         return self._on_worker(lambda: self._handle(update))
 
     def _handle(self, update: TransportUpdate) -> None:
@@ -584,7 +601,7 @@ class WebChatService:
                 message = Message.participant(len(self._transcript), member, self._own_id())
                 self.plugin.publish(
                     "clientConnected" if connected else "clientDisconnected",
-                    self._agents_data(message.to_dict()),
+                    self._agents_data(self._add_to_transcript(message)),
                 )
             if member.state == "DISCONNECTED":
                 self._finish_chat()

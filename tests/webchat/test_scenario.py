@@ -38,12 +38,13 @@ def test_a_whole_chat(chat: Chat) -> None:
     chat("sendFilteredMessage", {"message": "account 991-22", "regex": r"account \d+"})
     chat("FakeTransport.agentSend", {"text": "Found it, fixed."})
     assert texts(chat) == [
+        "Ada joined the chat",
         "Alex joined the chat",
         "Hi Ada, how can I help?",
         "My invoice is wrong.",
         "Found it, fixed.",
     ]
-    assert [m["index"] for m in chat("getTranscript")["messages"]] == [0, 1, 2, 3]
+    assert [m["index"] for m in chat("getTranscript")["messages"]] == [0, 1, 2, 3, 4]
 
     chat("FakeTransport.agentLeave")
     (agent,) = chat("getAgents")
@@ -353,3 +354,11 @@ def test_a_second_restore_while_restoring_is_ignored(tmp_path: Path) -> None:
         with pytest.raises(CommandRejected, match="Already restoring. Ignoring request."):
             service.command("WebChatService.restore").result(timeout=5)
         SlowResume.release.set()
+
+
+def test_a_stopped_worker_refuses_jobs_at_once() -> None:
+    """Work handed to WebChatService after its bus closed rejects: no deferred hangs."""
+    worker = service_module.Worker("test-worker")
+    worker.stop()
+    with pytest.raises(CommandRejected, match="WebChatService has stopped"):
+        worker.submit(lambda: "never").result(timeout=1)
