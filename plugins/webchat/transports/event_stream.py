@@ -17,6 +17,7 @@ import queue
 import random
 import socket
 import threading
+import time
 from typing import Any, Union
 
 import attrs
@@ -30,6 +31,8 @@ PING_INTERVAL = 20.0
 PING_TIMEOUT = 10.0
 # An attach whose socket is not open by then is given up (and tried again later).
 HANDSHAKE_TIMEOUT = 15.0
+# A socket that stayed open this long was a good one: the backoff starts over.
+STABLE_AFTER = 30.0
 CLOSING_TOPIC = "v2.system.socket_closing"
 
 
@@ -125,9 +128,11 @@ class EventStream:
                 self.items.put(Gone(status))
                 self.attached.set()  # whoever waits for the first attach learns it failed
                 break
-            if outcome.get("opened"):
+            opened_at = outcome.get("opened_at")
+            if opened_at is not None:
                 first = False
-                attempt = 0
+                if time.monotonic() - opened_at >= STABLE_AFTER:
+                    attempt = 0  # else a server that accepts and drops at once is not hammered
                 self.items.put(Dropped(str(error or "closed")))
             delay = self.backoff.delay(attempt)
             attempt += 1
@@ -145,7 +150,7 @@ class EventStream:
         )
 
     def _opened(self, outcome: dict[str, Any], first: bool) -> None:
-        outcome["opened"] = True
+        outcome["opened_at"] = time.monotonic()
         self.items.put(Attached(first))
         self.attached.set()
 
@@ -166,7 +171,7 @@ class EventStream:
 
 def _unless_opened(app: websocket.WebSocketApp, outcome: dict[str, Any]) -> None:
     """The handshake watchdog: give up an attach whose socket has not opened."""
-    if not outcome.get("opened"):
+    if "opened_at" not in outcome:
         outcome.setdefault("error", f"no handshake within {HANDSHAKE_TIMEOUT:g} s")
         _interrupt(app)
 

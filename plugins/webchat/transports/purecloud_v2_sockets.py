@@ -304,7 +304,7 @@ class PureCloudV2Sockets(Transport):
             for message in page:
                 self._report(message)
                 self._last_id = message.id
-            if len(page) < PAGE:
+            if not page:  # not len(page) < PAGE: a server may answer with shorter pages
                 break
         for member in self.members():
             known = self._members.get(member.id)
