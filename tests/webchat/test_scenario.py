@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import stat
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +215,14 @@ def test_arriving_messages_renew_the_stored_time(
         assert time.time() - stored["savedAt"] < 60
 
 
+@contextlib.contextmanager
+def restoring_only_when_told(tmp_path: Path) -> Iterator[Chat]:
+    """A second bus (a restarted program) whose WebChatService has autoRestore off."""
+    with Bus(config={"webchat": webchat_config(tmp_path, autoRestore=False)}) as bus:
+        bus.load_plugin("WebChatService").result(timeout=5)
+        yield Chat(bus)
+
+
 def test_with_auto_restore_off_a_plugin_restores_the_chat_when_it_chooses(
     tmp_path: Path,
 ) -> None:
@@ -223,10 +233,7 @@ def test_with_auto_restore_off_a_plugin_restores_the_chat_when_it_chooses(
         chat("startChat", {})
         chat("FakeTransport.agentJoin", {"name": "Alex"})
         chat("FakeTransport.agentSend", {"text": "before the restart"})
-    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
-    with Bus(config=manual) as second:
-        chat = Chat(second)
-        second.load_plugin("WebChatService").result(timeout=5)
+    with restoring_only_when_told(tmp_path) as chat:
         assert chat("verifySession") == {"sessionActive": False}
         chat("restore")
         chat.wait("restored")
@@ -258,10 +265,7 @@ def test_a_server_error_while_restoring_keeps_the_chat_for_another_try(tmp_path:
     config = {"webchat": webchat_config(tmp_path)}
     with Bus(config=config) as first:
         Chat(first)("startChat", {})
-    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
-    with Bus(config=manual) as second:
-        chat = Chat(second)
-        second.load_plugin("WebChatService").result(timeout=5)
+    with restoring_only_when_told(tmp_path) as chat:
         chat("FakeTransport.failNext", {"reason": {"message": "Unavailable", "status": 503}})
         assert chat.rejection("restore") == {"message": "Unavailable", "status": 503}
         chat.wait("restoreFailed")
@@ -281,10 +285,7 @@ def test_filters_last_as_long_as_the_chat_and_a_restore_adds_the_stored_ones(
         chat("endChat")
         assert chat("addPrefilter", {"filters": "card"}) == [re.compile("card")]
         chat("startChat", {})
-    manual = {"webchat": webchat_config(tmp_path, autoRestore=False)}
-    with Bus(config=manual) as second:
-        chat = Chat(second)
-        second.load_plugin("WebChatService").result(timeout=5)
+    with restoring_only_when_told(tmp_path) as chat:
         chat("addPrefilter", {"filters": "secret"})
         chat("restore")
         assert chat("addPrefilter", {"filters": "card"}) == [
