@@ -17,7 +17,7 @@ import pytest
 from cxbus import Bus
 from cxbus_webchat.emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
-from cxbus_webchat.transports import purecloud_v2_sockets
+from cxbus_webchat.transports import event_stream, purecloud_v2_sockets
 
 
 def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
@@ -123,6 +123,16 @@ def stream_held_down(emulator: Emulator) -> Iterator[None]:
         yield
     finally:
         emulator.clear_faults("/stream/*")
+
+
+def test_a_stalled_stream_handshake_is_given_up_and_tried_again(
+    emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reattach whose handshake hangs is abandoned after HANDSHAKE_TIMEOUT; the next works."""
+    monkeypatch.setattr(event_stream, "HANDSHAKE_TIMEOUT", 0.3)
+    emulator.delay("/stream/*", 4.0)
+    emulator.drop_sockets(conversation_of(chat))
+    chat.wait("reconnected", timeout=3)  # not after the 4 s the stalled handshake would take
 
 
 def test_an_agent_who_left_while_the_stream_was_down_is_reported(

@@ -61,6 +61,16 @@ StreamItem = Union[dict[str, Any], Attached, Dropped, Gone]
 
 
 @attrs.define
+class _Attach:
+    """One try at attaching a socket, and what became of it."""
+
+    first: bool
+    watchdog: threading.Timer | None = None
+    opened_at: float | None = None  # time.monotonic()
+    error: Any = None
+
+
+@attrs.define
 class Backoff:
     """Capped exponential backoff with full jitter: ``uniform(0, min(cap, base * 2**n))``."""
 
@@ -107,13 +117,14 @@ class EventStream:
                 return
 
     def _run(self) -> None:
-        attempt = 0
+        tries = 0  # since the last socket that stayed up
         first = True
         while not self._closed.is_set():
-            outcome: dict[str, Any] = {}
-            app = self._app = self._connect(outcome, first)
-            watchdog = threading.Timer(HANDSHAKE_TIMEOUT, _unless_opened, (app, outcome))
+            attach = _Attach(first)
+            app = self._app = self._connect(attach)
+            watchdog = threading.Timer(HANDSHAKE_TIMEOUT, _unless_opened, (app, attach))
             watchdog.daemon = True
+            attach.watchdog = watchdog
             watchdog.start()
             app.run_forever(
                 sslopt=self._sslopt, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
@@ -121,37 +132,43 @@ class EventStream:
             watchdog.cancel()
             if self._closed.is_set():
                 break
-            error = outcome.get("error")
-            status = getattr(error, "status_code", None)
+            status = getattr(attach.error, "status_code", None)
             if status in (401, 403, 404):
                 self.refused = status
                 self.items.put(Gone(status))
                 self.attached.set()  # whoever waits for the first attach learns it failed
                 break
-            opened_at = outcome.get("opened_at")
-            if opened_at is not None:
+            if attach.opened_at is not None:
                 first = False
-                if time.monotonic() - opened_at >= STABLE_AFTER:
-                    attempt = 0  # else a server that accepts and drops at once is not hammered
-                self.items.put(Dropped(str(error or "closed")))
-            delay = self.backoff.delay(attempt)
-            attempt += 1
-            log.info("event stream lost (%s); reattaching in %.2f s", error or "closed", delay)
+                if time.monotonic() - attach.opened_at >= STABLE_AFTER:
+                    tries = 0  # else a server that accepts and drops at once is not hammered
+                self.items.put(Dropped(str(attach.error or "closed")))
+            delay = self.backoff.delay(tries)
+            tries += 1
+            log.info(
+                "event stream lost (%s); reattaching in %.2f s", attach.error or "closed", delay
+            )
             self._closed.wait(delay)
         self.items.put(None)
 
-    def _connect(self, outcome: dict[str, Any], first: bool) -> websocket.WebSocketApp:
-        """A socket for one attach; what became of it is written into ``outcome``."""
+    def _connect(self, attach: _Attach) -> websocket.WebSocketApp:
+        """A socket for one attach; what became of it is written into ``attach``."""
+
+        def failed(app: websocket.WebSocketApp, error: Any) -> None:
+            attach.error = attach.error or error
+
         return websocket.WebSocketApp(
             self.uri,
-            on_open=lambda app: self._opened(outcome, first),
+            on_open=lambda app: self._opened(attach),
             on_message=lambda app, text: self._received(app, text),
-            on_error=lambda app, error: outcome.setdefault("error", error),
+            on_error=failed,
         )
 
-    def _opened(self, outcome: dict[str, Any], first: bool) -> None:
-        outcome["opened_at"] = time.monotonic()
-        self.items.put(Attached(first))
+    def _opened(self, attach: _Attach) -> None:
+        attach.opened_at = time.monotonic()
+        if attach.watchdog is not None:
+            attach.watchdog.cancel()  # its thread ends now, not after HANDSHAKE_TIMEOUT
+        self.items.put(Attached(attach.first))
         self.attached.set()
 
     def _received(self, app: websocket.WebSocketApp, text: Any) -> None:
@@ -169,10 +186,10 @@ class EventStream:
         self.items.put(frame)
 
 
-def _unless_opened(app: websocket.WebSocketApp, outcome: dict[str, Any]) -> None:
+def _unless_opened(app: websocket.WebSocketApp, attach: _Attach) -> None:
     """The handshake watchdog: give up an attach whose socket has not opened."""
-    if "opened_at" not in outcome:
-        outcome.setdefault("error", f"no handshake within {HANDSHAKE_TIMEOUT:g} s")
+    if attach.opened_at is None:
+        attach.error = attach.error or f"no handshake within {HANDSHAKE_TIMEOUT:g} s"
         _interrupt(app)
 
 
