@@ -98,8 +98,8 @@ class Plugin:
         """Run ``hook(call)`` before the handler of ``"Namespace.command"``.
 
         A hook may replace ``call.data``, or veto the call by raising
-        ``CommandRejected(reason)``. Hooks run in registration order, and may be
-        added before the command's plugin is loaded.
+        ``CommandRejected(reason)``; what it returns is ignored. Hooks run in
+        registration order, and may be added before the command's plugin is loaded.
         """
         self.bus._check_registered(self)
         self.bus._add_hook(self.name, command, hook)
@@ -158,7 +158,11 @@ class Plugin:
         return self.bus._subscribe(self.name, event, callback)
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        """Stop a subscription; unsubscribing twice is harmless."""
+        """Stop a subscription; unsubscribing twice is harmless.
+
+        An event already being delivered still reaches it: delivery goes by the
+        subscribers there were when the event was published.
+        """
         self.bus._unsubscribe(subscription)
 
     # Shared data --------------------------------------------------------------
