@@ -91,7 +91,10 @@ class Deferred:
             if self._state is not PENDING:
                 return
             self._state = ADOPTING
-        self._adopt(value)
+        try:
+            self._adopt(value)
+        except Exception as error:  # a future that cannot take a callback, say
+            self._settle(REJECTED, error, True)
 
     def reject(self, reason: Any = None) -> None:
         """Reject with ``reason``: a sentence, an exception or any object."""
@@ -139,9 +142,12 @@ class Deferred:
             self._lock.release()
         if listeners or state is REJECTED:
             # Arguments, not a closure: a closure here would slow every settle.
-            _run_nested(self._notify, listeners, state, reason_or_value)
+            _run_nested(self._notify, listeners, state, reason_or_value, self._report_unhandled)
 
-    def _notify(self, listeners: list[_Listener] | None, state: str, value: Any) -> None:
+    def _notify(
+        self, listeners: list[_Listener] | None, state: str, value: Any, report_unhandled: bool
+    ) -> None:
+        """Run the listeners; ``report_unhandled`` as it was when the deferred settled."""
         if state is RESOLVED:
             for on_resolved, _, _ in listeners or ():
                 if on_resolved is not None:
@@ -152,7 +158,7 @@ class Deferred:
             if on_rejected is not None:
                 handled = handled or handles
                 _call(on_rejected, value)
-        if not handled and self._report_unhandled:
+        if not handled and report_unhandled:
             log.warning("Unhandled rejection: %r", redact(value))
 
     def _listen(
@@ -240,6 +246,10 @@ class Deferred:
         itself.
         """
         if self._state is PENDING or self._state is ADOPTING:
+            # Called in a callback of a long chain: what would settle this deferred may
+            # wait in this thread's backlog, so run it here rather than wait on ourselves.
+            _run_backlog(until=lambda: self._state is not PENDING and self._state is not ADOPTING)
+        if self._state is PENDING or self._state is ADOPTING:
             settled = threading.Event()
             listener: _Listener = (lambda _: settled.set(), lambda _: settled.set(), True)
             self._listen(*listener)
@@ -302,6 +312,14 @@ def _run_nested(job: Callable[..., None], *args: Any) -> None:
                 queued(*queued_args)
     finally:
         _nesting.depth = depth
+
+
+def _run_backlog(until: Callable[[], bool]) -> None:
+    """Run this thread's backlog of settles until ``until()`` holds or it is empty."""
+    backlog = getattr(_nesting, "backlog", None)
+    while backlog and not until():
+        job, args = backlog.popleft()
+        job(*args)
 
 
 def _call(callback: Callback, argument: Any) -> None:

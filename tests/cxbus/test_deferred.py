@@ -6,13 +6,13 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxbus import CommandRejected, Deferred
+from cxbus import Bus, CommandRejected, Deferred
 
 
 def test_a_deferred_starts_pending() -> None:
@@ -205,6 +205,58 @@ def test_thousands_of_nested_adoptions_settle() -> None:
         outer.resolve(inner)
     chain[-1].resolve("deep")
     assert chain[0].result(timeout=5) == "deep"
+
+
+def deep_in_a_chain(callback: Callable[[], Any], depth: int) -> Any:
+    """Run ``callback`` in a done callback at the end of ``depth`` chained thens."""
+    root = Deferred()
+    end = root
+    for _ in range(depth):
+        end = end.then(lambda v: v)
+    outcome: list[Any] = []
+    end.done(lambda _: outcome.append(callback()))
+    root.resolve(None)
+    return outcome[0]
+
+
+def test_result_in_a_callback_deep_in_a_chain_does_not_wait_on_itself() -> None:
+    """A chain settled and waited on inside a long chain's callback still gives its value."""
+
+    def inner() -> Any:
+        source = Deferred()
+        doubled = source.then(lambda v: v * 2)
+        source.resolve(21)
+        return doubled.result(timeout=1)
+
+    for depth in range(0, 120, 7):
+        assert deep_in_a_chain(inner, depth) == 42
+
+
+def test_a_rejection_handled_deep_in_a_chain_is_not_reported(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A command rejected at once and then handled is not logged, however deep the callback."""
+
+    def refuse(call: Any) -> None:
+        raise CommandRejected("no")
+
+    bus.register_plugin("Refuser").register_command("refuse", refuse)
+    seen: list[Any] = []
+    for depth in range(0, 120, 7):
+        deep_in_a_chain(lambda: bus.command("Refuser.refuse").fail(seen.append), depth)
+    assert seen == ["no"] * 18
+    assert "Unhandled rejection" not in caplog.text
+
+
+def test_a_future_that_cannot_be_adopted_rejects() -> None:
+    """Resolving with a future whose loop is closed rejects with the error, not raises."""
+    loop = asyncio.new_event_loop()
+    future = loop.create_future()
+    future.set_result(1)
+    loop.close()
+    deferred = Deferred()
+    deferred.resolve(future)
+    assert deferred.state == "rejected"
 
 
 def test_result_blocks_until_another_thread_resolves() -> None:
