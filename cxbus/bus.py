@@ -246,7 +246,10 @@ class Bus:
                     f"(entry point group {ENTRY_POINT_GROUP!r})."
                 )
             setup(self)
-            if name not in self._plugins:
+            if loading.state == "rejected":  # timed out during setup: leave nothing behind
+                if name in self._plugins:
+                    self.unregister_plugin(name)
+            elif name not in self._plugins:
                 raise PluginError(f"The entry point {name!r} registered no plugin {name!r}.")
         except PluginError as error:
             self._fail_loading(name, str(error))

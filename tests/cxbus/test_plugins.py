@@ -167,7 +167,9 @@ def setup(bus):
 def slow(bus):
     in_setup.set()
     assert finish_setup.wait(5)
-    setup(bus)
+    plugin = bus.register_plugin("Slow")
+    plugin.register_command("greet", lambda call: "hi")
+    plugin.ready()
 
 call_ready_later = False
 loaded = []
@@ -271,6 +273,7 @@ def test_a_setup_that_hangs_counts_against_the_ready_timeout(installed_demo: Any
         finally:
             installed_demo.finish_setup.set()
             loader.join(timeout=5)
+        assert "Slow" not in bus.plugins  # its setup finished late: nothing is left of it
 
 
 def test_a_raising_signal_receiver_is_logged_and_the_bus_goes_on(
