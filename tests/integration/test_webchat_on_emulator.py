@@ -149,6 +149,31 @@ def test_an_agent_who_left_while_the_stream_was_down_is_reported(
     assert [agent["connected"] for agent in chat("getAgents")] == [False]
 
 
+def test_an_agent_who_joined_and_wrote_while_the_stream_was_down_joins_first(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The catch-up reports an agent who joined meanwhile before the messages they sent."""
+    with Bus(config={"webchat": config_for(emulator, tmp_path)}) as bus:
+        chat = ChatDriver(bus)
+        chat("startChat", {"nickname": "Ada"})
+        chat.wait("clientConnected")
+        cid = conversation_of(chat)
+        with stream_held_down(emulator):
+            emulator.drop_sockets(cid)
+            chat.wait("disconnected")
+            emulator.agent_join(cid, "Sam")
+            emulator.agent_send(cid, "Sam here")
+        said(chat, "Sam here")
+        names = chat.names()
+        assert names[names.index("reconnected") :] == [
+            "reconnected",
+            "messageReceived",  # Sam joined the chat
+            "agentConnected",
+            "messageReceived",  # Sam here
+        ]
+        assert [agent["name"] for agent in chat("getAgents")] == ["Sam"]
+
+
 def test_a_failed_catch_up_is_tried_again(
     emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +253,14 @@ def test_a_file_goes_up_as_a_media_request_and_comes_back_down(
         ["application/pdf"],
     )
     assert chat("downloadFile", {"fileId": sent["fileId"]}) == b"%PDF-1.4 receipt"
+
+
+def test_an_empty_file_comes_back_empty(chat: ChatDriver, tmp_path: Path) -> None:
+    """downloadFile of an empty file gives b"", not nothing."""
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    file_id = chat("sendFile", {"files": path})["fileId"]
+    assert chat("downloadFile", {"fileId": file_id}) == b""
 
 
 @pytest.mark.parametrize(

@@ -75,10 +75,18 @@ class GuestChatApi:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call ``path`` (below /api/v2/webchat/guest); the JSON answer, or ``None``."""
-        return self.request(method, PATH + path, **kwargs)
+        answer = self.request(method, PATH + path, **kwargs)
+        if answer.status_code == 204 or not answer.content:
+            return None
+        try:
+            return answer.json()
+        except ValueError:
+            raise TransportError(
+                f"The chat server answered {method} {path} with something that is not JSON."
+            ) from None
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call ``path`` (below ``dataURL``): the JSON answer, the bytes, or ``None``."""
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call ``path`` (below ``dataURL``); the answer, once it is not an error."""
         headers = kwargs.pop("headers", {})
         if self.jwt is not None:
             headers["Authorization"] = f"Bearer {self.jwt}"
@@ -92,11 +100,7 @@ class GuestChatApi:
         log.debug("%s %s -> %s", method, path, answer.status_code)
         if answer.status_code >= 400:
             raise TransportError(_error_body(answer), answer.status_code)
-        if answer.status_code == 204 or not answer.content:
-            return None
-        if not answer.headers.get("Content-Type", "").startswith("application/json"):
-            return answer.content
-        return answer.json()
+        return answer
 
 
 def _error_body(answer: requests.Response) -> Any:

@@ -73,6 +73,7 @@ class PureCloudV2Sockets(Transport):
         # a catch-up is owed.
         self._last_id: str | None = None
         self._catch_up_due: float | None = None
+        self._reported: dict[str, str] = {}  # member id -> the state the service was told
 
     # Starting and resuming ---------------------------------------------------------
 
@@ -147,6 +148,7 @@ class PureCloudV2Sockets(Transport):
         self._api, self._session, self._listener = api, session, listener
         self._last_id = session.last_message_id
         self._catch_up_due = None
+        self._reported = {session.member_id: "CONNECTED"}  # the guest, once attached
         stream = EventStream(session.event_stream_uri, ca_bundle=self.options.ca_bundle)
         self._stream = stream
         stream.start()
@@ -212,7 +214,7 @@ class PureCloudV2Sockets(Transport):
         try:
             uploaded = api.request(
                 "POST", f"{UPLOADS}/{session.conversation_id}", data=content, headers=headers
-            )
+            ).json()
         except TransportError as error:
             if error.status == 404:
                 raise TransportError(NO_FILES, 404) from None
@@ -226,8 +228,7 @@ class PureCloudV2Sockets(Transport):
 
     def download_file(self, file_id: str) -> bytes:
         api, session = self._chat()
-        content: bytes = api.request("GET", f"{UPLOADS}/{session.conversation_id}/{file_id}")
-        return content
+        return api.request("GET", f"{UPLOADS}/{session.conversation_id}/{file_id}").content
 
     def leave(self) -> None:
         api, session = self._chat()
@@ -271,6 +272,8 @@ class PureCloudV2Sockets(Transport):
             self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
         except Exception:
             log.exception("skipping a stream item that could not be handled")
+            if self._catch_up_due is not None:  # a catch-up that failed: not again at once
+                self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
 
     def _catch_up_if_due(self) -> None:
         due = self._catch_up_due
@@ -297,8 +300,12 @@ class PureCloudV2Sockets(Transport):
             self._frame(item)
 
     def _catch_up(self) -> None:
-        """Fetch what came while the stream was down: messages after the last one seen,
-        then the members whose state changed."""
+        """Fetch what came while the stream was down: members who joined, the messages
+        after the last one seen, then members who left."""
+        changed = [m for m in self.members() if self._reported.get(m.id) != m.state]
+        for member in changed:
+            if member.state != "DISCONNECTED":
+                self._report_member(member)
         while True:
             page = self.history(after=self._last_id, limit=PAGE)
             for message in page:
@@ -306,12 +313,15 @@ class PureCloudV2Sockets(Transport):
                 self._last_id = message.id
             if not page:  # not len(page) < PAGE: a server may answer with shorter pages
                 break
-        for member in self.members():
-            known = self._members.get(member.id)
-            if known is None or known.state != member.state:
-                self._members[member.id] = member
-                self._report(member)
+        for member in changed:
+            if member.state == "DISCONNECTED":
+                self._report_member(member)
         self._catch_up_due = None
+
+    def _report_member(self, member: Member) -> None:
+        self._members[member.id] = member
+        self._reported[member.id] = member.state
+        self._report(member)
 
     def _frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("metadata", {}).get("type")
@@ -330,11 +340,9 @@ class PureCloudV2Sockets(Transport):
         elif kind == "member-change":
             member = body["member"]
             known = self._member(member["id"])
-            changed = Member(
-                known.id, known.role, str(member.get("state")), known.display_name, None
+            self._report_member(
+                Member(known.id, known.role, str(member.get("state")), known.display_name, None)
             )
-            self._members[changed.id] = changed
-            self._report(changed)
         else:
             log.debug("skipping frame %s of type %s", frame.get("topicName"), kind)
 
