@@ -148,7 +148,7 @@ class Worker:
             queue.SimpleQueue()
         )
         self._lock = threading.Lock()
-        self.stopped = False
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -159,7 +159,7 @@ class Worker:
         """
         answer = Deferred()
         with self._lock:
-            if not self.stopped:
+            if not self._stopped:
                 self._jobs.put((job, answer))
                 return answer
         answer.reject(STOPPED)
@@ -179,7 +179,7 @@ class Worker:
     def stop(self) -> None:
         """Finish the jobs queued so far, then stop."""
         with self._lock:
-            self.stopped = True
+            self._stopped = True
             self._jobs.put(None)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)
@@ -264,6 +264,10 @@ class WebChatService:
     def _on_worker(self, job: Callable[[], T]) -> Deferred:
         return self._worker.submit(job)
 
+    def _post(self, job: Callable[[], Any]) -> None:
+        """Run ``job`` on the worker, answering nobody; once the bus has closed it is dropped."""
+        self._worker.submit(job).fail(lambda reason: log.debug("worker job dropped: %s", reason))
+
     def _on_network(self, method: Callable[..., Any], *args: Any) -> Deferred:
         """Call the server off the worker; a refusal becomes a rejection and an error event."""
         answer = Deferred()
@@ -272,7 +276,7 @@ class WebChatService:
 
     def _refused(self, reason: Any) -> Any:
         if isinstance(reason, TransportError):
-            self._on_worker(lambda: self.plugin.publish("error", reason.reason))
+            self._post(lambda: self.plugin.publish("error", reason.reason))
             raise CommandRejected(reason.reason)
         raise CommandRejected(reason)
 
@@ -362,7 +366,7 @@ class WebChatService:
             return self._session_data()
 
         def failed(reason: Any) -> None:
-            self._on_worker(self._drop_buffered)
+            self._post(self._drop_buffered)
             raise CommandRejected(reason)
 
         return (
@@ -487,7 +491,7 @@ class WebChatService:
                     self._forget_stored()
                 self.plugin.publish("restoreFailed")
 
-            self._on_worker(give_up)
+            self._post(give_up)
             raise CommandRejected(reason)
 
         def network(begun: tuple[Transport, StoredSession]) -> Deferred:
@@ -522,13 +526,14 @@ class WebChatService:
     # What the server reports ------------------------------------------------------
 
     def _receive(self, update: TransportUpdate) -> Deferred:
-        """The transport's listener: queue the update for the worker (any thread)."""
-        if self._worker.stopped:  # the bus is closing: nobody is left to tell
-            log.debug("dropping %s: WebChatService has stopped", type(update).__name__)
-            dropped = Deferred()
-            dropped.resolve(None)
-            return dropped
-        return self._on_worker(lambda: self._handle(update))
+        """The transport's listener: queue the update for the worker (any thread).
+
+        The deferred settles once it is handled; once the bus has closed, it rejects
+        (and the update is dropped).
+        """
+        return self._worker.submit(lambda: self._handle(update)).fail(
+            lambda reason: log.debug("%s dropped: %s", type(update).__name__, reason)
+        )
 
     def _handle(self, update: TransportUpdate) -> None:
         if self._buffered is not None:
@@ -642,7 +647,7 @@ class WebChatService:
             previous.cancel()
         timer: threading.Timer
         timer = threading.Timer(
-            timeout, self._on_worker, (lambda: self._typing_timed_out(sender, timer),)
+            timeout, self._post, (lambda: self._typing_timed_out(sender, timer),)
         )
         timer.daemon = True
         self._agent_typing[sender.id] = timer
@@ -753,7 +758,7 @@ class WebChatService:
                 self._client_typing.cancel()
             timer: threading.Timer
             timer = threading.Timer(
-                timeout, self._on_worker, (lambda: self._client_typing_timed_out(timer),)
+                timeout, self._post, (lambda: self._client_typing_timed_out(timer),)
             )
             timer.daemon = True
             self._client_typing = timer
@@ -914,7 +919,7 @@ class WebChatService:
                 "No preprocessor function provided. "
                 f"Type provided was '{type(preprocessor).__name__}'."
             )
-        self._on_worker(lambda: self._preprocessors.append(preprocessor))
+        self._post(lambda: self._preprocessors.append(preprocessor))
         registered: Callable[..., Any] = preprocessor
         return registered
 
