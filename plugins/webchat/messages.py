@@ -98,8 +98,8 @@ Pattern = Union[str, "re.Pattern[str]"]
 class Filters:
     """Regular expressions whose matching messages are hidden from the transcript."""
 
-    def __init__(self, patterns: list[str] | None = None) -> None:
-        self._patterns: list[re.Pattern[str]] = [re.compile(p) for p in patterns or ()]
+    def __init__(self) -> None:
+        self._patterns: list[re.Pattern[str]] = []
 
     def add(self, pattern: Pattern) -> None:
         """Add a filter (a pattern string or a compiled ``re.Pattern``); once is enough."""
@@ -122,9 +122,9 @@ class Filters:
         """Every filter, in the order added."""
         return list(self._patterns)
 
-    def sources(self) -> list[str]:
-        """The filters as pattern strings, for the session store."""
-        return [pattern.pattern for pattern in self._patterns]
+    def sources(self) -> list[tuple[str, int]]:
+        """The filters as (pattern, flags) pairs, for the session store."""
+        return [(pattern.pattern, pattern.flags) for pattern in self._patterns]
 
 
 def is_pattern(value: Any) -> bool:

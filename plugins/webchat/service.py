@@ -468,8 +468,8 @@ class WebChatService:
         def restored(
             stored: StoredSession, members: list[Member], pages: list[list[ChatMessage]]
         ) -> None:
-            for source in stored.filters:
-                self._filters.add(source)
+            for pattern, flags in stored.filters:
+                self._filters.add(re.compile(pattern, flags))
             self._begin_chat(stored.session)
             if stored.started_at is not None:
                 self._started_at = stored.started_at

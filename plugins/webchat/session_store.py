@@ -32,14 +32,15 @@ class StoredSession:
     the epoch, for getStats) and when it was saved."""
 
     session: SessionData
-    filters: tuple[str, ...] = ()
+    filters: tuple[tuple[str, int], ...] = ()
+    """(pattern, flags) pairs: ``re.compile(pattern, flags)`` gives each filter back."""
     started_at: int | None = None
     saved_at: float = attrs.field(factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "session": attrs.asdict(self.session),
-            "filters": list(self.filters),
+            "filters": [list(source) for source in self.filters],
             "startedAt": self.started_at,
             "savedAt": self.saved_at,
         }
@@ -50,7 +51,7 @@ class StoredSession:
         try:
             return cls(
                 session=SessionData(**data["session"]),
-                filters=tuple(data.get("filters", ())),
+                filters=tuple((str(p), int(f)) for p, f in data.get("filters", ())),
                 started_at=data.get("startedAt"),
                 saved_at=float(data["savedAt"]),
             )

@@ -112,6 +112,24 @@ def test_a_second_bus_restores_the_chat_with_what_it_missed(tmp_path: Path) -> N
         assert recorder.data("messageReceived")[-1]["restoring"] is False
 
 
+def test_a_restored_filter_keeps_its_flags(tmp_path: Path) -> None:
+    """A compiled filter with flags hides the same messages after a restore."""
+    config = {"webchat": webchat_config(tmp_path)}
+    with Bus(config=config) as first:
+        chat = Chat(first)
+        chat("startChat", {})
+        chat("FakeTransport.agentJoin", {"name": "Alex"})
+        chat("addPrefilter", {"filters": re.compile("secret", re.IGNORECASE)})
+    with Bus(config=config) as second:
+        chat = Chat(second)
+        second.load_plugin("WebChatService").result(timeout=5)
+        chat.wait("restored")
+        chat("FakeTransport.agentSend", {"text": "A SECRET code"})
+        chat("FakeTransport.agentSend", {"text": "shown"})
+        assert texts(chat)[-1] == "shown"
+        assert "A SECRET code" not in texts(chat)
+
+
 def restored_pages(tmp_path: Path, **transport: Any) -> list[list[str]]:
     """Five agent messages in one bus, restored in a second: the texts of each page."""
     config = {"webchat": webchat_config(tmp_path, transport={"type": "fake", **transport})}
