@@ -205,6 +205,14 @@ def test_refused_calls_are_retried(
     assert [m.body for m in emulator.conversation(cid).messages] == ["persistent"]
 
 
+def test_a_retry_after_too_long_to_wait_fails_the_call_with_the_answer(
+    emulator: Emulator, chat: ChatDriver
+) -> None:
+    """A 429 asking for an hour is not waited for: the command rejects with the 429."""
+    emulator.fail_next("*/messages", status=429, retry_after=3600)
+    assert chat.rejection("sendMessage", {"message": "later"})["status"] == 429
+
+
 def test_a_500_fails_a_posted_message_at_once_but_a_read_is_retried(
     emulator: Emulator, chat: ChatDriver, tmp_path: Path
 ) -> None:

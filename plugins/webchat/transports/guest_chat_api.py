@@ -12,10 +12,14 @@ reason. A 4xx becomes a ``TransportError`` carrying the server's ErrorBody.
 from __future__ import annotations
 
 import logging
+from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import MaxRetryError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from ..config import TransportOptions
@@ -30,14 +34,30 @@ PATH = "/api/v2/webchat/guest"
 
 class GuestChatRetry(Retry):
     """urllib3's Retry, except that a POST retries only on statuses that say it was not
-    carried out."""
+    carried out, and a ``Retry-After`` over ``RETRY_AFTER_MAX`` seconds is not waited
+    for: the call fails with the server's answer instead of holding the chat's calls."""
 
     NOT_CARRIED_OUT = frozenset({429, 503})
+    RETRY_AFTER_MAX = 30.0
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" and status_code not in self.NOT_CARRIED_OUT:
             return False
         return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> GuestChatRetry:
+        if response is not None and (self.get_retry_after(response) or 0) > self.RETRY_AFTER_MAX:
+            # With raise_on_status off, urllib3 hands this response back to requests.
+            raise MaxRetryError(_pool, url, error)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 # Seconds: the first retry waits about 0.25, each next one twice as long, up to 8.
