@@ -429,10 +429,10 @@ class Bus:
         # Retained under the lock, so a concurrent subscriber gets the event exactly
         # once: from the retained replay or from this delivery, never both.
         with self._lock:
-            full_name, route = self._route(publisher, name)
-            event = Event(full_name, data, publisher.name, _time())
             if self._plugins.get(publisher.name) is not publisher:
                 return  # unregistered meanwhile: nothing to retain, nobody to tell
+            full_name, route = self._route(publisher, name)
+            event = Event(full_name, data, publisher.name, _time())
             self._retained[full_name] = event
         _fan_out(route, event)
         if _published_receivers:

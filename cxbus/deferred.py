@@ -55,13 +55,7 @@ class Deferred:
     happens, so a failure nobody asked about is still seen.
     """
 
-    __slots__ = (
-        "_listeners",
-        "_lock",
-        "_reason_or_value",
-        "_report_unhandled",
-        "_state",
-    )
+    __slots__ = ("_listeners", "_lock", "_reason_or_value", "_report_unhandled", "_state")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

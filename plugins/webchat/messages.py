@@ -101,11 +101,16 @@ class Filters:
     def __init__(self) -> None:
         self._patterns: list[re.Pattern[str]] = []
 
-    def add(self, pattern: Pattern) -> None:
-        """Add a filter (a pattern string or a compiled ``re.Pattern``); once is enough."""
+    def add(self, pattern: Pattern) -> bool:
+        """Add a filter (a pattern string or a compiled ``re.Pattern``); once is enough.
+
+        Returns whether it was new.
+        """
         compiled = re.compile(pattern)
-        if compiled not in self._patterns:
-            self._patterns.append(compiled)
+        if compiled in self._patterns:
+            return False
+        self._patterns.append(compiled)
+        return True
 
     def remove(self, pattern: Pattern) -> None:
         """Take a filter away again; one that is not there is ignored."""

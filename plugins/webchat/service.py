@@ -32,6 +32,7 @@ from .config import ConfigError, WebChatConfig, parse_config
 from .messages import Filters, Message, is_pattern, sender_type
 from .session_store import FileSessionStore, SessionStore, StoredSession
 from .transport import (
+    GONE,
     NO_FILES,
     ChatMessage,
     Connection,
@@ -187,7 +188,7 @@ class Worker:
 
 def _chat_is_gone(reason: Any) -> bool:
     """Whether a refusal says the conversation is over or its token no longer valid."""
-    return isinstance(reason, Mapping) and reason.get("status") in (401, 403, 404, 410)
+    return isinstance(reason, Mapping) and reason.get("status") in GONE
 
 
 def _text_option(command: str, data: Any, name: str, required: bool = True) -> str | None:
@@ -264,9 +265,12 @@ class WebChatService:
     def _on_worker(self, job: Callable[[], T]) -> Deferred:
         return self._worker.submit(job)
 
-    def _post(self, job: Callable[[], Any]) -> None:
-        """Run ``job`` on the worker, answering nobody; once the bus has closed it is dropped."""
-        self._worker.submit(job).fail(lambda reason: log.debug("worker job dropped: %s", reason))
+    def _post(self, job: Callable[[], Any]) -> Deferred:
+        """Run ``job`` on the worker for nobody in particular: once the bus has closed
+        it is dropped quietly (the deferred still rejects for whoever waits on it)."""
+        return self._worker.submit(job).fail(
+            lambda reason: log.debug("worker job dropped: %s", reason)
+        )
 
     def _on_network(self, method: Callable[..., Any], *args: Any) -> Deferred:
         """Call the server off the worker; a refusal becomes a rejection and an error event."""
@@ -531,9 +535,7 @@ class WebChatService:
         The deferred settles once it is handled; once the bus has closed, it rejects
         (and the update is dropped).
         """
-        return self._worker.submit(lambda: self._handle(update)).fail(
-            lambda reason: log.debug("%s dropped: %s", type(update).__name__, reason)
-        )
+        return self._post(lambda: self._handle(update))
 
     def _handle(self, update: TransportUpdate) -> None:
         if self._buffered is not None:
@@ -715,8 +717,7 @@ class WebChatService:
         # The filter goes on before the message is sent: its echo may come back first.
         def add_filter() -> bool:
             self._chat_required(NO_ACTIVE_SESSION)
-            new = re.compile(regex) not in self._filters.patterns
-            self._filters.add(regex)
+            new = self._filters.add(regex)
             self._save_session()
             return new
 

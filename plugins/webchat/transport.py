@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cxbus import Bus, Deferred
 
 __all__ = [
+    "GONE",
     "NO_FILES",
     "ChatMessage",
     "Connection",
@@ -44,6 +45,8 @@ __all__ = [
 # The page's sentence for sendFile where there is no upload: WebChatService rejects
 # with it for a transport without files, a transport when its server has none.
 NO_FILES = "This transport doesn't support file uploads."
+# HTTP statuses that say the conversation is over (or its token no longer valid).
+GONE = frozenset({401, 403, 404, 410})
 
 
 class TransportError(Exception):

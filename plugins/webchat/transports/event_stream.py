@@ -23,6 +23,8 @@ from typing import Any, Union
 import attrs
 import websocket
 
+from ..transport import GONE
+
 __all__ = ["Attached", "Dropped", "EventStream", "Gone", "StreamItem"]
 
 log = logging.getLogger("cxbus.webchat.stream")
@@ -133,7 +135,7 @@ class EventStream:
             if self._closed.is_set():
                 break
             status = getattr(attach.error, "status_code", None)
-            if status in (401, 403, 404):
+            if status in GONE:
                 self.refused = status
                 self.items.put(Gone(status))
                 self.attached.set()  # whoever waits for the first attach learns it failed

@@ -46,6 +46,7 @@ from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem
 from .guest_chat_api import GuestChatApi
 
 __all__ = ["PureCloudV2Sockets"]
+
 log = logging.getLogger("cxbus.webchat.purecloud")
 
 ATTACH_TIMEOUT = 15.0
@@ -261,7 +262,8 @@ class PureCloudV2Sockets(Transport):
             if item is None:
                 return
             self._guarded(self._handle, item)
-            self._guarded(self._catch_up_if_due)
+            if self._catch_up_due is not None:
+                self._guarded(self._catch_up_if_due)
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
         try:
@@ -347,7 +349,7 @@ class PureCloudV2Sockets(Transport):
             log.debug("skipping frame %s of type %s", frame.get("topicName"), kind)
 
     def _message(self, body: dict[str, Any]) -> ChatMessage:
-        message = ChatMessage(
+        return ChatMessage(
             id=str(body["id"]),
             sender=self._member(body["sender"]["id"]),
             body=str(body.get("body", "")),
@@ -355,7 +357,6 @@ class PureCloudV2Sockets(Transport):
             timestamp=str(body.get("timestamp", "")),
             original=body,
         )
-        return message
 
     def _member(self, member_id: str) -> Member:
         """The member's role and name: asked of the server once, then remembered."""
