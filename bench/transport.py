@@ -23,7 +23,7 @@ from pathlib import Path
 import websocket
 
 from cxbus import Bus, Event
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 
 def rss_mib() -> float:

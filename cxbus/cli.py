@@ -102,7 +102,7 @@ def _commands() -> int:
 def _emulator(args: argparse.Namespace) -> int:
     import threading
 
-    from cxbus_webchat.emulator import Emulator
+    from cxbus_emulator import Emulator
 
     try:
         emulator = Emulator(args.host, args.port)

@@ -232,7 +232,7 @@ def _epoch(timestamp: Any) -> float:
 
 def run(section: dict[str, Any] | None, nickname: str) -> int:
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
-    from cxbus_webchat.emulator import Emulator
+    from cxbus_emulator import Emulator
 
     with contextlib.ExitStack() as stack:
         if section is None:

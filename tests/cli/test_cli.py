@@ -13,7 +13,7 @@ import pexpect
 import pytest
 
 from cxbus import __version__
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 # No cursor-position requests: pexpect is no terminal that answers them.
 ENV = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cxbus import Bus
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
 from cxbus_webchat.transports import event_stream, purecloud_v2_sockets
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 from .guest import Guest
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import requests
 import websocket
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 API = "/api/v2/webchat/guest"
 Frame = dict[str, Any]

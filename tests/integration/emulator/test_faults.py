@@ -10,7 +10,7 @@ import pytest
 import requests
 import websocket
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 from .guest import Guest, of_type, on_topic
 

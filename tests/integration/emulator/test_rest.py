@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 from .guest import API, Guest, create_body
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 SDK = "purecloud-guest-chat-client@13.2.0"
 CACHE = Path(__file__).resolve().parents[3] / ".cache" / "npm"

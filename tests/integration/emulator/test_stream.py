@@ -7,7 +7,7 @@ import json
 import pytest
 import websocket
 
-from cxbus_webchat.emulator import Emulator
+from cxbus_emulator import Emulator
 
 from .guest import Guest, of_type, on_topic
 

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from .agent import DemoAgent
-from .conversations import Conversation
 from .faults import Fault
-from .server import ChatServer
+from .guest_chat.agent import DemoAgent
+from .guest_chat.conversations import Conversation
+from .guest_chat.server import ChatServer
 
 __all__ = ["Emulator"]
 

@@ -1,4 +1,4 @@
-"""A local Genesys Cloud guest chat server: real HTTP and WebSocket on loopback.
+"""The guest chat API of the emulator (Genesys Cloud web chat, ``purecloud-v2-sockets``).
 
 It speaks the guest chat API (``/api/v2/webchat/guest/...``: create, members,
 messages with ``after``/``before``/``maxResults`` paging, typing, leave, media
@@ -22,9 +22,9 @@ Its own paths, which Genesys does not have, all start with ``/emulator/``:
   ``POST /emulator/faults`` (``{"path", "status", "count", "retryAfter", "delay"}``);
   ``GET /emulator/conversations/{id}``.
 
-From Python, ``Emulator`` runs it on a thread and offers the same controls.
+From Python, ``cxbus_emulator.Emulator`` runs it on a thread and offers the same controls.
 """
 
-from .emulator import Emulator
+from .server import ChatServer
 
-__all__ = ["Emulator"]
+__all__ = ["ChatServer"]

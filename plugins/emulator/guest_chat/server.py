@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from aiohttp import WSMsgType, web
 
+from ..faults import Fault, Faults
 from .agent import DemoAgent
 from .conversations import (
     Conversation,
@@ -26,12 +27,11 @@ from .conversations import (
     notice_frame,
     now,
 )
-from .faults import Fault, Faults
 from .tokens import TokenError, Tokens
 
 __all__ = ["API", "ChatServer"]
 
-log = logging.getLogger("cxbus.webchat.emulator")
+log = logging.getLogger("cxbus.emulator.guest_chat")
 
 API = "/api/v2/webchat/guest"
 BODY_TYPES = ("standard", "notice", "member-join", "member-leave")
