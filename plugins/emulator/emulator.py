@@ -113,11 +113,17 @@ class Emulator:
         if failure:
             raise failure[0]
 
+    def _application(self) -> web.Application:
+        """One aiohttp application serving every API of the emulator."""
+        app = web.Application(middlewares=[self.server.middleware], client_max_size=64 * 2**20)
+        self.server.add_routes(app)
+        return app
+
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            self._runner = web.AppRunner(self.server.application(), handle_signals=False)
+            self._runner = web.AppRunner(self._application(), handle_signals=False)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
             loop.run_until_complete(site.start())

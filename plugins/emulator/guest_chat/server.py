@@ -82,8 +82,11 @@ class ChatServer:
         self.sockets: dict[str, set[web.WebSocketResponse]] = {}
         self.background: set[asyncio.Task[Any]] = set()
 
-    def application(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors_and_faults], client_max_size=64 * 2**20)
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the guest chat API, its event stream and its controls on ``app``.
+
+        ``app`` must have ``self.middleware`` among its middlewares.
+        """
         conversation = f"{API}/conversations/{{cid}}"
         app.router.add_post(f"{API}/conversations", self.create)
         app.router.add_get(f"{conversation}/members", self.list_members)
@@ -104,14 +107,12 @@ class ChatServer:
         app.router.add_post("/emulator/sockets/{action}", self.control_sockets)
         app.router.add_post("/emulator/faults", self.control_faults)
         app.router.add_get("/emulator/conversations/{cid}", self.control_conversation)
-        return app
 
     # Plumbing ---------------------------------------------------------------------
 
     @web.middleware
-    async def _errors_and_faults(
-        self, request: web.Request, handler: Handler
-    ) -> web.StreamResponse:
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Fault switches and ErrorBodies for this API's paths; other paths pass through."""
         if request.path.startswith(FAULTABLE):
             fault = self.faults.take(request.path)
             if fault is not None:
