@@ -24,6 +24,7 @@ import attrs
 import websocket
 
 from ..transport import GONE
+from .frame_warnings import FrameWarnings
 
 __all__ = ["Attached", "Dropped", "EventStream", "Gone", "StreamItem"]
 
@@ -97,6 +98,7 @@ class EventStream:
         self.attached = threading.Event()  # set once the first socket opens, or is refused
         self.refused: int | None = None  # the HTTP status of a refused stream
         self._closed = threading.Event()
+        self._warnings = FrameWarnings(log)  # the reader thread's
         self._app: websocket.WebSocketApp | None = None
         self._thread = threading.Thread(target=self._run, name="webchat-stream", daemon=True)
 
@@ -174,13 +176,17 @@ class EventStream:
         self.attached.set()
 
     def _received(self, app: websocket.WebSocketApp, text: Any) -> None:
+        # Nothing may escape: websocket-client would take it for the socket's failure.
         try:
             frame = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
-            log.warning("skipping a frame that is not JSON (%d characters)", len(str(text)))
+        except (ValueError, TypeError, RecursionError) as error:  # bad UTF-8 is a ValueError
+            size = len(text) if isinstance(text, (str, bytes)) else 0
+            self._warnings.warn(
+                "skipping a frame that is not JSON (%d bytes: %s)", size, type(error).__name__
+            )
             return
         if not isinstance(frame, dict):
-            log.warning("skipping a frame that is not a JSON object")
+            self._warnings.warn("skipping a frame that is not a JSON object")
             return
         if frame.get("topicName") == CLOSING_TOPIC:
             app.close()  # the server closes soon anyway: reattach now

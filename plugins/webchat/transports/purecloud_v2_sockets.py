@@ -8,8 +8,10 @@ call per new member, then cached) and where, after a reattach, what was missed
 meanwhile is fetched (the messages ``after`` the last id seen, page by page, then
 the members whose state changed) before live frames go on: nothing lost, and ids
 decide what is new. Only the dispatcher moves the last id seen; while a catch-up
-is owed (its REST calls failed) it stays put, and the catch-up is tried again
-every ``CATCH_UP_RETRY`` seconds.
+is owed (its REST calls failed) it stays put, frames that arrive are held back (and
+reported after the catch-up, so messages keep the server's order), and the
+catch-up is tried again every ``CATCH_UP_RETRY`` seconds. A frame that is not what
+the reference describes is skipped with one warning line (rate-limited).
 
 Files: Genesys Cloud's guest API publishes no upload endpoint (its media requests
 are listed and answered, never uploaded to), so ``sendFile`` posts to the
@@ -26,6 +28,7 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Callable
+from urllib.parse import quote
 
 from ..config import TransportOptions
 from ..transport import (
@@ -43,6 +46,7 @@ from ..transport import (
     register_transport,
 )
 from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem
+from .frame_warnings import FrameWarnings
 from .guest_chat_api import GuestChatApi
 
 __all__ = ["PureCloudV2Sockets"]
@@ -75,6 +79,8 @@ class PureCloudV2Sockets(Transport):
         self._last_id: str | None = None
         self._catch_up_due: float | None = None
         self._reported: dict[str, str] = {}  # member id -> the state the service was told
+        self._held: list[dict[str, Any]] = []  # frames that came while a catch-up was owed
+        self._warnings = FrameWarnings(log)
 
     # Starting and resuming ---------------------------------------------------------
 
@@ -136,7 +142,9 @@ class PureCloudV2Sockets(Transport):
         api = GuestChatApi(self.options)
         api.jwt = session.jwt
         own = api.call(
-            "GET", f"/conversations/{session.conversation_id}/members/{session.member_id}"
+            "GET",
+            f"/conversations/{_quoted(session.conversation_id)}"
+            f"/members/{_quoted(session.member_id)}",
         )
         if own.get("state") == "DISCONNECTED":
             api.close()
@@ -149,6 +157,7 @@ class PureCloudV2Sockets(Transport):
         self._api, self._session, self._listener = api, session, listener
         self._last_id = session.last_message_id
         self._catch_up_due = None
+        self._held = []
         self._reported = {session.member_id: "CONNECTED"}  # the guest, once attached
         stream = EventStream(session.event_stream_uri, ca_bundle=self.options.ca_bundle)
         self._stream = stream
@@ -174,22 +183,25 @@ class PureCloudV2Sockets(Transport):
             raise TransportError("There is no chat on this transport.")
         return self._api, self._session
 
-    def _path(self, suffix: str = "") -> str:
+    def _path(self, *segments: str) -> str:
+        """The path below the chat's conversation: ids come from the server, so quoted."""
         _, session = self._chat()
-        return f"/conversations/{session.conversation_id}{suffix}"
+        return "/conversations/" + "/".join(
+            _quoted(s) for s in (session.conversation_id, *segments)
+        )
 
     def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
         api, session = self._chat()
         sent = api.call(
             "POST",
-            self._path(f"/members/{session.member_id}/messages"),
+            self._path("members", session.member_id, "messages"),
             json={"body": text, "bodyType": body_type},
         )
         return self._message(sent)
 
     def send_typing(self) -> None:
         api, session = self._chat()
-        api.call("POST", self._path(f"/members/{session.member_id}/typing"))
+        api.call("POST", self._path("members", session.member_id, "typing"))
 
     def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
         raise TransportError(
@@ -201,12 +213,12 @@ class PureCloudV2Sockets(Transport):
         params: dict[str, Any] = {"maxResults": limit}
         if after is not None:
             params["after"] = after
-        page = api.call("GET", self._path("/messages"), params=params)
+        page = api.call("GET", self._path("messages"), params=params)
         return [self._message(entity) for entity in page.get("entities", [])]
 
     def members(self) -> list[Member]:
         api, _ = self._chat()
-        listing = api.call("GET", self._path("/members"), params={"pageSize": 100})
+        listing = api.call("GET", self._path("members"), params={"pageSize": 100})
         return [_member(entity) for entity in listing.get("entities", [])]
 
     def send_file(self, name: str, content: bytes, content_type: str) -> Any:
@@ -214,7 +226,10 @@ class PureCloudV2Sockets(Transport):
         headers = {"Content-Type": content_type, "X-File-Name": name}
         try:
             uploaded = api.request(
-                "POST", f"{UPLOADS}/{session.conversation_id}", data=content, headers=headers
+                "POST",
+                f"{UPLOADS}/{_quoted(session.conversation_id)}",
+                data=content,
+                headers=headers,
             ).json()
         except TransportError as error:
             if error.status == 404:
@@ -229,11 +244,12 @@ class PureCloudV2Sockets(Transport):
 
     def download_file(self, file_id: str) -> bytes:
         api, session = self._chat()
-        return api.request("GET", f"{UPLOADS}/{session.conversation_id}/{file_id}").content
+        path = f"{UPLOADS}/{_quoted(session.conversation_id)}/{_quoted(file_id)}"
+        return api.request("GET", path).content
 
     def leave(self) -> None:
         api, session = self._chat()
-        api.call("DELETE", self._path(f"/members/{session.member_id}"))
+        api.call("DELETE", self._path("members", session.member_id), retried=False)
 
     def close(self) -> None:
         stream, api = self._stream, self._api
@@ -261,7 +277,11 @@ class PureCloudV2Sockets(Transport):
                 continue
             if item is None:
                 return
-            self._guarded(self._handle, item)
+            if isinstance(item, dict) and self._catch_up_due is not None:
+                # Reported after the catch-up, so that messages keep the server's order.
+                self._held.append(item)
+            else:
+                self._guarded(self._handle, item)
             if self._catch_up_due is not None:
                 self._guarded(self._catch_up_if_due)
 
@@ -272,8 +292,8 @@ class PureCloudV2Sockets(Transport):
             # What the failed call was to bring is fetched by a catch-up, a little later.
             log.warning("a REST call failed (%s); catching up later", error.status)
             self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
-        except Exception:
-            log.exception("skipping a stream item that could not be handled")
+        except Exception as error:  # a frame that is not what the reference describes
+            self._warnings.warn("skipping a stream item that could not be handled: %r", error)
             if self._catch_up_due is not None:  # a catch-up that failed: not again at once
                 self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
 
@@ -319,6 +339,12 @@ class PureCloudV2Sockets(Transport):
             if member.state == "DISCONNECTED":
                 self._report_member(member)
         self._catch_up_due = None
+        held, self._held = self._held, []
+        for index, frame in enumerate(held):
+            if self._catch_up_due is not None:  # a held frame's REST call failed: hold on
+                self._held = held[index:] + self._held
+                return
+            self._guarded(self._frame, frame)
 
     def _report_member(self, member: Member) -> None:
         self._members[member.id] = member
@@ -363,9 +389,14 @@ class PureCloudV2Sockets(Transport):
         known = self._members.get(member_id)
         if known is None:
             api, _ = self._chat()
-            known = _member(api.call("GET", self._path(f"/members/{member_id}")))
+            known = _member(api.call("GET", self._path("members", member_id)))
             self._members[member_id] = known
         return known
+
+
+def _quoted(segment: str) -> str:
+    """A path segment as it may go into a URL: nothing in it can reach another path."""
+    return quote(segment, safe="")
 
 
 def _member(info: Mapping[str, Any]) -> Member:
