@@ -368,3 +368,26 @@ def test_closing_many_buses_with_chats_logs_no_unhandled_rejection(
         for bus in buses:
             bus.close()
     assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_a_slow_subscriber_delays_later_events_in_order_but_never_a_command(
+    started: Chat,
+) -> None:
+    gate = threading.Event()
+    seen: list[str] = []
+
+    def slow(event: Event) -> None:
+        seen.extend(m["text"] for m in event.data["messages"])
+        gate.wait(timeout=10)
+
+    started.bus.register_plugin("Slow").subscribe("WebChatService.messageReceived", slow)
+    for n in range(5):  # each resolves once delivered: not waited for here
+        started.bus.command("FakeTransport.agentSend", {"text": f"m{n}"})
+    sent = started.bus.command("WebChatService.sendMessage", {"message": "hi"})
+    assert sent.result(timeout=2)["body"] == "hi"
+    verified = started.bus.command("WebChatService.verifySession")
+    assert verified.result(timeout=2) == {"sessionActive": True}
+    assert seen == ["m0"]  # the subscriber still holds the first event
+    gate.set()
+    started.settle(timeout=10)
+    assert seen == ["m0", "m1", "m2", "m3", "m4", "hi"]
