@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from cxbus import __version__
 from cxbus_emulator import Emulator
 
-# No cursor-position requests: pexpect is no terminal that answers them.
-ENV = {**os.environ, "PROMPT_TOOLKIT_NO_CPR": "1"}
-GENESYS = {key: value for key, value in ENV.items() if not key.startswith("GENESYS_")}
+from .conftest import ENV, cxbus
 
-
-def cxbus(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cxbus", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env or GENESYS,
-    )
+GENESYS = ENV
 
 
 def spawn_chat(tmp_path: Path, *args: str) -> pexpect.spawn:
@@ -101,20 +88,6 @@ def test_restore_after_a_restart_picks_the_chat_up(tmp_path: Path) -> None:
         second.close()
         assert second.exitstatus == 0
         assert not (tmp_path / "chat.json").exists()
-
-
-def test_version_and_python_dash_m() -> None:
-    """cxbus --version names the version; python -m cxbus is the same program."""
-    shown = cxbus("--version")
-    assert shown.returncode == 0 and shown.stdout.strip() == f"cxbus {__version__}"
-
-
-def test_commands_lists_plugins_with_their_commands_and_events() -> None:
-    """cxbus commands shows WebChatService's commands and events (the bus's introspection)."""
-    listing = cxbus("commands")
-    assert listing.returncode == 0
-    assert "WebChatService\n  commands: addPrefilter, configure," in listing.stdout
-    assert "agentTypingTimeout" in listing.stdout
 
 
 DEPLOYMENT = [
@@ -234,16 +207,3 @@ def test_an_unreachable_server_is_one_line_and_a_failure_status(tmp_path: Path) 
     assert line.startswith(
         "cxbus chat: the chat did not start: The chat server could not be reached"
     )
-
-
-def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
-    """cxbus emulator prints dataURL, deploymentKey and orgGuid, and stops on SIGINT."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cxbus", "emulator"], stdout=subprocess.PIPE, text=True, env=GENESYS
-    )
-    assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=20) == 0
-    assert lines[0].startswith("dataURL:       http://127.0.0.1:")
-    assert lines[1].startswith("deploymentKey: ") and lines[2].startswith("orgGuid:       ")
