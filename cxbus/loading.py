@@ -22,10 +22,7 @@ ENTRY_POINT_GROUP = "cxbus.plugins"
 
 
 def _group() -> list[Any]:
-    found = entry_points()
-    if hasattr(found, "select"):
-        return list(found.select(group=ENTRY_POINT_GROUP))
-    return list(found.get(ENTRY_POINT_GROUP, []))  # Python 3.9 returns a dict
+    return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
 def installed_plugins() -> list[str]:
