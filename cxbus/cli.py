@@ -142,9 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         subcommands = installed_subcommands()
         args = _parser(subcommands).parse_args(argv)
         if args.debug:
-            logging.basicConfig(
-                level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-            )
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            logging.basicConfig(level=logging.DEBUG, handlers=[handler])
         try:
             return subcommands[args.subcommand].run(args)
         except SubcommandError as error:
@@ -153,6 +153,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
     return 1  # stdout was closed early: `cxbus commands | head`
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to ``sys.stderr`` as it is when a record comes, not as it was when made.
+
+    A subcommand may swap stderr for a while: the terminal chat prints through
+    prompt_toolkit's, so that a debug line goes above the prompt too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 @contextlib.contextmanager

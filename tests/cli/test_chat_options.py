@@ -183,3 +183,15 @@ def test_a_top_level_data_url_is_no_deployment_of_this_version(tmp_path: Path) -
     result = cxbus("chat", "--config", str(path), env={"HOME": str(tmp_path)})
     assert result.returncode == 2
     assert result.stderr.startswith(f"cxbus chat: --config {path}: webchat.dataURL ")
+
+
+def test_chat_help_names_the_variables_the_demo_and_how_to_leave() -> None:
+    """cxbus chat --help says where a deployment comes from, and what happens without one."""
+    shown = cxbus("chat", "--help").stdout
+    for variable in ("GENESYS_DATA_URL", "GENESYS_DEPLOYMENT_KEY", "GENESYS_ORG_GUID"):
+        assert variable in shown
+    assert "GENESYS_QUEUE" in shown
+    assert "starts the embedded emulator, a local Genesys Cloud, and chats with its demo agent" in (
+        " ".join(shown.split())
+    )
+    assert "Ctrl-C leaves it open" in shown and "/restore picks it up" in " ".join(shown.split())
