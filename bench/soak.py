@@ -206,7 +206,8 @@ def main() -> None:
     lost = sum(args.messages - len(set(chat.received)) for chat in chats)
     duplicated = sum(len(chat.received) - len(set(chat.received)) for chat in chats)
     out_of_order = sum(
-        sum(1 for a, b in zip(chat.received, chat.received[1:]) if b < a) for chat in chats
+        sum(1 for a, b in zip(chat.received, chat.received[1:], strict=False) if b < a)
+        for chat in chats
     )
     print(f"{args.chats} chats, {sent} agent messages in {elapsed:.1f} s, faults injected:")
     for name, count in sorted(counts.items()):

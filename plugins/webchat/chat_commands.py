@@ -8,7 +8,8 @@ machine) or is answered at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import effects, inputs
 

@@ -7,7 +7,7 @@ state's end, the chat's generation, the updates that wait while a chat starts.
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -78,7 +78,7 @@ class Closed:
     """The bus closed."""
 
 
-State = Union[Idle, Starting, Restoring, Active, Ending, Closed]
+State = Idle | Starting | Restoring | Active | Ending | Closed
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ to the machine as ``inputs.CallSucceeded`` or ``inputs.CallFailed`` with the sam
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -129,9 +129,17 @@ class CloseTransport:
     """Stop the transport's connections for the chat; no call to the server."""
 
 
-Action = Union[
-    Start, Resume, SendText, TellTyping, TellUserData, Upload, Download, Leave, CloseTransport
-]
+Action = (
+    Start
+    | Resume
+    | SendText
+    | TellTyping
+    | TellUserData
+    | Upload
+    | Download
+    | Leave
+    | CloseTransport
+)
 
 
 @attrs.frozen
@@ -168,4 +176,4 @@ class CancelTimer:
     name: str
 
 
-Effect = Union[Publish, Answer, Refuse, Call, Save, Forget, SetTimer, CancelTimer]
+Effect = Publish | Answer | Refuse | Call | Save | Forget | SetTimer | CancelTimer

@@ -8,9 +8,9 @@ it (``effects.Call``); an update names the chat (``generation``) it belongs to.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Union
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -124,20 +124,20 @@ class Close:
     """The bus is closing: stop, keep the chat restorable."""
 
 
-Command = Union[
-    StartChat,
-    EndChat,
-    SendMessage,
-    SendFilteredMessage,
-    AddPrefilter,
-    SendTyping,
-    UpdateUserData,
-    Restore,
-    SendFile,
-    DownloadFile,
-    RegisterPreprocessor,
-    Read,
-]
+Command = (
+    StartChat
+    | EndChat
+    | SendMessage
+    | SendFilteredMessage
+    | AddPrefilter
+    | SendTyping
+    | UpdateUserData
+    | Restore
+    | SendFile
+    | DownloadFile
+    | RegisterPreprocessor
+    | Read
+)
 
 
 @attrs.frozen
@@ -175,4 +175,4 @@ class TimerFired:
     name: str
 
 
-Input = Union[Command, Close, CallSucceeded, CallFailed, StoreFailed, Updated, TimerFired]
+Input = Command | Close | CallSucceeded | CallFailed | StoreFailed | Updated | TimerFired

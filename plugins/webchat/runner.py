@@ -24,7 +24,7 @@ import functools
 import itertools
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from cxbus import Deferred, Plugin
 from cxbus.runtime import Lane, Timer, runtime

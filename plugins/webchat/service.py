@@ -16,9 +16,9 @@ import os
 import re
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 

@@ -20,7 +20,8 @@ import logging
 import random
 import threading
 import time
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import websocket
@@ -63,7 +64,7 @@ class Gone:
     status: int
 
 
-StreamItem = Union[dict[str, Any], Attached, Dropped, Gone]
+StreamItem = dict[str, Any] | Attached | Dropped | Gone
 
 
 class StreamRefused(Exception):
