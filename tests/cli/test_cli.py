@@ -237,13 +237,17 @@ def test_an_unreachable_server_is_one_line_and_a_failure_status(tmp_path: Path) 
 
 
 def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
-    """cxbus emulator prints dataURL, deploymentKey and orgGuid, and stops on SIGINT."""
+    """cxbus emulator prints dataURL, deploymentKey, orgGuid and GMS's dataURL and apikey,
+    and stops on SIGINT."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cxbus", "emulator"], stdout=subprocess.PIPE, text=True, env=GENESYS
     )
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
+    lines = [process.stdout.readline() for _ in range(7)]
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
     assert lines[0].startswith("dataURL:       http://127.0.0.1:")
     assert lines[1].startswith("deploymentKey: ") and lines[2].startswith("orgGuid:       ")
+    port = lines[0].rsplit(":", 1)[1].strip()
+    assert lines[5] == f"  dataURL:     http://127.0.0.1:{port}/genesys/2/chat/customer-support\n"
+    assert lines[6].startswith("  apikey:      ") and len(lines[6].split()[1]) == 32
