@@ -145,6 +145,8 @@ class Chat:
     ended: bool = False
     typing_preview: str = ""
     """What the client last sent as ``message`` with startTyping (the agent's preview)."""
+    idle_alert_at: float | None = None
+    """While the idle clock runs: when the idle alert comes (the server loop's clock)."""
     idle_close_at: float | None = None
     """While an idle alert runs: when the chat closes (the server loop's clock)."""
 

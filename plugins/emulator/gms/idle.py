@@ -38,13 +38,14 @@ class IdleWatch:
         """The client did something: the chat's idle clock starts again."""
         self.stop(chat)
         if self.alert_after is not None and not chat.ended:
+            chat.idle_alert_at = asyncio.get_running_loop().time() + self.alert_after
             self._timers[chat.id] = asyncio.ensure_future(self._run(server, chat, self.alert_after))
 
     def stop(self, chat: Chat) -> None:
         timer = self._timers.pop(chat.id, None)
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
-        chat.idle_close_at = None
+        chat.idle_alert_at = chat.idle_close_at = None
 
     def stop_all(self) -> None:
         for timer in self._timers.values():
@@ -54,8 +55,8 @@ class IdleWatch:
     async def _run(self, server: GmsServer, chat: Chat, alert_after: float) -> None:
         close_after = self.close_after
         await asyncio.sleep(alert_after)
-        loop = asyncio.get_running_loop()
-        chat.idle_close_at = loop.time() + close_after
+        chat.idle_alert_at = None
+        chat.idle_close_at = asyncio.get_running_loop().time() + close_after
         server.system_says(
             chat,
             "IdleAlert",
