@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from ..transport import TransportError
 from .gms_replies import ChatReply, ErrorEntry, read_reply
 
@@ -125,22 +127,37 @@ class FileTypeNotAllowed(FileRejected):
     """Code 203: the server does not take files of this type."""
 
 
-# The codes the Widgets know: the class, the sentence, and the form field at fault.
-KNOWN_CODES: dict[int, tuple[type[GmsError], str, str | None]] = {
-    102: (StartRefused, "The chat server needs a first name to start a chat", "firstName"),
-    103: (StartRefused, "The chat server needs a last name to start a chat", "lastName"),
-    161: (
-        StartRefused,
-        "The chat server needs a nickname, or a first and a last name, to start a chat",
-        "nickname",
+@attrs.frozen
+class KnownCode:
+    """An ``errors`` code the Widgets know: its class, its sentence, the form field at
+    fault, and what its advice counts (``unit``) when it is a limit."""
+
+    cls: type[GmsError]
+    sentence: str
+    field: str | None = None
+    unit: str | None = None
+
+    def describe(self, code: int, advice: str | None) -> str:
+        if advice and self.unit and advice.strip().isdigit():
+            return f"{self.sentence} (code {code}: at most {advice.strip()} {self.unit})."
+        if advice:
+            return f'{self.sentence} (code {code}: "{advice}").'
+        return f"{self.sentence} (code {code})."
+
+
+KNOWN_CODES = {
+    102: KnownCode(StartRefused, "The chat server needs a first name", "firstName"),
+    103: KnownCode(StartRefused, "The chat server needs a last name", "lastName"),
+    161: KnownCode(
+        StartRefused, "The chat server needs a nickname, or a first and a last name", "nickname"
     ),
-    364: (StartRefused, "The chat server refused the email address", "emailAddress"),
-    240: (StartRefused, "The chat server cannot start a chat now", None),
-    204: (MessageTooLong, "The message is longer than the chat server takes", None),
-    201: (TooManyFiles, "No more files can be sent in this chat", None),
-    202: (FileTooLarge, "The file is larger than the chat server takes", None),
-    203: (FileTypeNotAllowed, "The chat server does not take files of this type", None),
-    306: (InvalidService, "The chat server has no such chat service: check dataURL", None),
+    364: KnownCode(StartRefused, "The chat server refused the email address", "emailAddress"),
+    240: KnownCode(StartRefused, "The chat server cannot start a chat now"),
+    204: KnownCode(MessageTooLong, "The message is too long", unit="characters"),
+    201: KnownCode(TooManyFiles, "No more files can be sent in this chat", unit="files"),
+    202: KnownCode(FileTooLarge, "The file is too large", unit="bytes"),
+    203: KnownCode(FileTypeNotAllowed, "The chat server does not take files of this type"),
+    306: KnownCode(InvalidService, "The chat server has no such chat service: check dataURL"),
 }
 
 
@@ -172,11 +189,13 @@ def refusal(operation: str, status: int, body: Any) -> GmsError | None:
         )
     if codes:
         code = 306 if 306 in codes else codes[0]
-        cls, sentence, field = KNOWN_CODES[code]
+        known = KNOWN_CODES[code]
         advice = next((e.advice for e in errors if e.code == code and e.advice), None)
-        found = error(cls, f"{sentence} (code {code}{f', advice {advice}' if advice else ''})")
+        found = known.cls(
+            known.describe(code, advice), operation=operation, status=status, reply=reply, body=kept
+        )
         if isinstance(found, StartRefused):
-            found.field = field
+            found.field = known.field
         return found
     if status == 401:
         return error(
