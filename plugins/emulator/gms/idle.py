@@ -47,10 +47,11 @@ class IdleWatch:
             timer.cancel()
         chat.idle_alert_at = chat.idle_close_at = None
 
-    def stop_all(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
+    def stop_all(self) -> list[asyncio.Task[None]]:
+        """Forget every timer; the caller cancels them (and waits for them)."""
+        timers = list(self._timers.values())
         self._timers.clear()
+        return timers
 
     async def _run(self, server: GmsServer, chat: Chat, alert_after: float) -> None:
         close_after = self.close_after

@@ -96,9 +96,10 @@ class GmsServer:
 
     async def close(self) -> None:
         """Stop every timer and agent of this server (the emulator is stopping)."""
-        self.idle.stop_all()
-        for task in list(self.background):
+        stopped = [*self.idle.stop_all(), *self.background]
+        for task in stopped:
             task.cancel()
+        await asyncio.gather(*stopped, return_exceptions=True)
 
     # Plumbing ---------------------------------------------------------------------
 
