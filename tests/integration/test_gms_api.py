@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import socket
 from collections.abc import Iterator
@@ -63,6 +64,18 @@ def chat_id(api: GmsChatApi) -> str:
 
 
 # Starting ------------------------------------------------------------------------------
+
+
+def test_the_emulators_gms_config_is_what_the_client_needs(emulator: Emulator) -> None:
+    """No transport section: dataURL is the chat service URL, with the apikey beside it."""
+    config = emulator.gms_config()
+    assert "transport" not in config
+    assert config["dataURL"].endswith("/genesys/2/chat/customer-support")
+    api = GmsChatApi(config["dataURL"], apikey=config["apikey"])
+    try:
+        assert api.request_chat(nickname="Ada").status_code == 0
+    finally:
+        api.close()
 
 
 def test_request_chat_keeps_the_keys_and_reads_the_reply(
@@ -274,6 +287,17 @@ def test_a_chat_is_picked_up_again_with_its_keys(emulator: Emulator, api: GmsCha
         assert reply.chat_ended is False
     finally:
         again.close()
+
+
+def test_calls_of_one_chat_may_run_on_several_threads_at_once(api: GmsChatApi) -> None:
+    """Refreshes in flight while messages are sent: every message is there, once."""
+    texts = [f"m{n}" for n in range(40)]
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        refreshes = [pool.submit(api.refresh, 1) for _ in range(20)]
+        list(pool.map(api.send, texts))
+        assert all(refresh.result().status_code == 0 for refresh in refreshes)
+    sent = [m.text for m in api.refresh(2).messages]
+    assert sorted(sent, key=lambda t: int(str(t)[1:])) == texts
 
 
 # Files -----------------------------------------------------------------------------------

@@ -256,8 +256,12 @@ class _ControlHandlers:
 
     async def idle(self, request: web.Request) -> web.Response:
         body = await _json(request)
-        close_after = _number(body, "closeAfter", self.server.idle.close_after)
-        _set_idle(self.server, _number(body, "alertAfter"), float(close_after))
+        idle = self.server.idle
+        alert_after = _number(body, "alertAfter", idle.alert_after)  # null turns alerts off
+        close_after = _number(body, "closeAfter", idle.close_after)
+        if close_after is None:
+            raise _bad("closeAfter", "must be a number")
+        _set_idle(self.server, alert_after, float(close_after))
         return web.json_response({})
 
     async def file_limits(self, request: web.Request) -> web.Response:

@@ -13,8 +13,9 @@ Each method blocks until the server has answered and returns the reply
 (``gms_replies``) only when it is a success; anything else raises the
 ``gms_errors`` exception it stands for. Nothing is retried here: a POST that
 reached the server may have been carried out, and polling is the caller's retry.
-A caller must read ``chat_ended`` on every reply. The methods are not meant to
-be called from two threads at once for one chat.
+A caller must read ``chat_ended`` on every reply. Calls of one chat may run on
+several threads at once (a refresh in flight while a message is sent): the
+session's connection pool is thread-safe, and the keys are replaced whole.
 
 The secure key is sent in form bodies only: it is in no URL, log line, exception
 or repr.

@@ -298,9 +298,11 @@ def test_the_http_control_api_sets_the_idle_timers(emulator: Emulator, idle: Non
     assert answer.status_code == 200
     chat = GmsChat(emulator)
     emulator.gms.wait_for(chat.id, said("IdleAlert", "External"))
+    requests.post(control, json={"closeAfter": 30}, timeout=5)
+    assert emulator.gms_server.idle.alert_after == 0.05
     requests.post(control, json={"alertAfter": None}, timeout=5)
     assert emulator.gms_server.idle.alert_after is None
-    assert emulator.gms_server.idle.close_after == 60
+    assert emulator.gms_server.idle.close_after == 30
     bad = requests.post(control, json={"alertAfter": "soon"}, timeout=5)
     assert bad.status_code == 400
     chat.close()
