@@ -146,46 +146,48 @@ def envelope(status_code: int = 1, *codes: int | None, **fields: Any) -> dict[st
 
 
 def test_a_success_is_no_refusal() -> None:
-    assert refusal("refresh", 200, OFFICIAL_START) is None
-    assert refusal("refresh", 200, {"chatEnded": False}) is None
+    assert refusal("refresh", 200, read_reply(OFFICIAL_START)) is None
+    assert refusal("refresh", 200, read_reply({"chatEnded": False})) is None
 
 
 def test_code_204_is_ignored_in_a_refresh_reply_only() -> None:
-    ignored = refusal("refresh", 400, envelope(1, 204))
+    ignored = refusal("refresh", 400, read_reply(envelope(1, 204)))
     assert type(ignored) is GmsError
     assert str(ignored) == "The chat server refused refresh (HTTP 400): no reason given."
-    assert isinstance(refusal("send", 400, envelope(1, 204)), MessageTooLong)
-    assert isinstance(refusal("refresh", 200, envelope(1, 204)), ChatServerBusy)
+    assert isinstance(refusal("send", 400, read_reply(envelope(1, 204))), MessageTooLong)
+    assert isinstance(refusal("refresh", 200, read_reply(envelope(1, 204))), ChatServerBusy)
 
 
 def test_a_known_code_counts_more_than_the_status_code() -> None:
-    assert isinstance(refusal("file", 200, envelope(1, 201)), TooManyFiles)
-    assert isinstance(refusal("file", 400, envelope(2, None, 202)), FileTooLarge)
+    assert isinstance(refusal("file", 200, read_reply(envelope(1, 201))), TooManyFiles)
+    assert isinstance(refusal("file", 400, read_reply(envelope(2, None, 202))), FileTooLarge)
 
 
 def test_code_306_among_others_is_an_invalid_service() -> None:
-    assert isinstance(refusal("send", 400, envelope(1, 204, 306)), InvalidService)
+    assert isinstance(refusal("send", 400, read_reply(envelope(1, 204, 306))), InvalidService)
 
 
 def test_a_404_with_errors_but_no_known_code_is_a_plain_gms_error() -> None:
-    found = refusal("refresh", 404, envelope(2, None))
+    found = refusal("refresh", 404, read_reply(envelope(2, None)))
     assert type(found) is GmsError
     assert str(found) == "The chat server refused refresh (HTTP 404): why."
 
 
 def test_a_200_that_ends_the_chat_with_errors_is_refused_with_them() -> None:
     """The Widgets publish error for chatEnded, statusCode 2 and errors."""
-    found = refusal("send", 200, envelope(2, None, chatEnded=True))
+    found = refusal("send", 200, read_reply(envelope(2, None, chatEnded=True)))
     assert type(found) is GmsError and found.reply is not None
     assert found.reply.chat_ended is True
 
 
 def test_status_code_2_alone_is_chat_finished() -> None:
-    assert isinstance(refusal("send", 200, {"statusCode": 2, "chatEnded": True}), ChatFinished)
+    assert isinstance(
+        refusal("send", 200, read_reply({"statusCode": 2, "chatEnded": True})), ChatFinished
+    )
 
 
 def test_an_unknown_status_code_is_a_plain_gms_error() -> None:
-    found = refusal("send", 200, {"statusCode": 7})
+    found = refusal("send", 200, read_reply({"statusCode": 7}))
     assert str(found) == "The chat server answered send with statusCode 7."
 
 

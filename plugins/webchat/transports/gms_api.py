@@ -228,11 +228,15 @@ class GmsChatApi:
         """A file of the chat: its bytes, name and type."""
         operation = f"file/{file_id}/download"
         answer = self._post(operation, self._url(operation), data=self._keyed([]))
-        if answer.status_code != 200 or _is_json(answer):
-            # A JSON 200 is a file only when it is not a refusal.
-            error = self._read(operation, answer)[1]
-            if error is not None:
-                raise error
+        if answer.status_code != 200:
+            self._read(operation, answer)  # raises the refusal
+        if _is_json(answer):
+            # A JSON 200 is a file, unless it is a reply that refuses.
+            try:
+                self._read(operation, answer)
+            except GmsError as error:
+                if error.reply is not None:
+                    raise
         disposition = Message()
         disposition["Content-Disposition"] = answer.headers.get("Content-Disposition", "")
         return DownloadedFile(
@@ -289,23 +293,25 @@ class GmsChatApi:
         return answer
 
     def _reply(self, operation: str, answer: requests.Response) -> ChatReply:
-        body, error = self._read(operation, answer)
-        if error is not None:
-            raise error
-        reply = read_reply(body)
+        reply = self._read(operation, answer)
         keys = reply.keys
         if keys is not None and self._keys is not None and keys.chat_id == self._keys.chat_id:
             self._keys = keys  # the Widgets take the keys of every reply that has them
         return reply
 
     @staticmethod
-    def _read(operation: str, answer: requests.Response) -> tuple[Any, GmsError | None]:
-        """The decoded body (or its text, when not JSON), and what it refuses, if anything."""
+    def _read(operation: str, answer: requests.Response) -> ChatReply:
+        """The reply, once it is a success; else raise the refusal it stands for."""
         try:
             body: Any = answer.json()
         except ValueError:
             body = answer.text
-        return body, refusal(operation, answer.status_code, body)
+        read = read_reply(body) if isinstance(body, Mapping) else body
+        error = refusal(operation, answer.status_code, read)
+        if error is not None:
+            raise error
+        assert isinstance(read, ChatReply)  # refusal() refuses every body that is not one
+        return read
 
 
 def _is_json(answer: requests.Response) -> bool:

@@ -1,6 +1,6 @@
 """What a GMS chat server's refusals mean: one exception class per case, one sentence each.
 
-``refusal(operation, status, body)`` reads an HTTP answer the way the Widgets do
+``refusal(operation, status, answer)`` reads an HTTP answer the way the Widgets do
 (``reference/gms-chat-api.md`` §4.2, §5, §6): an ``errors`` code 306, or HTTP 404,
 500 or 502 with no ``errors``, is an invalid service; the codes the Widgets know
 get their own class; HTTP 401 is a refused caller; any other HTTP error, or an
@@ -15,13 +15,12 @@ was not JSON). Its message never holds a key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from ..transport import TransportError
-from .gms_replies import ChatReply, ErrorEntry, read_reply
+from .gms_replies import ChatReply, ErrorEntry
 
 __all__ = [
     "ChatFinished",
@@ -166,13 +165,14 @@ def _advice(errors: tuple[ErrorEntry, ...]) -> str:
     return "; ".join(said) if said else "no reason given"
 
 
-def refusal(operation: str, status: int, body: Any) -> GmsError | None:
+def refusal(operation: str, status: int, answer: ChatReply | Any) -> GmsError | None:
     """The exception an HTTP answer stands for, or ``None`` when the call succeeded.
 
-    ``body`` is the decoded JSON, or the text of a body that was not JSON.
+    ``answer`` is the reply read from a JSON object (``read_reply``), else what the
+    body was: the text of a body that was not JSON, or JSON that is no object.
     """
-    reply = read_reply(body) if isinstance(body, Mapping) else None
-    kept = reply.body if reply is not None else body
+    reply = answer if isinstance(answer, ChatReply) else None
+    kept = reply.body if reply is not None else answer
     errors = reply.errors if reply is not None else ()
     if operation == "refresh":
         errors = tuple(entry for entry in errors if entry.code != 204)
