@@ -327,8 +327,12 @@ def test_upload_download_and_delete(emulator: Emulator, api: GmsChatApi) -> None
     assert downloaded.content_type is not None and downloaded.content_type.startswith("text/plain")
     api.delete_file(uploaded.file_id)
     assert api.refresh(3).messages[0].type == "FileDeleted"
-    with pytest.raises(GmsError, match=f"There is no file {uploaded.file_id} in this chat"):
+    with pytest.raises(GmsError) as gone:
         api.download(uploaded.file_id)
+    assert str(gone.value) == (
+        f"The chat server refused file/{uploaded.file_id}/download (HTTP 400): "
+        f"There is no file {uploaded.file_id} in this chat."
+    )
 
 
 def test_a_json_file_is_downloaded_as_a_file(emulator: Emulator, api: GmsChatApi) -> None:

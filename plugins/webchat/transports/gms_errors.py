@@ -161,7 +161,7 @@ KNOWN_CODES = {
 
 
 def _advice(errors: tuple[ErrorEntry, ...]) -> str:
-    said = [entry.advice for entry in errors if entry.advice]
+    said = [entry.advice.rstrip(". ") for entry in errors if entry.advice]
     return "; ".join(said) if said else "no reason given"
 
 
