@@ -13,6 +13,7 @@ from cxbus_webchat.transports.gms_errors import (
     GmsError,
     InvalidService,
     MessageTooLong,
+    StartRefused,
     TooManyFiles,
     refusal,
 )
@@ -196,3 +197,9 @@ def test_a_200_that_is_not_a_json_object_is_refused(body: Any) -> None:
     found = refusal("refresh", 200, body)
     assert str(found) == "The chat server answered refresh with something that is not JSON."
     assert found is not None and found.body == body
+
+
+def test_code_240_is_a_start_refused_for_now_with_no_field() -> None:
+    found = refusal("requestChat", 400, read_reply(envelope(1, 240)))
+    assert isinstance(found, StartRefused) and found.field is None
+    assert str(found) == 'The chat server cannot start a chat now (code 240: "5").'
