@@ -58,6 +58,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  deploymentKey: {emulator.deployment_key}")
         print(f"  orgGuid:       {emulator.org_guid}")
         print(f"  queue:         {emulator.queue}")
+        print("GMS Chat API (a webchat section with no transport section):")
+        print(f"  dataURL:       {emulator.gms.data_url}")
+        print(f"  apikey:        {emulator.gms.apikey}")
         print("Ctrl-C stops it.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -11,6 +12,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .faults import Fault
+from .gms.agent import GmsDemoAgent
+from .gms.chats import FileLimits
+from .gms.control import GmsControls
+from .gms.idle import IdleWatch
+from .gms.server import GmsServer
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
@@ -22,14 +28,19 @@ CONTROL_TIMEOUT = 10.0
 
 
 class Emulator:
-    """A local Genesys Cloud guest chat server on ``host``:``port`` (0: any free port).
+    """A local Genesys Cloud guest chat server, and a GMS chat service, on ``host``:``port``
+    (0: any free port).
 
     ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
     answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
-    configuration needs. With ``demo_agent`` on, an agent joins every chat once
-    its event stream is attached. A chat may upload ``max_uploads`` files of up to
-    ``max_upload_bytes`` each. The control methods run on the server's loop and
-    return when done; they may be called from any thread.
+    configuration needs, ``gms_config()`` the same for GMS. With ``demo_agent`` on,
+    an agent joins every guest chat once its event stream is attached, and every
+    GMS chat once it is requested. A guest chat may upload ``max_uploads`` files of
+    up to ``max_upload_bytes`` each. A GMS chat is alerted after ``gms_idle_alert``
+    seconds of client silence (``None``: never) and closed ``gms_idle_close``
+    seconds later. The control methods run on the server's loop and return when
+    done; they may be called from any thread: those of the guest chat here, those
+    of GMS on ``gms`` (a ``GmsControls``).
     """
 
     def __init__(
@@ -44,20 +55,31 @@ class Emulator:
         heartbeat_interval: float = 30.0,
         max_upload_bytes: int = 10 * 2**20,
         max_uploads: int = 10,
+        gms_service: str = "customer-support",
+        gms_idle_alert: float | None = 300.0,
+        gms_idle_close: float = 60.0,
     ) -> None:
         self.host = host
         self.port = port
         self.queue = "Support"
+        script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
             org_guid=str(uuid.uuid4()),
-            demo_agent=(
-                DemoAgent(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
-            ),
+            demo_agent=script if demo_agent else None,
             heartbeat_interval=heartbeat_interval,
             max_upload_bytes=max_upload_bytes,
             max_uploads=max_uploads,
         )
+        self.gms_server = GmsServer(
+            service=gms_service,
+            apikey=secrets.token_hex(16),
+            demo_agent=GmsDemoAgent(script) if demo_agent else None,
+            idle=IdleWatch(gms_idle_alert, gms_idle_close),
+            limits=FileLimits(),
+            max_message_length=10_000,
+        )
+        self.gms = GmsControls(self.gms_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +121,14 @@ class Emulator:
             }
         }
 
+    def gms_config(self) -> dict[str, Any]:
+        """A ``webchat`` section that chats with this emulator over GMS.
+
+        As the Widgets read it in GMS mode: no ``transport`` section, the options
+        directly in ``webchat``, ``dataURL`` the chat service URL with its name.
+        """
+        return {"dataURL": self.gms.data_url, "apikey": self.gms.apikey}
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -115,8 +145,12 @@ class Emulator:
 
     def _application(self) -> web.Application:
         """One aiohttp application serving every API of the emulator."""
-        app = web.Application(middlewares=[self.server.middleware], client_max_size=64 * 2**20)
+        app = web.Application(
+            middlewares=[self.server.middleware, self.gms_server.middleware],
+            client_max_size=64 * 2**20,
+        )
         self.server.add_routes(app)
+        self.gms_server.add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -129,7 +163,7 @@ class Emulator:
             loop.run_until_complete(site.start())
             bound = self._runner.addresses[0]
             self.port = bound[1]
-            self.server.base_url = f"http://{self.host}:{self.port}"
+            self.server.base_url = self.gms_server.base_url = f"http://{self.host}:{self.port}"
         except BaseException as error:
             failure.append(error)
             ready.set()
@@ -146,6 +180,7 @@ class Emulator:
         if loop is None or thread is None or not thread.is_alive():
             return
         self._run(self.server.drop_sockets(None, notice=False))
+        self._run(self.gms_server.close())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=CONTROL_TIMEOUT)
 

@@ -11,7 +11,7 @@ from .conftest import ENV, cxbus
 
 
 def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
-    """cxbus emulator prints dataURL, deploymentKey, orgGuid and queue, and stops on SIGINT."""
+    """cxbus emulator prints what each API needs, and stops on SIGINT."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cxbus", "emulator"], stdout=subprocess.PIPE, text=True, env=ENV
     )
@@ -27,6 +27,10 @@ def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
     assert lines[1].startswith("  dataURL:       http://127.0.0.1:")
     assert lines[2].startswith("  deploymentKey: ") and lines[3].startswith("  orgGuid:       ")
     assert lines[4] == "  queue:         Support\n"
+    port = lines[1].rsplit(":", 1)[1].strip()
+    assert lines[5] == "GMS Chat API (a webchat section with no transport section):\n"
+    assert lines[6] == f"  dataURL:       http://127.0.0.1:{port}/genesys/2/chat/customer-support\n"
+    assert lines[7].startswith("  apikey:        ") and len(lines[7].split()[1]) == 32
 
 
 def test_a_port_in_use_is_one_line_and_status_1() -> None:

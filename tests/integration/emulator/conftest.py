@@ -1,4 +1,4 @@
-"""A guest attached to the session's emulator, closed after the test."""
+"""A guest (and a GMS chat) on the session's emulator, closed after the test."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from cxbus_emulator import Emulator
 
+from .gms import GmsChat
 from .guest import Guest
 
 
@@ -15,5 +16,13 @@ from .guest import Guest
 def guest(emulator: Emulator) -> Iterator[Guest]:
     """A new conversation on the emulator, its event stream attached."""
     chat = Guest(emulator)
+    yield chat
+    chat.close()
+
+
+@pytest.fixture
+def gms_chat(emulator: Emulator) -> Iterator[GmsChat]:
+    """A new GMS chat on the emulator, as Ada."""
+    chat = GmsChat(emulator)
     yield chat
     chat.close()
