@@ -4,10 +4,13 @@
 that everything runs and is tested with no account:
 
 - the guest chat API of Genesys Cloud web chat (``cxbus_emulator.guest_chat``),
-  which WebChatService's ``purecloud-v2-sockets`` transport talks to.
+  which WebChatService's ``purecloud-v2-sockets`` transport talks to;
+- the Web Messaging guest API of the Genesys Messenger
+  (``cxbus_emulator.web_messaging``), which MessagingService talks to.
 
 Each API has a scripted demo agent and fault switches, driven from Python through
-``Emulator`` or over HTTP under ``/emulator/...``. What an API does as Genesys
+``Emulator`` (``Emulator.messaging`` for Web Messaging) or over HTTP under
+``/emulator/...`` (``/emulator/messaging/...``). What an API does as Genesys
 does it, and what is the emulator's own choice, is written in its module.
 """
 

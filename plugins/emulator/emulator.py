@@ -1,4 +1,4 @@
-"""``Emulator``: the chat server on its own asyncio loop and thread, driven from any thread."""
+"""``Emulator``: the chat servers on their own asyncio loop and thread, driven from any thread."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from .faults import Fault
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
+from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
+from .web_messaging.agent import DemoBot
 
 __all__ = ["Emulator"]
 
@@ -22,14 +24,17 @@ CONTROL_TIMEOUT = 10.0
 
 
 class Emulator:
-    """A local Genesys Cloud guest chat server on ``host``:``port`` (0: any free port).
+    """A local Genesys Cloud on ``host``:``port`` (0: any free port): guest chat and Web Messaging.
 
     ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
-    answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
-    configuration needs. With ``demo_agent`` on, an agent joins every chat once
-    its event stream is attached. A chat may upload ``max_uploads`` files of up to
-    ``max_upload_bytes`` each. The control methods run on the server's loop and
-    return when done; they may be called from any thread.
+    answers; ``webchat_config()`` and ``messaging_config()`` are the configuration
+    sections that talk to it. With ``demo_agent`` on, an agent joins every guest chat
+    once its event stream is attached, and a bot answers every web messaging
+    conversation. A guest chat may upload ``max_uploads`` files of up to
+    ``max_upload_bytes`` each. Web Messaging follows ``messaging_deployment`` and
+    ``messaging_limits``, and is driven through ``emulator.messaging``. The control
+    methods run on the server's loop and return when done; they may be called from
+    any thread.
     """
 
     def __init__(
@@ -44,6 +49,8 @@ class Emulator:
         heartbeat_interval: float = 30.0,
         max_upload_bytes: int = 10 * 2**20,
         max_uploads: int = 10,
+        messaging_deployment: Deployment | None = None,
+        messaging_limits: Limits | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -58,6 +65,15 @@ class Emulator:
             max_upload_bytes=max_upload_bytes,
             max_uploads=max_uploads,
         )
+        self.messaging_server = MessagingServer(
+            deployment_id=str(uuid.uuid4()),
+            deployment=messaging_deployment or Deployment(),
+            limits=messaging_limits or Limits(),
+            demo_agent=(
+                DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
+            ),
+        )
+        self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +115,14 @@ class Emulator:
             }
         }
 
+    def messaging_config(self) -> dict[str, Any]:
+        """A ``messaging`` section that talks to this emulator's Web Messaging API.
+
+        ``baseURL`` stands in for a region's domain: the WebSocket is
+        ``ws://HOST:PORT/v1``, history and ``config.json`` are below ``http://HOST:PORT``.
+        """
+        return {"deploymentId": self.messaging.deployment_id, "baseURL": self.data_url}
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -115,8 +139,12 @@ class Emulator:
 
     def _application(self) -> web.Application:
         """One aiohttp application serving every API of the emulator."""
-        app = web.Application(middlewares=[self.server.middleware], client_max_size=64 * 2**20)
+        app = web.Application(
+            middlewares=[self.server.middleware, self.messaging_server.middleware],
+            client_max_size=64 * 2**20,
+        )
         self.server.add_routes(app)
+        self.messaging_server.add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -130,6 +158,7 @@ class Emulator:
             bound = self._runner.addresses[0]
             self.port = bound[1]
             self.server.base_url = f"http://{self.host}:{self.port}"
+            self.messaging_server.base_url = self.server.base_url
         except BaseException as error:
             failure.append(error)
             ready.set()
@@ -146,6 +175,7 @@ class Emulator:
         if loop is None or thread is None or not thread.is_alive():
             return
         self._run(self.server.drop_sockets(None, notice=False))
+        self._run(self.messaging_server.close_all())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=CONTROL_TIMEOUT)
 

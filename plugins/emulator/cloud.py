@@ -1,0 +1,37 @@
+"""What the emulated Genesys Cloud APIs share: how Genesys writes times and REST errors."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+__all__ = ["error_body", "iso_time", "now"]
+
+
+def iso_time(seconds: float) -> str:
+    """``seconds`` since the epoch as Genesys writes a time: ISO-8601, milliseconds, UTC."""
+    return (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        + f".{int(seconds % 1 * 1000):03d}Z"
+    )
+
+
+def now() -> str:
+    """The current time as Genesys writes it."""
+    return iso_time(time.time())
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """A Platform API ErrorBody, naming the field at fault when there is one."""
+    body: dict[str, Any] = {
+        "message": message,
+        "code": code,
+        "status": status,
+        "contextId": str(uuid.uuid4()),
+        "messageWithParams": message,
+        "messageParams": {},
+        "details": [{"errorCode": code, "fieldName": field}] if field else [],
+        "errors": [],
+    }
+    return body
