@@ -3,7 +3,7 @@
 cxbus chat                 a web chat in the terminal (the embedded emulator when
                            no deployment is configured)
 cxbus commands             the installed plugins, their commands and events
-cxbus emulator             run the guest chat emulator in the foreground
+cxbus emulator             run the emulator (guest chat and Web Messaging) in the foreground
 cxbus --version / --debug  the version; a debug log (secrets masked) on stderr
 """
 
@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("commands", help="list plugins, commands and events")
 
-    emulator = commands.add_parser("emulator", help="run the guest chat emulator")
+    emulator = commands.add_parser(
+        "emulator", help="run the emulator of guest chat and Web Messaging"
+    )
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
     return parser
@@ -118,6 +120,9 @@ def _emulator(args: argparse.Namespace) -> int:
         print(f"deploymentKey: {emulator.deployment_key}")
         print(f"orgGuid:       {emulator.org_guid}")
         print(f"queue:         {emulator.queue}")
+        messaging = emulator.messaging_config()
+        print(f"messaging deploymentId: {messaging['deploymentId']}")
+        print(f"messaging baseURL:      {messaging['baseURL']}")
         print("Ctrl-C stops it.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

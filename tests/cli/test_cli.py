@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
+import requests
 
 from cxbus import __version__
 from cxbus_emulator import Emulator
@@ -237,13 +238,20 @@ def test_an_unreachable_server_is_one_line_and_a_failure_status(tmp_path: Path) 
 
 
 def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
-    """cxbus emulator prints dataURL, deploymentKey and orgGuid, and stops on SIGINT."""
+    """cxbus emulator prints what a webchat and a messaging section need, and stops on SIGINT."""
     process = subprocess.Popen(
         [sys.executable, "-m", "cxbus", "emulator"], stdout=subprocess.PIPE, text=True, env=GENESYS
     )
     assert process.stdout is not None
-    lines = [process.stdout.readline() for _ in range(3)]
+    lines = [process.stdout.readline() for _ in range(6)]
+    base_url, deployment_id = lines[0].split()[-1], lines[4].split()[-1]
+    config = requests.get(
+        f"{base_url}/webdeployments/v1/deployments/{deployment_id}/config.json", timeout=5
+    )
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=20) == 0
     assert lines[0].startswith("dataURL:       http://127.0.0.1:")
     assert lines[1].startswith("deploymentKey: ") and lines[2].startswith("orgGuid:       ")
+    assert lines[4].startswith("messaging deploymentId: ")
+    assert lines[5].split() == ["messaging", "baseURL:", base_url]
+    assert config.json()["id"] == deployment_id
