@@ -11,10 +11,8 @@ __all__ = ["error_body", "iso_time", "now"]
 
 def iso_time(seconds: float) -> str:
     """``seconds`` since the epoch as Genesys writes a time: ISO-8601, milliseconds, UTC."""
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        + f".{int(seconds % 1 * 1000):03d}Z"
-    )
+    whole, millis = divmod(round(seconds * 1000), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
 def now() -> str:

@@ -20,4 +20,6 @@ def emulator() -> Iterator[Emulator]:
 def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "emulator" in request.fixturenames:
-        request.getfixturevalue("emulator").clear_faults()
+        emulator = request.getfixturevalue("emulator")
+        emulator.clear_faults()
+        emulator.messaging.clear_faults()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -157,7 +156,7 @@ class ControlApi:
         switch = request.match_info["switch"]
         if switch == "refuse-connections":
             faults.refuse(
-                time.monotonic(),
+                self.server.clock(),
                 body.get("seconds"),
                 body.get("count"),
                 int(body.get("status", 503)),

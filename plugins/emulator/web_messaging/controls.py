@@ -8,7 +8,6 @@ session a guest's token has now).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Coroutine
 from typing import Any, Callable, TypeVar
 
@@ -146,7 +145,7 @@ class MessagingControls:
     ) -> None:
         """Refuse new WebSockets with ``status``: the next ``count``, for ``seconds``, or
         (with neither) until ``allow_connections()``."""
-        self._call(lambda: self.server.faults.refuse(time.monotonic(), seconds, count, status))
+        self._call(lambda: self.server.faults.refuse(self.server.clock(), seconds, count, status))
 
     def allow_connections(self) -> None:
         self._call(self.server.faults.allow)

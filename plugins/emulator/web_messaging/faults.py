@@ -34,7 +34,7 @@ class MessagingFaults:
 
     rest: Faults = attrs.field(factory=Faults)
     actions: list[ActionFault] = attrs.field(factory=list)
-    refuse_until: float | None = None  # time.monotonic(); refused while before it
+    refuse_until: float | None = None  # on the server's clock; refused while before it
     refuse_count: int = 0  # connects still to refuse
     refuse_status: int = 503
     clear_disabled: bool = False

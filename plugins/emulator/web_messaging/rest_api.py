@@ -108,7 +108,7 @@ class RestApi:
             raise RestError(403, "not.authorized", "Requests from this origin are not allowed.")
         if not session.open:
             raise RestError(404, "not.found", "The session has ended.")
-        wait = session.history_rate.take(time.monotonic())
+        wait = session.history_rate.take(self.server.clock())
         if wait is not None:
             raise RestError(
                 429,

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from aiohttp import web
 
@@ -57,6 +57,8 @@ class MessagingServer:
         self.limits = limits
         self.demo_agent = demo_agent
         self.signer = Signer()
+        # The clock of every rate window and timed switch; a test may stop it.
+        self.clock: Callable[[], float] = time.monotonic
         self.faults = MessagingFaults()
         self.base_url = ""  # http://host:port, once the site is bound
         self.sessions: dict[str, Session] = {}  # every session ever made, by id
@@ -159,7 +161,7 @@ class MessagingServer:
         """A guest's message: kept, echoed to every socket of the session, and answered."""
         first = not session.started
         session.started = True
-        session.messages.append(message)
+        session.keep(message)
         self.touch(session)
         await self.push(session, frames.structured_message(message.body(), tracing_id))
         if self.demo_agent is not None:
@@ -169,7 +171,7 @@ class MessagingServer:
         """Something from the agent's side; out of order when that switch is armed."""
         session.started = True
         if keep:
-            session.messages.append(message)
+            session.keep(message)
         payload = frames.structured_message(message.body())
         if session.reorder_left <= 0:
             await self.push(session, payload)
@@ -191,9 +193,11 @@ class MessagingServer:
         sender: str | None = None,
     ) -> Message:
         """The agent (or bot) sends text and/or structured content."""
+        # Files come in Text messages; quick replies, cards and the like in Structured ones.
+        structured = any(c.get("contentType") != "Attachment" for c in content or [])
         message = Message(
             "Outbound",
-            "Structured" if content else "Text",
+            "Structured" if structured else "Text",
             text=text,
             content=content or [],
             metadata={"correlationId": _uuid()},

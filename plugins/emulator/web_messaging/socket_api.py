@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import time
 import uuid
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Callable
@@ -85,7 +84,7 @@ class SocketApi:
         allowed = server.deployment.allowed_origins
         if allowed and request.headers.get("Origin") not in allowed:
             return web.Response(status=403, text="Requests from this origin are not allowed.")
-        refused = server.faults.refuses(time.monotonic())
+        refused = server.faults.refuses(server.clock())
         if refused is not None:
             return web.Response(status=refused, text="Refused by the emulator.")
         socket = web.WebSocketResponse()
@@ -133,7 +132,7 @@ class SocketApi:
             raise Refused(4020, "Missing parameter: action")
         if action != "configureSession" and action not in self.session_actions:
             raise Refused(400, f"Unknown action {action}")
-        wait = connection.request_rate.take(time.monotonic())
+        wait = connection.request_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Request rate too high for this connection")
         fault = self.server.faults.take_action(action)
@@ -163,7 +162,7 @@ class SocketApi:
             raise Refused(400, "deploymentId must name this deployment")
         session = server.current.get(token)
         if session is not None:
-            wait = session.configure_rate.take(time.monotonic())
+            wait = session.configure_rate.take(self.server.clock())
             if wait is not None:
                 raise too_many(wait, "ConfigureSession rate too high for this session", 429)
         new = session is None or (
@@ -173,7 +172,7 @@ class SocketApi:
             if session is not None:
                 await server.end(session, frames.connection_closed(None))
             session = server.new_session(token)
-            session.configure_rate.take(time.monotonic())
+            session.configure_rate.take(self.server.clock())
         assert session is not None
         if connection.session is not session:
             server.forget(connection)
@@ -203,7 +202,7 @@ class SocketApi:
         self, connection: Connection, session: Session, request: Request
     ) -> frames.Frame:
         """The health check: the text comes back as an Inbound message, with the session timing."""
-        wait = connection.health_rate.take(time.monotonic())
+        wait = connection.health_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Health check rate too high for this connection")
         message = request.get("message")
@@ -244,7 +243,7 @@ class SocketApi:
             return await self._on_event(session, message, request.get("tracingId"))
         if session.state is State.READ_ONLY:
             raise Refused(409, READ_ONLY)
-        wait = session.message_rate.take(time.monotonic())
+        wait = session.message_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Message rate too high for this session")
         text = message.get("text")
