@@ -58,7 +58,7 @@ from .messages import (
     Typing,
     parse_message,
 )
-from .rest import GuestRestApi, HistoryPage
+from .rest import GuestRestApi, HistoryPage, parse_history_page
 from .tracing import PendingRequests, new_tracing_id
 
 __all__ = [
@@ -114,5 +114,6 @@ __all__ = [
     "new_tracing_id",
     "parse_deployment_config",
     "parse_frame",
+    "parse_history_page",
     "parse_message",
 ]

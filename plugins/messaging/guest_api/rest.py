@@ -26,7 +26,7 @@ from .errors import ProtocolError, RestError
 from .json_object import JsonObject
 from .messages import StructuredMessage, parse_message
 
-__all__ = ["RETRY", "GuestRestApi", "HistoryPage"]
+__all__ = ["RETRY", "GuestRestApi", "HistoryPage", "parse_history_page"]
 
 log = logging.getLogger("cxbus.messaging.rest")
 
@@ -60,6 +60,20 @@ class HistoryPage:
         if self.page_count is not None:
             return self.page_number >= self.page_count
         return len(self.messages) < self.page_size
+
+
+def parse_history_page(value: Any, page_number: int = 1, page_size: int = 25) -> HistoryPage:
+    """Read a history answer (``page_number`` and ``page_size`` asked, for when it omits them)."""
+    page = JsonObject(value, "The history answer")
+    return HistoryPage(
+        messages=tuple(
+            parse_message(entity.value, entity.where) for entity in page.objects("entities")
+        ),
+        page_number=page.integer("pageNumber") or page_number,
+        page_size=page.integer("pageSize") or page_size,
+        total=page.integer("total"),
+        page_count=page.integer("pageCount"),
+    )
 
 
 class GuestRestApi:
@@ -119,16 +133,7 @@ class GuestRestApi:
             params={"pageNumber": page_number, "pageSize": page_size},
             headers={"Authorization": f"bearer {jwt}", "Origin": self.endpoints.origin},
         )
-        page = JsonObject(self._json(answer, what), "The history answer")
-        return HistoryPage(
-            messages=tuple(
-                parse_message(entity.value, entity.where) for entity in page.objects("entities")
-            ),
-            page_number=page.integer("pageNumber") or page_number,
-            page_size=page.integer("pageSize") or page_size,
-            total=page.integer("total"),
-            page_count=page.integer("pageCount"),
-        )
+        return parse_history_page(self._json(answer, what), page_number, page_size)
 
     def deployment_config(self, deployment_id: str) -> DeploymentConfig:
         """The deployment's ``config.json`` (public: no token)."""
