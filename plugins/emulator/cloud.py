@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["error_body", "iso_time", "now"]
+__all__ = ["error_body", "int_query", "iso_time", "now"]
 
 
 def iso_time(seconds: float) -> str:
@@ -33,3 +33,17 @@ def error_body(status: int, code: str, message: str, field: str | None = None) -
         "errors": [],
     }
     return body
+
+
+def int_query(raw: str | None, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter from ``low`` to ``high`` (absent or empty: ``default``);
+    ``ValueError`` saying what was expected otherwise."""
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ValueError(f"must be a whole number from {low} to {high}")
+    return value

@@ -116,7 +116,7 @@ class ControlApi:
                 session, body.get("text"), [server.attachment_content(attachment)]
             )
         elif action == "typing":
-            await server.agent_typing(session, int(body.get("durationMs", 5000)))
+            await server.agent_typing(session, _int(body, "durationMs", 5000))
             return web.json_response({})
         elif action == "disconnect":
             message = await server.agent_disconnect(session, body.get("readOnly"))
@@ -136,7 +136,7 @@ class ControlApi:
         elif switch == "malformed-frame":
             await server.push(session, str(body.get("text", "{not json")))
         elif switch == "out-of-order":
-            session.reorder_left = int(body.get("count", 2))
+            session.reorder_left = _int(body, "count", 2)
         elif switch == "signed-in-elsewhere":
             await server.signed_in_elsewhere(session)
         elif switch == "log-out":
@@ -155,31 +155,28 @@ class ControlApi:
         faults, body = self.server.faults, await _json(request)
         switch = request.match_info["switch"]
         if switch == "refuse-connections":
-            faults.refuse(
-                self.server.clock(),
-                body.get("seconds"),
-                body.get("count"),
-                int(body.get("status", 503)),
-            )
+            seconds = _number(body, "seconds") if "seconds" in body else None
+            count = _int(body, "count", 0) if "count" in body else None
+            faults.refuse(self.server.clock(), seconds, count, _int(body, "status", 503))
         elif switch == "allow-connections":
             faults.allow()
         elif switch == "action":
             faults.actions.append(
                 ActionFault(
                     _text(body, "action"),
-                    int(body.get("count", 1)),
-                    int(body.get("code", 429)),
-                    int(body.get("retryAfter", 3)),
+                    _int(body, "count", 1),
+                    _int(body, "code", 429),
+                    _int(body, "retryAfter", 3),
                 )
             )
         elif switch == "rest":
             faults.rest.arm(
                 Fault(
                     _text(body, "path"),
-                    int(body.get("count", 1)),
-                    body.get("status", 503),
-                    body.get("retryAfter"),
-                    float(body.get("delay", 0.0)),
+                    _int(body, "count", 1),
+                    _int(body, "status", 503),
+                    _int(body, "retryAfter", 0) or None,
+                    _number(body, "delay") if "delay" in body else 0.0,
                 )
             )
         elif switch == "clear-disabled":
@@ -210,3 +207,17 @@ def _text(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise RestError(400, "bad.request", f"{name} is required (a non-empty string).")
     return value
+
+
+def _int(body: dict[str, Any], name: str, default: int) -> int:
+    value = body.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RestError(400, "bad.request", f"{name} must be a whole number.")
+    return value
+
+
+def _number(body: dict[str, Any], name: str) -> float:
+    value = body.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise RestError(400, "bad.request", f"{name} must be a number.")
+    return float(value)

@@ -16,6 +16,8 @@ from .sessions import Attachment, Session, SessionState
 from .settings import Deployment, Limits
 
 __all__ = [
+    "READ_ONLY",
+    "Refused",
     "attachment_deleted",
     "connection_closed",
     "error_text",
@@ -25,12 +27,14 @@ __all__ = [
     "presigned_url",
     "session_response",
     "structured_message",
+    "too_many",
     "too_many_requests",
     "upload_failure",
     "upload_success",
 ]
 
 Frame = dict[str, Any]
+READ_ONLY = "Session is read-only, no new messages allowed"
 
 
 def frame(
@@ -150,3 +154,23 @@ def attachment_deleted(attachment_id: str, tracing_id: str | None) -> Frame:
 def connection_closed(reason: str | None) -> Frame:
     """Pushed before the server closes a socket; no reason means the session limit."""
     return frame("message", "ConnectionClosedEvent", {"reason": reason} if reason else {})
+
+
+class Refused(Exception):
+    """Answer the request with an error frame instead: ``string``, or a 429 with ``retry_after``."""
+
+    def __init__(
+        self, code: int, text: str, retry_after: int | None = None, error_code: int = 4029
+    ) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+        self.retry_after, self.error_code = retry_after, error_code
+
+    def frame(self, tracing_id: str | None) -> Frame:
+        if self.retry_after is not None:
+            return too_many_requests(self.retry_after, self.text, tracing_id, self.error_code)
+        return error_text(self.code, self.text, tracing_id)
+
+
+def too_many(retry_after: int, text: str, error_code: int = 4029) -> Refused:
+    return Refused(429, text, retry_after, error_code)

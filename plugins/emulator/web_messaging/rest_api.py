@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Callable
 
 from aiohttp import web
 
-from ..cloud import error_body
+from ..cloud import error_body, int_query
 from . import frames
+from .attachment_actions import UPLOAD_HEADERS
 from .sessions import Attachment, AttachmentState
 from .settings import DOWNLOADS, UPLOADS, config_json
-from .socket_api import UPLOAD_HEADERS
 from .tokens import TokenError
 
 if TYPE_CHECKING:
@@ -183,13 +183,7 @@ class RestApi:
 
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if not raw:
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise RestError(400, "bad.request", f"{name} must be a whole number from {low} to {high}.")
-    return value
+        return int_query(request.query.get(name), default, low, high)
+    except ValueError as error:
+        raise RestError(400, "bad.request", f"{name} {error}.") from None

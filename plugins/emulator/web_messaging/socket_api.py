@@ -8,7 +8,6 @@ pushes on its own (echoes to the other sockets, the agent, uploads) goes through
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import uuid
 from collections.abc import Awaitable
@@ -17,43 +16,20 @@ from typing import TYPE_CHECKING, Any, Callable
 from aiohttp import WSMsgType, web
 
 from . import frames
-from .sessions import Attachment, AttachmentState, Connection, Message, RateWindow, Session
+from .attachment_actions import AttachmentActions
+from .frames import Refused, too_many
+from .sessions import AttachmentState, Connection, Message, RateWindow, Session
 from .sessions import SessionState as State
-from .settings import UPLOADS
 
 if TYPE_CHECKING:
     from .server import MessagingServer
 
-__all__ = ["Refused", "SocketApi"]
+__all__ = ["SocketApi"]
 
 Request = dict[str, Any]
 Answer = Awaitable[frames.Frame | None]
-READ_ONLY = "Session is read-only, no new messages allowed"
 TYPING_OFF = "Turn on the Feature Toggle or fix the configuration."
 CLEAR_OFF = "Presence events Conversation Clear are not supported"
-UPLOAD_HEADERS = {"x-amz-tagging": "origin=cxbus-emulator"}
-
-
-class Refused(Exception):
-    """Answer the request with an error frame instead: ``string``, or a 429 with ``retry_after``."""
-
-    def __init__(
-        self, code: int, text: str, retry_after: int | None = None, error_code: int = 4029
-    ) -> None:
-        super().__init__(text)
-        self.code, self.text = code, text
-        self.retry_after, self.error_code = retry_after, error_code
-
-    def frame(self, tracing_id: str | None) -> frames.Frame:
-        if self.retry_after is not None:
-            return frames.too_many_requests(
-                self.retry_after, self.text, tracing_id, self.error_code
-            )
-        return frames.error_text(self.code, self.text, tracing_id)
-
-
-def too_many(retry_after: int, text: str, error_code: int = 4029) -> Refused:
-    return Refused(429, text, retry_after, error_code)
 
 
 class SocketApi:
@@ -61,14 +37,15 @@ class SocketApi:
 
     def __init__(self, server: MessagingServer) -> None:
         self.server = server
+        files = AttachmentActions(server)
         self.session_actions: dict[str, Callable[[Connection, Session, Request], Answer]] = {
             "onMessage": self.on_message,
             "echo": self.echo,
             "getJwt": self.get_jwt,
             "closeSession": self.close_session,
-            "onAttachment": self.on_attachment,
-            "getAttachment": self.get_attachment,
-            "deleteAttachment": self.delete_attachment,
+            "onAttachment": files.on_attachment,
+            "getAttachment": files.get_attachment,
+            "deleteAttachment": files.delete_attachment,
         }
 
     def add_routes(self, app: web.Application) -> None:
@@ -160,20 +137,21 @@ class SocketApi:
         server = self.server
         if request.get("deploymentId") != server.deployment_id:
             raise Refused(400, "deploymentId must name this deployment")
-        session = server.current.get(token)
-        if session is not None:
-            wait = session.configure_rate.take(self.server.clock())
+        current = server.current.get(token)
+        if current is not None:
+            wait = current.configure_rate.take(server.clock())
             if wait is not None:
                 raise too_many(wait, "ConfigureSession rate too high for this session", 429)
-        new = session is None or (
-            request.get("startNew") is True and session.state is State.READ_ONLY
-        )
-        if new:
-            if session is not None:
-                await server.end(session, frames.connection_closed(None))
-            session = server.new_session(token)
-            session.configure_rate.take(self.server.clock())
-        assert session is not None
+        start_new = request.get("startNew") is True
+        if current is not None and not (start_new and current.state is State.READ_ONLY):
+            session, new = current, False
+        else:
+            # The caller moves to the new session; the old one's other sockets are closed.
+            server.forget(connection)
+            if current is not None:
+                await server.end(current, frames.connection_closed(None))
+            session, new = server.new_session(token), True
+            session.configure_rate.take(server.clock())
         if connection.session is not session:
             server.forget(connection)
             while len(session.connections) >= server.limits.connections_per_session:
@@ -242,7 +220,7 @@ class SocketApi:
         if kind == "Event":
             return await self._on_event(session, message, request.get("tracingId"))
         if session.state is State.READ_ONLY:
-            raise Refused(409, READ_ONLY)
+            raise Refused(409, frames.READ_ONLY)
         wait = session.message_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Message rate too high for this session")
@@ -327,7 +305,7 @@ class SocketApi:
             if not self.server.deployment.show_user_typing:
                 raise Refused(403, TYPING_OFF)
             if session.state is State.READ_ONLY:
-                raise Refused(409, READ_ONLY)
+                raise Refused(409, frames.READ_ONLY)
             session.guest_typing += 1  # ours: no echo and no answer
             return None
         presence = event.get("presence")
@@ -340,84 +318,12 @@ class SocketApi:
             await self.server.clear(session)
             return None
         if session.state is State.READ_ONLY:
-            raise Refused(409, READ_ONLY)
+            raise Refused(409, frames.READ_ONLY)
         echo = Message("Inbound", "Event", events=[event], message_id=str(uuid.uuid4()))
         await self.server.inbound(
             session, echo, tracing_id if isinstance(tracing_id, str) else None
         )
         return None
-
-    # Attachments -------------------------------------------------------------------------
-
-    async def on_attachment(
-        self, connection: Connection, session: Session, request: Request
-    ) -> frames.Frame:
-        attachment_id = request.get("attachmentId")
-        name, kind, size = request.get("fileName"), request.get("fileType"), request.get("fileSize")
-        if not isinstance(attachment_id, str) or not attachment_id:
-            raise Refused(4020, "Missing parameter: attachmentId")
-        if session.state is State.READ_ONLY:
-            raise Refused(409, READ_ONLY)
-        existing = self.server.files.get(attachment_id)
-        if existing is not None and existing.session_id != session.id:
-            raise Refused(400, "attachmentId is taken: make a new one")
-        refusal = self._upload_refusal(name, kind, size)
-        if refusal is not None:
-            return frames.generate_url_error(attachment_id, *refusal, None)
-        assert isinstance(name, str) and isinstance(kind, str) and isinstance(size, int)
-        attachment = Attachment(session.id, name, kind, size, id=attachment_id)
-        self.server.keep_file(session, attachment)
-        signature = self.server.signer.sign("PUT", attachment.id)
-        url = f"{self.server.base_url}{UPLOADS}/{attachment.id}?signature={signature}"
-        return frames.presigned_url(attachment, url, dict(UPLOAD_HEADERS), None, describe=False)
-
-    def _upload_refusal(self, name: Any, kind: Any, size: Any) -> tuple[int, str] | None:
-        """Why the deployment refuses this file (an error code and text), or ``None``."""
-        deployment = self.server.deployment
-        if not deployment.uploads:
-            return 4000, "File upload is not enabled for this deployment"
-        if not isinstance(name, str) or not name.strip():
-            return 4004, "File name is invalid"
-        if len(name) > self.server.limits.file_name_chars:
-            return 4005, f"File name is longer than {self.server.limits.file_name_chars} characters"
-        if name.lower().endswith(deployment.blocked_extensions):
-            return 4001, f"File extension of {name} is blocked"
-        if not isinstance(kind, str) or not any(
-            fnmatch.fnmatchcase(kind, allowed) for allowed in deployment.file_types
-        ):
-            return 4001, f"File type {kind} not supported"
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            return 4020, "Missing parameter: fileSize"
-        if size == 0:
-            return 4102, "File is empty"
-        if size > deployment.max_file_size_kb * 1024:
-            return 4002, f"File size {size} is larger than {deployment.max_file_size_kb} KB"
-        return None
-
-    def _attachment(self, session: Session, request: Request) -> Attachment:
-        attachment = session.attachments.get(request.get("attachmentId"))  # type: ignore[arg-type]
-        if attachment is None or attachment.state is AttachmentState.DELETED:
-            raise Refused(4009, "Attachment not found")
-        return attachment
-
-    async def get_attachment(
-        self, connection: Connection, session: Session, request: Request
-    ) -> frames.Frame:
-        """A fresh download URL for an uploaded or sent file."""
-        attachment = self._attachment(session, request)
-        if attachment.state not in (AttachmentState.UPLOADED, AttachmentState.SENT):
-            raise Refused(4010, "Attachment has not been successfully uploaded")
-        url = self.server.download_url(attachment)
-        return frames.presigned_url(attachment, url, {}, None, describe=True)
-
-    async def delete_attachment(
-        self, connection: Connection, session: Session, request: Request
-    ) -> frames.Frame:
-        attachment = self._attachment(session, request)
-        if attachment.state is AttachmentState.SENT:
-            raise Refused(400, "A sent attachment cannot be deleted")
-        attachment.state, attachment.data = AttachmentState.DELETED, b""
-        return frames.attachment_deleted(attachment.id, None)
 
 
 def _strings(value: Any, name: str) -> dict[str, str]:

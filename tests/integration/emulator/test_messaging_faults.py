@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from typing import Any
 
 import pytest
@@ -109,6 +110,15 @@ def test_fail_rest_answers_history_and_config_with_an_error(
     config = f"{emulator.data_url}/webdeployments/v1/deployments/{deployment}/config.json"
     assert requests.get(config, timeout=5).status_code == 500
     assert requests.get(config, timeout=5).status_code == 200
+
+
+def test_fail_rest_with_a_delay_answers_late(emulator: Emulator) -> None:
+    deployment = emulator.messaging.deployment_id
+    config = f"{emulator.data_url}/webdeployments/v1/deployments/{deployment}/config.json"
+    emulator.messaging.fail_rest("*/config.json", status=None, delay=0.3)
+    started = time.monotonic()
+    assert requests.get(config, timeout=5).status_code == 200
+    assert time.monotonic() - started >= 0.3
 
 
 def test_fail_rest_on_uploads_leaves_the_file_to_upload_again(
@@ -288,6 +298,9 @@ def test_the_http_control_api_arms_the_fault_switches(
         ("POST", "/sockets/drop", {"sessionId": "nope"}, 404),
         ("POST", "/faults/teleport", {}, 404),
         ("POST", "/faults/action", {}, 400),
+        ("POST", "/faults/action", {"action": "getJwt", "count": "2"}, 400),
+        ("POST", "/faults/refuse-connections", {"seconds": "soon"}, 400),
+        ("POST", "/faults/rest", {"path": "*", "delay": None}, 400),
     ],
 )
 def test_the_http_control_api_says_what_is_wrong(

@@ -58,6 +58,17 @@ def test_start_new_replaces_a_read_only_session(emulator: Emulator, messenger: M
     assert emulator.messaging.describe(messenger.session_id)["messages"] == []
 
 
+def test_start_new_without_close_session_keeps_the_caller_and_closes_the_others(
+    emulator: Emulator, messenger: Messenger
+) -> None:
+    other = Messenger(emulator, messenger.token)
+    emulator.messaging.agent_disconnect(messenger.session_id, read_only=True)
+    assert messenger.configure(start_new=True)["body"]["newSession"] is True
+    assert [f["class"] for f in other.closed()][-1] == "ConnectionClosedEvent"
+    assert messenger.say("a new conversation")["class"] == "StructuredMessage"
+    assert emulator.messaging.sockets(messenger.session_id) == 1
+
+
 def test_start_new_on_an_active_session_resumes_it(
     emulator: Emulator, messenger: Messenger
 ) -> None:
