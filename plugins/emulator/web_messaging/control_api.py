@@ -3,7 +3,8 @@
 Each path does what the method of the same name of ``Emulator.messaging`` does:
 
 - ``GET  /emulator/messaging/sessions`` (ids, oldest first) and ``.../sessions/{id}``;
-- ``POST /emulator/messaging/sessions/{id}/agent/{action}``: ``send`` (``{"text"}``),
+- ``POST /emulator/messaging/sessions/{id}/agent/{action}``: ``send`` (``{"text", "sender"}``,
+  ``sender`` naming a human agent; without it the bot sends),
   ``quick-replies`` (``{"text", "choices"}``), ``card``, ``content``
   (``{"content", "text"}``), ``file`` (``{"name", "mime", "base64"}``), ``typing``
   (``{"durationMs"}``), ``disconnect`` (``{"readOnly"}``), ``clear``;
@@ -86,7 +87,8 @@ class ControlApi:
         body = await _json(request)
         action = request.match_info["action"]
         if action == "send":
-            message = await server.agent_send(session, _text(body, "text"))
+            sender = _text(body, "sender") if "sender" in body else None
+            message = await server.agent_send(session, _text(body, "text"), sender=sender)
         elif action == "quick-replies":
             choices = body.get("choices", ["Red", "Green", "Blue"])
             if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):

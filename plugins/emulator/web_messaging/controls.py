@@ -86,9 +86,10 @@ class MessagingControls:
 
     # The agent's side -----------------------------------------------------------------------
 
-    def agent_send(self, session_id: str, text: str) -> str:
-        """The bot sends ``text``; returns the message id."""
-        return self.agent_send_content(session_id, [], text)
+    def agent_send(self, session_id: str, text: str, sender: str | None = None) -> str:
+        """The bot (or, with ``sender``, a human agent of that name) sends ``text``; returns
+        the message id."""
+        return self.agent_send_content(session_id, [], text, sender)
 
     def agent_send_quick_replies(
         self, session_id: str, text: str, choices: tuple[str, ...] = ("Red", "Green", "Blue")
@@ -102,11 +103,15 @@ class MessagingControls:
         return self.agent_send_content(session_id, [card or CARD], text)
 
     def agent_send_content(
-        self, session_id: str, content: list[dict[str, Any]], text: str | None = None
+        self,
+        session_id: str,
+        content: list[dict[str, Any]],
+        text: str | None = None,
+        sender: str | None = None,
     ) -> str:
         """Any structured content (entries as the reference's §2.5 writes them)."""
         session = self.server.session(session_id)
-        message = self._run(self.server.agent_send(session, text, content))
+        message = self._run(self.server.agent_send(session, text, content, sender))
         return str(message.id)
 
     def agent_send_file(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 import uuid
 from collections.abc import Awaitable
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from .agent import DemoBot
 
 __all__ = ["MessagingServer"]
-
-log = logging.getLogger("cxbus.emulator.web_messaging")
 
 # Sent before the server closes a guest's socket itself (RFC 6455 normal closure).
 NORMAL_CLOSURE = 1000
@@ -172,6 +169,7 @@ class MessagingServer:
         session.started = True
         if keep:
             session.keep(message)
+            self.touch(session)
         payload = frames.structured_message(message.body())
         if session.reorder_left <= 0:
             await self.push(session, payload)
@@ -188,11 +186,10 @@ class MessagingServer:
         session: Session,
         text: str | None,
         content: list[dict[str, Any]] | None = None,
-        *,
-        entity: str = "Bot",
         sender: str | None = None,
     ) -> Message:
-        """The agent (or bot) sends text and/or structured content."""
+        """The bot sends text and/or structured content; or, with ``sender``, a human agent
+        of that name (``originatingEntity`` Human, ``channel.from.nickname``)."""
         # Files come in Text messages; quick replies, cards and the like in Structured ones.
         structured = any(c.get("contentType") != "Attachment" for c in content or [])
         message = Message(
@@ -201,8 +198,8 @@ class MessagingServer:
             text=text,
             content=content or [],
             metadata={"correlationId": _uuid()},
-            originating_entity=entity,
-            sender=sender if entity == "Human" else None,
+            originating_entity="Bot" if sender is None else "Human",
+            sender=sender,
         )
         await self.outbound(session, message)
         return message

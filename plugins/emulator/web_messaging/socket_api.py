@@ -9,6 +9,7 @@ pushes on its own (echoes to the other sockets, the agent, uploads) goes through
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Callable
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from .server import MessagingServer
 
 __all__ = ["SocketApi"]
+
+log = logging.getLogger("cxbus.emulator.web_messaging")
 
 Request = dict[str, Any]
 Answer = Awaitable[frames.Frame | None]
@@ -98,6 +101,7 @@ class SocketApi:
             reply = await self.dispatch(connection, request)
         except Refused as refusal:
             reply = refusal.frame(tracing_id)
+        log.debug("%s -> %s", request.get("action"), reply and (reply["class"], reply["code"]))
         if reply is not None:
             if "tracingId" not in reply and tracing_id is not None:
                 reply["tracingId"] = tracing_id

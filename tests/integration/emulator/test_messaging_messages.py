@@ -232,6 +232,15 @@ def test_clear_is_refused_when_the_deployment_disables_it(
     assert refused["body"] == "Presence events Conversation Clear are not supported"
 
 
+def test_a_human_agent_s_message_names_its_sender(emulator: Emulator, messenger: Messenger) -> None:
+    emulator.messaging.agent_send(messenger.session_id, "Hello, I'm Sam.", sender="Sam")
+    body = messenger.frame(outbound("Text"))["body"]
+    assert body["originatingEntity"] == "Human" and body["channel"]["from"] == {"nickname": "Sam"}
+    emulator.messaging.agent_send(messenger.session_id, "And I'm the bot.")
+    body = messenger.frame(outbound("Text"))["body"]
+    assert body["originatingEntity"] == "Bot" and "from" not in body["channel"]
+
+
 # History ------------------------------------------------------------------------------
 
 
