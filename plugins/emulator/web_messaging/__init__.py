@@ -54,6 +54,21 @@ as follows. These are **ours**, not Genesys's; a client must not depend on them:
 11. ``startNew`` makes a new session only from a read-only one; on an active
     session it resumes it. A guest's Presence Disconnect is echoed and kept; it
     changes nothing else. An empty file is refused with 4102.
+12. A read-only session refuses Typing, Join and ``onAttachment`` with 409 too, but
+    takes a Clear. An agent's message keeps the session alive, as a guest's does.
+13. Shapes where captures differ: a bot's text has no ``channel.from`` (as the
+    mobile fixture), a Disconnect event has ``from`` and an empty ``to`` (as the
+    live capture), a human agent's text names ``from.nickname``. Within a session,
+    each kept message is at least 1 ms after the one before, so ``channel.time``
+    alone orders it. The echo of a health check carries ``durationSeconds`` and
+    ``expirationDate`` in its metadata; no other echo has metadata unless the guest
+    sent some.
+14. Other answers: a request that is not a JSON object is 400 "Request failed."; a
+    missing ``action``, ``token`` or ``message`` is 4020; an unknown action or
+    message type 400. The history's ``pageSize`` goes up to 100; its 429 says
+    ``Retry-After``. The PUT to an upload URL answers 200 before the service checks
+    the file (the check's result is the event that follows); a download URL past its
+    time answers 403.
 """
 
 from .controls import MessagingControls

@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from aiohttp import WSMsgType, web
 
@@ -30,7 +30,7 @@ __all__ = ["SocketApi"]
 log = logging.getLogger("cxbus.emulator.web_messaging")
 
 Request = dict[str, Any]
-Answer = Awaitable[frames.Frame | None]
+Answer = Awaitable[Optional[frames.Frame]]  # an alias is evaluated: no "|" on Python 3.9
 TYPING_OFF = "Turn on the Feature Toggle or fix the configuration."
 CLEAR_OFF = "Presence events Conversation Clear are not supported"
 
