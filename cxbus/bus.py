@@ -9,7 +9,6 @@ they may call the bus again.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import re
@@ -95,6 +94,17 @@ def _event_pattern(pattern: object) -> str:
     raise ValueError(f"Subscribe to 'Namespace.event', 'Namespace.*' or '*'; got {pattern!r}.")
 
 
+def _copy_options(options: Any) -> Any:
+    """A copy of the JSON-like structure of ``options`` (its dicts and lists), so that
+    later changes by the caller do not reach a plugin; the objects in it (a session
+    store, a function) are the caller's own and are handed over as they are."""
+    if isinstance(options, Mapping):
+        return {key: _copy_options(value) for key, value in options.items()}
+    if isinstance(options, list):
+        return [_copy_options(item) for item in options]
+    return options
+
+
 def _matches(pattern: str, event_name: str) -> bool:
     if pattern == "*" or pattern == event_name:
         return True
@@ -116,7 +126,7 @@ class Bus:
     ) -> None:
         self.ready_timeout = ready_timeout
         self._lock = threading.RLock()
-        self._config: dict[str, Any] = copy.deepcopy(dict(config or {}))
+        self._config: dict[str, Any] = _copy_options(dict(config or {}))
         self._plugins: dict[str, Plugin] = {}
         self._commands: dict[str, _Command] = {}
         self._hooks: dict[str, tuple[_Hook, ...]] = {}
@@ -287,7 +297,7 @@ class Bus:
                         f"Configure {section!r} before {owner.name} is ready: "
                         "it has read its configuration already."
                     )
-            self._config.update(copy.deepcopy(dict(config)))
+            self._config.update(_copy_options(dict(config)))
 
     def _ready(self, plugin: Plugin) -> Deferred:
         """Hand the plugin its configuration (if it has a section), then republish ready."""
@@ -296,7 +306,7 @@ class Bus:
             self._announce_ready(plugin)
             announced.resolve(plugin)
             return announced
-        options = copy.deepcopy(self._config.get(plugin.config_section, {}))
+        options = _copy_options(self._config.get(plugin.config_section, {}))
         configure = f"{plugin.name}.configure"
         command = self._commands.get(configure)
         if command is None:

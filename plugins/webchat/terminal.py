@@ -25,14 +25,15 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from cxbus import Bus, CommandRejected, Event
 
-from .session_store import DEFAULT_SESSION_FILE
-
 __all__ = ["TerminalChat", "run"]
 
 SERVICE = "WebChatService"
 HELP = "/transcript  /agents  /stats  /file PATH  /restore  /end  /help"
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
+# cxbus chat keeps its chat here (unless the configuration names a sessionFile), so
+# that a chat stopped mid-way can be picked up with /restore.
+SESSION_FILE = Path("~/.cxbus/webchat-session.json")
 
 
 class TypingPreviewInput:
@@ -244,9 +245,9 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
                 f"of the embedded emulator at {emulator.data_url}",
                 flush=True,
             )
-        stored = Path(section.get("sessionFile") or DEFAULT_SESSION_FILE).expanduser()
+        stored = Path(section.get("sessionFile") or SESSION_FILE).expanduser()
         # The guest chooses: /restore picks the stored chat up, a message starts anew.
-        webchat = {**section, "autoRestore": False}
+        webchat = {**section, "sessionFile": str(stored), "autoRestore": False}
         bus = stack.enter_context(Bus(config={"webchat": webchat}))
         chat = TerminalChat(bus, nickname, sys.stdout)
         try:

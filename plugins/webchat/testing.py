@@ -20,6 +20,8 @@ import pytest
 
 from cxbus import Bus, CommandRejected, Event
 
+from .service import WebChatService
+
 __all__ = ["ChatDriver", "webchat"]
 
 TIMEOUT = 5.0
@@ -40,9 +42,20 @@ class ChatDriver:
             self._arrived.notify_all()
 
     def __call__(self, command: str, data: Any = None, timeout: float = TIMEOUT) -> Any:
-        """Run ``command`` (``"startChat"``, or ``"FakeTransport.agentJoin"``); its value."""
+        """Run ``command`` (``"startChat"``, or ``"FakeTransport.agentJoin"``); its value,
+        once WebChatService has settled (see ``settle``)."""
         name = command if "." in command else f"WebChatService.{command}"
-        return self.bus.command(name, data).result(timeout=timeout)
+        try:
+            return self.bus.command(name, data).result(timeout=timeout)
+        finally:
+            self.settle(timeout)
+
+    def settle(self, timeout: float = TIMEOUT) -> None:
+        """Wait until WebChatService has handled what it was handed so far and the
+        events it published are recorded."""
+        service = WebChatService.of(self.bus)
+        if service is not None:
+            service.settled().result(timeout=timeout)
 
     def rejection(self, command: str, data: Any = None) -> Any:
         """Run ``command``, which must reject; its reason."""

@@ -5,12 +5,15 @@ A transport speaks one chat protocol (``transport.type`` in the configuration):
 stream); ``fake`` is the in-process stand-in that tests script through the bus.
 
 Its methods block until the server has answered and raise ``TransportError`` when
-it did not agree; WebChatService calls them off its worker thread. What arrives
-from the server unasked (messages, typing, members coming and going, the
+it did not agree; WebChatService calls them one at a time, in order, on the chat's
+I/O lane (see ``cxbus.runtime``), never on the thread that runs the chat. What
+arrives from the server unasked (messages, typing, members coming and going, the
 connection dropping and coming back) goes to the ``Listener`` given to ``start``
 or ``resume``, from whatever thread the transport reads on: the listener only
-queues it for the service worker, and returns a Deferred that resolves once the
-service has handled it (the fake transport waits on it; a real one need not).
+queues it for the chat, tagged with the chat it belongs to (an update of a chat
+that has ended is dropped), and returns a Deferred that resolves once the service
+has handled it and its subscribers have heard what follows (the fake transport
+waits on it; a real one need not).
 """
 
 from __future__ import annotations
@@ -132,13 +135,14 @@ class StartRequest:
 class SessionData:
     """What it takes to pick a chat up again, in this process or another.
 
-    Kept in the session store; ``jwt`` is a secret and never reaches a log line.
+    Kept in the session store; ``jwt`` and ``event_stream_uri`` (which carries the
+    JWT on Genesys Cloud) are secrets and never reach a log line or a repr.
     """
 
     conversation_id: str
     member_id: str
     jwt: str = attrs.field(repr=False)
-    event_stream_uri: str
+    event_stream_uri: str = attrs.field(repr=False)
     last_message_id: str | None = None
 
 
@@ -156,6 +160,8 @@ class Transport(abc.ABC):
     supports_custom_notice: ClassVar[bool] = True
     supports_user_data_update: ClassVar[bool] = False
     supports_files: ClassVar[bool] = True
+    max_upload_bytes: ClassVar[int] = 10 * 2**20
+    """The largest file ``sendFile`` reads and uploads."""
 
     def __init__(self, options: Any, bus: Bus) -> None:
         self.options = options

@@ -232,8 +232,9 @@ def test_an_unreachable_server_is_one_line_and_a_failure_status(tmp_path: Path) 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(
-        "cxbus chat: the chat did not start: The chat server could not be reached"
+    assert line == (
+        "cxbus chat: the chat did not start: "
+        "The chat server at http://127.0.0.1:9 could not be reached."
     )
 
 
