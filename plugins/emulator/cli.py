@@ -29,7 +29,7 @@ def _port(text: str) -> int:
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Run a local Genesys Cloud in the foreground, with a demo agent, until Ctrl-C,\n"
-        "and print what a webchat configuration needs to talk to it."
+        "and print what a configuration needs to talk to each of its APIs."
     )
     parser.add_argument(
         "--host",
@@ -61,6 +61,10 @@ def _run(args: argparse.Namespace) -> int:
         print("GMS Chat API (a webchat section with no transport section):")
         print(f"  dataURL:       {emulator.gms.data_url}")
         print(f"  apikey:        {emulator.gms.apikey}")
+        messaging = emulator.messaging_config()
+        print("Web Messaging guest API (a messaging section):")
+        print(f"  deploymentId:  {messaging['deploymentId']}")
+        print(f"  baseURL:       {messaging['baseURL']}")
         print("Ctrl-C stops it.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""``Emulator``: the chat server on its own asyncio loop and thread, driven from any thread."""
+"""``Emulator``: the chat servers on their own asyncio loop and thread, driven from any thread."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from .gms.server import GmsServer
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
+from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
+from .web_messaging.agent import DemoBot
 
 __all__ = ["Emulator"]
 
@@ -28,19 +30,21 @@ CONTROL_TIMEOUT = 10.0
 
 
 class Emulator:
-    """A local Genesys Cloud guest chat server, and a GMS chat service, on ``host``:``port``
-    (0: any free port).
+    """A local Genesys Cloud on ``host``:``port`` (0: any free port): guest chat, GMS and
+    Web Messaging.
 
     ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
-    answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
-    configuration needs, ``gms_config()`` the same for GMS. With ``demo_agent`` on,
-    an agent joins every guest chat once its event stream is attached, and every
-    GMS chat once it is requested. A guest chat may upload ``max_uploads`` files of
-    up to ``max_upload_bytes`` each. A GMS chat is alerted after ``gms_idle_alert``
-    seconds of client silence (``None``: never) and closed ``gms_idle_close``
-    seconds later. The control methods run on the server's loop and return when
-    done; they may be called from any thread: those of the guest chat here, those
-    of GMS on ``gms`` (a ``GmsControls``).
+    answers; ``webchat_config()``, ``gms_config()`` and ``messaging_config()`` are the
+    configuration sections that talk to it. With ``demo_agent`` on, an agent joins
+    every guest chat once its event stream is attached and every GMS chat once it is
+    requested, and a bot answers every web messaging conversation. A guest chat may
+    upload ``max_uploads`` files of up to ``max_upload_bytes`` each. A GMS chat is
+    alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
+    closed ``gms_idle_close`` seconds later. Web Messaging follows
+    ``messaging_deployment`` and ``messaging_limits``. The control methods run on the
+    server's loop and return when done; they may be called from any thread: those of
+    the guest chat here, those of GMS on ``gms``, those of Web Messaging on
+    ``messaging``.
     """
 
     def __init__(
@@ -58,6 +62,8 @@ class Emulator:
         gms_service: str = "customer-support",
         gms_idle_alert: float | None = 300.0,
         gms_idle_close: float = 60.0,
+        messaging_deployment: Deployment | None = None,
+        messaging_limits: Limits | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -80,6 +86,15 @@ class Emulator:
             max_message_length=10_000,
         )
         self.gms = GmsControls(self.gms_server, self._run)
+        self.messaging_server = MessagingServer(
+            deployment_id=str(uuid.uuid4()),
+            deployment=messaging_deployment or Deployment(),
+            limits=messaging_limits or Limits(),
+            demo_agent=(
+                DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
+            ),
+        )
+        self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -129,6 +144,14 @@ class Emulator:
         """
         return {"dataURL": self.gms.data_url, "apikey": self.gms.apikey}
 
+    def messaging_config(self) -> dict[str, Any]:
+        """A ``messaging`` section that talks to this emulator's Web Messaging API.
+
+        ``baseURL`` stands in for a region's domain: the WebSocket is
+        ``ws://HOST:PORT/v1``, history and ``config.json`` are below ``http://HOST:PORT``.
+        """
+        return {"deploymentId": self.messaging.deployment_id, "baseURL": self.data_url}
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -146,11 +169,16 @@ class Emulator:
     def _application(self) -> web.Application:
         """One aiohttp application serving every API of the emulator."""
         app = web.Application(
-            middlewares=[self.server.middleware, self.gms_server.middleware],
+            middlewares=[
+                self.server.middleware,
+                self.gms_server.middleware,
+                self.messaging_server.middleware,
+            ],
             client_max_size=64 * 2**20,
         )
         self.server.add_routes(app)
         self.gms_server.add_routes(app)
+        self.messaging_server.add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -164,6 +192,7 @@ class Emulator:
             bound = self._runner.addresses[0]
             self.port = bound[1]
             self.server.base_url = self.gms_server.base_url = f"http://{self.host}:{self.port}"
+            self.messaging_server.base_url = self.server.base_url
         except BaseException as error:
             failure.append(error)
             ready.set()
@@ -181,6 +210,7 @@ class Emulator:
             return
         self._run(self.server.drop_sockets(None, notice=False))
         self._run(self.gms_server.close())
+        self._run(self.messaging_server.close_all())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=CONTROL_TIMEOUT)
 

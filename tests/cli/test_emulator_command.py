@@ -31,6 +31,9 @@ def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
     assert lines[5] == "GMS Chat API (a webchat section with no transport section):\n"
     assert lines[6] == f"  dataURL:       http://127.0.0.1:{port}/genesys/2/chat/customer-support\n"
     assert lines[7].startswith("  apikey:        ") and len(lines[7].split()[1]) == 32
+    assert lines[8] == "Web Messaging guest API (a messaging section):\n"
+    assert lines[9].startswith("  deploymentId:  ")
+    assert lines[10] == f"  baseURL:       http://127.0.0.1:{port}\n"
 
 
 def test_a_port_in_use_is_one_line_and_status_1() -> None:

@@ -23,3 +23,4 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         emulator = request.getfixturevalue("emulator")
         emulator.clear_faults()
         emulator.gms.clear_faults()
+        emulator.messaging.clear_faults()

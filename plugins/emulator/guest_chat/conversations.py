@@ -7,24 +7,16 @@ Field names are the guest chat API's (``WebChatMemberInfo``, ``WebChatMessage``,
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
 from typing import Any
 
 import attrs
 
+from ..cloud import error_body, now
+
 __all__ = ["Conversation", "Member", "Message", "error_body", "frame", "now"]
 
 _sequence = itertools.count(1)
-
-
-def now() -> str:
-    """The current time as Genesys writes it: ISO-8601, milliseconds, UTC."""
-    seconds = time.time()
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        + f".{int(seconds % 1 * 1000):03d}Z"
-    )
 
 
 def new_id() -> str:
@@ -175,18 +167,3 @@ def notice_frame(topic: str, message: str | None = None) -> dict[str, Any]:
         "eventBody": {"message": message} if message is not None else {},
         "metadata": {"CorrelationId": new_id()},
     }
-
-
-def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """An ErrorBody, naming the field at fault when there is one."""
-    body: dict[str, Any] = {
-        "message": message,
-        "code": code,
-        "status": status,
-        "contextId": new_id(),
-        "messageWithParams": message,
-        "messageParams": {},
-        "details": [{"errorCode": code, "fieldName": field}] if field else [],
-        "errors": [],
-    }
-    return body

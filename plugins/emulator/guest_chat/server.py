@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ..cloud import int_query
 from ..faults import Fault, Faults
 from .agent import DemoAgent
 from .conversations import (
@@ -549,16 +550,10 @@ class ChatServer:
 
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if not raw:
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(name, f"must be a whole number from {low} to {high}") from None
-    if not low <= value <= high:
-        raise bad_request(name, f"must be a whole number from {low} to {high}")
-    return value
+        return int_query(request.query.get(name), default, low, high)
+    except ValueError as error:
+        raise bad_request(name, str(error)) from None
 
 
 def _is_ping(text: str) -> bool:
