@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import effects, inputs
+from cxbus.machine_runner import CancelTimer, SetTimer
+
+from . import actions, inputs
 
 if TYPE_CHECKING:
     from .machine import ChatMachine
+
 
 __all__ = ["ChatCommands"]
 
@@ -38,7 +41,7 @@ class ChatCommands:
         if not machine.is_active:
             machine.refuse(command.ticket, NO_SESSION)
             return
-        machine.call(effects.SendText(command.text, command.body_type), command.ticket)
+        machine.call(actions.SendText(command.text, command.body_type), command.ticket)
 
     def send_filtered_message(self, command: inputs.SendFilteredMessage) -> None:
         machine = self._machine
@@ -49,7 +52,7 @@ class ChatCommands:
         new = machine.filters.add(command.pattern)
         machine.save()
         machine.call(
-            effects.SendText(command.text, "standard"),
+            actions.SendText(command.text, "standard"),
             command.ticket,
             filter=command.pattern,
             filter_is_new=new,
@@ -67,7 +70,7 @@ class ChatCommands:
         if not machine.is_active:
             machine.refuse(command.ticket, NO_SESSION)
             return
-        machine.call(effects.TellTyping(), command.ticket)
+        machine.call(actions.TellTyping(), command.ticket)
 
     def typing_told(self, generation: int) -> None:
         """The server has the guest's typing: clientTypingStarted, and the countdown."""
@@ -76,13 +79,13 @@ class ChatCommands:
             if not machine.record.client_typing:
                 machine.record.client_typing = True
                 machine.publish("clientTypingStarted")
-            machine.emit(effects.SetTimer("clientTyping", machine.settings.client_typing_timeout))
+            machine.emit(SetTimer("clientTyping", machine.settings.client_typing_timeout))
 
     def stop_client_typing(self) -> None:
         machine = self._machine
         if machine.record.client_typing:
             machine.record.client_typing = False
-            machine.emit(effects.CancelTimer("clientTyping"))
+            machine.emit(CancelTimer("clientTyping"))
             machine.publish("clientTypingStopped")
 
     def update_user_data(self, command: inputs.UpdateUserData) -> None:
@@ -93,7 +96,7 @@ class ChatCommands:
         elif not machine.settings.supports_user_data_update:
             machine.refuse(command.ticket, NO_USER_DATA_UPDATE)
         else:
-            machine.call(effects.TellUserData(dict(command.user_data)), command.ticket)
+            machine.call(actions.TellUserData(dict(command.user_data)), command.ticket)
 
     def send_file(self, command: inputs.SendFile) -> None:
         machine = self._machine
@@ -102,14 +105,14 @@ class ChatCommands:
         elif not machine.settings.supports_files:
             machine.refuse(command.ticket, NO_FILES)
         else:
-            machine.call(effects.Upload(command.source, command.name), command.ticket)
+            machine.call(actions.Upload(command.source, command.name), command.ticket)
 
     def download_file(self, command: inputs.DownloadFile) -> None:
         machine = self._machine
         if not machine.chat_is_on:
             machine.refuse(command.ticket, NO_SESSION)
             return
-        machine.call(effects.Download(command.file_id, command.path), command.ticket)
+        machine.call(actions.Download(command.file_id, command.path), command.ticket)
 
     def register_preprocessor(self, command: inputs.RegisterPreprocessor) -> None:
         self._machine.preprocessors.append(command.preprocessor)

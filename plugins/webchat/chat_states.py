@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from . import effects
+from . import actions
 from .session_store import StoredSession
 from .transport import TransportUpdate
 
@@ -86,7 +86,7 @@ class Pending:
     """A call under way: what it does, for which chat and command, and a filter to take
     back should it fail (sendFilteredMessage's)."""
 
-    action: effects.Action
+    action: actions.Action
     generation: int
     ticket: int | None
     filter: re.Pattern[str] | None = None

@@ -4,8 +4,9 @@
 call it asked for, an update from the server, a timer) and returns the ``effects``
 to carry out, in order: events to publish, commands to answer, calls for the
 transport, saves, timers. It has no threads, no I/O and no clock of its own, so its
-tests drive it step by step (``tests/webchat/test_machine.py``); ``runner.ChatRunner``
-runs it on the loop thread and carries its effects out.
+tests drive it step by step (``tests/webchat/test_machine.py``); a
+``cxbus.machine_runner.MachineRunner`` runs it on the loop thread and carries its
+effects out.
 
 The states (``machine.state``), and the rows of the Genesys page that move them::
 
@@ -29,7 +30,24 @@ from typing import Any
 
 import attrs
 
-from . import effects, inputs
+from cxbus.machine_runner import (
+    Answer,
+    Call,
+    CallFailed,
+    CallSucceeded,
+    CancelTimer,
+    Close,
+    Effect,
+    Forget,
+    Publish,
+    Refuse,
+    Save,
+    StoreFailed,
+    TimerFired,
+    Updated,
+)
+
+from . import actions, inputs
 from .chat_commands import NO_SESSION, ChatCommands
 from .chat_states import (
     Active,
@@ -92,7 +110,7 @@ class ChatMachine:
         self._call_ids = 0
         self._saved_at = float("-inf")
         self._store_failure_told = False
-        self._out: list[effects.Effect] = []
+        self._out: list[Effect] = []
         self._updates = ChatUpdates(self)
         self._commands = ChatCommands(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -108,15 +126,15 @@ class ChatMachine:
             inputs.DownloadFile: self._commands.download_file,
             inputs.RegisterPreprocessor: self._commands.register_preprocessor,
             inputs.Read: self._commands.read,
-            inputs.Close: self._close,
-            inputs.CallSucceeded: self._call_succeeded,
-            inputs.CallFailed: self._call_failed,
-            inputs.StoreFailed: self._store_failed,
-            inputs.Updated: self._updated,
-            inputs.TimerFired: self._timer_fired,
+            Close: self._close,
+            CallSucceeded: self._call_succeeded,
+            CallFailed: self._call_failed,
+            StoreFailed: self._store_failed,
+            Updated: self._updated,
+            TimerFired: self._timer_fired,
         }
 
-    def handle(self, happened: inputs.Input) -> list[effects.Effect]:
+    def handle(self, happened: object) -> list[Effect]:
         """Take in what happened; return what to do about it, in order."""
         ticket: int | None = getattr(happened, "ticket", None)  # commands have one
         if isinstance(self.state, Closed) and ticket is not None:
@@ -128,17 +146,17 @@ class ChatMachine:
 
     # What the other parts of the machine use ----------------------------------------
 
-    def emit(self, effect: effects.Effect) -> None:
+    def emit(self, effect: Effect) -> None:
         self._out.append(effect)
 
     def publish(self, name: str, data: Any = None) -> None:
-        self.emit(effects.Publish(name, data))
+        self.emit(Publish(name, data))
 
     def answer(self, ticket: int, value: Any = None) -> None:
-        self.emit(effects.Answer(ticket, value))
+        self.emit(Answer(ticket, value))
 
     def refuse(self, ticket: int, reason: Any) -> None:
-        self.emit(effects.Refuse(ticket, reason))
+        self.emit(Refuse(ticket, reason))
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -153,12 +171,12 @@ class ChatMachine:
         """Active, or ending but not ended yet."""
         return isinstance(self.state, (Active, Ending))
 
-    def call(self, action: effects.Action, ticket: int | None = None, **pending: Any) -> None:
+    def call(self, action: actions.Action, ticket: int | None = None, **pending: Any) -> None:
         """Ask for ``action`` for the chat going on (or ``generation=``) and remember it."""
         self._call_ids += 1
         generation = pending.pop("generation", self.generation)
         self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
-        self.emit(effects.Call(self._call_ids, generation, action))
+        self.emit(Call(self._call_ids, generation, action))
 
     def save(self, renew: bool = False) -> None:
         """Keep the chat in the session store (``renew``: only if not saved lately)."""
@@ -172,11 +190,11 @@ class ChatMachine:
         self._stored = StoredSession(
             session, tuple(self.filters.sources()), self.record.started_at, now
         )
-        self.emit(effects.Save(self._stored))
+        self.emit(Save(self._stored))
 
     def _forget(self) -> None:
         self._stored = None
-        self.emit(effects.Forget())
+        self.emit(Forget())
 
     def finish(self) -> int | None:
         """The chat is over, whoever ended it: clientDisconnected if not said yet, ended.
@@ -190,16 +208,16 @@ class ChatMachine:
         if not record.guest_left and record.session is not None:
             self._updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
         for member_id in sorted(record.agents_typing):
-            self.emit(effects.CancelTimer(f"agentTyping:{member_id}"))
+            self.emit(CancelTimer(f"agentTyping:{member_id}"))
         record.agents_typing.clear()
         if record.client_typing:
-            self.emit(effects.CancelTimer("clientTyping"))
+            self.emit(CancelTimer("clientTyping"))
             record.client_typing = False
         record.ended_at = self.now_ms()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
         self._forget()
-        self.call(effects.CloseTransport())
+        self.call(actions.CloseTransport())
         self.publish("ended")
         return ending.ticket if isinstance(ending, Ending) else None
 
@@ -213,12 +231,12 @@ class ChatMachine:
         self.state = Starting(self.generation, command.ticket)
         user_data = {**self.user_data, **command.request.user_data}
         request = attrs.evolve(command.request, user_data=user_data)
-        self.call(effects.Start(request), command.ticket)
+        self.call(actions.Start(request), command.ticket)
 
     def _started(self, pending: Pending, session: SessionData) -> None:
         state = self.state
         if not isinstance(state, Starting) or state.generation != pending.generation:
-            self.call(effects.CloseTransport(), generation=pending.generation)
+            self.call(actions.CloseTransport(), generation=pending.generation)
             return
         self.record = ChatRecord(session, started_at=self.now_ms())
         self.state = Active(state.generation)
@@ -265,7 +283,7 @@ class ChatMachine:
             self.generation += 1
             self.state = Restoring(self.generation, command.ticket, stored)
             settings = self.settings
-            resume = effects.Resume(stored.session, settings.page_size, settings.paginated)
+            resume = actions.Resume(stored.session, settings.page_size, settings.paginated)
             self.call(resume, command.ticket)
 
     def _resumed(
@@ -273,7 +291,7 @@ class ChatMachine:
     ) -> None:
         state = self.state
         if not isinstance(state, Restoring) or state.generation != pending.generation:
-            self.call(effects.CloseTransport(), generation=pending.generation)
+            self.call(actions.CloseTransport(), generation=pending.generation)
             return
         members, pages = members_and_pages
         stored = state.stored
@@ -299,38 +317,38 @@ class ChatMachine:
             self.refuse(command.ticket, NO_SESSION)
             return
         self.state = Ending(state.generation, command.ticket)
-        self.call(effects.Leave(), command.ticket)
+        self.call(actions.Leave(), command.ticket)
 
     # Closing --------------------------------------------------------------------------------
 
-    def _close(self, _: inputs.Close) -> None:
+    def _close(self, _: Close) -> None:
         self.save()  # restoreTimeout counts from now
         for name in [f"agentTyping:{m}" for m in sorted(self.record.agents_typing)]:
-            self.emit(effects.CancelTimer(name))
+            self.emit(CancelTimer(name))
         if self.record.client_typing:
-            self.emit(effects.CancelTimer("clientTyping"))
+            self.emit(CancelTimer("clientTyping"))
         self.state = Closed()
-        self.call(effects.CloseTransport())
+        self.call(actions.CloseTransport())
 
     # Outcomes of calls ------------------------------------------------------------------
 
-    def _call_succeeded(self, outcome: inputs.CallSucceeded) -> None:
+    def _call_succeeded(self, outcome: CallSucceeded) -> None:
         pending = self._calls.pop(outcome.call)
         action, value = pending.action, outcome.value
-        if isinstance(action, effects.Start):
+        if isinstance(action, actions.Start):
             self._started(pending, value)
             return
-        if isinstance(action, effects.Resume):
+        if isinstance(action, actions.Resume):
             self._resumed(pending, value)
             return
-        if isinstance(action, effects.Leave):
+        if isinstance(action, actions.Leave):
             value = None
             if self.finish() is None:
                 return  # the guest's own leaving came first and answered endChat
-        elif isinstance(action, effects.TellTyping):
+        elif isinstance(action, actions.TellTyping):
             self._commands.typing_told(pending.generation)
             value = None
-        elif isinstance(action, effects.SendText):
+        elif isinstance(action, actions.SendText):
             if pending.generation == self.generation:
                 self._commands.stop_client_typing()
             # sendMessage answers with the message as the server made it; a filtered
@@ -339,19 +357,19 @@ class ChatMachine:
         if pending.ticket is not None:
             self.answer(pending.ticket, value)
 
-    def _call_failed(self, outcome: inputs.CallFailed) -> None:
+    def _call_failed(self, outcome: CallFailed) -> None:
         pending = self._calls.pop(outcome.call)
         action = pending.action
-        if outcome.from_server and not isinstance(action, effects.CloseTransport):
+        if outcome.from_server and not isinstance(action, actions.CloseTransport):
             self.publish("error", outcome.reason)
-        if isinstance(action, effects.Start):
+        if isinstance(action, actions.Start):
             state = self.state
             if isinstance(state, Starting) and state.generation == pending.generation:
                 self.state = Idle()
-                self.call(effects.CloseTransport(), generation=pending.generation)
-        elif isinstance(action, effects.Resume):
+                self.call(actions.CloseTransport(), generation=pending.generation)
+        elif isinstance(action, actions.Resume):
             self._resume_failed(pending, outcome)
-        elif isinstance(action, effects.Leave):
+        elif isinstance(action, actions.Leave):
             self._leave_failed(pending, outcome)
             return
         elif pending.filter is not None and pending.filter_is_new:
@@ -360,17 +378,17 @@ class ChatMachine:
         if pending.ticket is not None:
             self.refuse(pending.ticket, outcome.reason)
 
-    def _resume_failed(self, pending: Pending, outcome: inputs.CallFailed) -> None:
+    def _resume_failed(self, pending: Pending, outcome: CallFailed) -> None:
         state = self.state
         if not isinstance(state, Restoring) or state.generation != pending.generation:
             return
         self.state = Idle()
-        self.call(effects.CloseTransport(), generation=pending.generation)
+        self.call(actions.CloseTransport(), generation=pending.generation)
         if outcome.status in GONE:  # else a later restore may still succeed
             self._forget()
         self.publish("restoreFailed")
 
-    def _leave_failed(self, pending: Pending, outcome: inputs.CallFailed) -> None:
+    def _leave_failed(self, pending: Pending, outcome: CallFailed) -> None:
         """The guest can always end their chat: it ends here, and the command says
         whether the server was told (a conversation the server has lost counts as told)."""
         ticket = self.finish()
@@ -381,7 +399,7 @@ class ChatMachine:
         else:
             self.refuse(ticket, ENDED_UNTOLD.format(_sentence(outcome.reason)))
 
-    def _store_failed(self, failure: inputs.StoreFailed) -> None:
+    def _store_failed(self, failure: StoreFailed) -> None:
         log.warning("%s", failure.sentence)
         if not self._store_failure_told:  # once: a failing disk would fail every save
             self._store_failure_told = True
@@ -389,7 +407,7 @@ class ChatMachine:
 
     # Updates and timers --------------------------------------------------------------------
 
-    def _updated(self, updated: inputs.Updated) -> None:
+    def _updated(self, updated: Updated) -> None:
         state = self.state
         if isinstance(state, (Starting, Restoring)) and updated.generation == state.generation:
             state.buffered.append(updated.update)
@@ -402,7 +420,7 @@ class ChatMachine:
                 updated.generation,
             )
 
-    def _timer_fired(self, fired: inputs.TimerFired) -> None:
+    def _timer_fired(self, fired: TimerFired) -> None:
         if fired.name == "clientTyping":
             self._commands.stop_client_typing()
         elif fired.name.startswith("agentTyping:"):

@@ -9,12 +9,11 @@ import math
 import re
 from typing import Any
 
-from cxbus_webchat import effects
+from cxbus import machine_runner as effects
+from cxbus.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
+from cxbus_webchat import actions
 from cxbus_webchat.inputs import (
     AddPrefilter,
-    CallFailed,
-    CallSucceeded,
-    Close,
     EndChat,
     Read,
     Restore,
@@ -22,8 +21,6 @@ from cxbus_webchat.inputs import (
     SendMessage,
     SendTyping,
     StartChat,
-    TimerFired,
-    Updated,
 )
 from cxbus_webchat.machine import ChatMachine, Settings
 from cxbus_webchat.session_store import StoredSession
@@ -79,7 +76,7 @@ def message(id: str, sender: Member, body: str) -> ChatMessage:
 def started(chat: ChatMachine) -> ChatMachine:
     """Start a chat as Ada and let Alex join."""
     out = chat.handle(StartChat(1, StartRequest(nickname="Ada")))
-    chat.handle(CallSucceeded(call(out, effects.Start).id, SESSION))
+    chat.handle(CallSucceeded(call(out, actions.Start).id, SESSION))
     chat.handle(Updated(1, GUEST))
     chat.handle(Updated(1, AGENT))
     return chat
@@ -91,7 +88,7 @@ def started(chat: ChatMachine) -> ChatMachine:
 def test_startchat_resolves_when_the_server_confirms_and_publishes_started() -> None:
     chat = machine(user_data={"customerId": "59606"})
     out = chat.handle(StartChat(1, StartRequest(nickname="Ada", user_data={"vip": "yes"})))
-    start = call(out, effects.Start)
+    start = call(out, actions.Start)
     assert start.action.request.user_data == {"customerId": "59606", "vip": "yes"}
     out = chat.handle(CallSucceeded(start.id, SESSION))
     session_data = {"conversationId": "conversation-1", "memberId": "guest-1"}
@@ -109,7 +106,7 @@ def test_startchat_rejects_while_a_chat_is_active() -> None:
 
 def test_a_second_startchat_while_one_is_under_way_is_refused_and_the_first_goes_on() -> None:
     chat = machine()
-    start = call(chat.handle(StartChat(1, StartRequest())), effects.Start)
+    start = call(chat.handle(StartChat(1, StartRequest())), actions.Start)
     chat.handle(Updated(1, GUEST))  # the server reports the guest before answering
     assert chat.handle(StartChat(2, StartRequest())) == [
         effects.Refuse(2, "There is already an active chat session.")
@@ -120,7 +117,7 @@ def test_a_second_startchat_while_one_is_under_way_is_refused_and_the_first_goes
 
 def test_startchat_refused_by_the_server_rejects_with_its_answer_and_publishes_error() -> None:
     chat = machine()
-    start = call(chat.handle(StartChat(1, StartRequest())), effects.Start)
+    start = call(chat.handle(StartChat(1, StartRequest())), actions.Start)
     refusal = {"message": "Deployment is disabled", "status": 400}
     out = chat.handle(CallFailed(start.id, refusal, 400))
     assert names(out) == ["error"] and answers(out) == [effects.Refuse(1, refusal)]
@@ -132,7 +129,7 @@ def test_startchat_refused_by_the_server_rejects_with_its_answer_and_publishes_e
 
 def test_endchat_resolves_once_left_with_clientdisconnected_then_ended() -> None:
     chat = started(machine())
-    leave = call(chat.handle(EndChat(5)), effects.Leave)
+    leave = call(chat.handle(EndChat(5)), actions.Leave)
     out = chat.handle(CallSucceeded(leave.id, None))
     assert names(out) == ["clientDisconnected", "ended"]
     assert answers(out) == [effects.Answer(5)]
@@ -145,7 +142,7 @@ def test_endchat_without_a_chat_rejects() -> None:
 
 def test_endchat_on_a_vanished_server_ends_here_and_says_the_server_was_not_told() -> None:
     chat = started(machine())
-    leave = call(chat.handle(EndChat(5)), effects.Leave)
+    leave = call(chat.handle(EndChat(5)), actions.Leave)
     unreachable = "The chat server at http://gone could not be reached."
     out = chat.handle(CallFailed(leave.id, unreachable))
     assert names(out) == ["error", "clientDisconnected", "ended"]
@@ -160,7 +157,7 @@ def test_endchat_on_a_vanished_server_ends_here_and_says_the_server_was_not_told
 
 def test_the_guest_s_own_leaving_ends_the_chat_and_answers_endchat_once() -> None:
     chat = started(machine())
-    leave = call(chat.handle(EndChat(5)), effects.Leave)
+    leave = call(chat.handle(EndChat(5)), actions.Leave)
     out = chat.handle(Updated(1, Member("guest-1", "CUSTOMER", "DISCONNECTED", "Ada")))
     assert names(out) == ["clientDisconnected", "ended"] and answers(out) == [effects.Answer(5)]
     assert answers(chat.handle(CallSucceeded(leave.id, None))) == []
@@ -171,8 +168,8 @@ def test_the_guest_s_own_leaving_ends_the_chat_and_answers_endchat_once() -> Non
 
 def test_a_late_update_of_an_ended_chat_is_dropped_by_the_next_chat() -> None:
     chat = started(machine())
-    chat.handle(CallSucceeded(call(chat.handle(EndChat(5)), effects.Leave).id, None))
-    start = call(chat.handle(StartChat(6, StartRequest())), effects.Start)
+    chat.handle(CallSucceeded(call(chat.handle(EndChat(5)), actions.Leave).id, None))
+    start = call(chat.handle(StartChat(6, StartRequest())), actions.Start)
     assert start.generation == 2
     chat.handle(CallSucceeded(start.id, SESSION))
     late_leave = Member("guest-1", "CUSTOMER", "DISCONNECTED", "Ada")
@@ -211,13 +208,13 @@ def test_agent_typing_starts_once_times_out_and_a_message_stops_it() -> None:
 
 def test_client_typing_starts_once_and_stops_after_the_countdown_or_a_message() -> None:
     chat = started(machine(client_typing_timeout=5.0))
-    typing = call(chat.handle(SendTyping(3)), effects.TellTyping)
+    typing = call(chat.handle(SendTyping(3)), actions.TellTyping)
     out = chat.handle(CallSucceeded(typing.id, None))
     assert names(out) == ["clientTypingStarted"] and effects.SetTimer("clientTyping", 5.0) in out
     assert names(chat.handle(TimerFired("clientTyping"))) == ["clientTypingStopped"]
-    typing = call(chat.handle(SendTyping(4)), effects.TellTyping)
+    typing = call(chat.handle(SendTyping(4)), actions.TellTyping)
     chat.handle(CallSucceeded(typing.id, None))
-    send = call(chat.handle(SendMessage(5, "hi")), effects.SendText)
+    send = call(chat.handle(SendMessage(5, "hi")), actions.SendText)
     out = chat.handle(CallSucceeded(send.id, message("m3", GUEST, "hi")))
     assert names(out) == ["clientTypingStopped"] and answers(out) == [
         effects.Answer(5, {"id": "m3"})
@@ -230,7 +227,7 @@ def test_client_typing_starts_once_and_stops_after_the_countdown_or_a_message() 
 def test_a_filtered_message_hides_its_echo_and_a_failed_one_takes_its_filter_back() -> None:
     chat = started(machine())
     send = call(
-        chat.handle(SendFilteredMessage(3, "code 42", re.compile("code"))), effects.SendText
+        chat.handle(SendFilteredMessage(3, "code 42", re.compile("code"))), actions.SendText
     )
     assert names(chat.handle(Updated(1, message("m4", GUEST, "code 42")))) == []
     out = chat.handle(CallFailed(send.id, {"message": "Internal", "status": 500}, 500))
@@ -247,7 +244,7 @@ def stored(saved_at: float = NOW - 10, filters: tuple[tuple[str, int], ...] = ()
 
 def test_restore_resumes_the_stored_chat_with_its_history_as_restoring() -> None:
     chat = machine(stored(filters=(("secret", 0),)))
-    resume = call(chat.handle(Restore(1)), effects.Resume)
+    resume = call(chat.handle(Restore(1)), actions.Resume)
     pages = [[message("m1", AGENT, "before"), message("m2", AGENT, "a secret")]]
     out = chat.handle(CallSucceeded(resume.id, ([GUEST, AGENT], pages)))
     assert names(out) == ["messageReceived", "restored"]
@@ -285,11 +282,11 @@ def test_an_unusable_stored_session_is_discarded_with_restorefailed() -> None:
 def test_a_failed_restore_closes_the_transport_and_forgets_only_a_gone_chat() -> None:
     for status, forgotten in ((404, True), (503, False)):
         chat = machine(stored())
-        resume = call(chat.handle(Restore(1)), effects.Resume)
+        resume = call(chat.handle(Restore(1)), actions.Resume)
         out = chat.handle(CallFailed(resume.id, {"status": status}, status))
         assert names(out) == ["error", "restoreFailed"]
         assert any(
-            isinstance(e, effects.Call) and isinstance(e.action, effects.CloseTransport)
+            isinstance(e, effects.Call) and isinstance(e.action, actions.CloseTransport)
             for e in out
         )
         assert (effects.Forget() in out) is forgotten
@@ -306,7 +303,7 @@ def test_closing_keeps_the_chat_restorable_from_now_and_refuses_what_comes_after
     out = chat.handle(Close())
     (save,) = [e for e in out if isinstance(e, effects.Save)]
     assert math.isclose(save.stored.saved_at, clock.now)
-    assert isinstance(call(out, effects.CloseTransport).action, effects.CloseTransport)
+    assert isinstance(call(out, actions.CloseTransport).action, actions.CloseTransport)
     assert chat.handle(SendMessage(9, "late")) == [
         effects.Refuse(9, "WebChatService has stopped: its bus was closed.")
     ]

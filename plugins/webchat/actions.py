@@ -1,8 +1,8 @@
-"""What the chat state machine asks for: events, answers, calls, saves and timers.
+"""What the chat state machine asks of the transport: the actions of its ``Call`` effects.
 
-``ChatMachine.handle`` returns a list of these, in the order they are to be carried
-out. ``Call`` names work for the transport (an ``Action``); its outcome comes back
-to the machine as ``inputs.CallSucceeded`` or ``inputs.CallFailed`` with the same id.
+``ChatMachine.handle`` returns ``cxbus.machine_runner`` effects; a ``Call`` carries one
+of these actions, which ``transport_calls.perform`` carries out on the chat's I/O lane.
+Its outcome comes back to the machine as ``CallSucceeded`` or ``CallFailed``.
 """
 
 from __future__ import annotations
@@ -12,57 +12,20 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from .session_store import StoredSession
 from .transport import SessionData, StartRequest
 
 __all__ = [
     "Action",
-    "Answer",
-    "Call",
-    "CancelTimer",
     "CloseTransport",
     "Download",
-    "Effect",
-    "Forget",
     "Leave",
-    "Publish",
-    "Refuse",
     "Resume",
-    "Save",
     "SendText",
-    "SetTimer",
     "Start",
     "TellTyping",
     "TellUserData",
     "Upload",
 ]
-
-
-@attrs.frozen
-class Publish:
-    """Publish ``WebChatService.<name>`` with ``data``."""
-
-    name: str
-    data: Any = None
-
-
-@attrs.frozen
-class Answer:
-    """Resolve the command of ``ticket`` with ``value``."""
-
-    ticket: int
-    value: Any = None
-
-
-@attrs.frozen
-class Refuse:
-    """Reject the command of ``ticket`` with ``reason``."""
-
-    ticket: int
-    reason: Any
-
-
-# Actions: what a Call asks of the transport. ----------------------------------------
 
 
 @attrs.frozen
@@ -140,40 +103,3 @@ Action = (
     | Leave
     | CloseTransport
 )
-
-
-@attrs.frozen
-class Call:
-    """Carry out ``action`` off the chat's thread; ``generation`` is the chat it is for."""
-
-    id: int
-    generation: int
-    action: Action
-
-
-@attrs.frozen
-class Save:
-    """Keep ``stored`` in the session store."""
-
-    stored: StoredSession
-
-
-@attrs.frozen
-class Forget:
-    """Clear the session store."""
-
-
-@attrs.frozen
-class SetTimer:
-    """Fire ``inputs.TimerFired(name)`` in ``seconds``, replacing a timer of that name."""
-
-    name: str
-    seconds: float
-
-
-@attrs.frozen
-class CancelTimer:
-    name: str
-
-
-Effect = Publish | Answer | Refuse | Call | Save | Forget | SetTimer | CancelTimer
