@@ -21,6 +21,7 @@ from typing import Any
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from cxbus.machine_runner import MachineRunner
+from cxbus.session_store import open_store
 
 from . import inputs
 from .config import ConfigError, WebChatConfig, parse_config
@@ -238,17 +239,15 @@ class WebChatService:
     @staticmethod
     def _store(config: WebChatConfig) -> tuple[SessionStore, Callable[[], object]]:
         """The session store the configuration names, claimed; and how to release it."""
-        if config.session_store is not None:
-            store: SessionStore = config.session_store
-            return store, lambda: None
-        if config.session_file is None:
-            return MemorySessionStore(), lambda: None
-        file_store = FileSessionStore(config.session_file)
+        path = config.session_file
         try:
-            file_store.claim()
+            return open_store(
+                config.session_store,
+                FileSessionStore(path) if path is not None else None,
+                MemorySessionStore,
+            )
         except SessionStoreError as error:
             raise CommandRejected(f"webchat.sessionFile: {error}") from None
-        return file_store, file_store.release
 
     # Starting, ending, restoring --------------------------------------------------------
 
