@@ -16,13 +16,14 @@ section is its own to say).
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
+
+from cxbus.options import unknown_option as find_unknown
 
 from .config import ConfigError, WebChatConfig, parse_config
 from .transport import transport_class
@@ -102,25 +103,7 @@ def webchat_section(
 
 def unknown_option(section: Mapping[str, Any]) -> str | None:
     """A sentence naming the first option of ``section`` that WebChatService does not know."""
-    return _unknown_in(section, WebChatConfig, "webchat")
-
-
-def _unknown_in(options: Mapping[str, Any], cls: type[Any], path: str) -> str | None:
-    # The options are the attrs fields' metadata of config.py's classes, nested
-    # sections included, so an option added there is known here at once.
-    fields = {field.metadata["option"]: field for field in attrs.fields(cls)}
-    for key, value in options.items():
-        field = fields.get(key)
-        if field is None:
-            close = difflib.get_close_matches(str(key), fields, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(fields)})"
-            return f"{path}.{key} is not an option of WebChatService{hint}"
-        section = field.metadata.get("section")
-        if section is not None and isinstance(value, Mapping):
-            found = _unknown_in(value, section, f"{path}.{key}")
-            if found is not None:
-                return found
-    return None
+    return find_unknown(section, WebChatConfig, "webchat", "WebChatService")
 
 
 def _read_file(path: str) -> dict[str, Any]:
