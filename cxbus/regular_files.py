@@ -12,11 +12,15 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["FileProblem", "read_regular_file"]
+__all__ = ["FileProblem", "FileTooLarge", "read_regular_file"]
 
 
 class FileProblem(Exception):
     """A file cannot be read or written for a command: the message is the sentence."""
+
+
+class FileTooLarge(FileProblem):
+    """The file has more bytes than the limit."""
 
 
 def read_regular_file(source: Path | BinaryIO, name: str, limit: int, command: str) -> bytes:
@@ -50,5 +54,5 @@ def read_regular_file(source: Path | BinaryIO, name: str, limit: int, command: s
         if not isinstance(content, bytes):
             raise FileProblem(f"{command} needs a binary file object (opened with 'rb').")
     if len(content) > limit:
-        raise FileProblem(f"{command} sends files of up to {limit} bytes; {name!r} is larger.")
+        raise FileTooLarge(f"{command} sends files of up to {limit} bytes; {name!r} is larger.")
     return content
