@@ -298,7 +298,9 @@ class ConversationMachine:
         if self.record.token is None:
             self.record.token = self._new_token()
         self.generation += 1
-        if not isinstance(self.state, Reconnecting):
+        if isinstance(self.state, Reconnecting):
+            self.state.generation = self.generation
+        else:
             self.state = Connecting(self.generation, ticket, join, restoring)
         request = actions.configure_session(self.record.token, self.settings.deployment_id)
         self.asked[request.tracing_id] = Asked("configure")
