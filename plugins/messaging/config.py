@@ -76,7 +76,8 @@ class MessagingConfig:
     reconnect_timeout: float = option("reconnectTimeout", SECONDS, is_seconds, default=300.0)
     """How long a lost socket is tried again before ``error`` says it failed (300 s)."""
     reconnect_interval: float = option("reconnectInterval", SECONDS, is_seconds, default=5.0)
-    """Ours: the wait between two attempts to reopen a lost socket (5 s, as Android's)."""
+    """Ours: the wait between two attempts to reopen a lost socket (5 s, as Android's), and
+    before a catch-up's failed history call is made again."""
     timeout: float = option("timeout", SECONDS, is_seconds, default=10.0)
     """Ours: how long opening the socket, an answer to a request, or a REST call may take."""
     health_check_interval: float = option("healthCheckInterval", SECONDS, is_seconds, default=31.0)

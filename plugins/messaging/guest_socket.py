@@ -10,6 +10,8 @@ I/O pool), one thing at a time, in order:
   paced under the service's rate limits (``pacing.Pacer``; the waits are the loop's
   timers). A ``TooManyRequestsErrorMessage`` puts its request back at the head and
   pauses the outbox for its ``retryAfter``: nothing is refused for going too fast.
+  One guest message is in flight at a time (ours): the next goes once the server has
+  echoed (or refused) it, so a message sent again after a 429 keeps its place.
 - **in**: each frame the reader hands on is read (``parse_frame``; one that cannot be
   is skipped with a rate-limited warning), matched to the request it answers
   (``PendingRequests``: its tracingId, else its class) and reported to the
@@ -130,6 +132,7 @@ class GuestSocket:
         self._pacer = pacer or Pacer.under(60, 5)
         self._pending = PendingRequests()
         self._timers: dict[str, Timer] = {}
+        self._message_in_flight: Request | None = None
         self._warnings = FrameWarnings(log)
 
     def __repr__(self) -> str:
@@ -212,6 +215,7 @@ class GuestSocket:
 
     def _forget_requests(self) -> None:
         self._pending.drain()
+        self._message_in_flight = None
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -232,6 +236,8 @@ class GuestSocket:
                 if self._open is not opened or not self._outbox:
                     return
                 request = self._outbox[0]
+            if _is_answered_message(request) and self._message_in_flight is not None:
+                return  # the message in flight's answer pumps again
             now = time.monotonic()
             wait = self._pacer.wait(request, now)
             if wait > 0:
@@ -248,6 +254,8 @@ class GuestSocket:
                 return
             self._pacer.sent(request, now)
             self._pending.add(request, now)
+            if _is_answered_message(request):
+                self._message_in_flight = request
             if "answers" not in self._timers:
                 self._later("answers", ANSWER_CHECK, functools.partial(self._check_answers, opened))
 
@@ -260,6 +268,13 @@ class GuestSocket:
             self._warnings.warn("skipping a frame: %s", error)
             return
         request = self._pending.match(frame)
+        if request is not None and request is self._message_in_flight:
+            self._message_in_flight = None
+            self._lane.submit(functools.partial(self._pump, opened))
+        health_check = request is not None and request.tracing_id == actions.HEALTH_CHECK_TRACING_ID
+        if isinstance(frame.body, TooManyRequestsErrorMessage) and health_check:
+            log.info("a health check was refused as too many; the next one goes at its time")
+            return
         if isinstance(frame.body, TooManyRequestsErrorMessage) and request is not None:
             wait = frame.body.retry_after or DEFAULT_RETRY_AFTER
             log.info("%s was refused as too many; sending it again in %g s", request.action, wait)
@@ -269,7 +284,7 @@ class GuestSocket:
             self._pump(opened)
             return
         update: Update
-        if request is not None and request.tracing_id == actions.HEALTH_CHECK_TRACING_ID:
+        if health_check:
             update = HealthChecked(frame)
         elif request is not None:
             update = Answered(request, frame)
@@ -321,6 +336,12 @@ class GuestSocket:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        self._message_in_flight = None
         log.info("the web messaging socket was lost: %s", reason)
         handed: Deferred = opened.report(SocketLost(reason, tuple(unfinished)))
         handed.fail(lambda why: log.debug("the loss was not handed over: %s", why))
+
+
+def _is_answered_message(request: Request) -> bool:
+    """A guest message (or presence) the server answers with its echo (not a Typing)."""
+    return request.action == "onMessage" and bool(request.answered_by)

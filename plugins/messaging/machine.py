@@ -86,9 +86,6 @@ LOAD_FAILED = "MessagingService could not read the deployment's configuration: {
 RECONNECT_FAILED = "Failed to reconnect."  # the mobile client's words
 # A JWT this close to its expiry is renewed first (the mobile client's margin).
 JWT_MARGIN = 5.0
-# A catch-up whose history call failed tries again this much later (10 calls a minute
-# is the service's limit).
-HISTORY_RETRY = 6.0
 
 
 @attrs.frozen
@@ -356,6 +353,9 @@ class ConversationMachine:
 
     def _configured(self, state: Connecting, frame: Frame) -> None:
         record = self.record
+        if state.ticket is not None:  # the session answered before the socket's opening was told
+            self.answer(state.ticket)
+            state.ticket = None
         self.publish("started", record.started_data(), retain=True)
         if state.restoring:
             if record.read_only:
@@ -451,7 +451,7 @@ class ConversationMachine:
             if self.state is not state or self.generation != generation:
                 return
             if jwt is None:
-                self.emit(SetTimer("history", HISTORY_RETRY))
+                self.emit(SetTimer("history", self.settings.reconnect_interval))
                 return
             page = calls.FetchPage(jwt.jwt, number, self.settings.history_page_size)
             self.call(page, detail="catchUp")
@@ -473,7 +473,7 @@ class ConversationMachine:
         log.info("reading the history failed (%s); trying again", _sentence(outcome.reason))
         if outcome.status == 401:
             self.record.jwt = None
-        self.emit(SetTimer("history", HISTORY_RETRY))
+        self.emit(SetTimer("history", self.settings.reconnect_interval))
 
     # Closing -------------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ cxbus is installed; ``pytest -p no:cxbus_messaging`` turns it off.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,38 +35,79 @@ from cxbus import Bus, Deferred
 from cxbus.plugin_driver import TIMEOUT, PluginDriver
 
 from .service import SERVICE, MessagingService
-from .session_store import FileSessionStore
+from .session_store import FileSessionStore, StoredSession
 
 if TYPE_CHECKING:
     from cxbus_emulator import Emulator
 
-__all__ = ["MessagingDriver", "messaging", "messaging_emulator"]
+__all__ = [
+    "MessagingDriver",
+    "WatchedStore",
+    "messaging",
+    "messaging_emulator",
+    "messaging_on",
+]
+
+
+class WatchedStore:
+    """The service's session store for a test: a session file (so that another bus or
+    process can resume from it), and a condition to wait on until it holds a session."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = FileSessionStore(path)
+        self._changed = threading.Condition()
+
+    def __repr__(self) -> str:
+        return f"WatchedStore({str(self.file.path)!r})"
+
+    def load(self) -> StoredSession | None:
+        return self.file.load()
+
+    def save(self, stored: StoredSession) -> None:
+        with self._changed:
+            self.file.save(stored)
+            self._changed.notify_all()
+
+    def clear(self) -> None:
+        with self._changed:
+            self.file.clear()
+            self._changed.notify_all()
+
+    def token(self, timeout: float = TIMEOUT) -> str:
+        """The session token, once the service has kept one."""
+        with self._changed:
+            stored = self._changed.wait_for(self.file.load, timeout)
+        if stored is None:
+            raise AssertionError("MessagingService keeps no session: start a conversation first")
+        return stored.token
 
 
 class MessagingDriver(PluginDriver):
     """Runs MessagingService commands with a timeout and records its events in order
     (a ``cxbus.plugin_driver.PluginDriver``); plays the agent on ``emulator``.
 
-    ``session_file`` is where the service keeps its session token: the driver reads
-    it to find the conversation on the emulator.
+    ``store`` is where the service keeps its session token: the driver reads it to find
+    the conversation on the emulator.
     """
 
-    def __init__(self, bus: Bus, emulator: Emulator, session_file: Path) -> None:
+    def __init__(self, bus: Bus, emulator: Emulator, store: WatchedStore) -> None:
         super().__init__(bus, SERVICE, settled=lambda: self._service_settled())
         self.emulator = emulator
-        self.session_file = session_file
+        self.store = store
 
     def _service_settled(self) -> Deferred | None:
         service = MessagingService.of(self.bus)
         return service.settled() if service is not None else None
 
     @property
+    def session_file(self) -> Path:
+        """The file the session token is kept in."""
+        return self.store.file.path
+
+    @property
     def session_id(self) -> str:
         """The emulator's id of the conversation the service is in."""
-        stored = FileSessionStore(self.session_file).load()
-        if stored is None:
-            raise AssertionError("MessagingService has no session: start a conversation first")
-        return str(self.emulator.messaging.session_id(stored.token))
+        return str(self.emulator.messaging.session_id(self.store.token()))
 
     def received(self, message_id: str, timeout: float = TIMEOUT) -> dict[str, Any]:
         """Wait for the message ``message_id`` in ``messagesReceived``; its body."""
@@ -145,28 +188,38 @@ def messaging_emulator() -> Iterator[Emulator]:
         yield running
 
 
+@contextlib.contextmanager
+def messaging_on(
+    emulator: Emulator, session_file: Path, **options: Any
+) -> Iterator[MessagingDriver]:
+    """A bus with MessagingService on ``emulator``, loaded, as a driver; closed after.
+
+    Its section is the emulator's (``deploymentId``, ``baseURL``) and ``options``; its
+    session is kept in ``session_file`` (through a ``WatchedStore``).
+    """
+    store = WatchedStore(session_file)
+    config = {**emulator.messaging_config(), "sessionStore": store, **options}
+    with Bus(config={"messaging": config}) as bus:
+        driver = MessagingDriver(bus, emulator, store)
+        bus.load_plugin(SERVICE).result(timeout=TIMEOUT)
+        driver.settle()
+        yield driver
+
+
 @pytest.fixture
 def messaging(
     request: pytest.FixtureRequest, tmp_path: Path, messaging_emulator: Emulator
 ) -> Iterator[MessagingDriver]:
-    """MessagingService on the emulator, ready, with no conversation yet.
-
-    Its section is the emulator's (``deploymentId``, ``baseURL``) with a ``sessionFile``
-    in the test's ``tmp_path``, and the options of the test's ``messaging_config``
-    marker added.
-    """
+    """MessagingService on the emulator, ready, with no conversation yet (``messaging_on``
+    with a session file in the test's ``tmp_path`` and the options of the test's
+    ``messaging_config`` marker); events recorded from ``ready`` on."""
     marker = request.node.get_closest_marker("messaging_config")
-    session_file = tmp_path / "messaging-session.json"
-    config = {
-        **messaging_emulator.messaging_config(),
-        "sessionFile": str(session_file),
-        **(marker.kwargs if marker else {}),
-    }
     try:
-        with Bus(config={"messaging": config}) as bus:
-            bus.load_plugin(SERVICE).result(timeout=TIMEOUT)
-            driver = MessagingDriver(bus, messaging_emulator, session_file)
-            driver.forget_events()
+        with messaging_on(
+            messaging_emulator,
+            tmp_path / "messaging-session.json",
+            **(marker.kwargs if marker else {}),
+        ) as driver:
             yield driver
     finally:
         messaging_emulator.messaging.clear_faults()

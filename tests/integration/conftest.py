@@ -24,3 +24,9 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         emulator.clear_faults()
         emulator.gms.clear_faults()
         emulator.messaging.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def messaging_emulator(emulator: Emulator) -> Emulator:
+    """cxbus_messaging's ``messaging`` fixture talks to the session's emulator."""
+    return emulator

@@ -269,6 +269,16 @@ def test_startconversation_resolves_once_the_socket_opens_then_publishes_started
     assert any(isinstance(e, effects.Save) and e.stored.token == "token-1" for e in out)
 
 
+def test_a_session_answer_before_the_socket_is_told_open_still_resolves_before_started() -> None:
+    chat = machine()
+    opening = call(chat.handle(StartConversation(2)), calls.Connect)
+    out = answered(chat, opening.action.configure, session())
+    started = next(e for e in out if isinstance(e, effects.Publish) and e.name == "started")
+    assert answers(out) == [effects.Answer(2, None)]
+    assert out.index(effects.Answer(2, None)) < out.index(started)
+    assert chat.handle(CallSucceeded(opening.id, None)) == []
+
+
 def test_startconversation_while_one_is_active_rejects() -> None:
     chat = started()
     assert chat.handle(StartConversation(3)) == [
