@@ -8,6 +8,7 @@ own (after the deployment is changed, which the service reads when it loads).
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from cxbus import CommandRejected
 from cxbus_emulator import Emulator
+from cxbus_messaging import MessagingService
 from cxbus_messaging.testing import MessagingDriver, messaging_on
 
 pytestmark = pytest.mark.integration
@@ -381,3 +383,40 @@ def test_a_message_the_server_refuses_as_too_long_is_an_error_with_its_errorkey(
     started("sendMessage", {"message": "x" * 5000})
     error = started.wait("error")["error"]
     assert error["code"] == 4011 and error["errorKey"] == "messageLengthExceeded"
+
+
+# Secrets -----------------------------------------------------------------------------------
+
+
+def test_the_session_token_and_jwts_are_in_no_log_line_and_no_repr(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.DEBUG),
+        messaging_on(emulator, tmp_path / "s.json", reconnectInterval=0.05) as messaging,
+    ):
+        messaging("startConversation")
+        sent_and_echoed(messaging, {"message": "hello"})
+        messaging.agent_send("hi")
+        messaging("fetchHistory")
+        emulator.messaging.drop_sockets(messaging.session_id)
+        messaging.wait("reconnected")
+        messaging.agent_send("back")
+        token = messaging.store.token()
+        service = MessagingService.of(messaging.bus)
+        assert service is not None and service._runner is not None
+        machine = service._runner._machine
+        shown = " ".join(
+            repr(thing)
+            for thing in (
+                service,
+                machine,
+                machine.state,
+                machine.record,
+                messaging.store.load(),
+                *machine.asked.values(),
+            )
+        )
+    assert token not in shown and token not in caplog.text
+    assert "eyJ" not in caplog.text  # no JWT either
+    assert "MessagingService.messagesReceived" in caplog.text  # the trace was on
