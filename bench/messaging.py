@@ -1,0 +1,294 @@
+"""Inbound messages through MessagingService against a raw websocket-client loop, and many
+conversations at once.
+
+    python bench/messaging.py [--conversations 100,300,1000] [--messages 2000]
+
+The emulator runs in a process of its own (``cxbus emulator``, one per part), driven
+over its control API. First a raw websocket-client loop and then MessagingService
+read the same session's pushes (the raw loop configures the service's own session
+token: a session takes three sockets) while the agent sends a burst; each message
+carries the (system-wide monotonic) time it was sent, so the reader measures
+frame-to-subscriber latency. Then both read a steady stream at once. Then N
+conversations, each its own bus with MessagingService, start at once and get one
+agent message each: time to start them all, RSS and threads added, messages lost,
+p99 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+import websocket
+
+from cxbus import Bus, Event
+
+TIMEOUT = 60.0
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def stamped(count: int) -> list[str]:
+    return [f"{n} {time.monotonic()!r}" for n in range(count)]
+
+
+def latency_of(text: str) -> float:
+    return time.monotonic() - float(text.split()[1])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def milliseconds(latencies: list[float]) -> str:
+    """p50 and p99 in ms, as two table columns."""
+    return f"{percentile(latencies, 0.5) * 1e3:>10.2f}{percentile(latencies, 0.99) * 1e3:>10.2f}"
+
+
+class EmulatorProcess:
+    """``cxbus emulator`` in a process of its own, with its Web Messaging control API."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cxbus", "emulator", "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        printed: dict[str, str] = {}
+        for line in self.process.stdout:
+            key, _, value = line.partition(":")
+            printed.setdefault(key.strip(), value.strip())
+            if line.startswith("Ctrl-C"):
+                break
+        self.base_url = printed["baseURL"]
+        self.deployment_id = printed["deploymentId"]
+        self.control = requests.Session()
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}/emulator/messaging{path}"
+        answer = self.control.request(method, url, json=body, timeout=TIMEOUT)
+        answer.raise_for_status()
+        return answer.json()
+
+    def sessions(self) -> list[str]:
+        return list(self.call("GET", "/sessions")["sessions"])
+
+    def send(self, session_id: str, text: str) -> None:
+        self.call("POST", f"/sessions/{session_id}/agent/send", {"text": text})
+
+    def send_many(self, session_id: str, texts: list[str]) -> None:
+        self.call("POST", f"/sessions/{session_id}/agent/send-many", {"texts": texts})
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class TokenStore:
+    """A session store that keeps the token in memory, for the raw loop to share."""
+
+    def __init__(self) -> None:
+        self.stored: Any = None
+
+    def load(self) -> Any:
+        return self.stored
+
+    def save(self, stored: Any) -> None:
+        self.stored = stored
+
+    def clear(self) -> None:
+        self.stored = None
+
+
+class Conversation:
+    """One MessagingService conversation, recording the latency of each agent message."""
+
+    def __init__(self, emulator: EmulatorProcess, store: TokenStore | None = None) -> None:
+        self.store = store or TokenStore()
+        config = {
+            "deploymentId": emulator.deployment_id,
+            "baseURL": emulator.base_url,
+            "sessionStore": self.store,
+        }
+        self.bus = Bus(config={"messaging": config})
+        self.latencies: list[float] = []
+        self.expected = 0
+        self.done = threading.Event()
+        self.on = threading.Event()
+        me = self.bus.register_plugin("Bench")
+        me.subscribe("MessagingService.messagesReceived", self.received)
+        resuming = self.store.stored is not None
+        on = "restored" if resuming else "started"  # a resumed one has read its history then
+        me.subscribe(f"MessagingService.{on}", lambda event: self.on.set())
+        self.bus.load_plugin("MessagingService").result(timeout=TIMEOUT)
+
+    def start(self) -> Conversation:
+        if self.store.stored is None:
+            self.bus.command("MessagingService.startConversation").result(timeout=TIMEOUT)
+        assert self.on.wait(TIMEOUT), "the conversation did not start"
+        return self
+
+    def received(self, event: Event) -> None:
+        for message in event.data["messages"]:
+            if message["direction"] == "Outbound" and message.get("text"):
+                self.latencies.append(latency_of(message["text"]))
+        if self.expected and len(self.latencies) >= self.expected:
+            self.done.set()
+
+
+class RawReader:
+    """A bare websocket-client loop on the session of ``token``: configure, then read."""
+
+    def __init__(self, emulator: EmulatorProcess, token: str) -> None:
+        url = emulator.base_url.replace("http", "ws", 1)
+        self.socket = websocket.create_connection(
+            f"{url}/v1?deploymentId={emulator.deployment_id}", timeout=TIMEOUT
+        )
+        self.socket.send(
+            json.dumps(
+                {
+                    "token": token,
+                    "deploymentId": emulator.deployment_id,
+                    "startNew": False,
+                    "tracingId": str(uuid.uuid4()),
+                    "action": "configureSession",
+                }
+            )
+        )
+        assert json.loads(self.socket.recv())["class"] == "SessionResponse"
+        self.latencies: list[float] = []
+
+    def read(self, count: int) -> None:
+        while len(self.latencies) < count:
+            frame = json.loads(self.socket.recv())
+            body = frame.get("body")
+            if frame.get("class") == "StructuredMessage" and body.get("direction") == "Outbound":
+                self.latencies.append(latency_of(body["text"]))
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def throughput(count: int) -> None:
+    emulator = EmulatorProcess()
+    try:
+        conversation = Conversation(emulator).start()
+        (session_id,) = emulator.sessions()
+        store = conversation.store
+        conversation.bus.close()  # the raw reader goes alone first
+        raw = RawReader(emulator, store.stored.token)
+        started = time.monotonic()
+        sender = threading.Thread(target=emulator.send_many, args=(session_id, stamped(count)))
+        sender.start()
+        raw.read(count)
+        raw_seconds = time.monotonic() - started
+        sender.join()
+        raw.close()
+
+        conversation = Conversation(emulator, store).start()  # resumes the same session
+        conversation.expected = count
+        started = time.monotonic()
+        emulator.send_many(session_id, stamped(count))
+        assert conversation.done.wait(120), f"cxbus got {len(conversation.latencies)} of {count}"
+        ours_seconds = time.monotonic() - started
+        conversation.bus.close()
+
+        raw_rate, ours_rate = count / raw_seconds, count / ours_seconds
+        print(f"Inbound burst of {count} messages, one conversation")
+        print(f"  {'reader':<30}{'msgs/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+        for name, rate, lat in (
+            ("raw websocket-client", raw_rate, raw.latencies),
+            ("cxbus MessagingService", ours_rate, conversation.latencies),
+        ):
+            print(f"  {name:<30}{rate:>10.0f}{milliseconds(lat)}")
+        print(f"  cxbus / raw throughput: {ours_rate / raw_rate:.0%}\n")
+        paced_latency(emulator, session_id, store, rate=100, seconds=3)
+    finally:
+        emulator.stop()
+
+
+def paced_latency(
+    emulator: EmulatorProcess, session_id: str, store: TokenStore, rate: int, seconds: float
+) -> None:
+    """Messages at a steady ``rate`` a second, both readers at once on the same session."""
+    conversation = Conversation(emulator, store).start()
+    raw = RawReader(emulator, store.stored.token)
+    total = int(rate * seconds)
+    conversation.latencies.clear()
+    conversation.expected = total
+    reader = threading.Thread(target=raw.read, args=(total,))
+    reader.start()
+    for _ in range(total):
+        emulator.send(session_id, stamped(1)[0])
+        time.sleep(1 / rate)  # pacing the sender, not waiting on a result
+    reader.join(TIMEOUT)
+    conversation.done.wait(TIMEOUT)
+    raw.close()
+    conversation.bus.close()
+    print(f"Steady {rate} messages/s for {seconds:g} s, both readers at once")
+    for name, lat in (
+        ("raw websocket-client", raw.latencies),
+        ("cxbus MessagingService", conversation.latencies),
+    ):
+        print(f"  {name:<30}{'':>10}{milliseconds(lat)}")
+    print()
+
+
+def many_conversations(count: int) -> None:
+    emulator = EmulatorProcess()
+    try:
+        before_rss, before_threads = rss_mib(), threading.active_count()
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            conversations = list(pool.map(lambda _: Conversation(emulator).start(), range(count)))
+        start_seconds = time.monotonic() - started
+        rss, threads = rss_mib() - before_rss, threading.active_count() - before_threads
+        for conversation in conversations:
+            conversation.expected = 1
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda sid: emulator.send(sid, stamped(1)[0]), emulator.sessions()))
+        deadline = time.monotonic() + TIMEOUT
+        for conversation in conversations:
+            conversation.done.wait(max(0.0, deadline - time.monotonic()))
+        latencies = [lat for c in conversations for lat in c.latencies]
+        lost = count - len(latencies)
+        print(
+            f"  {count:>5} conversations: started in {start_seconds:5.1f} s, "
+            f"RSS +{rss:5.0f} MiB, threads +{threads:3d}, lost {lost}, "
+            f"p99 {percentile(latencies, 0.99) * 1e3:.1f} ms"
+        )
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            list(pool.map(lambda c: c.bus.close(), conversations))
+    finally:
+        emulator.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--conversations", default="100,300,1000")
+    args = parser.parse_args()
+    throughput(args.messages)
+    print("Concurrent conversations in one process (one agent message each)")
+    for count in (int(n) for n in args.conversations.split(",")):
+        many_conversations(count)
+
+
+if __name__ == "__main__":
+    main()
