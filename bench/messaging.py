@@ -7,17 +7,20 @@ The emulator runs in a process of its own (``cxbus emulator``, one per part), dr
 over its control API. First a raw websocket-client loop and then MessagingService
 read the same session's pushes (the raw loop configures the service's own session
 token: a session takes three sockets) while the agent sends a burst; each message
-carries the (system-wide monotonic) time it was sent, so the reader measures
-frame-to-subscriber latency. Then both read a steady stream at once. Then N
+carries the (system-wide monotonic) time it was asked for, so the reader measures
+latency with the burst's queue in it. Then both read a steady stream at once. Then N
 conversations, each its own bus with MessagingService, start at once and get one
-agent message each: time to start them all, RSS and threads added, messages lost,
-p99 latency.
+agent message each, asked for by a process of its own (so that its HTTP calls take
+no time from this one): time to start them all, RSS and threads added, messages
+lost, and p99 latency from the message's ``channel.time`` (the wall-clock millisecond
+the emulator kept it, just before pushing it) to the subscriber.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import datetime
 import json
 import subprocess
 import sys
@@ -46,8 +49,25 @@ def stamped(count: int) -> list[str]:
     return [f"{n} {time.monotonic()!r}" for n in range(count)]
 
 
-def latency_of(text: str) -> float:
-    return time.monotonic() - float(text.split()[1])
+def latency_of(message: dict[str, Any]) -> float:
+    """From when the text was stamped (``stamped``) to now."""
+    return time.monotonic() - float(message["text"].split()[1])
+
+
+def since_kept(message: dict[str, Any]) -> float:
+    """From the emulator keeping the message (``channel.time``, to the millisecond) to now."""
+    kept = datetime.datetime.fromisoformat(message["channel"]["time"].replace("Z", "+00:00"))
+    return time.time() - kept.timestamp()
+
+
+# Asks the emulator's agent to send one message to each session read from stdin.
+POSTER = """
+import sys, requests
+session = requests.Session()
+for session_id in sys.stdin.read().split():
+    session.post(sys.argv[1] + "/emulator/messaging/sessions/" + session_id + "/agent/send",
+                 json={"text": "hello"}, timeout=60).raise_for_status()
+"""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -128,6 +148,7 @@ class Conversation:
         }
         self.bus = Bus(config={"messaging": config})
         self.latencies: list[float] = []
+        self.measure = latency_of
         self.expected = 0
         self.done = threading.Event()
         self.on = threading.Event()
@@ -147,7 +168,7 @@ class Conversation:
     def received(self, event: Event) -> None:
         for message in event.data["messages"]:
             if message["direction"] == "Outbound" and message.get("text"):
-                self.latencies.append(latency_of(message["text"]))
+                self.latencies.append(self.measure(message))
         if self.expected and len(self.latencies) >= self.expected:
             self.done.set()
 
@@ -179,7 +200,7 @@ class RawReader:
             frame = json.loads(self.socket.recv())
             body = frame.get("body")
             if frame.get("class") == "StructuredMessage" and body.get("direction") == "Outbound":
-                self.latencies.append(latency_of(body["text"]))
+                self.latencies.append(latency_of(body))
 
     def close(self) -> None:
         self.socket.close()
@@ -261,8 +282,14 @@ def many_conversations(count: int) -> None:
         rss, threads = rss_mib() - before_rss, threading.active_count() - before_threads
         for conversation in conversations:
             conversation.expected = 1
-        with concurrent.futures.ThreadPoolExecutor(16) as pool:
-            list(pool.map(lambda sid: emulator.send(sid, stamped(1)[0]), emulator.sessions()))
+            conversation.measure = since_kept
+        subprocess.run(
+            [sys.executable, "-c", POSTER, emulator.base_url],
+            input="\n".join(emulator.sessions()),
+            text=True,
+            check=True,
+            timeout=TIMEOUT,
+        )
         deadline = time.monotonic() + TIMEOUT
         for conversation in conversations:
             conversation.done.wait(max(0.0, deadline - time.monotonic()))
