@@ -26,6 +26,7 @@ __all__ = [
     "ReadFile",
     "Send",
     "Upload",
+    "sentence",
 ]
 
 
@@ -97,6 +98,12 @@ class Download:
 
     url: str = attrs.field(repr=False)
     path: Path | None
+
+
+def sentence(reason: object) -> str:
+    """A failed call's reason as one sentence (ending with a full stop)."""
+    text = str(reason)
+    return text if text.endswith(".") else f"{text}."
 
 
 Action = LoadDeployment | Connect | Send | Disconnect | FetchPage | ReadFile | Upload | Download

@@ -92,7 +92,7 @@ class ConversationCommands:
         if machine.has_session:
             machine.refuse(command.ticket, ALREADY_ACTIVE)
         else:
-            machine.connect(command.ticket, join=command.join)
+            machine.connection.connect(command.ticket, join=command.join)
 
     def _join(self, command: inputs.JoinConversation) -> None:
         machine = self._machine
@@ -139,7 +139,7 @@ class ConversationCommands:
             machine.refuse(command.ticket, sentence)
             return
         if not machine.has_session:
-            machine.connect(None, join=True)  # sendMessage opens a session if none
+            machine.connection.connect(None, join=True)  # sendMessage opens a session if none
         changed = attributes if attributes != record.sent_attributes else None
         if reply is not None:
             metadata = (

@@ -81,11 +81,9 @@ class ReadOnly:
 @attrs.define
 class Reconnecting:
     """The socket was lost; it is opened again every ``reconnect_interval`` seconds until
-    ``reconnect_timeout``. ``configuring``: a socket is open and its session's answer
-    awaited."""
+    ``reconnect_timeout``."""
 
     generation: int
-    configuring: bool = False
     unfinished: list[Request] = attrs.field(factory=list)
     """What the lost socket left unanswered or unsent: settled by the catch-up."""
 

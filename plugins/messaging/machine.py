@@ -20,9 +20,10 @@ The states (``conversation_states``), and what moves them::
     any         --cleared, expired, clearSession-->  Idle;  --bus closed-->  Closed
 
 Every socket opened is a new *generation*; an update of another (a late frame of a
-socket given up) is dropped. The parts: ``conversation_commands`` (what the guest
+socket given up) is dropped. The parts: ``conversation_connection`` (sockets,
+reconnecting, the history a gap left), ``conversation_commands`` (what the guest
 does), ``conversation_files`` (uploads and downloads), ``conversation_updates``
-(what the server sends), ``catch_up`` (history after a reconnection).
+(what the server sends), ``catch_up`` (what history holds that was missed).
 """
 
 from __future__ import annotations
@@ -46,15 +47,14 @@ from cxbus.machine_runner import (
     Publish,
     Refuse,
     Save,
-    SetTimer,
     StoreFailed,
     TimerFired,
     Updated,
 )
 
 from . import calls, inputs
-from .catch_up import CatchUp
-from .conversation_commands import APP_OFF, CANNOT_START, ConversationCommands
+from .conversation_commands import APP_OFF, ConversationCommands
+from .conversation_connection import ConversationConnection
 from .conversation_files import ConversationFiles
 from .conversation_states import (
     Active,
@@ -70,7 +70,7 @@ from .conversation_states import (
     Unloaded,
 )
 from .conversation_updates import ConversationUpdates, error_data
-from .guest_api import DeploymentConfig, Frame, HistoryPage, JwtResponse, Request, actions
+from .guest_api import DeploymentConfig, Frame, JwtResponse, Request, actions
 from .record import Asked, ConversationRecord
 from .session_store import StoredSession
 from .transport_updates import Answered, HealthChecked, Pushed, SocketLost
@@ -83,7 +83,6 @@ log = logging.getLogger("cxbus.messaging")
 STOPPED = "MessagingService has stopped: its bus was closed."
 NOT_LOADED = "MessagingService is not configured yet."
 LOAD_FAILED = "MessagingService could not read the deployment's configuration: {}"
-RECONNECT_FAILED = "Failed to reconnect."  # the mobile client's words
 # A JWT this close to its expiry is renewed first (the mobile client's margin).
 JWT_MARGIN = 5.0
 
@@ -121,14 +120,15 @@ class ConversationMachine:
         self.outbox: list[Request] = []
         """Requests that wait for the conversation to be on (connecting, catching up)."""
         self.clock = clock
-        self._new_token = new_token
+        self.new_token = new_token
         self._stored = stored
         self._calls: dict[int, Pending] = {}
         self._call_ids = 0
         self._out: list[Effect] = []
+        self.connection = ConversationConnection(self)
         self.updates = ConversationUpdates(self)
         self.files = ConversationFiles(self)
-        self._commands = ConversationCommands(self)
+        self.commands = ConversationCommands(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             inputs.Configure: self._configure,
             inputs.Restore: self._restore,
@@ -139,7 +139,7 @@ class ConversationMachine:
             Updated: self._updated,
             TimerFired: self._timer_fired,
         }
-        commands = {**self._commands.handlers(), **self.files.handlers()}
+        commands = {**self.commands.handlers(), **self.files.handlers()}
         self._handlers.update({kind: self._app_on(handler) for kind, handler in commands.items()})
 
     def handle(self, happened: object) -> list[Effect]:
@@ -244,7 +244,7 @@ class ConversationMachine:
 
     def new_id(self) -> str:
         """A new UUID (an attachment's id)."""
-        return self._new_token()
+        return self.new_token()
 
     def with_jwt(self, then: Callable[[JwtResponse | None], None]) -> None:
         """Call ``then`` with a JWT good for more than a few seconds (``None``: refused)."""
@@ -285,109 +285,8 @@ class ConversationMachine:
         ):
             self.record.token = stored.token
             self.publish("restoring", retain=True)
-            self.connect(None, join=False, restoring=True)
+            self.connection.connect(None, join=False, restoring=True)
         self.answer(command.ticket)
-
-    # Connecting -------------------------------------------------------------------------
-
-    def connect(self, ticket: int | None, join: bool, restoring: bool = False) -> None:
-        """Open a socket and configure the session (the record's token, or a new one)."""
-        if self.record.token is None:
-            self.record.token = self._new_token()
-        self.generation += 1
-        if isinstance(self.state, Reconnecting):
-            self.state.generation = self.generation
-        else:
-            self.state = Connecting(self.generation, ticket, join, restoring)
-        request = actions.configure_session(self.record.token, self.settings.deployment_id)
-        self.asked[request.tracing_id] = Asked("configure")
-        self.call(calls.Connect(self.record.token, request, self.generation))
-
-    def _connected(self, pending: Pending) -> None:
-        state = self.state
-        if pending.generation != self.generation:
-            return  # a socket given up already
-        if isinstance(state, Connecting) and state.ticket is not None:
-            self.answer(state.ticket)  # startConversation resolves once the socket opens
-            state.ticket = None
-        elif isinstance(state, Reconnecting):
-            state.configuring = True
-
-    def _connect_failed(self, pending: Pending, outcome: CallFailed) -> None:
-        state = self.state
-        if pending.generation != self.generation:
-            return
-        self.error({"code": outcome.status or 0, "body": _sentence(outcome.reason)})
-        if isinstance(state, Connecting):
-            if state.ticket is not None:
-                self.refuse(state.ticket, CANNOT_START)
-            self.state = Idle()
-        elif isinstance(state, Reconnecting):
-            if outcome.status == 403:  # access denied: no retry (as the mobile client)
-                self._give_up()
-            else:
-                self.emit(SetTimer("reconnect", self.settings.reconnect_interval))
-
-    def session_answered(self, frame: Frame) -> None:
-        """The answer to configureSession (or to closeSession, while resetting)."""
-        state = self.state
-        if isinstance(state, Resetting):
-            self._commands.reset_answered(frame)
-            return
-        if frame.is_error or frame.frame_class != "SessionResponse":
-            self.error(frame)
-            self.stop_socket()
-            if isinstance(state, Reconnecting):
-                state.configuring = False
-                self.emit(SetTimer("reconnect", self.settings.reconnect_interval))
-            elif isinstance(state, Connecting):
-                if state.ticket is not None:
-                    self.refuse(state.ticket, CANNOT_START)
-                self.state = Idle()
-            return
-        self.updates.session_configured(frame)
-        if isinstance(state, Connecting):
-            self._configured(state, frame)
-        elif isinstance(state, Reconnecting):
-            self._reconfigured(state, frame)
-
-    def _configured(self, state: Connecting, frame: Frame) -> None:
-        record = self.record
-        if state.ticket is not None:  # the session answered before the socket's opening was told
-            self.answer(state.ticket)
-            state.ticket = None
-        self.publish("started", record.started_data(), retain=True)
-        if state.restoring:
-            if record.read_only:
-                self.publish("readOnlyConversation", dict(frame.raw))
-            self.state = CatchingUp(state.generation, CatchUp(restoring=True), record.read_only)
-            self.fetch_history_page()
-            return
-        self.go_on(frame)
-        deployment = self.deployment
-        if (
-            state.join
-            and deployment is not None
-            and deployment.auto_start
-            and record.session is not None
-            and record.session.new_session
-            and not record.read_only
-        ):
-            self._commands.join()
-
-    def _reconfigured(self, state: Reconnecting, frame: Frame) -> None:
-        self.emit(CancelTimer("reconnectDeadline"))
-        self.publish("reconnected")
-        record = self.record
-        if record.session is not None and record.session.new_session:
-            # The session expired meanwhile: a new conversation, nothing to catch up on.
-            record.seen.clear()
-            self.publish("started", record.started_data(), retain=True)
-            self.go_on(frame)
-            return
-        catch_up = CatchUp(restoring=False, unfinished=tuple(state.unfinished))
-        self.state = CatchingUp(state.generation, catch_up, record.read_only)
-        self.fetch_history_page()
 
     def go_on(self, frame: Frame | None) -> None:
         """The session is configured and caught up: Active or ReadOnly, and what waited goes."""
@@ -398,82 +297,6 @@ class ConversationMachine:
         else:
             self.state = Active(self.generation)
         self.flush()
-
-    # Losing the socket, and reconnecting -------------------------------------------------
-
-    def lost(self, update: SocketLost) -> None:
-        state = self.state
-        if isinstance(state, Reconnecting):
-            state.unfinished.extend(r for r in update.unfinished if r not in state.unfinished)
-            state.configuring = False
-            self.emit(SetTimer("reconnect", self.settings.reconnect_interval))
-            return
-        if not isinstance(state, (Active, ReadOnly, CatchingUp, Connecting, Resetting)):
-            return
-        if self.record.closed_by_server:
-            # Another connection took this one's place (or the guest signed in elsewhere):
-            # reopening would take it back. The token is kept: startConversation resumes.
-            self.error(
-                {"code": 0, "body": f"The conversation's socket was closed: {update.reason}."}
-            )
-            self.state = Idle()
-            return
-        unfinished = list(update.unfinished)
-        if isinstance(state, CatchingUp):
-            unfinished = [*state.catch_up.unfinished, *unfinished]
-        if isinstance(state, Resetting):
-            self.refuse(state.ticket, "The conversation could not be reset: its socket was lost.")
-        if isinstance(state, Connecting) and state.ticket is not None:
-            self.refuse(state.ticket, CANNOT_START)
-        self.state = Reconnecting(self.generation, unfinished=unfinished)
-        self.publish("offline")
-        self.emit(SetTimer("reconnectDeadline", self.settings.reconnect_timeout))
-        self.publish("reconnecting")
-        self.connect(None, join=False)
-
-    def _give_up(self) -> None:
-        self.emit(CancelTimer("reconnect"))
-        self.emit(CancelTimer("reconnectDeadline"))
-        self.stop_socket()
-        self.state = Idle()
-        self.error({"code": 0, "body": RECONNECT_FAILED})
-
-    # History ------------------------------------------------------------------------------
-
-    def fetch_history_page(self) -> None:
-        """The catch-up's next page (a JWT first, if need be)."""
-        state = self.state
-        if not isinstance(state, CatchingUp):
-            return
-        generation, number = state.generation, state.catch_up.page_number
-
-        def fetch(jwt: JwtResponse | None) -> None:
-            if self.state is not state or self.generation != generation:
-                return
-            if jwt is None:
-                self.emit(SetTimer("history", self.settings.reconnect_interval))
-                return
-            page = calls.FetchPage(jwt.jwt, number, self.settings.history_page_size)
-            self.call(page, detail="catchUp")
-
-        self.with_jwt(fetch)
-
-    def _page_read(self, pending: Pending, page: HistoryPage) -> None:
-        state = self.state
-        if not isinstance(state, CatchingUp) or pending.generation != self.generation:
-            return
-        if state.catch_up.take(page, self.record.seen):
-            self.updates.caught_up(state)
-        else:
-            self.fetch_history_page()
-
-    def _page_failed(self, pending: Pending, outcome: CallFailed) -> None:
-        if not isinstance(self.state, CatchingUp) or pending.generation != self.generation:
-            return
-        log.info("reading the history failed (%s); trying again", _sentence(outcome.reason))
-        if outcome.status == 401:
-            self.record.jwt = None
-        self.emit(SetTimer("history", self.settings.reconnect_interval))
 
     # Closing -------------------------------------------------------------------------------
 
@@ -494,16 +317,16 @@ class ConversationMachine:
             if pending.ticket is not None:
                 self.answer(pending.ticket)
         elif isinstance(action, calls.Connect):
-            self._connected(pending)
+            self.connection.connected(pending)
         elif isinstance(action, calls.Send):
             if outcome.value is False:
                 # The socket went first: what it did not take waits for the next one.
                 self.outbox = [*action.requests, *self.outbox]
         elif isinstance(action, calls.FetchPage):
             if pending.detail == "catchUp":
-                self._page_read(pending, outcome.value)
+                self.connection.page_read(pending, outcome.value)
             else:
-                self._commands.history_page(pending, outcome.value)
+                self.commands.history_page(pending, outcome.value)
         else:
             self.files.call_succeeded(pending, outcome.value)
 
@@ -512,16 +335,16 @@ class ConversationMachine:
         action = pending.action
         if isinstance(action, calls.LoadDeployment):
             if pending.ticket is not None:
-                self.refuse(pending.ticket, LOAD_FAILED.format(_sentence(outcome.reason)))
+                self.refuse(pending.ticket, LOAD_FAILED.format(calls.sentence(outcome.reason)))
         elif isinstance(action, calls.Connect):
-            self._connect_failed(pending, outcome)
+            self.connection.connect_failed(pending, outcome)
         elif isinstance(action, calls.FetchPage):
             if pending.detail == "catchUp":
-                self._page_failed(pending, outcome)
+                self.connection.page_failed(pending, outcome)
             else:
-                self._commands.history_failed(pending, outcome)
+                self.commands.history_failed(pending, outcome)
         elif isinstance(action, (calls.Send, calls.Disconnect)):
-            log.warning("%s failed: %s", type(action).__name__, _sentence(outcome.reason))
+            log.warning("%s failed: %s", type(action).__name__, calls.sentence(outcome.reason))
         else:
             self.files.call_failed(pending, outcome)
 
@@ -532,7 +355,7 @@ class ConversationMachine:
         update = updated.update
         state = self.state
         if isinstance(update, SocketLost):
-            self.lost(update)
+            self.connection.lost(update)
         elif isinstance(update, HealthChecked):
             self.updates.health_checked(update.frame)
         elif isinstance(state, CatchingUp) and _is_message(update):
@@ -553,24 +376,24 @@ class ConversationMachine:
         if asked is None:
             self.updates.pushed(frame)
         elif asked.kind in ("configure", "close"):
-            self.session_answered(frame)
+            self.connection.session_answered(frame)
         elif asked.kind == "jwt":
             if frame.is_error:
                 self.error(frame)
             self.jwt_answered(frame)
         elif asked.kind in ("message", "join", "typing", "clear"):
-            self._commands.answered(asked, update)
+            self.commands.answered(asked, update)
         else:
             self.files.answered(asked, frame)
 
     def _timer_fired(self, fired: TimerFired) -> None:
         state = self.state
         if fired.name == "reconnect" and isinstance(state, Reconnecting):
-            self.connect(None, join=False)
+            self.connection.connect(None, join=False)
         elif fired.name == "reconnectDeadline" and isinstance(state, Reconnecting):
-            self._give_up()
+            self.connection.give_up()
         elif fired.name == "history":
-            self.fetch_history_page()
+            self.connection.fetch_history_page()
         else:
             self.updates.timer_fired(fired.name)
 
@@ -579,8 +402,3 @@ def _is_message(update: object) -> bool:
     """A message body from the socket: held while the history is read, to keep the order."""
     frame = update.frame if isinstance(update, (Answered, Pushed)) else None
     return frame is not None and frame.frame_class == "StructuredMessage"
-
-
-def _sentence(reason: Any) -> str:
-    text = str(reason)
-    return text if text.endswith(".") else f"{text}."

@@ -71,6 +71,3 @@ class FileSessionStore(session_store.FileSessionStore[StoredSession]):
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(path, StoredSession.from_json, StoredSession.to_json)
-
-
-ConversationStore = SessionStore[StoredSession]
