@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cxbus.machine_runner import CallFailed, CancelTimer
 
 from . import calls, inputs
-from .conversation_states import Idle, ReadOnly, Resetting
+from .conversation_states import Connecting, Idle, ReadOnly, Resetting
 from .guest_api import (
     Frame,
     HistoryPage,
@@ -269,6 +269,11 @@ class ConversationCommands:
 
     def _clear_session(self, command: inputs.ClearSession) -> None:
         machine = self._machine
+        state = machine.state
+        if isinstance(state, Connecting) and state.ticket is not None:
+            machine.refuse(state.ticket, CANNOT_START)
+        elif isinstance(state, Resetting):
+            machine.refuse(state.ticket, RESET_NOT_ALLOWED)
         if machine.has_session:
             machine.stop_socket()
         for ticket in machine.record.history_tickets:

@@ -159,6 +159,7 @@ class ConversationConnection:
 
     def lost(self, update: SocketLost) -> None:
         machine = self._machine
+        machine.record.jwt_asked = False  # a getJwt under way went with the socket
         state = machine.state
         if isinstance(state, Reconnecting):
             state.unfinished.extend(r for r in update.unfinished if r not in state.unfinished)

@@ -253,12 +253,14 @@ class ConversationMachine:
             then(record.jwt)
             return
         record.jwt_waiting.append(then)
-        if len(record.jwt_waiting) == 1 and record.token is not None:
+        if not record.jwt_asked and record.token is not None:
+            record.jwt_asked = True
             self.send(actions.get_jwt(record.token), Asked("jwt"), at_once=True)
 
     def jwt_answered(self, frame: Frame) -> None:
         record = self.record
         record.jwt = frame.body if isinstance(frame.body, JwtResponse) else None
+        record.jwt_asked = False
         waiting, record.jwt_waiting = record.jwt_waiting, []
         for then in waiting:
             then(record.jwt)

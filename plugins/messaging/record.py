@@ -64,6 +64,8 @@ class ConversationRecord:
     jwt: JwtResponse | None = None
     jwt_waiting: list[Callable[[JwtResponse | None], None]] = attrs.field(factory=list)
     """What to do with the JWT once getJwt answers (``None``: it was refused)."""
+    jwt_asked: bool = False
+    """A getJwt is on its way (a lost socket drops it: the next need asks again)."""
     last_typing: float = float("-inf")
     history_page: int = 0
     """The last page fetchHistory (or restored) gave."""

@@ -540,6 +540,24 @@ def test_clearsession_closes_the_socket_forgets_the_token_and_publishes_sessionc
     assert call(chat.handle(StartConversation(4)), calls.Connect).action.token == "token-2"
 
 
+def test_clearsession_while_starting_rejects_the_start_rather_than_leave_it_hanging() -> None:
+    chat = machine()
+    chat.handle(StartConversation(2))
+    out = chat.handle(ClearSession(3))
+    assert answers(out) == [
+        effects.Refuse(2, "Cannot start conversation"),
+        effects.Answer(3, None),
+    ]
+
+
+def test_a_getjwt_lost_with_its_socket_is_asked_again_after_the_reconnection() -> None:
+    chat = started()
+    (get_jwt,) = sent(chat.handle(FetchHistory(3)))
+    out = chat.handle(Updated(chat.generation, SocketLost("gone", (get_jwt,))))
+    out = connect(chat, out, newSession=False)
+    assert [r.action for r in sent(out)] == ["getJwt"]  # for the catch-up and fetchHistory
+
+
 def test_the_session_expiring_publishes_sessionexpired_and_a_new_token_is_used_next() -> None:
     chat = started()
     out = chat.handle(Updated(chat.generation, Pushed(frame("SessionExpiredEvent", {}))))
