@@ -31,6 +31,7 @@ from .guest_api import (
     UploadFailureEvent,
     UploadSuccessEvent,
 )
+from .guest_api.json_object import whole_number
 
 if TYPE_CHECKING:
     from .machine import ConversationMachine
@@ -258,6 +259,4 @@ def _event_part(body: StructuredMessage, key: str) -> Any:
 
 
 def _number(text: str | None) -> int | None:
-    if text is None or not text.strip().lstrip("-").isdigit():
-        return None
-    return int(text)
+    return whole_number(text) if text is not None else None

@@ -221,7 +221,7 @@ class MessagingTerminalChat:
             return
         with self._lock:
             choices = self.choices
-        if line.isdigit() and 1 <= int(line) <= len(choices):
+        if line.isdecimal() and 1 <= int(line) <= len(choices):
             kind, label, payload = choices[int(line) - 1]
             postback = {"text": label, "payload": payload}
             if self._try("sendMessage", {"type": kind, "postback": postback})[0]:

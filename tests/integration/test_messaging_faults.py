@@ -146,7 +146,7 @@ def test_a_burst_of_messages_is_paced_under_the_limits_and_none_is_refused(
     texts = [f"burst {n}" for n in range(12)]
     for text in texts:
         started.bus.command("MessagingService.sendMessage", {"message": text})
-    started.wait("messagesReceived", lambda d: d["messages"][0].get("text") == texts[-1])
+    started.wait("messagesReceived", lambda d: d["messages"][0].get("text") == texts[-1], 20)
     assert started.data("error") == []
     inbound = [m["text"] for m in emulator.messaging.describe(started.session_id)["messages"]]
     assert inbound == texts
