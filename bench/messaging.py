@@ -27,22 +27,15 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import requests
 import websocket
+from emulator_process import EmulatorProcess
+from measures import milliseconds, percentile, rss_mib
 
 from cxbus import Bus, Event
 
 TIMEOUT = 60.0
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def stamped(count: int) -> list[str]:
@@ -70,56 +63,6 @@ for session_id in sys.stdin.read().split():
 """
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-def milliseconds(latencies: list[float]) -> str:
-    """p50 and p99 in ms, as two table columns."""
-    return f"{percentile(latencies, 0.5) * 1e3:>10.2f}{percentile(latencies, 0.99) * 1e3:>10.2f}"
-
-
-class EmulatorProcess:
-    """``cxbus emulator`` in a process of its own, with its Web Messaging control API."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        printed: dict[str, str] = {}
-        for line in self.process.stdout:
-            key, _, value = line.partition(":")
-            printed.setdefault(key.strip(), value.strip())
-            if line.startswith("Ctrl-C"):
-                break
-        self.base_url = printed["baseURL"]
-        self.deployment_id = printed["deploymentId"]
-        self.control = requests.Session()
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        url = f"{self.base_url}/emulator/messaging{path}"
-        answer = self.control.request(method, url, json=body, timeout=TIMEOUT)
-        answer.raise_for_status()
-        return answer.json()
-
-    def sessions(self) -> list[str]:
-        return list(self.call("GET", "/sessions")["sessions"])
-
-    def send(self, session_id: str, text: str) -> None:
-        self.call("POST", f"/sessions/{session_id}/agent/send", {"text": text})
-
-    def send_many(self, session_id: str, texts: list[str]) -> None:
-        self.call("POST", f"/sessions/{session_id}/agent/send-many", {"texts": texts})
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 class TokenStore:
     """A session store that keeps the token in memory, for the raw loop to share."""
 
@@ -136,16 +79,24 @@ class TokenStore:
         self.stored = None
 
 
+def sessions(emulator: EmulatorProcess) -> list[str]:
+    return list(emulator.call("GET", "/emulator/messaging/sessions")["sessions"])
+
+
+def send(emulator: EmulatorProcess, session_id: str, text: str) -> None:
+    emulator.post(f"/emulator/messaging/sessions/{session_id}/agent/send", {"text": text})
+
+
+def send_many(emulator: EmulatorProcess, session_id: str, texts: list[str]) -> None:
+    emulator.post(f"/emulator/messaging/sessions/{session_id}/agent/send-many", {"texts": texts})
+
+
 class Conversation:
     """One MessagingService conversation, recording the latency of each agent message."""
 
     def __init__(self, emulator: EmulatorProcess, store: TokenStore | None = None) -> None:
         self.store = store or TokenStore()
-        config = {
-            "deploymentId": emulator.deployment_id,
-            "baseURL": emulator.base_url,
-            "sessionStore": self.store,
-        }
+        config = {**emulator.messaging, "sessionStore": self.store}
         self.bus = Bus(config={"messaging": config})
         self.latencies: list[float] = []
         self.measure = latency_of
@@ -180,9 +131,10 @@ class RawReader:
     has it (``bytes.decode`` checks in C)."""
 
     def __init__(self, emulator: EmulatorProcess, token: str, skip_utf8: bool = False) -> None:
-        url = emulator.base_url.replace("http", "ws", 1)
+        url = emulator.messaging["baseURL"].replace("http", "ws", 1)
+        deployment_id = emulator.messaging["deploymentId"]
         self.socket = websocket.create_connection(
-            f"{url}/v1?deploymentId={emulator.deployment_id}",
+            f"{url}/v1?deploymentId={deployment_id}",
             timeout=TIMEOUT,
             skip_utf8_validation=skip_utf8,
         )
@@ -190,7 +142,7 @@ class RawReader:
             json.dumps(
                 {
                     "token": token,
-                    "deploymentId": emulator.deployment_id,
+                    "deploymentId": deployment_id,
                     "startNew": False,
                     "tracingId": str(uuid.uuid4()),
                     "action": "configureSession",
@@ -215,7 +167,7 @@ def throughput(count: int) -> None:
     emulator = EmulatorProcess()
     try:
         conversation = Conversation(emulator).start()
-        (session_id,) = emulator.sessions()
+        (session_id,) = sessions(emulator)
         store = conversation.store
         conversation.bus.close()  # the raw readers go alone first
         raws: list[tuple[str, RawReader, float]] = []
@@ -225,7 +177,7 @@ def throughput(count: int) -> None:
         ):
             raw = RawReader(emulator, store.stored.token, skip_utf8)
             started = time.monotonic()
-            sender = threading.Thread(target=emulator.send_many, args=(session_id, stamped(count)))
+            sender = threading.Thread(target=send_many, args=(emulator, session_id, stamped(count)))
             sender.start()
             raw.read(count)
             raws.append((name, raw, count / (time.monotonic() - started)))
@@ -235,7 +187,7 @@ def throughput(count: int) -> None:
         conversation = Conversation(emulator, store).start()  # resumes the same session
         conversation.expected = count
         started = time.monotonic()
-        emulator.send_many(session_id, stamped(count))
+        send_many(emulator, session_id, stamped(count))
         assert conversation.done.wait(120), f"cxbus got {len(conversation.latencies)} of {count}"
         ours_seconds = time.monotonic() - started
         conversation.bus.close()
@@ -265,7 +217,7 @@ def paced_latency(
     reader = threading.Thread(target=raw.read, args=(total,))
     reader.start()
     for _ in range(total):
-        emulator.send(session_id, stamped(1)[0])
+        send(emulator, session_id, stamped(1)[0])
         time.sleep(1 / rate)  # pacing the sender, not waiting on a result
     reader.join(TIMEOUT)
     conversation.done.wait(TIMEOUT)
@@ -293,8 +245,8 @@ def many_conversations(count: int) -> None:
             conversation.expected = 1
             conversation.measure = since_kept
         subprocess.run(
-            [sys.executable, "-c", POSTER, emulator.base_url],
-            input="\n".join(emulator.sessions()),
+            [sys.executable, "-c", POSTER, emulator.url],
+            input="\n".join(sessions(emulator)),
             text=True,
             check=True,
             timeout=TIMEOUT,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -35,10 +36,17 @@ __all__ = [
     "MemorySessionStore",
     "SessionStore",
     "SessionStoreError",
+    "finite_seconds",
     "open_store",
 ]
 
 T = TypeVar("T")
+
+
+def finite_seconds(instance: Any, attribute: Any, value: float) -> None:
+    """An attrs validator: a stored time (``savedAt``) is a finite number of seconds."""
+    if not math.isfinite(value):
+        raise ValueError(f"{attribute.name} must be a finite number of seconds; got {value!r}")
 
 
 class SessionStoreError(Exception):

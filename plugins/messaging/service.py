@@ -23,6 +23,7 @@ from typing import Any
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from cxbus.machine_runner import MachineRunner
+from cxbus.machine_service import MachineService, text_option
 from cxbus.session_store import SessionStoreError, open_store
 
 from . import inputs
@@ -100,26 +101,18 @@ EVENTS = [
 _services: weakref.WeakKeyDictionary[Bus, MessagingService] = weakref.WeakKeyDictionary()
 
 
-def _text(command: str, data: Any, name: str, required: bool = True) -> str | None:
-    """The string option ``name`` of a command's data, or a rejection naming it."""
-    value = data.get(name) if isinstance(data, Mapping) else None
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise CommandRejected(f"{command} needs '{name}': a non-empty string; got {value!r}.")
-    return value
-
-
-class MessagingService:
+class MessagingService(MachineService):
     """The ``MessagingService`` plugin on ``bus``; call ``plugin.ready()`` to configure it."""
 
+    not_configured = NOT_CONFIGURED
+
     def __init__(self, bus: Bus) -> None:
+        super().__init__()
         self.plugin = bus.register_plugin(
             SERVICE, config_section="messaging", on_unregister=self._close
         )
         self.plugin.register_events(EVENTS)
         self.config: MessagingConfig | None = None
-        self._runner: MachineRunner[Any] | None = None
         _services[bus] = self
         commands: dict[str, Callable[[CommandCall], Any]] = {
             "configure": self._configure,
@@ -152,27 +145,7 @@ class MessagingService:
         """The MessagingService registered on ``bus``, if any."""
         return _services.get(bus)
 
-    def settled(self) -> Deferred:
-        """Resolves once what was handed to the conversation so far has been handled and
-        the events it caused have reached their subscribers (calls under way may go on)."""
-        if self._runner is None:
-            settled = Deferred()
-            settled.resolve(None)
-            return settled
-        return self._runner.settled()
-
     # Plumbing -------------------------------------------------------------------------
-
-    def _tell(self, make: Callable[[int], inputs.Command]) -> Deferred:
-        """Hand a command to the conversation; reject if the service is not configured."""
-        if self._runner is None:
-            raise CommandRejected(NOT_CONFIGURED)
-        return self._runner.command(make)
-
-    def _close(self) -> None:
-        """The bus is closing: the conversation stops, resumable (on the closing thread)."""
-        if self._runner is not None:
-            self._runner.close()
 
     def _resume(self) -> None:
         if self._runner is not None:
@@ -300,7 +273,7 @@ class MessagingService:
         return self._tell(lambda ticket: inputs.RequestUpload(ticket, source, name))
 
     def _get_file(self, call: CommandCall) -> Deferred:
-        attachment_id = _text("getFile", call.data, "id")
+        attachment_id = text_option("getFile", call.data, "id")
         assert attachment_id is not None
         return self._tell(lambda ticket: inputs.GetFile(ticket, attachment_id))
 
@@ -316,12 +289,12 @@ class MessagingService:
         return self._tell(lambda ticket: inputs.RefreshFiles(ticket, ids))
 
     def _download_file(self, call: CommandCall) -> Deferred:
-        url = _text("downloadFile", call.data, "downloadUrl")
+        url = text_option("downloadFile", call.data, "downloadUrl")
         assert url is not None
         if not url.startswith(("http://", "https://")):
             raise CommandRejected("downloadFile needs 'downloadUrl': an http(s) URL.")
         name = (
-            _text("downloadFile", call.data, "name", required=False)
+            text_option("downloadFile", call.data, "name", required=False)
             or Path(url.split("?", 1)[0]).name
         )
         target = call.data.get("path")
@@ -331,7 +304,7 @@ class MessagingService:
         return self._tell(lambda ticket: inputs.DownloadFile(ticket, url, name, path))
 
     def _delete_file(self, call: CommandCall) -> Deferred:
-        attachment_id = _text("deleteFile", call.data, "id")
+        attachment_id = text_option("deleteFile", call.data, "id")
         assert attachment_id is not None
         return self._tell(lambda ticket: inputs.DeleteFile(ticket, attachment_id))
 

@@ -13,7 +13,6 @@ is not what ``to_json`` wrote raises ``ValueError`` naming what is wrong (never 
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import attrs
 
 from cxbus import session_store
-from cxbus.session_store import SessionStore, SessionStoreError
+from cxbus.session_store import SessionStore, SessionStoreError, finite_seconds
 
 __all__ = [
     "FileSessionStore",
@@ -32,18 +31,13 @@ __all__ = [
 ]
 
 
-def _finite(instance: Any, attribute: Any, value: float) -> None:
-    if not math.isfinite(value):
-        raise ValueError(f"{attribute.name} must be a finite number of seconds; got {value!r}")
-
-
 @attrs.frozen
 class StoredSession:
     """A conversation to resume: its session token, its deployment, when it was saved."""
 
     token: str = attrs.field(repr=False)
     deployment_id: str
-    saved_at: float = attrs.field(factory=time.time, validator=_finite)
+    saved_at: float = attrs.field(factory=time.time, validator=finite_seconds)
 
     def to_json(self) -> dict[str, Any]:
         return {"token": self.token, "deploymentId": self.deployment_id, "savedAt": self.saved_at}

@@ -15,7 +15,6 @@ one that is not what ``to_json`` wrote raises ``ValueError`` naming what is wron
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -24,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from cxbus import session_store
-from cxbus.session_store import SessionStoreError
+from cxbus.session_store import SessionStoreError, finite_seconds
 
 from .transport import SessionData
 
@@ -45,11 +44,6 @@ def _compiles(instance: Any, attribute: Any, filters: tuple[tuple[str, int], ...
             raise ValueError(f"the stored filter {pattern!r} does not compile ({error})") from None
 
 
-def _finite(instance: Any, attribute: Any, value: float) -> None:
-    if not math.isfinite(value):
-        raise ValueError(f"{attribute.name} must be a finite number of seconds; got {value!r}")
-
-
 @attrs.frozen
 class StoredSession:
     """A chat to pick up again: its session data, its filters, when it started (ms since
@@ -61,7 +55,7 @@ class StoredSession:
     started_at: int | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(int))
     )
-    saved_at: float = attrs.field(factory=time.time, validator=_finite)
+    saved_at: float = attrs.field(factory=time.time, validator=finite_seconds)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from cxbus_emulator import Emulator
 
-from .conftest import ENV, cxbus
-
-
-def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
-    chat = pexpect.spawn(
-        sys.executable,
-        ["-m", "cxbus", "chat", *args],
-        env={**ENV, "HOME": str(tmp_path)},
-        encoding="utf-8",
-        timeout=20,
-        dimensions=(40, 120),
-    )
-    chat.logfile_read = io.StringIO()
-    return chat
-
-
-def finish(chat: pexpect.spawn) -> tuple[int, str]:
-    rest = chat.read()
-    chat.close()
-    assert chat.exitstatus is not None, f"ended by signal {chat.signalstatus}"
-    return chat.exitstatus, rest
+from .conftest import cxbus, finish, spawn_chat
 
 
 @pytest.fixture
@@ -44,7 +21,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def test_the_demo_bot_answers_and_a_quick_reply_is_picked_by_its_number(tmp_path: Path) -> None:
-    chat = spawn(tmp_path, "--channel", "messaging")
+    chat = spawn_chat(tmp_path, "--channel", "messaging")
     chat.expect("talking with the demo bot of the embedded emulator")
     chat.expect("Starting a conversation. Type a message, or /help.")
     chat.sendline("options")
@@ -68,14 +45,14 @@ def test_a_conversation_left_open_is_resumed_with_its_history(
     config.write_text(
         json.dumps({**emulator.messaging_config(), "sessionFile": str(tmp_path / "s.json")})
     )
-    first = spawn(tmp_path, "--config", str(config))
+    first = spawn_chat(tmp_path, "--config", str(config))
     first.expect("Type a message")
     first.sendline("remember me")
     first.expect("Bot: You said: remember me")
     first.kill(signal.SIGINT)
     first.expect("the conversation stays open")
     assert finish(first)[0] == 0
-    again = spawn(tmp_path, "--config", str(config))
+    again = spawn_chat(tmp_path, "--config", str(config))
     again.expect("picking up your conversation")
     again.expect(r"you: remember me")
     again.expect("Bot: You said: remember me")
