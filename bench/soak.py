@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import logging
 import os
 import random
@@ -50,27 +51,14 @@ class EmulatorProcess:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0"],
+            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
             stdout=subprocess.PIPE,
             text=True,
         )
         assert self.process.stdout is not None
-        printed: dict[str, str] = {}
-        for line in self.process.stdout:
-            key, _, value = line.partition(":")
-            printed[key.strip()] = value.strip()
-            if line.startswith("Ctrl-C"):
-                break
-        self.url = printed["dataURL"]
-        self.webchat = {
-            "transport": {
-                "type": "purecloud-v2-sockets",
-                "dataURL": self.url,
-                "deploymentKey": printed["deploymentKey"],
-                "orgGuid": printed["orgGuid"],
-                "interactionData": {"routing": {"targetType": "QUEUE", "targetAddress": "Support"}},
-            }
-        }
+        sections = json.loads(self.process.stdout.readline())
+        self.webchat = sections["webchat"]
+        self.url = self.webchat["transport"]["dataURL"]
         self.control = requests.Session()
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
