@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import sys
 import threading
 from typing import Any, Callable
 
@@ -79,6 +80,39 @@ def test_a_raising_callback_is_logged_and_the_others_still_run(
     deferred.resolve(1)
     assert seen == [1]
     assert "boom" in caplog.text
+
+
+def test_a_callback_that_calls_sys_exit_is_logged_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SystemExit from a callback is logged like any error; the settling thread lives on."""
+    seen: list[Any] = []
+    deferred = Deferred().done(lambda _: sys.exit("callback quit")).done(seen.append)
+    deferred.resolve(1)
+    Deferred._settled("resolved", 2).done(lambda _: sys.exit("late callback quit"))
+    assert seen == [1]
+    assert "callback quit" in caplog.text and "late callback quit" in caplog.text
+
+
+def test_then_turns_sys_exit_into_the_reason() -> None:
+    """SystemExit in a then callback rejects the chain with it, like any other error."""
+    source = Deferred()
+    chained = source.then(lambda _: sys.exit(2))
+    source.resolve(1)
+    with pytest.raises(CommandRejected) as raised:
+        chained.result(timeout=1)
+    assert isinstance(raised.value.reason, SystemExit)
+
+
+def test_a_keyboard_interrupt_in_a_callback_reaches_the_settler() -> None:
+    """Ctrl-C in a callback is not swallowed."""
+
+    def interrupted(_: Any) -> None:
+        raise KeyboardInterrupt
+
+    deferred = Deferred().done(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        deferred.resolve(1)
 
 
 def test_then_maps_the_value() -> None:

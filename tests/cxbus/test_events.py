@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import pytest
@@ -90,6 +91,45 @@ def test_a_raising_subscriber_is_logged_and_the_others_still_run(
     bus.register_plugin("Chat").publish("message", "still here")
     assert received == ["still here"]
     assert "ZeroDivisionError" in caplog.text
+
+
+def exit_the_thread(_: Any) -> None:
+    sys.exit("a subscriber asked to exit")
+
+
+@pytest.mark.parametrize("publish", ["publish", "republish"])
+def test_a_subscriber_that_calls_sys_exit_is_logged_and_the_others_still_run(
+    bus: Bus, caplog: pytest.LogCaptureFixture, publish: str
+) -> None:
+    """SystemExit from a subscriber does not end the publisher's thread nor stop the rest."""
+    received: list[Any] = []
+    listener = bus.register_plugin("Listener")
+    listener.subscribe("Chat.message", exit_the_thread)
+    listener.subscribe("Chat.message", lambda e: received.append(e.data))
+    getattr(bus.register_plugin("Chat"), publish)("message", "still here")
+    assert received == ["still here"]
+    assert "a subscriber asked to exit" in caplog.text
+
+
+def test_a_late_subscriber_that_calls_sys_exit_is_logged(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A retained event handed to a subscriber that exits is logged; subscribe returns."""
+    bus.register_plugin("Chat").republish("status", "online")
+    subscription = bus.register_plugin("Late").subscribe("Chat.status", exit_the_thread)
+    assert subscription.pattern == "Chat.status"
+    assert "a subscriber asked to exit" in caplog.text
+
+
+def test_a_keyboard_interrupt_in_a_subscriber_still_interrupts(bus: Bus) -> None:
+    """Ctrl-C is the user's: it goes through the publisher."""
+
+    def interrupted(_: Event) -> None:
+        raise KeyboardInterrupt
+
+    bus.register_plugin("Listener").subscribe("Chat.message", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bus.register_plugin("Chat").publish("message")
 
 
 def test_unsubscribe_stops_delivery(bus: Bus) -> None:
