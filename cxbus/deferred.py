@@ -5,18 +5,19 @@ attach callbacks, ``then`` chains a new deferred, ``result()`` blocks for the an
 and ``await deferred`` works in asyncio code. Callbacks run in the thread that
 settles the deferred, or at once in the caller's thread when it is settled already.
 
-How it stays cheap: every deferred shares one lock, held only for the few attribute
-writes that settle a deferred or queue a listener (never while user code runs); a
-settled deferred is read without it, since its outcome never changes. Settling runs
-the listeners, and a ``then`` or an adoption settles the next deferred of its chain
-in the same loop rather than by a nested call, so a chain of any length takes the
-stack of one.
+How it stays cheap (every command makes one, and a chain one per ``then``):
+- One lock serves every deferred. It is held only for the few attribute writes that
+  settle a deferred or queue a listener, never while user code runs. A settled
+  deferred is read without it: its outcome never changes.
+- Settling runs the listeners in one loop (``_run_listeners``). A ``then`` or an
+  adoption settles the next deferred of its chain in that same loop, whose listeners
+  run next, as a nested call would run them: a chain of any length takes one frame
+  of the stack, and needs no per-thread bookkeeping.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import logging
 import sys
 import threading
@@ -29,7 +30,7 @@ from cxbus.redaction import redact
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Deferred"]
+__all__ = ["Deferred", "is_adoptable"]
 
 log = logging.getLogger("cxbus.deferred")
 
@@ -42,20 +43,20 @@ REJECTED = "rejected"
 
 Callback = Callable[[Any], Any]
 
-# A listener is (on_resolved, on_rejected, target), a tuple because it is made on
-# every wait. The target says what it is:
-#   None       callbacks: done, fail, always, result(), await. An on_rejected
-#              callback handles a rejection (it is not reported).
-#   OBSERVER   callbacks that only watch (a tracer, a timer): they handle nothing.
-#   a Deferred a link that settles the target from this outcome: through the
-#              callbacks of a `then` (a missing one passes the outcome on), or,
-#              when both are ADOPTION, as the deferred that adopted this one.
+# A listener is (on_resolved, on_rejected, target): a tuple, as one is made for
+# every wait. Its target says what it is:
+#   None        callbacks (done, fail, always, result(), await); an on_rejected one
+#               handles a rejection, which is then not reported.
+#   OBSERVER    callbacks that only watch (a tracer, a timer): they handle nothing.
+#   a Deferred  a link that settles the target from this outcome: through the
+#               callbacks of a `then` (a missing one passes the outcome on), or,
+#               when both are ADOPTION, as the deferred that adopted this one.
 OBSERVER: Any = object()
 ADOPTION: Any = object()
 _Listener = tuple[Optional[Callback], Optional[Callback], Any]
 
 # One lock for every deferred: a Lock per deferred cost more to make than settling
-# it, and what the lock guards is a few attribute writes.
+# it, and it guards a few attribute writes at a time.
 _lock = threading.Lock()
 _acquire = _lock.acquire
 _release = _lock.release
@@ -88,16 +89,6 @@ class Deferred:
         # thread: a deferred rejected before it is returned has no listener *yet*.
         self._report_unhandled = True
 
-    @classmethod
-    def _settled(cls, state: str, value: Any) -> Deferred:
-        """A deferred born settled (nobody else has it yet, so no lock is needed)."""
-        deferred = cls.__new__(cls)
-        deferred._value = value
-        deferred._state = state
-        deferred._listeners = None
-        deferred._report_unhandled = True
-        return deferred
-
     def __repr__(self) -> str:
         return f"<Deferred {self.state}>"
 
@@ -124,39 +115,31 @@ class Deferred:
         _release()
         if listeners is None:
             return
-        if len(listeners) == 1:  # the common case, without the loop of _notify
-            on_resolved, _, target = listeners[0]
-            if target is None or target is OBSERVER:
-                if on_resolved is not None:
-                    _call(on_resolved, value)
-                return
-        _notify(self, RESOLVED, value, listeners, False)
+        if len(listeners) == 1 and listeners[0][2] is None:  # one callback: no loop needed
+            callback = listeners[0][0]
+            if callback is not None:
+                _call(callback, value)
+            return
+        _run_listeners(RESOLVED, value, listeners, False)
 
     def reject(self, reason: Any = None) -> None:
         """Reject with ``reason``: a sentence, an exception or any object."""
-        listeners = self._claim(REJECTED, reason, adopted=False)
-        if listeners is not _LATE:
-            _notify(self, REJECTED, reason, listeners, self._report_unhandled)
+        self._settle(REJECTED, reason, adopted=False)
 
-    def _claim(self, state: str, value: Any, adopted: bool) -> Any:
-        """Settle if still pending (or, for ``adopted``, adopting); return the listeners
-        to run (``None`` for none), or ``_LATE`` if the deferred was settled already."""
+    def _settle(self, state: str, value: Any, adopted: bool) -> None:
+        """Settle if pending (or, for ``adopted``, adopting) and run the listeners."""
         _acquire()
         current = self._state
-        if current is PENDING or (current is ADOPTING and adopted):
-            self._value = value
-            self._state = state
-            listeners = self._listeners
-            self._listeners = None
+        if current is not PENDING and (current is not ADOPTING or not adopted):
             _release()
-            return listeners
+            return
+        self._value = value
+        self._state = state
+        listeners = self._listeners
+        self._listeners = None
         _release()
-        return _LATE
-
-    def _settle_adopted(self, state: str, value: Any) -> None:
-        listeners = self._claim(state, value, adopted=True)
-        if listeners is not _LATE and (listeners is not None or state is REJECTED):
-            _notify(self, state, value, listeners, self._report_unhandled)
+        if listeners is not None or state is REJECTED:
+            _run_listeners(state, value, listeners or (), self._report_unhandled)
 
     def _start_adopting(self, value: Any) -> None:
         """Lock in to ``value``'s outcome, unless settled or adopting already."""
@@ -169,31 +152,32 @@ class Deferred:
         self._follow(value)
 
     def _follow(self, value: Any) -> None:
-        """Take the outcome of ``value`` (a Deferred or future); we are adopting."""
+        """Take the outcome of ``value``, a Deferred or future; we are adopting."""
         if value is self:
-            self._settle_adopted(REJECTED, TypeError("A deferred cannot be resolved with itself."))
+            reason = TypeError("A deferred cannot be resolved with itself.")
+            self._settle(REJECTED, reason, adopted=True)
         elif isinstance(value, Deferred):
             value._listen((ADOPTION, ADOPTION, self))
         else:
             try:
                 value.add_done_callback(self._adopt_future)
             except Exception as error:  # an asyncio future whose loop has closed, say
-                self._settle_adopted(REJECTED, error)
+                self._settle(REJECTED, error, adopted=True)
 
     def _adopt_future(self, future: concurrent.futures.Future[Any] | asyncio.Future[Any]) -> None:
         if future.cancelled():
-            self._settle_adopted(REJECTED, concurrent.futures.CancelledError())
+            self._settle(REJECTED, concurrent.futures.CancelledError(), adopted=True)
             return
         error = future.exception()
         if error is not None:
             reason = error.reason if isinstance(error, CommandRejected) else error
-            self._settle_adopted(REJECTED, reason)
+            self._settle(REJECTED, reason, adopted=True)
             return
         value = future.result()
         if type(value) not in _PLAIN and is_adoptable(value):
             self._follow(value)  # a future's result may be a deferred in turn
         else:
-            self._settle_adopted(RESOLVED, value)
+            self._settle(RESOLVED, value, adopted=True)
 
     # Callbacks ----------------------------------------------------------------
 
@@ -209,7 +193,7 @@ class Deferred:
             _release()
             return
         _release()
-        _notify(self, state, self._value, [listener], False)
+        _run_listeners(state, self._value, (listener,), False)
 
     def _observe(self, on_resolved: Callback, on_rejected: Callback) -> None:
         """Watch the outcome without handling it: a rejection is still reported."""
@@ -225,22 +209,20 @@ class Deferred:
         state = self._state
         if state is RESOLVED:  # settled for good: no lock needed
             _call(callback, self._value)
-            return self
-        if state is REJECTED:
-            return self
-        # _listen, inlined: this is the hot path of every command answered later.
-        _acquire()
-        state = self._state
-        if state is PENDING or state is ADOPTING:
-            if self._listeners is None:
-                self._listeners = [(callback, None, None)]
+        elif state is not REJECTED:
+            # _listen inlined: the hot path of every command answered later.
+            _acquire()
+            state = self._state
+            if state is PENDING or state is ADOPTING:
+                if self._listeners is None:
+                    self._listeners = [(callback, None, None)]
+                else:
+                    self._listeners.append((callback, None, None))
+                _release()
             else:
-                self._listeners.append((callback, None, None))
-            _release()
-        else:
-            _release()
-            if state is RESOLVED:
-                _call(callback, self._value)
+                _release()
+                if state is RESOLVED:
+                    _call(callback, self._value)
         return self
 
     def fail(self, callback: Callback) -> Deferred:
@@ -274,13 +256,22 @@ class Deferred:
         callback passes the value or reason on unchanged.
         """
         chained = Deferred()
-        if self._state is PENDING or self._state is ADOPTING:
-            self._listen((on_resolved, on_rejected, chained))
-        else:
-            # Settled already: the chained deferred may reject before anyone holds it.
-            chained._report_unhandled = False
-            self._listen((on_resolved, on_rejected, chained))
-            chained._report_unhandled = True
+        link = (on_resolved, on_rejected, chained)
+        # _listen inlined: a chain of thens is the hot path of a plugin's commands.
+        _acquire()
+        state = self._state
+        if state is PENDING or state is ADOPTING:
+            if self._listeners is None:
+                self._listeners = [link]
+            else:
+                self._listeners.append(link)
+            _release()
+            return chained
+        _release()
+        # Settled already: the chained deferred may reject before anyone holds it.
+        chained._report_unhandled = False
+        _run_listeners(state, self._value, (link,), False)
+        chained._report_unhandled = True
         return chained
 
     # Waiting ------------------------------------------------------------------
@@ -301,61 +292,42 @@ class Deferred:
                 raise TimeoutError(f"The deferred was not settled within {timeout} s.")
         if self._state is RESOLVED:
             return self._value
-        raise _rejection(self._value)
+        raise rejection(self._value)
 
     def __await__(self) -> Generator[Any, None, Any]:
         state = self._state
-        if state is RESOLVED:
-            return self._value
-        if state is REJECTED:
-            raise _rejection(self._value)
-        return (yield from _wait_in_loop(self))
+        if state is RESOLVED or state is REJECTED:
+            return _outcome_at_once(state, self._value)
+        future_of = _future_of or _import_future_of()
+        return future_of(self).__await__()
 
 
-def _wait_in_loop(deferred: Deferred) -> Generator[Any, None, Any]:
-    """Wait for ``deferred`` in the running asyncio loop (imported here: only those who
-    await pay for asyncio)."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    delivery = _Delivery(loop, loop.create_future())
-    deferred._listen((delivery.resolved, delivery.rejected, None))
-    return (yield from delivery.future)
+# cxbus.awaiting.future_of, imported on the first await: asyncio is imported by
+# code that awaits, never by cxbus itself.
+_future_of: Callable[[Deferred], asyncio.Future[Any]] | None = None
 
 
-class _Delivery:
-    """Hands a deferred's outcome to the asyncio future its awaiting task waits on."""
+def _import_future_of() -> Callable[[Deferred], asyncio.Future[Any]]:
+    global _future_of
+    from cxbus.awaiting import future_of
 
-    __slots__ = ("future", "loop")
+    _future_of = future_of
+    return future_of
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
-        self.loop, self.future = loop, future
 
-    def resolved(self, value: Any) -> None:
-        self._deliver(self.future.set_result, value)
-
-    def rejected(self, reason: Any) -> None:
-        self._deliver(self.future.set_exception, _rejection(reason))
-
-    def _deliver(self, outcome: Callable[[Any], None], argument: Any) -> None:
-        from asyncio.events import _get_running_loop
-
-        if _get_running_loop() is self.loop:  # settled in the loop's own thread
-            self._set(outcome, argument)
-            return
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is left to tell
-            self.loop.call_soon_threadsafe(self._set, outcome, argument)
-
-    def _set(self, outcome: Callable[[Any], None], argument: Any) -> None:
-        if not self.future.done():  # the awaiting task may have been cancelled
-            outcome(argument)
+def _outcome_at_once(state: str, value: Any) -> Generator[Any, None, Any]:
+    """What awaiting a settled deferred gives, without yielding to the loop."""
+    if state is REJECTED:
+        raise rejection(value)
+    return value
+    yield  # a generator: `await` needs an iterator
 
 
 def _set_event(event: threading.Event) -> Callback:
     return lambda _: event.set()
 
 
-def _rejection(reason: Any) -> CommandRejected:
+def rejection(reason: Any) -> CommandRejected:
     """The ``CommandRejected`` that ``result()`` and ``await`` raise for ``reason``."""
     error = CommandRejected(reason)
     if isinstance(reason, BaseException):
@@ -371,9 +343,6 @@ def is_adoptable(value: Any) -> bool:
     return asyncio is not None and isinstance(value, asyncio.Future)
 
 
-_LATE: Any = object()  # what _claim returns for a deferred settled already
-
-
 def _call(callback: Callback, argument: Any) -> None:
     """Run a user callback; what it raises is logged, never raised into the settler."""
     try:
@@ -384,24 +353,25 @@ def _call(callback: Callback, argument: Any) -> None:
         log.exception("A deferred callback %r raised", callback)
 
 
-_Frame = tuple[Deferred, str, Any, Any, bool, bool]
+# A deferred whose listeners wait while those of a deferred it settled run first:
+# (state, value, its remaining listeners, handled, report).
+_Suspended = tuple[str, Any, Any, bool, bool]
 
 
-def _notify(
-    deferred: Deferred,
+def _run_listeners(
     state: str,
     value: Any,
-    listeners: list[_Listener] | None,
+    listeners: list[_Listener] | tuple[_Listener, ...],
     report: bool,
 ) -> None:
-    """Run the listeners of ``deferred``, just settled to ``state`` with ``value``.
+    """Run the listeners of a deferred just settled to ``state`` with ``value``.
 
-    A link settles its target, whose listeners then run before the rest of ours
-    (depth first, as nested calls would), from a stack of suspended frames instead
-    of nested calls. A rejection that no listener handles is reported if ``report``.
+    A link settles its target, whose listeners then run before the rest of these,
+    as a nested call would run them, but from this loop. A rejection that no
+    listener handles is reported if ``report``.
     """
-    suspended: list[_Frame] = []
-    remaining = iter(listeners or ())
+    suspended: list[_Suspended] | None = None
+    remaining: Any = iter(listeners)  # a list or tuple iterator: it has __length_hint__
     handled = False
     while True:
         for on_resolved, on_rejected, target in remaining:
@@ -412,47 +382,55 @@ def _notify(
                     _call(callback, value)
                 continue
             handled = True
-            outcome = _link_outcome(callback, state, value, target)
-            if outcome is None:
-                continue  # the target adopts a pending deferred or a future
-            next_state, next_value, adopted = outcome
-            taken = target._claim(next_state, next_value, adopted)
-            if taken is _LATE or (taken is None and next_state is RESOLVED):
-                continue
-            suspended.append((deferred, state, value, remaining, handled, report))
-            deferred, state, value = target, next_state, next_value
-            remaining, handled, report = iter(taken or ()), False, target._report_unhandled
+            # A link: work out the target's outcome, then settle it.
+            adopted = callback is ADOPTION
+            next_state, next_value = state, value
+            if callback is not None and not adopted:
+                try:
+                    next_value = callback(value)
+                    next_state = RESOLVED
+                except CommandRejected as rejected:
+                    next_state, next_value = REJECTED, rejected.reason
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # SystemExit too: it rejects the chain
+                    next_state, next_value = REJECTED, error
+                if (
+                    next_state is RESOLVED
+                    and type(next_value) not in _PLAIN
+                    and is_adoptable(next_value)
+                ):
+                    returned = next_value
+                    if (
+                        not isinstance(returned, Deferred)
+                        or returned is target
+                        or (returned._state is not RESOLVED and returned._state is not REJECTED)
+                    ):
+                        target._start_adopting(returned)
+                        continue  # settled when what it adopts is
+                    next_state, next_value = returned._state, returned._value
+            _acquire()
+            current = target._state
+            if current is not PENDING and (current is not ADOPTING or not adopted):
+                _release()
+                continue  # settled already (by hand, say): it stays as it is
+            target._value = next_value
+            target._state = next_state
+            taken = target._listeners
+            target._listeners = None
+            _release()
+            if taken is None and next_state is RESOLVED:
+                continue  # nobody waits on it
+            if remaining.__length_hint__():  # otherwise ours are done: nothing to come back to
+                if suspended is None:
+                    suspended = []
+                suspended.append((state, value, remaining, handled, report))
+            state, value, remaining = next_state, next_value, iter(taken or ())
+            handled, report = False, target._report_unhandled
             break
         else:
             if state is REJECTED and not handled and report:
                 log.warning("Unhandled rejection: %r", redact(value))
             if not suspended:
                 return
-            deferred, state, value, remaining, handled, report = suspended.pop()
-
-
-def _link_outcome(
-    callback: Callback | None, state: str, value: Any, target: Deferred
-) -> tuple[str, Any, bool] | None:
-    """What a link settles its target with: ``(state, value, adopted)``, or ``None``
-    when the target is left adopting a deferred or future still to settle."""
-    if callback is ADOPTION:
-        return state, value, True
-    if callback is None:
-        return state, value, False
-    try:
-        value = callback(value)
-    except CommandRejected as rejection:
-        return REJECTED, rejection.reason, False
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:  # SystemExit too: it rejects the chain like any error
-        return REJECTED, error, False
-    if type(value) in _PLAIN or not is_adoptable(value):
-        return RESOLVED, value, False
-    if isinstance(value, Deferred) and value is not target:
-        settled = value._state
-        if settled is RESOLVED or settled is REJECTED:
-            return settled, value._value, False
-    target._start_adopting(value)
-    return None
+            state, value, remaining, handled, report = suspended.pop()

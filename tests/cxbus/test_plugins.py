@@ -44,6 +44,42 @@ def test_unregistering_removes_commands_hooks_and_subscriptions(bus: Bus) -> Non
     assert "Leaving" not in bus.plugins
 
 
+def test_unregistering_takes_exactly_what_the_plugin_put_on_the_bus(bus: Bus) -> None:
+    """Another plugin's commands, hooks, data and subscriptions to the same names stay."""
+    seen: list[str] = []
+    leaving = bus.register_plugin("Leaving")
+    staying = bus.register_plugin("Staying")
+    for plugin in (leaving, staying):
+        plugin.register_command("cmd", lambda call, name=plugin.name: name)
+        plugin.before("Target.cmd", lambda call, name=plugin.name: seen.append(f"hook {name}"))
+        plugin.subscribe("Target.ping", lambda e, name=plugin.name: seen.append(f"sub {name}"))
+        plugin.data("key", plugin.name)
+    target = bus.register_plugin("Target")
+    target.register_command("cmd", lambda call: seen.append("handler"))
+    bus.unregister_plugin(leaving)
+    bus.command("Target.cmd").result(timeout=1)
+    target.publish("ping")
+    assert seen == ["hook Staying", "handler", "sub Staying"]
+    assert bus.command("Staying.cmd").result(timeout=1) == "Staying"
+    assert target.data("Staying.key") == "Staying"
+    assert target.data("Leaving.key") is None
+    assert staying.commands == ["cmd"]
+    assert leaving.commands == []
+
+
+def test_a_name_registered_again_starts_with_nothing(bus: Bus) -> None:
+    """A plugin registered under a name that left gets none of the old one's things."""
+    old = bus.register_plugin("Chat")
+    old.register_command("start", lambda call: "old")
+    old.data("open", True)
+    bus.unregister_plugin(old)
+    new = bus.register_plugin("Chat")
+    assert new.commands == []
+    assert new.data("Chat.open") is None
+    new.register_command("start", lambda call: "new")
+    assert bus.command("Chat.start").result(timeout=1) == "new"
+
+
 def test_unregistering_runs_on_unregister_and_frees_the_name(bus: Bus) -> None:
     """on_unregister runs when the plugin leaves, and the name can be taken again."""
     stopped: list[bool] = []
