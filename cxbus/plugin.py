@@ -142,7 +142,7 @@ class Plugin:
         rejects with what ``configure`` rejected with.
         """
         self.bus._check_registered(self)
-        return self.bus._ready(self)
+        return self.bus._loader.ready(self)
 
     def subscribe(self, event: str, callback: Subscriber) -> Subscription:
         """Call ``callback(event)`` for every ``event`` published from now on.
