@@ -200,9 +200,14 @@ class Deferred:
         self._listen((on_resolved, on_rejected, OBSERVER))
 
     def _unlisten(self, listener: _Listener) -> None:
+        # By identity: `in` and `remove` would compare callbacks with ==, which may
+        # run user code, and no user code runs under the lock.
         with _lock:
-            if self._listeners is not None and listener in self._listeners:
-                self._listeners.remove(listener)
+            listeners = self._listeners or []
+            for index, queued in enumerate(listeners):
+                if queued is listener:
+                    del listeners[index]
+                    return
 
     def done(self, callback: Callback) -> Deferred:
         """Call ``callback(value)`` when resolved; returns this deferred."""

@@ -317,6 +317,34 @@ def test_a_result_that_timed_out_no_longer_counts_as_handling(
     assert "Unhandled rejection: 'later'" in caplog.text
 
 
+class SettlesWhenCompared:
+    """A callback whose == settles a deferred: user code the lock must never run."""
+
+    def __call__(self, _: Any) -> None:
+        pass
+
+    def __eq__(self, other: object) -> bool:
+        Deferred().resolve("compared")
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+def test_a_result_that_times_out_runs_no_user_code_under_the_lock() -> None:
+    """Giving up a wait never compares other listeners with ==, which may run user code."""
+    deferred = Deferred().done(SettlesWhenCompared())
+    gave_up = threading.Event()
+
+    def wait_briefly() -> None:
+        with pytest.raises(TimeoutError):
+            deferred.result(timeout=0.01)
+        gave_up.set()
+
+    waiter = threading.Thread(target=wait_briefly, daemon=True)
+    waiter.start()
+    assert gave_up.wait(5), "result() deadlocked giving up its wait"
+
+
 def test_result_raises_command_rejected_with_the_reason() -> None:
     """result() of a rejected deferred raises CommandRejected carrying the reason."""
     deferred = Deferred()
