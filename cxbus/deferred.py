@@ -118,7 +118,12 @@ class Deferred:
         if len(listeners) == 1 and listeners[0][2] is None:  # one callback: no loop needed
             callback = listeners[0][0]
             if callback is not None:
-                _call(callback, value)
+                try:  # _call, inlined
+                    callback(value)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:
+                    log.exception("A deferred callback %r raised", callback)
             return
         _run_listeners(RESOLVED, value, listeners, False)
 
