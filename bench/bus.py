@@ -29,7 +29,8 @@ import subprocess
 import sys
 import time
 import timeit
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import blinker
 

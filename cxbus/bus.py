@@ -9,19 +9,18 @@ they may call the bus again.
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
 from cxbus import signals, tracing
 from cxbus.deferred import Deferred
 from cxbus.errors import CommandRejected, PluginError
-from cxbus.loading import Loader
+from cxbus.loading import Loader, copy_options
 from cxbus.messages import CommandCall, Event
 from cxbus.plugin import Plugin
 from cxbus.subscriptions import (
@@ -90,7 +89,7 @@ class Bus:
     ) -> None:
         self.ready_timeout = ready_timeout
         self._lock = threading.RLock()
-        self._config: dict[str, Any] = copy.deepcopy(dict(config or {}))
+        self._config: dict[str, Any] = copy_options(dict(config or {}))
         # Changed in place under the lock; read without it (a dict read is atomic).
         self._plugins: dict[str, Plugin] = {}
         self._holdings: dict[Plugin, _Holdings] = {}  # by handle: a stale one finds none
@@ -236,7 +235,7 @@ class Bus:
                         f"Configure {section!r} before {owner.name} is ready: "
                         "it has read its configuration already."
                     )
-            self._config.update(copy.deepcopy(dict(config)))
+            self._config.update(copy_options(dict(config)))
 
     # Commands -----------------------------------------------------------------
 

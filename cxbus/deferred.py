@@ -21,8 +21,8 @@ import concurrent.futures
 import logging
 import sys
 import threading
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from cxbus.errors import CommandRejected
 from cxbus.redaction import redact
@@ -53,7 +53,7 @@ Callback = Callable[[Any], Any]
 #               when both are ADOPTION, as the deferred that adopted this one.
 OBSERVER: Any = object()
 ADOPTION: Any = object()
-_Listener = tuple[Optional[Callback], Optional[Callback], Any]
+_Listener = tuple[Callback | None, Callback | None, Any]
 
 # One lock for every deferred: a Lock per deferred cost more to make than settling
 # it, and it guards a few attribute writes at a time.

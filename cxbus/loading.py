@@ -23,10 +23,10 @@ which hands it its configuration section through its private ``configure`` comma
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import CommandRejected, PluginError
@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from cxbus.bus import Bus
     from cxbus.plugin import Plugin
 
-__all__ = ["ENTRY_POINT_GROUP", "Loader", "find_plugin_setup", "installed_plugins", "refresh"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Loader",
+    "copy_options",
+    "find_plugin_setup",
+    "installed_plugins",
+    "refresh",
+]
 
 log = logging.getLogger("cxbus.bus")
 
@@ -59,14 +66,9 @@ def _entry_points() -> dict[str, Any]:
         if _found is None:
             from importlib.metadata import entry_points
 
-            found: Any = entry_points()
-            if hasattr(found, "select"):
-                group = found.select(group=ENTRY_POINT_GROUP)
-            else:  # Python 3.9 returns a dict
-                group = found.get(ENTRY_POINT_GROUP, [])
             # The first of a name wins, as importlib.metadata lists them on sys.path.
             _found = {}
-            for entry_point in group:
+            for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 _found.setdefault(entry_point.name, entry_point)
         return _found
 
@@ -83,6 +85,17 @@ def find_plugin_setup(name: str) -> Callable[[Bus], Any] | None:
         return None
     setup: Callable[[Bus], Any] = entry_point.load()
     return setup
+
+
+def copy_options(options: Any) -> Any:
+    """A copy of the JSON-like structure of ``options`` (its dicts and lists), so that
+    later changes by the caller do not reach a plugin; the objects in it (a session
+    store, a function) are the caller's own and are handed over as they are."""
+    if isinstance(options, Mapping):
+        return {key: copy_options(value) for key, value in options.items()}
+    if isinstance(options, list):
+        return [copy_options(item) for item in options]
+    return options
 
 
 class Loader:
@@ -175,7 +188,7 @@ class Loader:
             self._announce_ready(plugin)
             announced.resolve(plugin)
             return announced
-        options = copy.deepcopy(bus._config.get(plugin.config_section, {}))
+        options = copy_options(bus._config.get(plugin.config_section, {}))
         configure = f"{plugin.name}.configure"
         if configure in bus._commands:
             configured = bus._dispatch(configure, options, plugin.name)

@@ -11,6 +11,21 @@ Each API has a scripted demo agent and fault switches, driven from Python throug
 does it, and what is the emulator's own choice, is written in its module.
 """
 
-from .emulator import Emulator
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 __all__ = ["Emulator"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that `cxbus emulator` can say which extra brings
+    # aiohttp when it is missing (the package is imported to build cxbus's parser).
+    if name == "Emulator":
+        from .emulator import Emulator
+
+        return Emulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

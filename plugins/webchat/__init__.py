@@ -12,7 +12,13 @@ Installed with cxbus, it is found through the ``cxbus.plugins`` entry point::
 from . import transports
 from .config import ConfigError, WebChatConfig, parse_config
 from .service import EVENTS, SERVICE, WebChatService, setup
-from .session_store import FileSessionStore, SessionStore, StoredSession
+from .session_store import (
+    FileSessionStore,
+    MemorySessionStore,
+    SessionStore,
+    SessionStoreError,
+    StoredSession,
+)
 from .transport import Transport, TransportError, register_transport
 
 __all__ = [
@@ -20,7 +26,9 @@ __all__ = [
     "SERVICE",
     "ConfigError",
     "FileSessionStore",
+    "MemorySessionStore",
     "SessionStore",
+    "SessionStoreError",
     "StoredSession",
     "Transport",
     "TransportError",

@@ -5,12 +5,18 @@ names, as on the Genesys page). ``parse_config(section)`` checks every option
 before any network call and raises ``ConfigError`` naming the first bad one with
 what was expected. Options this service does not know are ignored: the WebChat
 widget shares the section for its UI options.
+
+An option set to ``null`` (``None``) takes its default, as if it were left out (ours:
+configurations built from templates carry nulls); a required option cannot be null.
+Numbers must be finite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable, TypeVar
+import math
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
@@ -96,10 +102,24 @@ def _section(name: str, cls: type[Any], **kwargs: Any) -> Any:
 
 
 def _is_seconds(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
-SECONDS = "a number of seconds above 0"
+def _is_file(value: Any) -> bool:
+    return _is_text(value) and os.path.isfile(value)
+
+
+def _as_tuple(value: Any) -> Any:
+    """A list becomes a tuple; anything else is left for the validator to refuse."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+SECONDS = "a finite number of seconds above 0"
 
 
 TEXT = "a non-empty string"
@@ -117,9 +137,9 @@ class Routing:
     skills: tuple[str, ...] = _option(
         "skills",
         "a list of strings",
-        lambda v: isinstance(v, (list, tuple)) and all(isinstance(s, str) for s in v),
+        lambda v: isinstance(v, tuple) and all(isinstance(s, str) for s in v),
         default=(),
-        converter=tuple,
+        converter=_as_tuple,
     )
     language: str | None = _option("language", TEXT, _is_text, default=None)
 
@@ -150,14 +170,13 @@ class TransportOptions:
     interaction_data: InteractionData = _section(
         "interactionData", InteractionData, factory=InteractionData
     )
-    timeout: float = _option(
-        "timeout", "a number of seconds above 0", lambda v: _is_seconds(v), default=10.0
-    )
+    timeout: float = _option("timeout", SECONDS, _is_seconds, default=10.0)
     """Ours: seconds a REST call may take."""
     ca_bundle: str | None = _option(
-        "caBundle", "a path to a CA bundle file", _is_text, default=None
+        "caBundle", "the path of an existing CA bundle file", _is_file, default=None
     )
-    """Ours: a CA bundle to verify the server with, instead of the system's."""
+    """Ours: a CA bundle to verify the server with, on REST and on the event stream,
+    instead of the system's; it wins over ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``."""
 
 
 @attrs.frozen
@@ -179,14 +198,16 @@ class WebChatConfig:
     """Ours: restore a stored chat once configured, as the widgets do on a page load.
     When false, no restore happens by itself and any plugin may command ``restore``."""
     session_file: str | None = _option("sessionFile", "a file path", _is_text, default=None)
-    """Ours: where the session store file lives (``~/.cxbus/webchat-session.json``)."""
+    """Ours: a file that keeps the chat between processes, so a restarted program can
+    restore it (mode 0600, claimed by one bus at a time). With neither this nor
+    ``sessionStore``, the chat is kept in this bus's memory only."""
     session_store: Any = _option(
         "sessionStore",
         "an object with load(), save(stored) and clear()",
         lambda v: all(callable(getattr(v, m, None)) for m in ("load", "save", "clear")),
         default=None,
     )
-    """Ours: a session store object to use instead of the file."""
+    """Ours: a session store object (a keyring, a database row) instead of a file."""
     agent_typing_timeout: float = _option("agentTypingTimeout", SECONDS, _is_seconds, default=10.0)
     """Ours: after this long with no message, an agent's typing times out."""
     client_typing_timeout: float = _option("clientTypingTimeout", SECONDS, _is_seconds, default=5.0)
@@ -210,6 +231,10 @@ def _build(cls: type[T], options: Any, path: str) -> T:
             continue
         section = field.metadata.get("section")
         value = options[option]
+        if value is None:
+            if field.default is attrs.NOTHING:
+                raise ConfigError(f"{path}.{option}", expected, None)
+            continue  # null: the default
         values[field.name] = _build(section, value, f"{path}.{option}") if section else value
     try:
         return cls(**values)

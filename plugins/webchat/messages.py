@@ -38,7 +38,7 @@ def sender_type(member: Member, own_member_id: str | None) -> str:
     return "Agent" if member.role == "AGENT" else "External"
 
 
-@attrs.define
+@attrs.frozen
 class Message:
     """One line of the transcript. Preprocessors may change ``text`` (and only that)."""
 

@@ -5,19 +5,23 @@ A transport speaks one chat protocol (``transport.type`` in the configuration):
 stream); ``fake`` is the in-process stand-in that tests script through the bus.
 
 Its methods block until the server has answered and raise ``TransportError`` when
-it did not agree; WebChatService calls them off its worker thread. What arrives
-from the server unasked (messages, typing, members coming and going, the
+it did not agree; WebChatService calls them one at a time, in order, on the chat's
+I/O lane (see ``cxbus.runtime``), never on the thread that runs the chat. What
+arrives from the server unasked (messages, typing, members coming and going, the
 connection dropping and coming back) goes to the ``Listener`` given to ``start``
 or ``resume``, from whatever thread the transport reads on: the listener only
-queues it for the service worker, and returns a Deferred that resolves once the
-service has handled it (the fake transport waits on it; a real one need not).
+queues it for the chat, tagged with the chat it belongs to (an update of a chat
+that has ended is dropped), and returns a Deferred that resolves once the service
+has handled it and its subscribers have heard what follows (the fake transport
+waits on it; a real one need not).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -112,7 +116,7 @@ class Connection:
     reason: str | None = None
 
 
-TransportUpdate = Union[ChatMessage, Typing, Member, Connection]
+TransportUpdate = ChatMessage | Typing | Member | Connection
 Listener = Callable[[TransportUpdate], "Deferred"]
 
 
@@ -132,13 +136,14 @@ class StartRequest:
 class SessionData:
     """What it takes to pick a chat up again, in this process or another.
 
-    Kept in the session store; ``jwt`` is a secret and never reaches a log line.
+    Kept in the session store; ``jwt`` and ``event_stream_uri`` (which carries the
+    JWT on Genesys Cloud) are secrets and never reach a log line or a repr.
     """
 
     conversation_id: str
     member_id: str
     jwt: str = attrs.field(repr=False)
-    event_stream_uri: str
+    event_stream_uri: str = attrs.field(repr=False)
     last_message_id: str | None = None
 
 
@@ -156,6 +161,8 @@ class Transport(abc.ABC):
     supports_custom_notice: ClassVar[bool] = True
     supports_user_data_update: ClassVar[bool] = False
     supports_files: ClassVar[bool] = True
+    max_upload_bytes: ClassVar[int] = 10 * 2**20
+    """The largest file ``sendFile`` reads and uploads."""
 
     def __init__(self, options: Any, bus: Bus) -> None:
         self.options = options
@@ -208,6 +215,14 @@ class Transport(abc.ABC):
 
 _registry: dict[str, type[Transport]] = {}
 
+# The built-in transports, "module:class", imported when their type is first used:
+# purecloud-v2-sockets brings requests and websocket-client, which a chat on the
+# fake transport never needs. Importing the module registers the class.
+_BUILT_IN = {
+    "fake": ".transports.fake:FakeTransport",
+    "purecloud-v2-sockets": ".transports.purecloud_v2_sockets:PureCloudV2Sockets",
+}
+
 
 def register_transport(transport: type[Transport]) -> type[Transport]:
     """Make ``transport`` the one for its ``type``; usable as a class decorator."""
@@ -216,11 +231,17 @@ def register_transport(transport: type[Transport]) -> type[Transport]:
 
 
 def transport_class(type_name: str) -> type[Transport]:
-    """The transport registered for ``type_name``; ``KeyError`` names the known ones."""
+    """The transport registered for ``type_name``; ``KeyError`` names the known ones.
+
+    A built-in transport's module is imported here, the first time its type is asked for.
+    """
+    if type_name not in _registry and type_name in _BUILT_IN:
+        module, _, name = _BUILT_IN[type_name].partition(":")
+        register_transport(getattr(importlib.import_module(module, __package__), name))
     try:
         return _registry[type_name]
     except KeyError:
-        known = ", ".join(sorted(_registry)) or "none"
+        known = ", ".join(sorted({*_registry, *_BUILT_IN}))
         raise KeyError(
             f"transport.type {type_name!r} is not a known transport (known: {known})."
         ) from None

@@ -262,6 +262,7 @@ def test_instrumentation_signals_report_plugins_commands_and_events(bus: Bus) ->
                 cxbus.signals.event_published,
             ),
             receivers.values(),
+            strict=False,
         ):
             signal.disconnect(receiver)
     kinds = [kind for kind, _ in seen]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
-
 from cxbus import Bus, Event
 
 from .conftest import Chat, webchat_config
@@ -100,49 +98,6 @@ def test_agent_typing_times_out_without_a_message(tmp_path: Path) -> None:
         chat("FakeTransport.agentTyping")
         assert chat.wait("agentTypingTimeout")["name"] == "Alex"
         assert "agentTypingStopped" not in chat.names()
-
-
-class FiredTimers(threading.Timer):
-    """threading.Timer that tells when it has fired (its job is then queued)."""
-
-    fired = threading.Condition()
-    count = 0
-
-    def run(self) -> None:
-        super().run()
-        with FiredTimers.fired:
-            FiredTimers.count += 1
-            FiredTimers.fired.notify_all()
-
-
-def test_a_typing_timeout_that_fires_as_a_message_arrives_spares_the_next_typing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A timeout already under way when the agent's message lands does not end the next typing."""
-    monkeypatch.setattr(threading, "Timer", FiredTimers)
-    config = webchat_config(tmp_path, agentTypingTimeout=1.0)
-    with Bus(config={"webchat": config}) as bus:
-        chat = Chat(bus)
-        chat("startChat", {})
-        chat("FakeTransport.agentJoin", {"name": "Alex"})
-        gate = threading.Event()
-        # The first agentTypingStarted holds WebChatService's worker until the gate opens.
-        hold = bus.register_plugin("Hold").subscribe(
-            "WebChatService.agentTypingStarted", lambda event: gate.wait(5)
-        )
-        fired_before = FiredTimers.count
-        first_typing = bus.command("FakeTransport.agentTyping")
-        message = bus.command("FakeTransport.agentSend", {"text": "here you go"})
-        second_typing = bus.command("FakeTransport.agentTyping")
-        with FiredTimers.fired:  # the first typing's timeout fires behind them
-            assert FiredTimers.fired.wait_for(lambda: FiredTimers.count > fired_before, timeout=5)
-        hold()
-        gate.set()
-        for done in (first_typing, message, second_typing):
-            done.result(timeout=5)
-        chat.forget_events()
-        chat("FakeTransport.agentSend", {"text": "and this"})
-        assert chat.names()[:2] == ["agentTypingStopped", "messageReceived"]
 
 
 def test_client_typing_stops_after_the_countdown(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from cxbus import Bus, CommandRejected
-from cxbus_webchat import register_transport
-from cxbus_webchat import service as service_module
+from cxbus_webchat import MemorySessionStore, StoredSession, register_transport
+from cxbus_webchat import machine as machine_module
 from cxbus_webchat.transports.fake import FakeTransport
 
 from .conftest import Chat, webchat_config
@@ -217,20 +217,35 @@ def test_restore_timeout_counts_from_when_the_bus_closed(tmp_path: Path) -> None
         chat.bus.close()
 
 
-def test_arriving_messages_renew_the_stored_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+class RecordingStore(MemorySessionStore):
+    """A session store that tells when it saves."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved = threading.Condition()
+        self.saves: list[StoredSession] = []
+
+    def save(self, stored: StoredSession) -> None:
+        super().save(stored)
+        with self.saved:
+            self.saves.append(stored)
+            self.saved.notify_all()
+
+
+def test_arriving_messages_renew_the_stored_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """While messages flow the store's time is renewed, so a killed process can be restored."""
-    monkeypatch.setattr(service_module, "SESSION_RENEWAL_INTERVAL", 0.0)
-    with Bus(config={"webchat": webchat_config(tmp_path)}) as bus:
+    monkeypatch.setattr(machine_module, "SESSION_RENEWAL_INTERVAL", 0.0)
+    store = RecordingStore()
+    with Bus(config={"webchat": {"transport": {"type": "fake"}, "sessionStore": store}}) as bus:
         chat = Chat(bus)
         chat("startChat", {})
         chat("FakeTransport.agentJoin", {"name": "Alex"})
-        age_stored_session(tmp_path, 3600)
+        with store.saved:
+            before = len(store.saves)
         chat("FakeTransport.agentSend", {"text": "still here"})
-        chat.wait("messageReceived", lambda data: data["messages"][-1]["text"] == "still here")
-        stored = json.loads((tmp_path / "session.json").read_text())
-        assert time.time() - stored["savedAt"] < 60
+        with store.saved:
+            assert store.saved.wait_for(lambda: len(store.saves) > before, timeout=5)
+            assert time.time() - store.saves[-1].saved_at < 60
 
 
 @contextlib.contextmanager
@@ -375,9 +390,33 @@ def test_a_second_restore_while_restoring_is_ignored(tmp_path: Path) -> None:
         SlowResume.release.set()
 
 
-def test_a_stopped_worker_refuses_jobs_at_once() -> None:
-    """Work handed to WebChatService after its bus closed rejects: no deferred hangs."""
-    worker = service_module.Worker("test-worker")
-    worker.stop()
+class HeldStart(FakeTransport):
+    """A fake whose start waits until the test lets it go."""
+
+    type = "fake-held-start"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def start(self, request: Any, listener: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(timeout=5)
+        return super().start(request, listener)
+
+
+register_transport(HeldStart)
+
+
+def test_a_chat_starting_when_the_bus_closes_is_refused_never_left_pending(
+    tmp_path: Path,
+) -> None:
+    """startChat under way when the bus closes settles: rejected, as the service stopped."""
+    bus = Bus(config={"webchat": webchat_config(tmp_path, transport={"type": "fake-held-start"})})
+    bus.load_plugin("WebChatService").result(timeout=5)
+    starting = bus.command("WebChatService.startChat", {})
+    assert HeldStart.entered.wait(timeout=5)
+    closing = threading.Thread(target=bus.close)
+    closing.start()
+    HeldStart.release.set()
+    closing.join(timeout=10)
     with pytest.raises(CommandRejected, match="WebChatService has stopped"):
-        worker.submit(lambda: "never").result(timeout=1)
+        starting.result(timeout=5)

@@ -1,0 +1,418 @@
+"""WebChatService's chat as a state machine: what happened goes in, what to do comes out.
+
+``ChatMachine.handle(input)`` takes one of ``inputs`` (a command, the outcome of a
+call it asked for, an update from the server, a timer) and returns the ``effects``
+to carry out, in order: events to publish, commands to answer, calls for the
+transport, saves, timers. It has no threads, no I/O and no clock of its own, so its
+tests drive it step by step (``tests/webchat/test_machine.py``); ``runner.ChatRunner``
+runs it on the loop thread and carries its effects out.
+
+The states (``machine.state``), and the rows of the Genesys page that move them::
+
+    Idle      --startChat-->  Starting   --created-->  Active     (refused: Idle)
+    Idle      --restore-->    Restoring  --resumed-->  Active     (failed: Idle)
+    Active    --endChat-->    Ending     --left-->     Idle       (failed: Idle, told so)
+    Active, Ending  --the guest's own DISCONNECTED-->  Idle
+    any       --close-->      Closed
+
+Every start or restore opens a new *generation*; an update of another generation
+(a late frame of a chat that has ended) is dropped. While starting or restoring,
+the new chat's updates wait in a buffer and are handled once it is active.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from . import effects, inputs
+from .chat_commands import NO_SESSION, ChatCommands
+from .chat_states import (
+    Active,
+    Closed,
+    Ending,
+    Idle,
+    Pending,
+    Restoring,
+    Settings,
+    Starting,
+    State,
+)
+from .chat_updates import ChatUpdates
+from .messages import Filters
+from .record import ChatRecord
+from .session_store import StoredSession
+from .transport import GONE, ChatMessage, Member, SessionData, TransportUpdate
+
+__all__ = ["ChatMachine", "Settings"]
+
+log = logging.getLogger("cxbus.webchat")
+
+# The page's sentences, word for word.
+ALREADY_ACTIVE = "There is already an active chat session."
+ALREADY_RESTORING = "Already restoring. Ignoring request."
+RESTORE_WHILE_ACTIVE = "Chat session is already active, ignoring restore command."
+# Ours, where the page gives no words.
+NOTHING_TO_RESTORE = "There is no chat session to restore."
+STOPPED = "WebChatService has stopped: its bus was closed."
+ENDED_UNTOLD = "The chat has ended here, but the chat server could not be told: {}"
+# restoreTimeout counts from when the guest went away: the stored time is renewed when
+# the bus closes, and while messages flow at most once per this many seconds.
+SESSION_RENEWAL_INTERVAL = 5.0
+# A stored session saved further ahead than this is not trusted (a clock gone wrong).
+FUTURE_TOLERANCE = 5.0
+
+
+class ChatMachine:
+    """One WebChatService's chat. ``stored`` is what the session store held when the
+    service was configured (a ``ValueError`` when it held something unreadable);
+    ``clock`` gives ``time.time()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stored: StoredSession | ValueError | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings = settings
+        self.state: State = Idle()
+        self.record = ChatRecord()
+        self.user_data: dict[str, Any] = dict(settings.user_data)
+        self.filters = Filters()
+        self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
+        self._stored = stored
+        self._clock = clock
+        self.generation = 0
+        """The chat under way (or last): each start or restore opens the next."""
+        self._calls: dict[int, Pending] = {}
+        self._call_ids = 0
+        self._saved_at = float("-inf")
+        self._store_failure_told = False
+        self._out: list[effects.Effect] = []
+        self._updates = ChatUpdates(self)
+        self._commands = ChatCommands(self)
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            inputs.StartChat: self._start_chat,
+            inputs.EndChat: self._end_chat,
+            inputs.SendMessage: self._commands.send_message,
+            inputs.SendFilteredMessage: self._commands.send_filtered_message,
+            inputs.AddPrefilter: self._commands.add_prefilter,
+            inputs.SendTyping: self._commands.send_typing,
+            inputs.UpdateUserData: self._commands.update_user_data,
+            inputs.Restore: self._restore,
+            inputs.SendFile: self._commands.send_file,
+            inputs.DownloadFile: self._commands.download_file,
+            inputs.RegisterPreprocessor: self._commands.register_preprocessor,
+            inputs.Read: self._commands.read,
+            inputs.Close: self._close,
+            inputs.CallSucceeded: self._call_succeeded,
+            inputs.CallFailed: self._call_failed,
+            inputs.StoreFailed: self._store_failed,
+            inputs.Updated: self._updated,
+            inputs.TimerFired: self._timer_fired,
+        }
+
+    def handle(self, happened: inputs.Input) -> list[effects.Effect]:
+        """Take in what happened; return what to do about it, in order."""
+        ticket: int | None = getattr(happened, "ticket", None)  # commands have one
+        if isinstance(self.state, Closed) and ticket is not None:
+            self.refuse(ticket, STOPPED)
+        else:
+            self._handlers[type(happened)](happened)
+        out, self._out = self._out, []
+        return out
+
+    # What the other parts of the machine use ----------------------------------------
+
+    def emit(self, effect: effects.Effect) -> None:
+        self._out.append(effect)
+
+    def publish(self, name: str, data: Any = None) -> None:
+        self.emit(effects.Publish(name, data))
+
+    def answer(self, ticket: int, value: Any = None) -> None:
+        self.emit(effects.Answer(ticket, value))
+
+    def refuse(self, ticket: int, reason: Any) -> None:
+        self.emit(effects.Refuse(ticket, reason))
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    @property
+    def is_active(self) -> bool:
+        """The chat is on and not ending: it takes messages, typing, files."""
+        return isinstance(self.state, Active)
+
+    @property
+    def chat_is_on(self) -> bool:
+        """Active, or ending but not ended yet."""
+        return isinstance(self.state, (Active, Ending))
+
+    def call(self, action: effects.Action, ticket: int | None = None, **pending: Any) -> None:
+        """Ask for ``action`` for the chat going on (or ``generation=``) and remember it."""
+        self._call_ids += 1
+        generation = pending.pop("generation", self.generation)
+        self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
+        self.emit(effects.Call(self._call_ids, generation, action))
+
+    def save(self, renew: bool = False) -> None:
+        """Keep the chat in the session store (``renew``: only if not saved lately)."""
+        session = self.record.session
+        if session is None or not self.chat_is_on:
+            return
+        now = self._clock()
+        if renew and now - self._saved_at < SESSION_RENEWAL_INTERVAL:
+            return
+        self._saved_at = now
+        self._stored = StoredSession(
+            session, tuple(self.filters.sources()), self.record.started_at, now
+        )
+        self.emit(effects.Save(self._stored))
+
+    def _forget(self) -> None:
+        self._stored = None
+        self.emit(effects.Forget())
+
+    def finish(self) -> int | None:
+        """The chat is over, whoever ended it: clientDisconnected if not said yet, ended.
+
+        Returns the ticket of the endChat waiting for this, for the caller to answer.
+        """
+        if not self.chat_is_on:
+            return None
+        ending = self.state
+        record = self.record
+        if not record.guest_left and record.session is not None:
+            self._updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
+        for member_id in sorted(record.agents_typing):
+            self.emit(effects.CancelTimer(f"agentTyping:{member_id}"))
+        record.agents_typing.clear()
+        if record.client_typing:
+            self.emit(effects.CancelTimer("clientTyping"))
+            record.client_typing = False
+        record.ended_at = self.now_ms()
+        self.filters = Filters()  # filters last as long as the chat
+        self.state = Idle()
+        self._forget()
+        self.call(effects.CloseTransport())
+        self.publish("ended")
+        return ending.ticket if isinstance(ending, Ending) else None
+
+    # Starting ------------------------------------------------------------------------
+
+    def _start_chat(self, command: inputs.StartChat) -> None:
+        if not isinstance(self.state, Idle):
+            self.refuse(command.ticket, ALREADY_ACTIVE)
+            return
+        self.generation += 1
+        self.state = Starting(self.generation, command.ticket)
+        user_data = {**self.user_data, **command.request.user_data}
+        request = attrs.evolve(command.request, user_data=user_data)
+        self.call(effects.Start(request), command.ticket)
+
+    def _started(self, pending: Pending, session: SessionData) -> None:
+        state = self.state
+        if not isinstance(state, Starting) or state.generation != pending.generation:
+            self.call(effects.CloseTransport(), generation=pending.generation)
+            return
+        self.record = ChatRecord(session, started_at=self.now_ms())
+        self.state = Active(state.generation)
+        self.publish("started", self.record.session_data())
+        self.save()
+        self._replay(state.buffered)
+        self.answer(state.ticket, self.record.session_data())
+
+    def _replay(self, buffered: list[TransportUpdate]) -> None:
+        for update in buffered:
+            if self.chat_is_on:
+                self._updates.handle(update)
+
+    # Restoring -------------------------------------------------------------------------
+
+    def _restore(self, command: inputs.Restore) -> None:
+        state, stored = self.state, self._stored
+        if isinstance(state, Restoring):
+            self.refuse(command.ticket, ALREADY_RESTORING)
+        elif not isinstance(state, Idle):
+            self.refuse(command.ticket, RESTORE_WHILE_ACTIVE)
+        elif isinstance(stored, ValueError) or (
+            stored is not None and stored.saved_at > self._clock() + FUTURE_TOLERANCE
+        ):
+            why = stored if isinstance(stored, ValueError) else "it was saved in the future"
+            log.warning("the stored chat session is discarded: %s", why)
+            self._forget()
+            self.publish("restoreFailed")
+            self.refuse(
+                command.ticket,
+                f"The stored chat session could not be used and is discarded: {why}.",
+            )
+        elif stored is None:
+            self.refuse(command.ticket, NOTHING_TO_RESTORE)
+        elif self._clock() - stored.saved_at > self.settings.restore_timeout:
+            self._forget()
+            self.publish("restoreTimeout")
+            self.refuse(
+                command.ticket,
+                f"The stored chat is older than restoreTimeout "
+                f"({self.settings.restore_timeout:g} s).",
+            )
+        else:
+            self.generation += 1
+            self.state = Restoring(self.generation, command.ticket, stored)
+            settings = self.settings
+            resume = effects.Resume(stored.session, settings.page_size, settings.paginated)
+            self.call(resume, command.ticket)
+
+    def _resumed(
+        self, pending: Pending, members_and_pages: tuple[list[Member], list[list[ChatMessage]]]
+    ) -> None:
+        state = self.state
+        if not isinstance(state, Restoring) or state.generation != pending.generation:
+            self.call(effects.CloseTransport(), generation=pending.generation)
+            return
+        members, pages = members_and_pages
+        stored = state.stored
+        for pattern, flags in stored.filters:
+            self.filters.add(re.compile(pattern, flags))
+        self.record = ChatRecord(
+            stored.session, started_at=stored.started_at or self.now_ms(), guest_joined=True
+        )
+        self.record.agents_from(members, self.now_ms())
+        self.state = Active(state.generation)
+        for page in pages:
+            self._updates.messages(page, restoring=True)
+        self.publish("restored")
+        self.save()
+        self._replay(state.buffered)
+        self.answer(state.ticket)
+
+    # Ending ------------------------------------------------------------------------------
+
+    def _end_chat(self, command: inputs.EndChat) -> None:
+        state = self.state
+        if not isinstance(state, Active):
+            self.refuse(command.ticket, NO_SESSION)
+            return
+        self.state = Ending(state.generation, command.ticket)
+        self.call(effects.Leave(), command.ticket)
+
+    # Closing --------------------------------------------------------------------------------
+
+    def _close(self, _: inputs.Close) -> None:
+        self.save()  # restoreTimeout counts from now
+        for name in [f"agentTyping:{m}" for m in sorted(self.record.agents_typing)]:
+            self.emit(effects.CancelTimer(name))
+        if self.record.client_typing:
+            self.emit(effects.CancelTimer("clientTyping"))
+        self.state = Closed()
+        self.call(effects.CloseTransport())
+
+    # Outcomes of calls ------------------------------------------------------------------
+
+    def _call_succeeded(self, outcome: inputs.CallSucceeded) -> None:
+        pending = self._calls.pop(outcome.call)
+        action, value = pending.action, outcome.value
+        if isinstance(action, effects.Start):
+            self._started(pending, value)
+            return
+        if isinstance(action, effects.Resume):
+            self._resumed(pending, value)
+            return
+        if isinstance(action, effects.Leave):
+            value = None
+            if self.finish() is None:
+                return  # the guest's own leaving came first and answered endChat
+        elif isinstance(action, effects.TellTyping):
+            self._commands.typing_told(pending.generation)
+            value = None
+        elif isinstance(action, effects.SendText):
+            if pending.generation == self.generation:
+                self._commands.stop_client_typing()
+            # sendMessage answers with the message as the server made it; a filtered
+            # message with nothing (the page's "n/a").
+            value = None if pending.filter is not None else dict(value.original)
+        if pending.ticket is not None:
+            self.answer(pending.ticket, value)
+
+    def _call_failed(self, outcome: inputs.CallFailed) -> None:
+        pending = self._calls.pop(outcome.call)
+        action = pending.action
+        if outcome.from_server and not isinstance(action, effects.CloseTransport):
+            self.publish("error", outcome.reason)
+        if isinstance(action, effects.Start):
+            state = self.state
+            if isinstance(state, Starting) and state.generation == pending.generation:
+                self.state = Idle()
+                self.call(effects.CloseTransport(), generation=pending.generation)
+        elif isinstance(action, effects.Resume):
+            self._resume_failed(pending, outcome)
+        elif isinstance(action, effects.Leave):
+            self._leave_failed(pending, outcome)
+            return
+        elif pending.filter is not None and pending.filter_is_new:
+            self.filters.remove(pending.filter)
+            self.save()
+        if pending.ticket is not None:
+            self.refuse(pending.ticket, outcome.reason)
+
+    def _resume_failed(self, pending: Pending, outcome: inputs.CallFailed) -> None:
+        state = self.state
+        if not isinstance(state, Restoring) or state.generation != pending.generation:
+            return
+        self.state = Idle()
+        self.call(effects.CloseTransport(), generation=pending.generation)
+        if outcome.status in GONE:  # else a later restore may still succeed
+            self._forget()
+        self.publish("restoreFailed")
+
+    def _leave_failed(self, pending: Pending, outcome: inputs.CallFailed) -> None:
+        """The guest can always end their chat: it ends here, and the command says
+        whether the server was told (a conversation the server has lost counts as told)."""
+        ticket = self.finish()
+        if ticket is None:
+            return  # the guest's own leaving came first and answered endChat
+        if outcome.status in GONE:
+            self.answer(ticket)
+        else:
+            self.refuse(ticket, ENDED_UNTOLD.format(_sentence(outcome.reason)))
+
+    def _store_failed(self, failure: inputs.StoreFailed) -> None:
+        log.warning("%s", failure.sentence)
+        if not self._store_failure_told:  # once: a failing disk would fail every save
+            self._store_failure_told = True
+            self.publish("error", {"message": failure.sentence})
+
+    # Updates and timers --------------------------------------------------------------------
+
+    def _updated(self, updated: inputs.Updated) -> None:
+        state = self.state
+        if isinstance(state, (Starting, Restoring)) and updated.generation == state.generation:
+            state.buffered.append(updated.update)
+        elif self.chat_is_on and updated.generation == self.generation:
+            self._updates.handle(updated.update)
+        else:
+            log.debug(
+                "dropping %s of chat %d: not the chat going on",
+                type(updated.update).__name__,
+                updated.generation,
+            )
+
+    def _timer_fired(self, fired: inputs.TimerFired) -> None:
+        if fired.name == "clientTyping":
+            self._commands.stop_client_typing()
+        elif fired.name.startswith("agentTyping:"):
+            self._updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
+
+
+def _sentence(reason: Any) -> str:
+    """A refusal as one sentence: an error body's message, or the reason itself."""
+    if isinstance(reason, dict) and isinstance(reason.get("message"), str):
+        text = reason["message"]
+    else:
+        text = str(reason)
+    return text if text.endswith(".") else f"{text}."

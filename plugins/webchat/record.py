@@ -1,0 +1,106 @@
+"""What WebChatService knows of a chat: its transcript, its agents, its times, who types.
+
+``ChatRecord`` is the chat state machine's own (``machine.ChatMachine``): it is read
+and written on the chat's thread only. The record of the last chat stays readable
+after it ends (getTranscript, getAgents and getStats answer from it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .messages import Message
+from .transport import Member, SessionData
+
+__all__ = ["Agent", "ChatRecord"]
+
+
+@attrs.define
+class Agent:
+    """An agent who took part in the chat, as getAgents reports it."""
+
+    name: str
+    connected_time: int
+    connected: bool = True
+    supervisor: bool = False
+    disconnected_time: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "connected": self.connected,
+            "supervisor": self.supervisor,
+            "connectedTime": self.connected_time,
+            "disconnectedTime": self.disconnected_time,
+        }
+
+
+@attrs.define
+class ChatRecord:
+    """One chat, from its start (or restore) to its end."""
+
+    session: SessionData | None = None
+    started_at: int | None = None
+    """Milliseconds since the epoch."""
+    ended_at: int | None = None
+    transcript: list[Message] = attrs.field(factory=list)
+    seen: set[str] = attrs.field(factory=set)
+    """Ids of the messages received so far: one received again is dropped."""
+    agents: dict[str, Agent] = attrs.field(factory=dict)
+    agents_typing: set[str] = attrs.field(factory=set)
+    client_typing: bool = False
+    disconnected: bool = False
+    """The event stream is down (disconnected was published, reconnected not yet)."""
+    guest_joined: bool = False
+    """clientConnected was published for the guest (or the chat was restored)."""
+    guest_left: bool = False
+    """clientDisconnected was published for the guest."""
+
+    @property
+    def own_id(self) -> str | None:
+        return self.session.member_id if self.session is not None else None
+
+    def session_data(self) -> dict[str, Any]:
+        """What getSessionData and events tell of the chat; never the JWT."""
+        if self.session is None:
+            return {}
+        return {
+            "conversationId": self.session.conversation_id,
+            "memberId": self.session.member_id,
+        }
+
+    def agent_list(self) -> list[dict[str, Any]]:
+        return [agent.to_dict() for agent in self.agents.values()]
+
+    def agents_data(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The data of clientConnected, agentConnected and their Disconnected events."""
+        agents = self.agent_list()
+        return {
+            "message": message,
+            "agents": agents,
+            "numAgentsConnected": sum(agent["connected"] for agent in agents),
+        }
+
+    def stats(self, now_ms: int, active: bool) -> dict[str, Any]:
+        end = None if active else self.ended_at
+        duration = None
+        if self.started_at is not None:
+            duration = (end if end is not None else now_ms) - self.started_at
+        return {
+            "agents": self.agent_list(),
+            "startTime": self.started_at,
+            "endTime": end,
+            "duration": duration,
+        }
+
+    def agents_from(self, members: list[Member], now_ms: int) -> None:
+        """Know the agents of a restored chat from the server's member list."""
+        self.agents = {
+            member.id: Agent(
+                member.display_name or "Agent", now_ms, connected=member.state == "CONNECTED"
+            )
+            for member in members
+            if member.role == "AGENT" and member.state in ("CONNECTED", "DISCONNECTED")
+        }

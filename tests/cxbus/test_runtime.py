@@ -1,0 +1,91 @@
+"""The shared loop thread, its timers, and lanes on the shared pools."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from cxbus.runtime import Lane, Loop, runtime
+
+TIMEOUT = 5.0
+
+
+def settled(loop: Loop) -> None:
+    """Wait until every job given to ``loop`` so far has run."""
+    done = threading.Event()
+    loop.call(done.set)
+    assert done.wait(TIMEOUT)
+
+
+def test_jobs_run_on_the_loop_thread_in_the_order_given() -> None:
+    loop = Loop("test-loop")
+    seen: list[tuple[int, bool]] = []
+    for n in range(100):
+        loop.call(lambda n=n: seen.append((n, loop.in_loop())))
+    settled(loop)
+    assert seen == [(n, True) for n in range(100)]
+    assert not loop.in_loop()
+
+
+def test_timers_fire_in_order_of_due_time_and_a_cancelled_one_never() -> None:
+    loop = Loop("test-loop")
+    fired: list[str] = []
+    done = threading.Event()
+    loop.call_later(0.05, lambda: fired.append("second"))
+    cancelled = loop.call_later(0.02, lambda: fired.append("cancelled"))
+    loop.call_later(0.01, lambda: fired.append("first"))
+    loop.call_later(0.1, done.set)
+    cancelled.cancel()
+    assert done.wait(TIMEOUT)
+    assert fired == ["first", "second"]
+
+
+def test_a_job_that_raises_even_system_exit_does_not_stop_the_loop() -> None:
+    loop = Loop("test-loop")
+    loop.call(lambda: sys.exit(3))
+    loop.call(lambda: 1 / 0)
+    settled(loop)
+
+
+def test_a_lane_runs_its_jobs_one_at_a_time_in_order() -> None:
+    lane = Lane(runtime().io)
+    seen: list[int] = []
+    running = 0
+    overlapped = False
+    done = threading.Event()
+
+    def job(n: int) -> None:
+        nonlocal running, overlapped
+        running += 1
+        overlapped = overlapped or running > 1
+        seen.append(n)
+        running -= 1
+
+    for n in range(500):
+        lane.submit(lambda n=n: job(n))
+    lane.submit(done.set)
+    assert done.wait(TIMEOUT)
+    assert seen == list(range(500)) and not overlapped
+
+
+def test_a_blocked_lane_holds_its_own_jobs_only() -> None:
+    slow, fast = Lane(runtime().delivery), Lane(runtime().delivery)
+    gate, fast_done, slow_done = threading.Event(), threading.Event(), threading.Event()
+    slow.submit(lambda: gate.wait(TIMEOUT))
+    slow.submit(slow_done.set)
+    fast.submit(fast_done.set)
+    assert fast_done.wait(TIMEOUT)
+    assert not slow_done.is_set()
+    gate.set()
+    assert slow_done.wait(TIMEOUT)
+
+
+def test_a_lane_job_that_raises_does_not_stop_the_lane() -> None:
+    lane = Lane(runtime().io)
+    done = threading.Event()
+    failures: list[Any] = [lambda: sys.exit(1), lambda: {}["missing"]]
+    for failure in failures:
+        lane.submit(failure)
+    lane.submit(done.set)
+    assert done.wait(TIMEOUT)
