@@ -93,15 +93,20 @@ _sessions_lock = threading.Lock()
 
 def shared_sessions(root: str) -> tuple[requests.Session, requests.Session]:
     """The process's sessions for the server at ``root``: one that retries (``RETRY``),
-    one that tries once; both keep their connections alive and no cookies."""
+    one that tries once; both keep their connections alive and no cookies, and go
+    through the proxy the environment names for ``root`` (read once, not per call)."""
     with _sessions_lock:
         if root not in _sessions:
-            _sessions[root] = (_session(RETRY), _session(Retry(0, read=False)))
+            proxies = requests.utils.get_environ_proxies(root)
+            _sessions[root] = (_session(RETRY, proxies), _session(Retry(0, read=False), proxies))
         return _sessions[root]
 
 
-def _session(retry: Retry) -> requests.Session:
+def _session(retry: Retry, proxies: dict[str, str]) -> requests.Session:
     session = requests.Session()
+    # The environment was read above; requests would read it (and ~/.netrc) on every call.
+    session.trust_env = False
+    session.proxies = proxies
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=retry)
     session.mount("http://", adapter)
