@@ -26,5 +26,6 @@ From Python, ``cxbus_emulator.Emulator`` runs it on a thread and offers the same
 """
 
 from .server import ChatServer
+from .settings import Settings
 
-__all__ = ["ChatServer"]
+__all__ = ["ChatServer", "Settings"]
