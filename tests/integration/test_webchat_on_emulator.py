@@ -157,12 +157,8 @@ def test_an_agent_who_joined_and_wrote_while_the_stream_was_down_joins_first(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """The catch-up reports an agent who joined meanwhile before the messages they sent."""
-    emulator.configure(
-        # until WebChatService handles joins that come twice (issue 10)
-        join_messages=False,
-        # until WebChatService takes its own DISCONNECTED while away as temporary (issue 10)
-        away_disconnects_guest=False,
-    )
+    # until WebChatService handles joins that come twice (issue 10)
+    emulator.configure(join_messages=False)
     with Bus(config={"webchat": config_for(emulator, tmp_path)}) as bus:
         chat = ChatDriver(bus)
         chat("startChat", {"nickname": "Ada"})
