@@ -135,10 +135,12 @@ class ChatServer:
 
     # Members coming and going ---------------------------------------------------------
 
-    async def _announce(self, conversation: Conversation, member: Member, body_type: str) -> None:
+    async def _announce(
+        self, conversation: Conversation, member: Member, body_type: str | None
+    ) -> None:
         """The member-change frame, and the member-join or member-leave message with it."""
         frames = [member_change(conversation.id, member)]
-        if self.settings.join_messages and body_type:
+        if self.settings.join_messages and body_type is not None:
             message = Message(conversation.id, member.id, "", body_type)
             conversation.messages.append(message)
             frames.append(frame(conversation.id, "message", message.stream_body()))
@@ -156,7 +158,7 @@ class ChatServer:
         """The member leaves; one who was only ALERTING never joined, so never leaves."""
         joined = member.state != "ALERTING"
         member.state, member.leave_date = "DISCONNECTED", now()
-        await self._announce(conversation, member, "member-leave" if joined else "")
+        await self._announce(conversation, member, "member-leave" if joined else None)
 
     # The guest's event stream -------------------------------------------------------------
 
@@ -175,7 +177,8 @@ class ChatServer:
 
     async def detached(self, conversation: Conversation) -> None:
         """A stream went away; with none left the guest is away, for the idle limit at most."""
-        if conversation.phase is not Phase.ACTIVE or self.streams.count(conversation.id):
+        away = conversation.id in self._idle  # since an earlier socket went
+        if away or conversation.phase is not Phase.ACTIVE or self.streams.count(conversation.id):
             return
         if self.settings.away_disconnects_guest:
             conversation.guest.state = "DISCONNECTED"
@@ -231,7 +234,7 @@ class ChatServer:
         self._open(conversation)
         agent = Member("AGENT", name, state="ALERTING")
         conversation.members[agent.id] = agent
-        await self._announce(conversation, agent, "")
+        await self._announce(conversation, agent, None)
         return agent
 
     async def agent_join(self, conversation: Conversation, name: str) -> Member:

@@ -70,8 +70,9 @@ class EventStreams:
         noticed = [each for each in sockets if each.closing is not None]
         sockets.add(attached)
         for each in noticed:  # the client came back first: close the old ones now
+            sockets.discard(each)
             each.forget_closing()
-            await each.socket.close()
+            self.server.spawn(each.socket.close())
         await self.server.attached(conversation)
         heartbeat = asyncio.ensure_future(self._heartbeat(socket))
         try:

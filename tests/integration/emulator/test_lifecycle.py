@@ -124,12 +124,13 @@ def test_a_guest_back_within_the_idle_limit_keeps_the_chat(
     emulator: Emulator, guest: Guest
 ) -> None:
     """Reattaching stops the idle clock: the chat outlives the limit."""
-    emulator.configure(guest_idle_limit=0.3)
+    emulator.configure(guest_idle_limit=2)
     emulator.drop_sockets(guest.id)
     guest.attach()
     guest.frame(change_of(guest.member_id, "CONNECTED"))
-    # Long enough for the limit to have struck had it still been running.
+    # A second chat left alone after the first came back: once it ends, the first
+    # chat's clock would have struck too, had the reattach not stopped it.
     second = Guest(emulator)
     emulator.drop_sockets(second.id)
-    wait_until(lambda: emulator.conversation(second.id).ended)
+    wait_until(lambda: emulator.conversation(second.id).ended, timeout=10)
     assert not emulator.conversation(guest.id).ended
