@@ -15,7 +15,8 @@ import concurrent.futures
 import sys
 import time
 import timeit
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import blinker
 

@@ -14,8 +14,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -302,6 +302,9 @@ class Bus:
     def _ready(self, plugin: Plugin) -> Deferred:
         """Hand the plugin its configuration (if it has a section), then republish ready."""
         announced = Deferred()
+        if plugin.name in self._loading:
+            # The load's deferred carries a rejection to whoever loads the plugin.
+            announced._report_unhandled = False
         if plugin.config_section is None or plugin.is_ready:
             self._announce_ready(plugin)
             announced.resolve(plugin)

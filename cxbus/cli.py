@@ -1,127 +1,228 @@
-"""The ``cxbus`` command (also ``python -m cxbus``).
+"""The ``cxbus`` command (also ``python -m cxbus``); its subcommands come from installed plugins.
 
-cxbus chat                 a web chat in the terminal (the embedded emulator when
-                           no deployment is configured)
-cxbus commands             the installed plugins, their commands and events
-cxbus emulator             run the guest chat emulator in the foreground
-cxbus --version / --debug  the version; a debug log (secrets masked) on stderr
+cxbus knows no subcommand of its own but ``commands``. A distribution adds one with an
+entry point in the group ``cxbus.subcommands``, named after the subcommand and pointing
+at a ``Subcommand``, the way it offers a plugin in ``cxbus.plugins``::
+
+    [options.entry_points]
+    cxbus.subcommands =
+        chat = cxbus_webchat.cli:chat
+
+``cxbus --help`` lists them all; ``cxbus --debug`` (also after the subcommand) writes a
+debug log on stderr, secrets masked. The module that holds a ``Subcommand`` is imported
+for every ``cxbus`` run, so it imports what it needs inside ``run``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import logging
 import os
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import entry_points
+from typing import Any, NoReturn
+
+import attrs
 
 from cxbus import __version__
 
-__all__ = ["main"]
+__all__ = ["SUBCOMMAND_GROUP", "Subcommand", "SubcommandError", "main", "require_extra"]
+
+SUBCOMMAND_GROUP = "cxbus.subcommands"
+DEBUG_HELP = "a debug log on stderr, secrets masked"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cxbus", description="cxbus: a CXBus for Python.")
-    parser.add_argument("--version", action="version", version=f"cxbus {__version__}")
-    parser.add_argument("--debug", action="store_true", help="debug log on stderr, secrets masked")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+@attrs.frozen
+class Subcommand:
+    """A subcommand of ``cxbus``, offered through the entry-point group ``cxbus.subcommands``.
 
-    chat = commands.add_parser("chat", help="chat in the terminal")
-    chat.add_argument(
-        "--config", metavar="FILE", help="a JSON file shaped like _genesys.widgets.webchat"
+    ``help`` is its line in ``cxbus --help``. ``arguments(parser)`` adds its options to
+    the argparse parser made for it, and may set the parser's ``description`` and
+    ``epilog`` (shown as written, line breaks kept). ``run(args)`` runs it with the
+    parsed arguments and returns the exit status; it raises ``SubcommandError`` to end
+    with one line on stderr.
+    """
+
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+class SubcommandError(Exception):
+    """Ends a subcommand with one line on stderr (prefixed with ``cxbus NAME:``) and ``status``.
+
+    Status 2 (the default) says the command line or its configuration was wrong, as
+    argparse's own errors do; 1 that the command could not do its work.
+    """
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """Raise ``SubcommandError`` naming the extra to install when a module is missing.
+
+    ``extra`` is the requirement that brings ``modules`` (their import names), such as
+    ``require_extra("cxbus[emulator]", "aiohttp", "jwt")``.
+    """
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise SubcommandError(
+                f"{module} is not installed; the extra {extra} brings it: pip install '{extra}'",
+                status=1,
+            )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line: ``cxbus emulator: argument --port: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _parser(subcommands: dict[str, Subcommand]) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cxbus",
+        description="cxbus: a CXBus for Python. Subcommands come from the installed plugins.",
     )
-    chat.add_argument("--data-url", help="Genesys Cloud API base, e.g. https://api.mypurecloud.com")
-    chat.add_argument("--deployment-key", help="the widget deployment key")
-    chat.add_argument("--org-guid", help="the organization id")
-    chat.add_argument("--queue", help="the queue to route the chat to")
-    chat.add_argument("--name", default=os.environ.get("USER") or "Guest", help="your nickname")
-
-    commands.add_parser("commands", help="list plugins, commands and events")
-
-    emulator = commands.add_parser("emulator", help="run the guest chat emulator")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--version", action="version", version=f"cxbus {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    for name, subcommand in subcommands.items():
+        sub = commands.add_parser(
+            name,
+            help=subcommand.help,
+            description=subcommand.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        # SUPPRESS: given only after the subcommand, it must not reset one given before.
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help=DEBUG_HELP,
+        )
+        subcommand.arguments(sub)
     return parser
+
+
+def installed_subcommands() -> dict[str, Subcommand]:
+    """The subcommands of the installed distributions by name; the first of a name wins.
+
+    One whose entry point cannot be loaded is still listed, and running it says why.
+    """
+    found: dict[str, Subcommand] = {}
+    for entry_point in sorted(entry_points(group=SUBCOMMAND_GROUP), key=lambda e: e.name):
+        if entry_point.name in found:
+            continue
+        try:
+            subcommand = entry_point.load()
+        except Exception as error:
+            subcommand = _broken(entry_point.value, f"{type(error).__name__}: {error}")
+        if not isinstance(subcommand, Subcommand):
+            subcommand = _broken(entry_point.value, "it is not a cxbus.cli.Subcommand")
+        found[entry_point.name] = subcommand
+    return found
+
+
+def _broken(target: str, why: str) -> Subcommand:
+    def run(args: argparse.Namespace) -> int:
+        raise SubcommandError(f"the entry point {target} could not be loaded ({why})", 1)
+
+    return Subcommand(help=f"(could not be loaded: {why})", run=run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cxbus`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
-    if args.debug:
-        logging.basicConfig(
-            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-        )
-    if args.command == "chat":
-        return _chat(args)
-    if args.command == "commands":
-        return _commands()
-    return _emulator(args)
+    with _quiet_broken_pipe():
+        subcommands = installed_subcommands()
+        args = _parser(subcommands).parse_args(argv)
+        if args.debug:
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            logging.basicConfig(level=logging.DEBUG, handlers=[handler])
+        try:
+            return subcommands[args.subcommand].run(args)
+        except SubcommandError as error:
+            print(f"cxbus {args.subcommand}: {error}", file=sys.stderr)
+            return error.status
+        except KeyboardInterrupt:
+            return 130
+    return 1  # stdout was closed early: `cxbus commands | head`
 
 
-def _chat(args: argparse.Namespace) -> int:
-    from cxbus_webchat.chat_options import ChatOptionError, webchat_section
-    from cxbus_webchat.terminal import run
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to ``sys.stderr`` as it is when a record comes, not as it was when made.
 
-    flags = {
-        "--data-url": args.data_url,
-        "--deployment-key": args.deployment_key,
-        "--org-guid": args.org_guid,
-        "--queue": args.queue,
-    }
+    A subcommand may swap stderr for a while: the terminal chat prints through
+    prompt_toolkit's, so that a debug line goes above the prompt too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+@contextlib.contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """End quietly when the reader of stdout goes away, as ``head`` does.
+
+    Python's own advice: point stdout at devnull, so the flush at exit fails no more.
+    """
     try:
-        section = webchat_section(flags, os.environ, args.config)
-    except ChatOptionError as error:
-        print(f"cxbus chat: {error}", file=sys.stderr)
-        return 2
-    status: int = run(section, args.name)
-    return status
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
-def _commands() -> int:
-    from cxbus import Bus, CommandRejected
+# cxbus's own subcommand -----------------------------------------------------------
+
+
+def _list_plugins(args: argparse.Namespace) -> int:
+    """Load every installed plugin on a bus of its own and print its commands and events.
+
+    A plugin that needs a configuration section it is not given here is listed as it
+    stood when it was asked to configure itself: its commands are registered by then.
+    """
+    from cxbus import Bus, CommandCall, CommandRejected, signals
     from cxbus.loading import installed_plugins
 
-    # A fake chat transport, and a session file of its own (so no stored chat is
-    # touched), are enough to load every plugin and ask what it offers.
-    scratch = tempfile.TemporaryDirectory()
-    webchat = {"transport": {"type": "fake"}, "sessionFile": f"{scratch.name}/session.json"}
-    with scratch, Bus(config={"webchat": webchat}) as bus:
+    offered: dict[str, tuple[list[str], tuple[str, ...]]] = {}
+
+    def configuring(bus: Bus, call: CommandCall) -> None:
+        name, _, command = call.command.partition(".")
+        plugin = bus.plugins.get(name)
+        if command == "configure" and plugin is not None:
+            offered[name] = (plugin.commands, plugin.events)
+
+    with Bus() as bus, signals.command_dispatched.connected_to(configuring, sender=bus):
+        failures: dict[str, Any] = {}
         for name in installed_plugins():
             try:
-                bus.load_plugin(name).result(timeout=10)
+                bus.load_plugin(name).result(timeout=bus.ready_timeout + 1)
             except (CommandRejected, TimeoutError) as error:
-                print(f"{name}: could not be loaded ({error})")
-        for name, plugin in sorted(bus.plugins.items()):
+                failures[name] = error
+        for name, plugin in bus.plugins.items():
+            offered[name] = (plugin.commands, plugin.events)
+        for name in sorted({*offered, *failures}):
+            if name not in offered:
+                print(f"{name}: could not be loaded ({failures[name]})")
+                continue
+            commands, events = offered[name]
             print(name)
-            print(f"  commands: {', '.join(plugin.commands) or '-'}")
-            print(f"  events:   {', '.join(plugin.events) or '-'}")
+            print(f"  commands: {', '.join(commands) or '-'}")
+            print(f"  events:   {', '.join(events) or '-'}")
     return 0
 
 
-def _emulator(args: argparse.Namespace) -> int:
-    import threading
-
-    from cxbus_emulator import Emulator
-
-    try:
-        emulator = Emulator(args.host, args.port)
-        emulator.start()
-    except OSError as error:
-        print(
-            f"cxbus emulator: cannot listen on {args.host}:{args.port}: {error.strerror}",
-            file=sys.stderr,
-        )
-        return 1
-    try:  # Ctrl-C may come while the lines are still being printed
-        print(f"dataURL:       {emulator.data_url}")
-        print(f"deploymentKey: {emulator.deployment_key}")
-        print(f"orgGuid:       {emulator.org_guid}")
-        print(f"queue:         {emulator.queue}")
-        print("Ctrl-C stops it.", flush=True)
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
-    return 0
+commands = Subcommand(
+    help="list the installed plugins with their commands and events", run=_list_plugins
+)

@@ -14,8 +14,8 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Generator
-from typing import Any, Callable, Optional
+from collections.abc import Callable, Generator
+from typing import Any
 
 from cxbus.errors import CommandRejected
 from cxbus.redaction import redact
@@ -34,7 +34,7 @@ REJECTED = "rejected"
 Callback = Callable[[Any], Any]
 # (on_resolved, on_rejected, handles): an observer (handles=False) such as a tracer
 # does not count as someone handling a rejection.
-_Listener = tuple[Optional[Callback], Optional[Callback], bool]
+_Listener = tuple[Callback | None, Callback | None, bool]
 
 # Settling a deferred runs its listeners, which may settle the next deferred of a
 # chain, and so on: past this depth on one thread the rest of the chain is run from

@@ -10,8 +10,9 @@ takes the bus and registers the plugin on it::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cxbus.bus import Bus
@@ -22,10 +23,7 @@ ENTRY_POINT_GROUP = "cxbus.plugins"
 
 
 def _group() -> list[Any]:
-    found = entry_points()
-    if hasattr(found, "select"):
-        return list(found.select(group=ENTRY_POINT_GROUP))
-    return list(found.get(ENTRY_POINT_GROUP, []))  # Python 3.9 returns a dict
+    return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
 def installed_plugins() -> list[str]:

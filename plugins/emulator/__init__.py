@@ -4,13 +4,34 @@
 that everything runs and is tested with no account:
 
 - the guest chat API of Genesys Cloud web chat (``cxbus_emulator.guest_chat``),
-  which WebChatService's ``purecloud-v2-sockets`` transport talks to.
+  which WebChatService's ``purecloud-v2-sockets`` transport talks to;
+- the GMS Chat API v2 of Genesys Engage and Multicloud CX (``cxbus_emulator.gms``),
+  the polling API of WebChatService's GMS mode;
+- the Web Messaging guest API of the Genesys Messenger
+  (``cxbus_emulator.web_messaging``), which MessagingService talks to.
 
 Each API has a scripted demo agent and fault switches, driven from Python through
-``Emulator`` or over HTTP under ``/emulator/...``. What an API does as Genesys
-does it, and what is the emulator's own choice, is written in its module.
+``Emulator`` (``Emulator.gms`` for GMS, ``Emulator.messaging`` for Web Messaging) or
+over HTTP under ``/emulator/...`` (``/emulator/gms/...``, ``/emulator/messaging/...``).
+What an API does as Genesys does it, and what is the emulator's own choice, is written
+in its module.
 """
 
-from .emulator import Emulator
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 __all__ = ["Emulator"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so that `cxbus emulator` can say which extra brings
+    # aiohttp when it is missing (the package is imported to build cxbus's parser).
+    if name == "Emulator":
+        from .emulator import Emulator
+
+        return Emulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,9 @@
-"""``Emulator``: the chat server on its own asyncio loop and thread, driven from any thread."""
+"""``Emulator``: the chat servers on their own asyncio loop and thread, driven from any thread."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -11,10 +12,17 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from .faults import Fault
+from .gms.agent import GmsDemoAgent
+from .gms.chats import FileLimits
+from .gms.control import GmsControls
+from .gms.idle import IdleWatch
+from .gms.server import GmsServer
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
+from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
+from .web_messaging.agent import DemoBot
 
 __all__ = ["Emulator"]
 
@@ -23,18 +31,26 @@ CONTROL_TIMEOUT = 10.0
 
 
 class Emulator:
-    """A local Genesys Cloud guest chat server on ``host``:``port`` (0: any free port).
+    """A local Genesys Cloud on ``host``:``port`` (0: any free port): guest chat, GMS and
+    Web Messaging.
 
     ``start()`` (or ``with Emulator() as emulator:``) binds it and returns once it
-    answers; ``data_url``, ``deployment_key`` and ``org_guid`` are what a webchat
-    configuration needs. With ``demo_agent`` on, an agent joins every chat once
-    its event stream is attached.
+    answers; ``webchat_config()``, ``gms_config()`` and ``messaging_config()`` are the
+    configuration sections that talk to it. With ``demo_agent`` on, an agent joins
+    every guest chat once its event stream is attached and every GMS chat once it is
+    requested, and a bot answers every web messaging conversation. A GMS chat is
+    alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
+    closed ``gms_idle_close`` seconds later. Web Messaging follows
+    ``messaging_deployment`` and ``messaging_limits``.
 
-    ``switches`` are the fields of ``cxbus_emulator.guest_chat.Settings`` (such as
-    ``join_messages=False`` or ``guest_idle_limit=0.5``); they default to the real
-    server's behaviour, and ``configure()`` changes them while the emulator runs. The
-    control methods run on the server's loop and return when done; they may be called
-    from any thread.
+    The other keywords (``switches``) are the guest chat's: the fields of
+    ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
+    ``guest_idle_limit=0.5`` or ``max_uploads=3``. They default to the real server's
+    behaviour, and ``configure()`` changes them while the emulator runs.
+
+    The control methods run on the server's loop and return when done; they may be
+    called from any thread: those of the guest chat here, those of GMS on ``gms``,
+    those of Web Messaging on ``messaging``.
     """
 
     def __init__(
@@ -46,19 +62,41 @@ class Emulator:
         agent_name: str = "Alex",
         agent_join_delay: float = 1.0,
         agent_typing_delay: float = 0.5,
+        gms_service: str = "customer-support",
+        gms_idle_alert: float | None = 300.0,
+        gms_idle_close: float = 60.0,
+        messaging_deployment: Deployment | None = None,
+        messaging_limits: Limits | None = None,
         **switches: Any,
     ) -> None:
         self.host = host
         self.port = port
         self.queue = "Support"
+        script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
             org_guid=str(uuid.uuid4()),
-            demo_agent=(
-                DemoAgent(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
-            ),
+            demo_agent=script if demo_agent else None,
             settings=Settings().changed(**switches),
         )
+        self.gms_server = GmsServer(
+            service=gms_service,
+            apikey=secrets.token_hex(16),
+            demo_agent=GmsDemoAgent(script) if demo_agent else None,
+            idle=IdleWatch(gms_idle_alert, gms_idle_close),
+            limits=FileLimits(),
+            max_message_length=10_000,
+        )
+        self.gms = GmsControls(self.gms_server, self._run)
+        self.messaging_server = MessagingServer(
+            deployment_id=str(uuid.uuid4()),
+            deployment=messaging_deployment or Deployment(),
+            limits=messaging_limits or Limits(),
+            demo_agent=(
+                DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
+            ),
+        )
+        self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -100,6 +138,22 @@ class Emulator:
             }
         }
 
+    def gms_config(self) -> dict[str, Any]:
+        """A ``webchat`` section that chats with this emulator over GMS.
+
+        As the Widgets read it in GMS mode: no ``transport`` section, the options
+        directly in ``webchat``, ``dataURL`` the chat service URL with its name.
+        """
+        return {"dataURL": self.gms.data_url, "apikey": self.gms.apikey}
+
+    def messaging_config(self) -> dict[str, Any]:
+        """A ``messaging`` section that talks to this emulator's Web Messaging API.
+
+        ``baseURL`` stands in for a region's domain: the WebSocket is
+        ``ws://HOST:PORT/v1``, history and ``config.json`` are below ``http://HOST:PORT``.
+        """
+        return {"deploymentId": self.messaging.deployment_id, "baseURL": self.data_url}
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -116,8 +170,17 @@ class Emulator:
 
     def _application(self) -> web.Application:
         """One aiohttp application serving every API of the emulator."""
-        app = web.Application(middlewares=[self.server.middleware], client_max_size=64 * 2**20)
+        app = web.Application(
+            middlewares=[
+                self.server.middleware,
+                self.gms_server.middleware,
+                self.messaging_server.middleware,
+            ],
+            client_max_size=64 * 2**20,
+        )
         self.server.add_routes(app)
+        self.gms_server.add_routes(app)
+        self.messaging_server.add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -131,7 +194,8 @@ class Emulator:
             loop.run_until_complete(site.start())
             bound = self._runner.addresses[0]
             self.port = bound[1]
-            self.server.base_url = f"http://{self.host}:{self.port}"
+            self.server.base_url = self.gms_server.base_url = f"http://{self.host}:{self.port}"
+            self.messaging_server.base_url = self.server.base_url
         except BaseException as error:
             failure.append(error)
             ready.set()
@@ -148,6 +212,8 @@ class Emulator:
         if loop is None or thread is None or not thread.is_alive():
             return
         self._run(self.server.streams.drop(None))
+        self._run(self.gms_server.close())
+        self._run(self.messaging_server.close_all())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=CONTROL_TIMEOUT)
 

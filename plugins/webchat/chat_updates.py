@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import effects
+from cxbus.machine_runner import CancelTimer, SetTimer
+
 from .messages import Message, sender_type
 from .record import Agent
 from .transport import ChatMessage, Connection, Member, TransportUpdate, Typing
@@ -144,9 +145,7 @@ class ChatUpdates:
         record = machine.record
         if sender_type(sender, record.own_id) == "Client":
             return
-        machine.emit(
-            effects.SetTimer(f"agentTyping:{sender.id}", machine.settings.agent_typing_timeout)
-        )
+        machine.emit(SetTimer(f"agentTyping:{sender.id}", machine.settings.agent_typing_timeout))
         if sender.id not in record.agents_typing:
             record.agents_typing.add(sender.id)
             machine.publish(
@@ -165,7 +164,7 @@ class ChatUpdates:
         record = self._machine.record
         if member_id in record.agents_typing:
             record.agents_typing.discard(member_id)
-            self._machine.emit(effects.CancelTimer(f"agentTyping:{member_id}"))
+            self._machine.emit(CancelTimer(f"agentTyping:{member_id}"))
             self._machine.publish(
                 "agentTypingStopped", {"memberId": member_id, "name": self._agent_name(member_id)}
             )

@@ -1,30 +1,27 @@
-"""What the chat state machine is told: commands, outcomes of its calls, updates, timers.
+"""The commands the chat state machine is told, as plain values.
 
-Each is a plain value. A command carries the ``ticket`` its answer goes to (see
-``effects.Answer``); the outcome of a call names the call by the id the machine gave
-it (``effects.Call``); an update names the chat (``generation``) it belongs to.
+Each carries the ``ticket`` its answer goes to (``cxbus.machine_runner.Answer``). The
+machine is also told the outcomes of its calls, updates and timers: those are
+``cxbus.machine_runner``'s ``CallSucceeded``, ``CallFailed``, ``Updated``,
+``TimerFired``, ``StoreFailed`` and ``Close``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Union
+from typing import Any, BinaryIO
 
 import attrs
 
-from .transport import StartRequest, TransportUpdate
+from .transport import StartRequest
 
 __all__ = [
     "AddPrefilter",
-    "CallFailed",
-    "CallSucceeded",
-    "Close",
     "Command",
     "DownloadFile",
     "EndChat",
-    "Input",
     "Read",
     "RegisterPreprocessor",
     "Restore",
@@ -33,10 +30,7 @@ __all__ = [
     "SendMessage",
     "SendTyping",
     "StartChat",
-    "StoreFailed",
-    "TimerFired",
     "UpdateUserData",
-    "Updated",
 ]
 
 
@@ -119,60 +113,17 @@ class Read:
     what: str
 
 
-@attrs.frozen
-class Close:
-    """The bus is closing: stop, keep the chat restorable."""
-
-
-Command = Union[
-    StartChat,
-    EndChat,
-    SendMessage,
-    SendFilteredMessage,
-    AddPrefilter,
-    SendTyping,
-    UpdateUserData,
-    Restore,
-    SendFile,
-    DownloadFile,
-    RegisterPreprocessor,
-    Read,
-]
-
-
-@attrs.frozen
-class CallSucceeded:
-    call: int
-    value: Any
-
-
-@attrs.frozen
-class CallFailed:
-    call: int
-    reason: Any
-    """What the command rejects with: the server's error body, or a sentence."""
-    status: int | None = None
-    """The HTTP status, when the server answered."""
-    from_server: bool = True
-    """False when the call failed before reaching the server (a file not readable)."""
-
-
-@attrs.frozen
-class StoreFailed:
-    """The session store could not save or clear; ``sentence`` says why."""
-
-    sentence: str
-
-
-@attrs.frozen
-class Updated:
-    generation: int
-    update: TransportUpdate
-
-
-@attrs.frozen
-class TimerFired:
-    name: str
-
-
-Input = Union[Command, Close, CallSucceeded, CallFailed, StoreFailed, Updated, TimerFired]
+Command = (
+    StartChat
+    | EndChat
+    | SendMessage
+    | SendFilteredMessage
+    | AddPrefilter
+    | SendTyping
+    | UpdateUserData
+    | Restore
+    | SendFile
+    | DownloadFile
+    | RegisterPreprocessor
+    | Read
+)

@@ -4,8 +4,9 @@
 call it asked for, an update from the server, a timer) and returns the ``effects``
 to carry out, in order: events to publish, commands to answer, calls for the
 transport, saves, timers. It has no threads, no I/O and no clock of its own, so its
-tests drive it step by step (``tests/webchat/test_machine.py``); ``runner.ChatRunner``
-runs it on the loop thread and carries its effects out.
+tests drive it step by step (``tests/webchat/test_machine.py``); a
+``cxbus.machine_runner.MachineRunner`` runs it on the loop thread and carries its
+effects out.
 
 The states (``machine.state``), and the rows of the Genesys page that move them::
 
@@ -24,11 +25,41 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
-from . import effects, inputs
+from cxbus.machine_runner import (
+    Answer,
+    Call,
+    CallFailed,
+    CallSucceeded,
+    CancelTimer,
+    Close,
+    Effect,
+    Forget,
+    Publish,
+    Refuse,
+    Save,
+    StoreFailed,
+    TimerFired,
+    Updated,
+)
+
+from . import actions, inputs
+from .chat_commands import NO_SESSION, ChatCommands
+from .chat_states import (
+    Active,
+    Closed,
+    Ending,
+    Idle,
+    Pending,
+    Restoring,
+    Settings,
+    Starting,
+    State,
+)
 from .chat_updates import ChatUpdates
 from .messages import Filters
 from .record import ChatRecord
@@ -40,13 +71,7 @@ __all__ = ["ChatMachine", "Settings"]
 log = logging.getLogger("cxbus.webchat")
 
 # The page's sentences, word for word.
-NO_SESSION = "There is no active chat session."
-NO_ACTIVE_SESSION = "No active chat session."
 ALREADY_ACTIVE = "There is already an active chat session."
-NO_USER_DATA_UPDATE = (
-    "This transport doesn't support updating userData during an active chat session."
-)
-NO_FILES = "This transport doesn't support file uploads."
 ALREADY_RESTORING = "Already restoring. Ignoring request."
 RESTORE_WHILE_ACTIVE = "Chat session is already active, ignoring restore command."
 # Ours, where the page gives no words.
@@ -58,71 +83,6 @@ ENDED_UNTOLD = "The chat has ended here, but the chat server could not be told: 
 SESSION_RENEWAL_INTERVAL = 5.0
 # A stored session saved further ahead than this is not trusted (a clock gone wrong).
 FUTURE_TOLERANCE = 5.0
-
-
-@attrs.frozen
-class Settings:
-    """What the machine needs of the configuration and of the transport."""
-
-    agent_typing_timeout: float = 10.0
-    client_typing_timeout: float = 5.0
-    restore_timeout: float = 60.0
-    page_size: int = 100
-    paginated: bool = True
-    user_data: dict[str, Any] = attrs.field(factory=dict)
-    supports_user_data_update: bool = False
-    supports_files: bool = True
-
-
-@attrs.define
-class Idle:
-    """No chat: the last one's record stays readable."""
-
-
-@attrs.define
-class Starting:
-    generation: int
-    ticket: int
-    buffered: list[TransportUpdate] = attrs.field(factory=list)
-
-
-@attrs.define
-class Restoring:
-    generation: int
-    ticket: int
-    stored: StoredSession
-    buffered: list[TransportUpdate] = attrs.field(factory=list)
-
-
-@attrs.define
-class Active:
-    generation: int
-
-
-@attrs.define
-class Ending:
-    generation: int
-    ticket: int
-
-
-@attrs.define
-class Closed:
-    """The bus closed."""
-
-
-State = Union[Idle, Starting, Restoring, Active, Ending, Closed]
-
-
-@attrs.frozen
-class _Pending:
-    """A call under way: what it does, for which chat and command, and a filter to take
-    back should it fail (sendFilteredMessage's)."""
-
-    action: effects.Action
-    generation: int
-    ticket: int | None
-    filter: re.Pattern[str] | None = None
-    filter_is_new: bool = False
 
 
 class ChatMachine:
@@ -144,35 +104,37 @@ class ChatMachine:
         self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
         self._stored = stored
         self._clock = clock
-        self._generation = 0
-        self._calls: dict[int, _Pending] = {}
+        self.generation = 0
+        """The chat under way (or last): each start or restore opens the next."""
+        self._calls: dict[int, Pending] = {}
         self._call_ids = 0
         self._saved_at = float("-inf")
         self._store_failure_told = False
-        self._out: list[effects.Effect] = []
+        self._out: list[Effect] = []
         self._updates = ChatUpdates(self)
+        self._commands = ChatCommands(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             inputs.StartChat: self._start_chat,
             inputs.EndChat: self._end_chat,
-            inputs.SendMessage: self._send_message,
-            inputs.SendFilteredMessage: self._send_filtered_message,
-            inputs.AddPrefilter: self._add_prefilter,
-            inputs.SendTyping: self._send_typing,
-            inputs.UpdateUserData: self._update_user_data,
+            inputs.SendMessage: self._commands.send_message,
+            inputs.SendFilteredMessage: self._commands.send_filtered_message,
+            inputs.AddPrefilter: self._commands.add_prefilter,
+            inputs.SendTyping: self._commands.send_typing,
+            inputs.UpdateUserData: self._commands.update_user_data,
             inputs.Restore: self._restore,
-            inputs.SendFile: self._send_file,
-            inputs.DownloadFile: self._download_file,
-            inputs.RegisterPreprocessor: self._register_preprocessor,
-            inputs.Read: self._read,
-            inputs.Close: self._close,
-            inputs.CallSucceeded: self._call_succeeded,
-            inputs.CallFailed: self._call_failed,
-            inputs.StoreFailed: self._store_failed,
-            inputs.Updated: self._updated,
-            inputs.TimerFired: self._timer_fired,
+            inputs.SendFile: self._commands.send_file,
+            inputs.DownloadFile: self._commands.download_file,
+            inputs.RegisterPreprocessor: self._commands.register_preprocessor,
+            inputs.Read: self._commands.read,
+            Close: self._close,
+            CallSucceeded: self._call_succeeded,
+            CallFailed: self._call_failed,
+            StoreFailed: self._store_failed,
+            Updated: self._updated,
+            TimerFired: self._timer_fired,
         }
 
-    def handle(self, happened: inputs.Input) -> list[effects.Effect]:
+    def handle(self, happened: object) -> list[Effect]:
         """Take in what happened; return what to do about it, in order."""
         ticket: int | None = getattr(happened, "ticket", None)  # commands have one
         if isinstance(self.state, Closed) and ticket is not None:
@@ -184,32 +146,37 @@ class ChatMachine:
 
     # What the other parts of the machine use ----------------------------------------
 
-    def emit(self, effect: effects.Effect) -> None:
+    def emit(self, effect: Effect) -> None:
         self._out.append(effect)
 
     def publish(self, name: str, data: Any = None) -> None:
-        self.emit(effects.Publish(name, data))
+        self.emit(Publish(name, data))
 
     def answer(self, ticket: int, value: Any = None) -> None:
-        self.emit(effects.Answer(ticket, value))
+        self.emit(Answer(ticket, value))
 
     def refuse(self, ticket: int, reason: Any) -> None:
-        self.emit(effects.Refuse(ticket, reason))
+        self.emit(Refuse(ticket, reason))
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+    @property
+    def is_active(self) -> bool:
+        """The chat is on and not ending: it takes messages, typing, files."""
+        return isinstance(self.state, Active)
 
     @property
     def chat_is_on(self) -> bool:
         """Active, or ending but not ended yet."""
         return isinstance(self.state, (Active, Ending))
 
-    def _call(self, action: effects.Action, ticket: int | None = None, **pending: Any) -> None:
+    def call(self, action: actions.Action, ticket: int | None = None, **pending: Any) -> None:
         """Ask for ``action`` for the chat going on (or ``generation=``) and remember it."""
         self._call_ids += 1
-        generation = pending.pop("generation", self._generation)
-        self._calls[self._call_ids] = _Pending(action, generation, ticket, **pending)
-        self.emit(effects.Call(self._call_ids, generation, action))
+        generation = pending.pop("generation", self.generation)
+        self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
+        self.emit(Call(self._call_ids, generation, action))
 
     def save(self, renew: bool = False) -> None:
         """Keep the chat in the session store (``renew``: only if not saved lately)."""
@@ -223,11 +190,11 @@ class ChatMachine:
         self._stored = StoredSession(
             session, tuple(self.filters.sources()), self.record.started_at, now
         )
-        self.emit(effects.Save(self._stored))
+        self.emit(Save(self._stored))
 
     def _forget(self) -> None:
         self._stored = None
-        self.emit(effects.Forget())
+        self.emit(Forget())
 
     def finish(self) -> int | None:
         """The chat is over, whoever ended it: clientDisconnected if not said yet, ended.
@@ -241,16 +208,16 @@ class ChatMachine:
         if not record.guest_left and record.session is not None:
             self._updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
         for member_id in sorted(record.agents_typing):
-            self.emit(effects.CancelTimer(f"agentTyping:{member_id}"))
+            self.emit(CancelTimer(f"agentTyping:{member_id}"))
         record.agents_typing.clear()
         if record.client_typing:
-            self.emit(effects.CancelTimer("clientTyping"))
+            self.emit(CancelTimer("clientTyping"))
             record.client_typing = False
         record.ended_at = self.now_ms()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
         self._forget()
-        self._call(effects.CloseTransport())
+        self.call(actions.CloseTransport())
         self.publish("ended")
         return ending.ticket if isinstance(ending, Ending) else None
 
@@ -260,16 +227,16 @@ class ChatMachine:
         if not isinstance(self.state, Idle):
             self.refuse(command.ticket, ALREADY_ACTIVE)
             return
-        self._generation += 1
-        self.state = Starting(self._generation, command.ticket)
+        self.generation += 1
+        self.state = Starting(self.generation, command.ticket)
         user_data = {**self.user_data, **command.request.user_data}
         request = attrs.evolve(command.request, user_data=user_data)
-        self._call(effects.Start(request), command.ticket)
+        self.call(actions.Start(request), command.ticket)
 
-    def _started(self, pending: _Pending, session: SessionData) -> None:
+    def _started(self, pending: Pending, session: SessionData) -> None:
         state = self.state
         if not isinstance(state, Starting) or state.generation != pending.generation:
-            self._call(effects.CloseTransport(), generation=pending.generation)
+            self.call(actions.CloseTransport(), generation=pending.generation)
             return
         self.record = ChatRecord(session, started_at=self.now_ms())
         self.state = Active(state.generation)
@@ -313,18 +280,18 @@ class ChatMachine:
                 f"({self.settings.restore_timeout:g} s).",
             )
         else:
-            self._generation += 1
-            self.state = Restoring(self._generation, command.ticket, stored)
+            self.generation += 1
+            self.state = Restoring(self.generation, command.ticket, stored)
             settings = self.settings
-            resume = effects.Resume(stored.session, settings.page_size, settings.paginated)
-            self._call(resume, command.ticket)
+            resume = actions.Resume(stored.session, settings.page_size, settings.paginated)
+            self.call(resume, command.ticket)
 
     def _resumed(
-        self, pending: _Pending, members_and_pages: tuple[list[Member], list[list[ChatMessage]]]
+        self, pending: Pending, members_and_pages: tuple[list[Member], list[list[ChatMessage]]]
     ) -> None:
         state = self.state
         if not isinstance(state, Restoring) or state.generation != pending.generation:
-            self._call(effects.CloseTransport(), generation=pending.generation)
+            self.call(actions.CloseTransport(), generation=pending.generation)
             return
         members, pages = members_and_pages
         stored = state.stored
@@ -345,153 +312,64 @@ class ChatMachine:
     # Ending ------------------------------------------------------------------------------
 
     def _end_chat(self, command: inputs.EndChat) -> None:
-        if not isinstance(self.state, Active):
+        state = self.state
+        if not isinstance(state, Active):
             self.refuse(command.ticket, NO_SESSION)
             return
-        self.state = Ending(self.state.generation, command.ticket)
-        self._call(effects.Leave(), command.ticket)
-
-    # Sending -------------------------------------------------------------------------------
-
-    def _send_message(self, command: inputs.SendMessage) -> None:
-        if not isinstance(self.state, Active):
-            self.refuse(command.ticket, NO_SESSION)
-            return
-        self._call(effects.SendText(command.text, command.body_type), command.ticket)
-
-    def _send_filtered_message(self, command: inputs.SendFilteredMessage) -> None:
-        if not isinstance(self.state, Active):
-            self.refuse(command.ticket, NO_ACTIVE_SESSION)
-            return
-        # On before the message is sent: its echo may come back before the answer.
-        new = self.filters.add(command.pattern)
-        self.save()
-        self._call(
-            effects.SendText(command.text, "standard"),
-            command.ticket,
-            filter=command.pattern,
-            filter_is_new=new,
-        )
-
-    def _add_prefilter(self, command: inputs.AddPrefilter) -> None:
-        for pattern in command.patterns:
-            self.filters.add(pattern)
-        self.save()
-        self.answer(command.ticket, self.filters.patterns)
-
-    def _send_typing(self, command: inputs.SendTyping) -> None:
-        if not isinstance(self.state, Active):
-            self.refuse(command.ticket, NO_SESSION)
-            return
-        self._call(effects.TellTyping(), command.ticket)
-
-    def _typing_told(self, pending: _Pending) -> None:
-        if self.chat_is_on and pending.generation == self._generation:
-            if not self.record.client_typing:
-                self.record.client_typing = True
-                self.publish("clientTypingStarted")
-            self.emit(effects.SetTimer("clientTyping", self.settings.client_typing_timeout))
-
-    def stop_client_typing(self) -> None:
-        if self.record.client_typing:
-            self.record.client_typing = False
-            self.emit(effects.CancelTimer("clientTyping"))
-            self.publish("clientTypingStopped")
-
-    def _update_user_data(self, command: inputs.UpdateUserData) -> None:
-        if not isinstance(self.state, Active):
-            self.user_data.update(command.user_data)
-            self.answer(command.ticket, dict(self.user_data))
-        elif not self.settings.supports_user_data_update:
-            self.refuse(command.ticket, NO_USER_DATA_UPDATE)
-        else:
-            self._call(effects.TellUserData(dict(command.user_data)), command.ticket)
-
-    def _send_file(self, command: inputs.SendFile) -> None:
-        if not isinstance(self.state, Active):
-            self.refuse(command.ticket, NO_SESSION)
-        elif not self.settings.supports_files:
-            self.refuse(command.ticket, NO_FILES)
-        else:
-            self._call(effects.Upload(command.source, command.name), command.ticket)
-
-    def _download_file(self, command: inputs.DownloadFile) -> None:
-        if not self.chat_is_on:
-            self.refuse(command.ticket, NO_SESSION)
-            return
-        self._call(effects.Download(command.file_id, command.path), command.ticket)
-
-    def _register_preprocessor(self, command: inputs.RegisterPreprocessor) -> None:
-        self.preprocessors.append(command.preprocessor)
-        self.answer(command.ticket, command.preprocessor)
-
-    # Reading -------------------------------------------------------------------------------
-
-    def _read(self, command: inputs.Read) -> None:
-        record = self.record
-        if command.what == "getTranscript":
-            # A snapshot: the service turns it into dicts off the chat's thread.
-            self.answer(command.ticket, tuple(record.transcript))
-        elif command.what == "getAgents":
-            self.answer(command.ticket, record.agent_list())
-        elif command.what == "getStats":
-            self.answer(command.ticket, record.stats(self.now_ms(), self.chat_is_on))
-        elif command.what == "getSessionData":
-            self.answer(command.ticket, record.session_data() if self.chat_is_on else {})
-        else:
-            self.answer(command.ticket, {"sessionActive": self.chat_is_on})
+        self.state = Ending(state.generation, command.ticket)
+        self.call(actions.Leave(), command.ticket)
 
     # Closing --------------------------------------------------------------------------------
 
-    def _close(self, _: inputs.Close) -> None:
+    def _close(self, _: Close) -> None:
         self.save()  # restoreTimeout counts from now
         for name in [f"agentTyping:{m}" for m in sorted(self.record.agents_typing)]:
-            self.emit(effects.CancelTimer(name))
+            self.emit(CancelTimer(name))
         if self.record.client_typing:
-            self.emit(effects.CancelTimer("clientTyping"))
+            self.emit(CancelTimer("clientTyping"))
         self.state = Closed()
-        self._call(effects.CloseTransport())
+        self.call(actions.CloseTransport())
 
     # Outcomes of calls ------------------------------------------------------------------
 
-    def _call_succeeded(self, outcome: inputs.CallSucceeded) -> None:
+    def _call_succeeded(self, outcome: CallSucceeded) -> None:
         pending = self._calls.pop(outcome.call)
         action, value = pending.action, outcome.value
-        if isinstance(action, effects.Start):
+        if isinstance(action, actions.Start):
             self._started(pending, value)
             return
-        if isinstance(action, effects.Resume):
+        if isinstance(action, actions.Resume):
             self._resumed(pending, value)
             return
-        if isinstance(action, effects.Leave):
+        if isinstance(action, actions.Leave):
             value = None
             if self.finish() is None:
                 return  # the guest's own leaving came first and answered endChat
-        elif isinstance(action, effects.TellTyping):
-            self._typing_told(pending)
+        elif isinstance(action, actions.TellTyping):
+            self._commands.typing_told(pending.generation)
             value = None
-        elif isinstance(action, effects.SendText):
-            if pending.generation == self._generation:
-                self.stop_client_typing()
+        elif isinstance(action, actions.SendText):
+            if pending.generation == self.generation:
+                self._commands.stop_client_typing()
             # sendMessage answers with the message as the server made it; a filtered
             # message with nothing (the page's "n/a").
             value = None if pending.filter is not None else dict(value.original)
         if pending.ticket is not None:
             self.answer(pending.ticket, value)
 
-    def _call_failed(self, outcome: inputs.CallFailed) -> None:
+    def _call_failed(self, outcome: CallFailed) -> None:
         pending = self._calls.pop(outcome.call)
         action = pending.action
-        if outcome.from_server and not isinstance(action, effects.CloseTransport):
+        if outcome.from_server and not isinstance(action, actions.CloseTransport):
             self.publish("error", outcome.reason)
-        if isinstance(action, effects.Start):
+        if isinstance(action, actions.Start):
             state = self.state
             if isinstance(state, Starting) and state.generation == pending.generation:
                 self.state = Idle()
-                self._call(effects.CloseTransport(), generation=pending.generation)
-        elif isinstance(action, effects.Resume):
+                self.call(actions.CloseTransport(), generation=pending.generation)
+        elif isinstance(action, actions.Resume):
             self._resume_failed(pending, outcome)
-        elif isinstance(action, effects.Leave):
+        elif isinstance(action, actions.Leave):
             self._leave_failed(pending, outcome)
             return
         elif pending.filter is not None and pending.filter_is_new:
@@ -500,17 +378,17 @@ class ChatMachine:
         if pending.ticket is not None:
             self.refuse(pending.ticket, outcome.reason)
 
-    def _resume_failed(self, pending: _Pending, outcome: inputs.CallFailed) -> None:
+    def _resume_failed(self, pending: Pending, outcome: CallFailed) -> None:
         state = self.state
         if not isinstance(state, Restoring) or state.generation != pending.generation:
             return
         self.state = Idle()
-        self._call(effects.CloseTransport(), generation=pending.generation)
+        self.call(actions.CloseTransport(), generation=pending.generation)
         if outcome.status in GONE:  # else a later restore may still succeed
             self._forget()
         self.publish("restoreFailed")
 
-    def _leave_failed(self, pending: _Pending, outcome: inputs.CallFailed) -> None:
+    def _leave_failed(self, pending: Pending, outcome: CallFailed) -> None:
         """The guest can always end their chat: it ends here, and the command says
         whether the server was told (a conversation the server has lost counts as told)."""
         ticket = self.finish()
@@ -521,7 +399,7 @@ class ChatMachine:
         else:
             self.refuse(ticket, ENDED_UNTOLD.format(_sentence(outcome.reason)))
 
-    def _store_failed(self, failure: inputs.StoreFailed) -> None:
+    def _store_failed(self, failure: StoreFailed) -> None:
         log.warning("%s", failure.sentence)
         if not self._store_failure_told:  # once: a failing disk would fail every save
             self._store_failure_told = True
@@ -529,11 +407,11 @@ class ChatMachine:
 
     # Updates and timers --------------------------------------------------------------------
 
-    def _updated(self, updated: inputs.Updated) -> None:
+    def _updated(self, updated: Updated) -> None:
         state = self.state
         if isinstance(state, (Starting, Restoring)) and updated.generation == state.generation:
             state.buffered.append(updated.update)
-        elif self.chat_is_on and updated.generation == self._generation:
+        elif self.chat_is_on and updated.generation == self.generation:
             self._updates.handle(updated.update)
         else:
             log.debug(
@@ -542,9 +420,9 @@ class ChatMachine:
                 updated.generation,
             )
 
-    def _timer_fired(self, fired: inputs.TimerFired) -> None:
+    def _timer_fired(self, fired: TimerFired) -> None:
         if fired.name == "clientTyping":
-            self.stop_client_typing()
+            self._commands.stop_client_typing()
         elif fired.name.startswith("agentTyping:"):
             self._updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
 

@@ -3,9 +3,8 @@
 Every command and event of the Genesys page ``WebChatService``, with its sentences.
 This module is the plugin's shell: each command handler checks its options in the
 caller's thread (a bad option rejects at once, naming it) and hands the command to
-the chat (``runner.ChatRunner``), whose state machine (``machine.ChatMachine``)
-decides what happens on the shared loop thread. See ``runner`` for which thread
-runs what.
+the chat's state machine (``machine.ChatMachine``), run on the shared loop thread by a
+``cxbus.machine_runner.MachineRunner``, whose module says which thread runs what.
 """
 
 from __future__ import annotations
@@ -16,17 +15,17 @@ import os
 import re
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
+from cxbus.machine_runner import MachineRunner
 
 from . import inputs
 from .config import ConfigError, WebChatConfig, parse_config
-from .machine import ChatMachine, Settings
+from .machine import STOPPED, ChatMachine, Settings
 from .messages import Message, is_pattern
-from .runner import ChatRunner
 from .session_store import (
     FileSessionStore,
     MemorySessionStore,
@@ -35,6 +34,7 @@ from .session_store import (
     StoredSession,
 )
 from .transport import StartRequest, transport_class
+from .transport_calls import performer
 
 __all__ = ["EVENTS", "SERVICE", "WebChatService", "setup"]
 
@@ -117,7 +117,7 @@ class WebChatService:
         )
         self.plugin.register_events(EVENTS)
         self._config: WebChatConfig | None = None
-        self._runner: ChatRunner | None = None
+        self._runner: MachineRunner[Any] | None = None
         self._supports_custom_notice = False
         self._last_preview = 0.0
         _services[bus] = self
@@ -226,7 +226,9 @@ class WebChatService:
         except BaseException:
             release()
             raise
-        self._runner = ChatRunner(machine, connection, store, self.plugin, release)
+        self._runner = MachineRunner(
+            machine, performer(connection), store, self.plugin, STOPPED, release
+        )
         if config.auto_restore and stored is not None:
             # As the widgets do on a page load: pick the stored chat up again.
             self.plugin.command(f"{SERVICE}.restore").fail(

@@ -1,10 +1,19 @@
 """The terminal chat of ``cxbus chat``: a guest's web chat in a terminal, over the bus.
 
 It is a plugin like any other (``TerminalChat``): it drives WebChatService with bus
-commands and shows its events. prompt_toolkit owns the input line; lines printed
-while the guest types appear above it, so nothing garbles what is being typed.
-The input line is WebChatService's typing preview input: typing in it sends
-typing notifications to the agent.
+commands and shows its events. The input line is WebChatService's typing preview
+input: typing a message (not a slash command) sends typing notifications.
+
+Threads: the main thread reads the guest's lines (prompt_toolkit) and runs their
+commands; WebChatService's worker publishes the events that print the agent's
+lines. Everything is printed through prompt_toolkit's ``patch_stdout``, entered
+before the chat prints anything: a line that arrives while the guest types goes
+above the ``you> `` prompt, and what is being typed stays whole at the bottom.
+
+Leaving (ours): ``/end`` or Ctrl-D ends the chat. Ctrl-C leaves it open on the
+server, as closing a browser tab does: ``cxbus chat`` started again within
+``restoreTimeout`` offers ``/restore``. The demo's emulator ends with the process,
+so there Ctrl-C ends the chat too, and says there is nothing to restore.
 """
 
 from __future__ import annotations
@@ -15,56 +24,88 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from cxbus import Bus, CommandRejected, Event
+from cxbus.cli import SubcommandError
 
-__all__ = ["TerminalChat", "run"]
+from .config import parse_config
+from .session_store import FileSessionStore
+from .terminal_text import describe, epoch, with_files
+
+__all__ = ["TerminalChat", "TypingPreviewInput", "run"]
 
 SERVICE = "WebChatService"
-HELP = "/transcript  /agents  /stats  /file PATH  /restore  /end  /help"
-START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 30.0
 # cxbus chat keeps its chat here (unless the configuration names a sessionFile), so
-# that a chat stopped mid-way can be picked up with /restore.
+# that a chat left open can be picked up with /restore.
 SESSION_FILE = Path("~/.cxbus/webchat-session.json")
+COMMANDS = {
+    "/transcript": "show the chat so far, files sent included",
+    "/agents": "list the agents of the chat, and whether they are still in it",
+    "/stats": "say when the chat started and how long it has lasted",
+    "/file PATH": "send a file to the agent",
+    "/restore": "pick up the chat that was left open last time",
+    "/end": "end the chat and quit (Ctrl-D too)",
+    "/help": "show this list",
+}
 
 
 class TypingPreviewInput:
-    """The input line as WebChatService's typing preview input: it reports text changes."""
+    """The input line as WebChatService's typing preview input.
+
+    It reports the guest's edits, except while the line is a slash command: those
+    are for this program, not the agent.
+    """
 
     def __init__(self, buffer: Buffer) -> None:
         self._buffer = buffer
 
     def on_text_changed(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(text)`` whenever the guest edits the input line."""
-        self._buffer.on_text_changed += lambda buffer: callback(buffer.text)
+        """Call ``callback(text)`` whenever the guest edits a message."""
 
+        def changed(buffer: Buffer) -> None:
+            if not buffer.text.startswith("/"):
+                callback(buffer.text)
 
-def describe(reason: Any) -> str:
-    """One line for a rejection reason: a sentence, an error body or an exception."""
-    if isinstance(reason, Mapping):
-        return str(reason.get("message") or reason.get("reason") or reason)
-    return str(reason)
+        self._buffer.on_text_changed += changed
 
 
 class TerminalChat:
-    """One chat in the terminal: start, talk, slash commands, end."""
+    """One chat in the terminal: start, talk, slash commands, end or step away.
 
-    def __init__(self, bus: Bus, nickname: str, output: TextIO) -> None:
+    ``demo`` says the chat runs on the embedded emulator, which ends with the
+    process; ``restore_timeout`` is how long a chat left open can be picked up.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        nickname: str,
+        output: TextIO,
+        *,
+        demo: bool = False,
+        restore_timeout: float = 60.0,
+    ) -> None:
         self.bus = bus
         self.nickname = nickname
         self.output = output
+        self.demo = demo
+        self.restore_timeout = restore_timeout
         self.plugin = bus.register_plugin("TerminalChat")
         self.ended = threading.Event()
         self.chatting = threading.Event()
+        self.files_sent: list[tuple[int, str]] = []
+        """(transcript lines then, name) of each file sent: WebChatService's transcript has
+        no line for them."""
         self._session: PromptSession[str] | None = None
+        # No "error" event: each is the rejection of one of our commands, shown as such.
         for name, show in {
             "agentConnected": self._agent_connected,
             "agentDisconnected": self._agent_disconnected,
@@ -77,7 +118,6 @@ class TerminalChat:
             "ended": self._ended,
             "started": lambda event: self.chatting.set(),
             "restored": self._restored,
-            "error": lambda event: self._say(f"! {describe(event.data)}"),
         }.items():
             self.plugin.subscribe(f"{SERVICE}.{name}", show)
 
@@ -85,6 +125,20 @@ class TerminalChat:
 
     def _say(self, line: str) -> None:
         print(line, file=self.output, flush=True)
+
+    def help_lines(self) -> Iterator[str]:
+        """What each slash command does; the demo has nothing to restore."""
+        for command, does in COMMANDS.items():
+            if not (self.demo and command == "/restore"):
+                yield f"  {command:<12} {does}"
+        if self.demo:
+            yield "  Ctrl-C       end the demo chat and quit (its emulator ends too)"
+        else:
+            yield f"  Ctrl-C       quit, leaving the chat open for /restore ({self._timeout})"
+
+    @property
+    def _timeout(self) -> str:
+        return f"within {self.restore_timeout:g} s"
 
     def _agent_connected(self, event: Event) -> None:
         self._say(f"* {self._sender(event.data.get('message'), 'An agent')} joined the chat")
@@ -107,7 +161,7 @@ class TerminalChat:
             sender = message.get("from", {})
             if sender.get("type") == "Client" and not event.data.get("restoring"):
                 continue  # the guest's own line is on screen already
-            stamp = time.strftime("%H:%M", time.localtime(_epoch(message.get("timestamp"))))
+            stamp = time.strftime("%H:%M", time.localtime(epoch(message.get("timestamp"))))
             self._say(f"[{stamp}] {sender.get('name') or 'Agent'}: {message.get('text', '')}")
 
     def _restored(self, event: Event) -> None:
@@ -128,33 +182,44 @@ class TerminalChat:
     def _command(self, name: str, data: Any = None) -> Any:
         return self.plugin.command(f"{SERVICE}.{name}", data).result(timeout=COMMAND_TIMEOUT)
 
-    def start(self, stored: bool) -> None:
-        """Start a chat; when a chat is ``stored``, offer ``/restore`` and wait for the guest.
+    def start(self, restorable: bool) -> None:
+        """Start a chat; when a chat left open is ``restorable``, offer ``/restore`` instead.
 
-        Raises ``CommandRejected`` when the server refuses.
+        Raises ``SubcommandError`` (status 1) when the chat does not start.
         """
-        self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
-        if stored:
-            self._say("* Your last chat was not ended: /restore picks it up, a message starts")
-            self._say(f"  a new chat. {HELP}")
-            return
-        self._say(f"Starting a chat as {self.nickname}. Type a message, or {HELP}")
-        self._command("startChat", {"nickname": self.nickname})
+        try:
+            self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
+            if restorable:
+                self._say("* Your last chat is still open: /restore picks it up, a message")
+                self._say("  starts a new chat. /help lists the commands.")
+                return
+            self._say(f"Starting a chat as {self.nickname}. Type a message, or /help.")
+            self._command("startChat", {"nickname": self.nickname})
+        except CommandRejected as rejection:
+            reason = describe(rejection.reason)
+            raise SubcommandError(f"the chat did not start: {reason}", 1) from None
+        except TimeoutError:
+            raise SubcommandError(
+                f"the chat did not start: the chat server did not answer in {COMMAND_TIMEOUT:g} s",
+                1,
+            ) from None
 
     def run(self) -> None:
-        """Read the guest's lines until the chat ends or the guest leaves."""
+        """Read the guest's lines until the chat ends, or the guest ends it (Ctrl-D, /end).
+
+        Ctrl-C (KeyboardInterrupt) goes to the caller: see ``step_away``.
+        """
         session: PromptSession[str] = PromptSession()
         self._session = session
         self._command(
             "registerTypingPreviewInput", {"input": TypingPreviewInput(session.default_buffer)}
         )
-        with patch_stdout(raw=True):
-            while not self.ended.is_set():
-                try:
-                    line = session.prompt("you> ")
-                except (EOFError, KeyboardInterrupt):
-                    break
-                self.handle(line.strip())
+        while not self.ended.is_set():
+            try:
+                line = session.prompt("you> ")
+            except EOFError:
+                break
+            self.handle(line.strip())
         self.end()
 
     def handle(self, line: str) -> None:
@@ -172,11 +237,11 @@ class TerminalChat:
         if word == "/end":
             self.end()
         elif word == "/restore":
-            self._try("restore")
+            self._restore()
         elif word == "/transcript":
-            for message in (self._try("getTranscript") or {}).get("messages", ()):
-                sender = message.get("from", {}).get("name") or "?"
-                self._say(f"  {sender}: {message.get('text', '')}")
+            messages = (self._try("getTranscript") or {}).get("messages", ())
+            for sender, text in with_files(messages, self.files_sent, self.nickname):
+                self._say(f"  {sender}: {text}")
         elif word == "/agents":
             for agent in self._try("getAgents") or ():
                 state = "connected" if agent.get("connected") else "left"
@@ -188,15 +253,31 @@ class TerminalChat:
             )
             self._say(f"  started {started}, {(stats.get('duration') or 0) // 1000} s so far")
         elif word == "/file":
-            paths = shlex.split(rest)
-            if len(paths) != 1:
-                self._say("! /file needs one path")
-            elif self._try("sendFile", {"files": Path(paths[0])}) is not None:
-                self._say(f"* sent {paths[0]}")
+            self._send_file(rest)
         elif word == "/help":
-            self._say(HELP)
+            for help_line in self.help_lines():
+                self._say(help_line)
         else:
-            self._say(f"! unknown command {word}; {HELP}")
+            self._say(f"! unknown command {word}; /help lists the commands")
+
+    def _restore(self) -> None:
+        if self.demo:
+            self._say("! the demo has nothing to restore: its emulator starts afresh each time")
+        else:
+            self._try("restore")
+
+    def _send_file(self, rest: str) -> None:
+        try:
+            paths = shlex.split(rest)
+        except ValueError as error:
+            self._say(f"! /file: {error}")
+            return
+        if len(paths) != 1:
+            self._say("! /file needs one path (in quotes if it has spaces)")
+        elif self._try("sendFile", {"files": Path(paths[0])}) is not None:
+            lines = len((self._try("getTranscript") or {}).get("messages", ()))
+            self.files_sent.append((lines, Path(paths[0]).name))
+            self._say(f"* sent {paths[0]}")
 
     def _try(self, name: str, data: Any = None) -> Any:
         try:
@@ -216,27 +297,31 @@ class TerminalChat:
             self._command("endChat")
         self._say("* you left the chat")
 
-
-def _epoch(timestamp: Any) -> float:
-    """Seconds since the epoch from an ISO-8601 string or a number; now when unknown."""
-    from datetime import datetime
-
-    if isinstance(timestamp, (int, float)):
-        return timestamp / 1000 if timestamp > 1e11 else float(timestamp)
-    if isinstance(timestamp, str):
-        try:
-            return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            pass
-    return time.time()
+    def step_away(self) -> None:
+        """Ctrl-C: quit and leave the chat open to be restored; the demo's chat ends."""
+        if self.ended.is_set():
+            return
+        if self.demo:
+            self.end()
+            self._say("* the demo's emulator ends with cxbus chat: there is nothing to restore")
+            return
+        self.ended.set()
+        if self.chatting.is_set():
+            self._say(
+                f"* you stepped away; the chat stays open: run cxbus chat again {self._timeout}"
+                " and /restore picks it up"
+            )
 
 
 def run(section: dict[str, Any] | None, nickname: str) -> int:
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
-    from cxbus_emulator import Emulator
-
     with contextlib.ExitStack() as stack:
+        # First, so that every line from here on goes above the prompt.
+        stack.enter_context(patch_stdout(raw=True))
+        demo = section is None
         if section is None:
+            from cxbus_emulator import Emulator
+
             emulator = stack.enter_context(Emulator())
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             section = {**emulator.webchat_config(), "sessionFile": str(scratch / "session.json")}
@@ -245,20 +330,30 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
                 f"of the embedded emulator at {emulator.data_url}",
                 flush=True,
             )
-        stored = Path(section.get("sessionFile") or SESSION_FILE).expanduser()
-        # The guest chooses: /restore picks the stored chat up, a message starts anew.
-        webchat = {**section, "sessionFile": str(stored), "autoRestore": False}
+        config = parse_config(section)
+        stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
+        # The guest chooses: /restore picks a chat left open up, a message starts anew.
+        webchat = {**section, "sessionFile": stored, "autoRestore": False}
         bus = stack.enter_context(Bus(config={"webchat": webchat}))
-        chat = TerminalChat(bus, nickname, sys.stdout)
+        chat = TerminalChat(
+            bus,
+            nickname,
+            sys.stdout,
+            demo=demo,
+            restore_timeout=config.restore_timeout,
+        )
         try:
-            chat.start(stored=stored.exists())
-        except CommandRejected as rejection:
-            print(
-                f"cxbus chat: the chat did not start: {describe(rejection.reason)}", file=sys.stderr
-            )
-            return 1
-        except TimeoutError:
-            print("cxbus chat: the chat server did not answer in time", file=sys.stderr)
-            return 1
-        chat.run()
+            chat.start(restorable=_restorable(stored, config.restore_timeout))
+            chat.run()
+        except KeyboardInterrupt:
+            chat.step_away()
     return 0
+
+
+def _restorable(session_file: str, restore_timeout: float) -> bool:
+    """Whether the session file holds a chat young enough for ``restore`` to pick up."""
+    try:
+        stored = FileSessionStore(session_file).load()
+    except ValueError:  # unreadable: restore will say so, and discard it
+        return True
+    return stored is not None and time.time() - stored.saved_at <= restore_timeout

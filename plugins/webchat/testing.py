@@ -1,4 +1,4 @@
-"""pytest fixtures for testing against WebChatService (registered as a pytest plugin).
+"""pytest fixtures for testing against WebChatService: the pytest plugin ``cxbus_webchat``.
 
 ``webchat``: a bus with WebChatService on the fake transport, ready, no chat yet,
 as a ``ChatDriver`` that runs commands and records events::
@@ -7,14 +7,21 @@ as a ``ChatDriver`` that runs commands and records events::
         webchat("startChat", {"nickname": "Ada"})
         webchat("FakeTransport.agentJoin", {"name": "Alex"})
         assert webchat.names()[-1] == "agentConnected"
+
+The marker ``webchat_config`` adds options to its ``webchat`` section::
+
+    @pytest.mark.webchat_config(agentTypingTimeout=0.05)
+    def test_typing_times_out(webchat): ...
+
+The plugin is on wherever cxbus is installed; ``pytest -p no:cxbus_webchat`` turns it off.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -98,10 +105,27 @@ class ChatDriver:
             self.events.clear()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "webchat_config(**options): options added to the webchat section of the "
+        "cxbus_webchat `webchat` fixture (fake transport, a session file of the test's own)",
+    )
+
+
 @pytest.fixture
-def webchat(tmp_path: Path) -> Iterator[ChatDriver]:
-    """WebChatService on the fake transport, ready, with no chat yet."""
-    config = {"transport": {"type": "fake"}, "sessionFile": str(tmp_path / "session.json")}
+def webchat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChatDriver]:
+    """WebChatService on the fake transport, ready, with no chat yet.
+
+    Its section is ``{"transport": {"type": "fake"}, "sessionFile": ...}`` in the test's
+    ``tmp_path``, with the options of the test's ``webchat_config`` marker added.
+    """
+    marker = request.node.get_closest_marker("webchat_config")
+    config = {
+        "transport": {"type": "fake"},
+        "sessionFile": str(tmp_path / "session.json"),
+        **(marker.kwargs if marker else {}),
+    }
     with Bus(config={"webchat": config}) as bus:
         bus.load_plugin("WebChatService").result(timeout=TIMEOUT)
         driver = ChatDriver(bus)

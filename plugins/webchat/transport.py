@@ -19,8 +19,9 @@ waits on it; a real one need not).
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
@@ -115,7 +116,7 @@ class Connection:
     reason: str | None = None
 
 
-TransportUpdate = Union[ChatMessage, Typing, Member, Connection]
+TransportUpdate = ChatMessage | Typing | Member | Connection
 Listener = Callable[[TransportUpdate], "Deferred"]
 
 
@@ -214,6 +215,14 @@ class Transport(abc.ABC):
 
 _registry: dict[str, type[Transport]] = {}
 
+# The built-in transports, "module:class", imported when their type is first used:
+# purecloud-v2-sockets brings requests and websocket-client, which a chat on the
+# fake transport never needs. Importing the module registers the class.
+_BUILT_IN = {
+    "fake": ".transports.fake:FakeTransport",
+    "purecloud-v2-sockets": ".transports.purecloud_v2_sockets:PureCloudV2Sockets",
+}
+
 
 def register_transport(transport: type[Transport]) -> type[Transport]:
     """Make ``transport`` the one for its ``type``; usable as a class decorator."""
@@ -222,11 +231,17 @@ def register_transport(transport: type[Transport]) -> type[Transport]:
 
 
 def transport_class(type_name: str) -> type[Transport]:
-    """The transport registered for ``type_name``; ``KeyError`` names the known ones."""
+    """The transport registered for ``type_name``; ``KeyError`` names the known ones.
+
+    A built-in transport's module is imported here, the first time its type is asked for.
+    """
+    if type_name not in _registry and type_name in _BUILT_IN:
+        module, _, name = _BUILT_IN[type_name].partition(":")
+        register_transport(getattr(importlib.import_module(module, __package__), name))
     try:
         return _registry[type_name]
     except KeyError:
-        known = ", ".join(sorted(_registry)) or "none"
+        known = ", ".join(sorted({*_registry, *_BUILT_IN}))
         raise KeyError(
             f"transport.type {type_name!r} is not a known transport (known: {known})."
         ) from None

@@ -1,9 +1,10 @@
 """What each call the chat state machine asks for does with the transport.
 
-``perform(transport, action, listener)`` runs on the chat's I/O lane (never on the
-chat's thread): it may block on the network or on a file, and returns the value the
-machine gets back in ``inputs.CallSucceeded``. A refusal is a ``TransportError``
-(from the server) or a ``FileProblem`` (a file that cannot be sent or written).
+``performer(transport)`` is the ``perform`` of the chat's ``MachineRunner``: it runs on
+the chat's I/O lane (never on the loop thread), may block on the network or on a file,
+and returns the value the machine gets back in ``CallSucceeded``. A refusal from the
+server (``TransportError``) or a file that cannot be sent or written raises
+``CallRefused``, which the machine gets as ``CallFailed``.
 """
 
 from __future__ import annotations
@@ -11,37 +12,54 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import effects
-from .transport import ChatMessage, Listener, Transport
+from cxbus.machine_runner import CallRefused
 
-__all__ = ["FileProblem", "perform"]
+from . import actions
+from .transport import ChatMessage, Listener, Transport, TransportError
+
+__all__ = ["performer"]
 
 
 class FileProblem(Exception):
     """A file to send cannot be read, or a downloaded file cannot be written: a sentence."""
 
 
-def perform(transport: Transport, action: effects.Action, listener: Listener) -> Any:
+def performer(transport: Transport) -> Callable[[actions.Action, Listener], Any]:
+    """How the chat's calls are made with ``transport``."""
+
+    def perform_with(action: actions.Action, listener: Listener) -> Any:
+        try:
+            return perform(transport, action, listener)
+        except TransportError as error:
+            raise CallRefused(error.reason, error.status) from None
+        except FileProblem as problem:
+            raise CallRefused(str(problem), from_server=False) from None
+
+    return perform_with
+
+
+def perform(transport: Transport, action: actions.Action, listener: Listener) -> Any:
     """Carry out ``action`` with ``transport``; its value for the machine."""
-    if isinstance(action, effects.Start):
+    if isinstance(action, actions.Start):
         return transport.start(action.request, listener)
-    if isinstance(action, effects.Resume):
+    if isinstance(action, actions.Resume):
         transport.resume(action.session, listener)
         return transport.members(), _history(transport, action)
-    if isinstance(action, effects.SendText):
+    if isinstance(action, actions.SendText):
         return transport.send_message(action.text, action.body_type)
-    if isinstance(action, effects.TellTyping):
+    if isinstance(action, actions.TellTyping):
         return transport.send_typing()
-    if isinstance(action, effects.TellUserData):
+    if isinstance(action, actions.TellUserData):
         return transport.update_user_data(action.user_data)
-    if isinstance(action, effects.Upload):
+    if isinstance(action, actions.Upload):
         content = _read(action.source, action.name, transport.max_upload_bytes)
         content_type = mimetypes.guess_type(action.name)[0] or "application/octet-stream"
         return transport.send_file(action.name, content, content_type)
-    if isinstance(action, effects.Download):
+    if isinstance(action, actions.Download):
         content = transport.download_file(action.file_id)
         if action.path is None:
             return content
@@ -52,12 +70,12 @@ def perform(transport: Transport, action: effects.Action, listener: Listener) ->
                 f"downloadFile could not write {str(action.path)!r}: {error.strerror}."
             ) from None
         return str(action.path)
-    if isinstance(action, effects.Leave):
+    if isinstance(action, actions.Leave):
         return transport.leave()
     return transport.close()
 
 
-def _history(transport: Transport, action: effects.Resume) -> list[list[ChatMessage]]:
+def _history(transport: Transport, action: actions.Resume) -> list[list[ChatMessage]]:
     """Every message so far, in pages of ``page_size``, or in one page when not paginated."""
     pages: list[list[ChatMessage]] = []
     after: str | None = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -201,7 +203,7 @@ def test_a_chain_of_thousands_of_thens_settles() -> None:
 def test_thousands_of_nested_adoptions_settle() -> None:
     """A deferred adopting one that adopts another, thousands deep, settles with the last."""
     chain = [Deferred() for _ in range(3000)]
-    for outer, inner in zip(chain, chain[1:]):
+    for outer, inner in itertools.pairwise(chain):
         outer.resolve(inner)
     chain[-1].resolve("deep")
     assert chain[0].result(timeout=5) == "deep"

@@ -27,4 +27,6 @@ def _no_leftover_faults_or_switches(request: pytest.FixtureRequest) -> Iterator[
     if "emulator" in request.fixturenames:
         emulator = request.getfixturevalue("emulator")
         emulator.clear_faults()
+        emulator.gms.clear_faults()
+        emulator.messaging.clear_faults()
         emulator.configure(**attrs.asdict(Settings().changed(**SWITCHES)))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cxbus import Bus
+from cxbus import Bus, CommandRejected
 from cxbus_emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
 from cxbus_webchat.transports import event_stream, purecloud_v2_sockets
@@ -389,7 +389,7 @@ def test_no_secret_or_message_text_is_logged_at_info(
 RESTART = textwrap.dedent(
     """
     import json, sys
-    from cxbus import Bus
+    from cxbus import Bus, CommandRejected
     from cxbus_webchat.testing import ChatDriver
 
     config = json.loads(sys.argv[1])
@@ -442,3 +442,49 @@ def test_a_chat_started_in_one_process_is_restored_in_another(
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout) == ["first process", "sent while no process was there"]
     assert [m.body for m in emulator.conversation(cid).messages][-1] == "second process"
+
+
+def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
+    emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message that arrives live while the catch-up keeps failing waits for the ones
+    before it: the transcript reads 1, 2, 3 as the server has them, never 1, 3, 2."""
+    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    cid = conversation_of(chat)
+    emulator.agent_send(cid, "1")
+    said(chat, "1")
+    with stream_held_down(emulator):
+        emulator.drop_sockets(cid)
+        chat.wait("disconnected")
+        emulator.agent_send(cid, "2")
+        emulator.fail_next("*/messages", status=400, count=10_000)  # the catch-up keeps failing
+    chat.wait("reconnected")
+    emulator.agent_send(cid, "3")  # live, while the catch-up is owed
+    emulator.clear_faults("*/messages")
+    said(chat, "3")
+    assert_transcript_complete(chat, ["1", "2", "3"])
+
+
+def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told(
+    tmp_path: Path,
+) -> None:
+    """The guest can always end their chat; every failure is one sentence."""
+    with Emulator(demo_agent=False) as vanishing:
+        config = {
+            **config_for(vanishing, tmp_path),
+            "transport": {**vanishing.webchat_config()["transport"], "timeout": 2.0},
+        }
+        with Bus(config={"webchat": config}) as bus:
+            chat = ChatDriver(bus)
+            chat("startChat", {"nickname": "Ada"})
+            vanishing.stop()
+            unreachable = f"The chat server at {vanishing.data_url} could not be reached."
+            sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+            with pytest.raises(CommandRejected) as refused:  # after its retries, ~8 s
+                sending.result(timeout=30)
+            assert refused.value.reason == unreachable
+            assert chat.rejection("endChat") == (
+                f"The chat has ended here, but the chat server could not be told: {unreachable}"
+            )
+            chat.wait("ended")
+            assert chat("verifySession") == {"sessionActive": False}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cxbus_webchat.testing import ChatDriver
 
 
@@ -12,3 +14,12 @@ def test_my_bot_answers_the_agent(webchat: ChatDriver) -> None:
     webchat("FakeTransport.agentSend", {"text": "How can I help?"})
     assert webchat.texts()[-1] == "How can I help?"
     assert webchat.names()[-3:] == ["messageReceived", "agentConnected", "messageReceived"]
+
+
+@pytest.mark.webchat_config(agentTypingTimeout=0.05)
+def test_the_webchat_config_marker_adds_options_to_the_section(webchat: ChatDriver) -> None:
+    """The marker's options reach WebChatService beside the fake transport."""
+    webchat("startChat", {"nickname": "Ada"})
+    webchat("FakeTransport.agentJoin", {"name": "Alex"})
+    webchat("FakeTransport.agentTyping")
+    assert webchat.wait("agentTypingTimeout")["name"] == "Alex"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 import secrets
-import time
 import uuid
 from typing import Any
 
 import attrs
+
+from ..cloud import now
 
 __all__ = [
     "MEDIA_TYPES",
@@ -24,20 +25,10 @@ __all__ = [
     "Phase",
     "Upload",
     "new_id",
-    "now",
 ]
 
 # WebChatGuestMediaRequest.types (the Java SDK's enum).
 MEDIA_TYPES = ("COBROWSE", "SCREENSHARE")
-
-
-def now() -> str:
-    """The current time as Genesys writes it: ISO-8601, milliseconds, UTC."""
-    seconds = time.time()
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        + f".{int(seconds % 1 * 1000):03d}Z"
-    )
 
 
 def new_id() -> str:

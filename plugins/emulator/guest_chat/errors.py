@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conversations import new_id
+from .. import cloud
 
 __all__ = ["ApiError", "bad_request", "error_body", "not_active", "not_found"]
 
@@ -16,17 +16,10 @@ def error_body(
     field: str | None = None,
     params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An ErrorBody, naming the field at fault when there is one."""
-    return {
-        "message": message,
-        "code": code,
-        "status": status,
-        "contextId": new_id(),
-        "messageWithParams": message,
-        "messageParams": params or {},
-        "details": [{"errorCode": code, "fieldName": field}] if field else [],
-        "errors": [],
-    }
+    """An ErrorBody, naming the field at fault when there is one, with its ``params``."""
+    body = cloud.error_body(status, code, message, field)
+    body["messageParams"] = params or {}
+    return body
 
 
 class ApiError(Exception):

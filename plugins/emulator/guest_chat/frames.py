@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conversations import Member, new_id, now
+from ..cloud import now
+from .conversations import Member, new_id
 
 __all__ = ["channel_frame", "frame", "member_change", "socket_closing", "typing"]
 

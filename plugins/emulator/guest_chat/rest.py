@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .conversations import Conversation, Member, now
+from .. import cloud
+from ..cloud import now
+from .conversations import Conversation, Member
 from .errors import ApiError, bad_request, not_active, not_found
 
 if TYPE_CHECKING:
@@ -36,16 +38,10 @@ async def json_body(request: web.Request) -> dict[str, Any]:
 
 def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter within [low, high], or 400 naming it."""
-    raw = request.query.get(name)
-    if not raw:
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(name, f"must be a whole number from {low} to {high}") from None
-    if not low <= value <= high:
-        raise bad_request(name, f"must be a whole number from {low} to {high}")
-    return value
+        return cloud.int_query(request.query.get(name), default, low, high)
+    except ValueError as error:
+        raise bad_request(name, str(error)) from None
 
 
 def authorize(server: ChatServer, request: web.Request) -> tuple[Conversation, str]:

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import Any, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
+from ..cloud import now
 from ..faults import Faults
 from .agent import DemoAgent
 from .control import Controls
-from .conversations import MEDIA_TYPES, Conversation, MediaRequest, Member, Message, Phase, now
+from .conversations import MEDIA_TYPES, Conversation, MediaRequest, Member, Message, Phase
 from .errors import ApiError, bad_request, error_body, not_found
 from .frames import frame, member_change, typing
 from .rest import API, GuestChatApi

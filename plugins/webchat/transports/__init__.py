@@ -1,5 +1,5 @@
-"""Transports of WebChatService, one module per ``transport.type``; importing registers them."""
+"""Transports of WebChatService, one module per ``transport.type``.
 
-from . import fake, purecloud_v2_sockets
-
-__all__ = ["fake", "purecloud_v2_sockets"]
+Each module is imported when its type is first used (``cxbus_webchat.transport``),
+so that a chat on the fake transport needs neither requests nor websocket-client.
+"""

@@ -1,31 +1,38 @@
-"""The guest chat event stream: a websocket-client session on a thread of its own.
+"""The guest chat event stream of one chat, read by the process's WebSocket reader.
 
-The reader thread only decodes frames and queues them; it runs no user code and
-makes no REST call. It keeps the socket alive with ping/pong (a socket whose pong
-does not come back within ``PING_TIMEOUT`` counts as dropped), and reattaches
-after a drop or a ``socket_closing`` notice with capped exponential backoff and
-full jitter. What happens to the socket is queued too, as ``Dropped``,
-``Attached`` and ``Gone`` markers, in order with the frames.
+The socket is websocket-client's, read by ``cxbus.websocket_reader`` (one thread for
+every socket of the process, which also pings them and counts a silent one lost).
+Everything else the stream does runs on its chat's *stream lane* (a lane of
+``cxbus.runtime``'s I/O pool), one thing at a time: decoding the frames the reader
+hands on, and reattaching after a drop or a ``socket_closing`` notice, with capped
+exponential backoff and full jitter (the waits are the loop's timers, not threads).
+A handshake that stalls is given up after ``HANDSHAKE_TIMEOUT``.
+
+What happens is handed to ``on_item`` on the stream lane, in order: decoded frames
+(dicts), and ``Attached``, ``Dropped`` and ``Gone`` markers.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import logging
-import queue
 import random
-import socket
 import threading
 import time
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 import websocket
 
-from ..transport import GONE
+from cxbus.runtime import Lane, Timer, runtime
+from cxbus.websocket_reader import Watch, websocket_reader
 
-__all__ = ["Attached", "Dropped", "EventStream", "Gone", "StreamItem"]
+from ..transport import GONE
+from .frame_warnings import FrameWarnings
+
+__all__ = ["Attached", "Dropped", "EventStream", "Gone", "StreamItem", "StreamRefused"]
 
 log = logging.getLogger("cxbus.webchat.stream")
 
@@ -40,9 +47,7 @@ CLOSING_TOPIC = "v2.system.socket_closing"
 
 @attrs.frozen
 class Attached:
-    """The socket is open (again)."""
-
-    first: bool
+    """The socket is open again (after a drop)."""
 
 
 @attrs.frozen
@@ -59,17 +64,15 @@ class Gone:
     status: int
 
 
-StreamItem = Union[dict[str, Any], Attached, Dropped, Gone]
+StreamItem = dict[str, Any] | Attached | Dropped | Gone
 
 
-@attrs.define
-class _Attach:
-    """One try at attaching a socket, and what became of it."""
+class StreamRefused(Exception):
+    """The first attach failed; ``status`` is the HTTP status of a refusal, if any."""
 
-    first: bool
-    watchdog: threading.Timer | None = None
-    opened_at: float | None = None  # time.monotonic()
-    error: Any = None
+    def __init__(self, reason: str, status: int | None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @attrs.define
@@ -84,127 +87,126 @@ class Backoff:
 
 
 class EventStream:
-    """Attach to ``uri`` and keep attached until ``close()``; frames go to ``items``."""
+    """One chat's stream at ``uri``: ``attach()`` once, then it keeps attached until
+    ``close()``. ``on_item`` is called on ``lane`` with what happens."""
 
     def __init__(
-        self, uri: str, backoff: Backoff | None = None, ca_bundle: str | None = None
+        self,
+        uri: str,
+        lane: Lane,
+        on_item: Callable[[StreamItem], None],
+        ca_bundle: str | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.uri = uri
         self.backoff = backoff or Backoff()
+        self._lane = lane
+        self._on_item = on_item
         # TLS is verified (websocket-client's default), against ca_bundle when given.
-        self._sslopt = {"ca_certs": ca_bundle} if ca_bundle else None
-        self.items: queue.SimpleQueue[StreamItem | None] = queue.SimpleQueue()
-        self.attached = threading.Event()  # set once the first socket opens, or is refused
-        self.refused: int | None = None  # the HTTP status of a refused stream
+        self._sslopt = {"ca_certs": ca_bundle} if ca_bundle else {}
         self._closed = threading.Event()
-        self._app: websocket.WebSocketApp | None = None
-        self._thread = threading.Thread(target=self._run, name="webchat-stream", daemon=True)
+        self._watch: Watch | None = None
+        self._retry: Timer | None = None
+        self._tries = 0  # reattaches since the last socket that stayed up
+        self._opened_at = 0.0  # time.monotonic()
+        self._warnings = FrameWarnings(log)  # the stream lane's
 
-    def start(self) -> None:
-        self._thread.start()
+    def attach(self) -> None:
+        """Open the socket, on the caller's thread; ``StreamRefused`` if it cannot be."""
+        error = self._connect()
+        if error is not None:
+            raise StreamRefused(*error)
 
     def close(self) -> None:
-        """Stop for good: close the socket, end the thread, and end ``items`` with ``None``."""
+        """Stop for good (any thread): close the socket, attach no more."""
         self._closed.set()
-        if threading.current_thread() is self._thread:
-            return
-        # run_forever resets keep_running when it starts, so an interrupt that
-        # lands between sockets is lost: interrupt again until the thread is gone.
-        for _ in range(50):
-            app = self._app
-            if app is not None:
-                _interrupt(app)
-            self._thread.join(timeout=0.1)
-            if not self._thread.is_alive():
-                return
+        retry, watch = self._retry, self._watch
+        if retry is not None:
+            retry.cancel()
+        if watch is not None:
+            websocket_reader().unwatch(watch)
 
-    def _run(self) -> None:
-        tries = 0  # since the last socket that stayed up
-        first = True
-        while not self._closed.is_set():
-            attach = _Attach(first)
-            app = self._app = self._connect(attach)
-            watchdog = threading.Timer(HANDSHAKE_TIMEOUT, _unless_opened, (app, attach))
-            watchdog.daemon = True
-            attach.watchdog = watchdog
-            watchdog.start()
-            app.run_forever(
-                sslopt=self._sslopt, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
-            )
-            watchdog.cancel()
-            if self._closed.is_set():
-                break
-            status = getattr(attach.error, "status_code", None)
-            if status in GONE:
-                self.refused = status
-                self.items.put(Gone(status))
-                self.attached.set()  # whoever waits for the first attach learns it failed
-                break
-            if attach.opened_at is not None:
-                first = False
-                if time.monotonic() - attach.opened_at >= STABLE_AFTER:
-                    tries = 0  # else a server that accepts and drops at once is not hammered
-                self.items.put(Dropped(str(attach.error or "closed")))
-            delay = self.backoff.delay(tries)
-            tries += 1
-            log.info(
-                "event stream lost (%s); reattaching in %.2f s", attach.error or "closed", delay
-            )
-            self._closed.wait(delay)
-        self.items.put(None)
-
-    def _connect(self, attach: _Attach) -> websocket.WebSocketApp:
-        """A socket for one attach; what became of it is written into ``attach``."""
-
-        def failed(app: websocket.WebSocketApp, error: Any) -> None:
-            attach.error = attach.error or error
-
-        return websocket.WebSocketApp(
-            self.uri,
-            on_open=lambda app: self._opened(attach),
-            on_message=lambda app, text: self._received(app, text),
-            on_error=failed,
-        )
-
-    def _opened(self, attach: _Attach) -> None:
-        attach.opened_at = time.monotonic()
-        if attach.watchdog is not None:
-            attach.watchdog.cancel()  # its thread ends now, not after HANDSHAKE_TIMEOUT
-        self.items.put(Attached(attach.first))
-        self.attached.set()
-
-    def _received(self, app: websocket.WebSocketApp, text: Any) -> None:
+    def _connect(self) -> tuple[str, int | None] | None:
+        """Open and watch a socket; ``None``, or why not and the refusal's status."""
         try:
-            frame = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
-            log.warning("skipping a frame that is not JSON (%d characters)", len(str(text)))
+            connected = websocket_reader().open(
+                self.uri, timeout=HANDSHAKE_TIMEOUT, sslopt=self._sslopt
+            )
+        except websocket.WebSocketBadStatusException as refused:
+            return f"the stream was refused with status {refused.status_code}", refused.status_code
+        except (websocket.WebSocketException, OSError) as error:
+            return str(error) or type(error).__name__, None
+        if self._closed.is_set():  # closed while connecting
+            connected.close(timeout=0)
+            return None
+        self._opened_at = time.monotonic()
+        self._watch = websocket_reader().watch(
+            connected, self, ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT
+        )
+        return None
+
+    # The reader thread: hand on, nothing else ------------------------------------------
+
+    def received(self, message: str | bytes) -> None:
+        self._lane.submit(functools.partial(self._frame, message))
+
+    def lost(self, reason: str) -> None:
+        self._lane.submit(functools.partial(self._dropped, reason))
+
+    # The stream lane ---------------------------------------------------------------------
+
+    def _frame(self, message: str | bytes) -> None:
+        if self._closed.is_set():
+            return
+        try:
+            frame = json.loads(message)
+        except (ValueError, TypeError, RecursionError) as error:  # bad UTF-8 is a ValueError
+            self._warnings.warn(
+                "skipping a frame that is not JSON (%d bytes: %s)",
+                len(message),
+                type(error).__name__,
+            )
             return
         if not isinstance(frame, dict):
-            log.warning("skipping a frame that is not a JSON object")
+            self._warnings.warn("skipping a frame that is not a JSON object")
+        elif frame.get("topicName") == CLOSING_TOPIC:
+            self._move_on()  # the server closes this socket soon: reattach now
+        else:
+            self._on_item(frame)
+
+    def _move_on(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            websocket_reader().unwatch(watch)
+        self._dropped("the server announced it closes the socket")
+
+    def _dropped(self, reason: str) -> None:
+        if self._closed.is_set():
             return
-        if frame.get("topicName") == CLOSING_TOPIC:
-            app.close()  # the server closes soon anyway: reattach now
+        self._watch = None
+        if time.monotonic() - self._opened_at >= STABLE_AFTER:
+            self._tries = 0  # else a server that accepts and drops at once is not hammered
+        self._on_item(Dropped(reason))
+        self._reattach_later(reason)
+
+    def _reattach_later(self, reason: str) -> None:
+        delay = self.backoff.delay(self._tries)
+        self._tries += 1
+        log.info("event stream lost (%s); reattaching in %.2f s", reason, delay)
+        self._retry = runtime().loop.call_later(
+            delay, functools.partial(self._lane.submit, self._reattach)
+        )
+
+    def _reattach(self) -> None:
+        if self._closed.is_set():
             return
-        self.items.put(frame)
-
-
-def _unless_opened(app: websocket.WebSocketApp, attach: _Attach) -> None:
-    """The handshake watchdog: give up an attach whose socket has not opened."""
-    if attach.opened_at is None:
-        attach.error = attach.error or f"no handshake within {HANDSHAKE_TIMEOUT:g} s"
-        _interrupt(app)
-
-
-def _interrupt(app: websocket.WebSocketApp) -> None:
-    """Make ``app.run_forever`` return now.
-
-    ``app.close()`` alone leaves the reader in its select until the ping timeout
-    (epoll does not report a descriptor closed under it); shutting the socket down
-    wakes it with an end of file.
-    """
-    app.keep_running = False
-    connection = app.sock
-    raw = getattr(connection, "sock", None)
-    if raw is not None:
-        with contextlib.suppress(OSError):
-            raw.shutdown(socket.SHUT_RDWR)
+        failure = self._connect()
+        if failure is None:
+            if not self._closed.is_set():
+                self._on_item(Attached())
+            return
+        reason, status = failure
+        if status in GONE:
+            self._on_item(Gone(status))
+        else:
+            self._reattach_later(reason)

@@ -1,12 +1,17 @@
 """The Genesys Cloud guest chat REST API, through one ``requests.Session`` per chat.
 
 Every call has a timeout and verifies TLS (against ``transport.caBundle`` when
-given). Refused calls are retried by urllib3's ``Retry``: 429 after its
-``Retry-After``, 5xx and connection failures with capped exponential backoff and
-jitter. A POST is retried only where the server cannot have acted on it (429,
-503, no connection): a 500, 502 or 504 may come after the message was posted, and
-posting it again would show it twice. A read failure is not retried, for the same
-reason. A 4xx becomes a ``TransportError`` carrying the server's ErrorBody.
+given, which wins over ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``). Refused calls
+are retried by urllib3's ``Retry``: 429 after its ``Retry-After``, 5xx and
+connection failures with capped exponential backoff and jitter. A POST is retried
+only where the server cannot have acted on it (429, 503, no connection): a 500, 502
+or 504 may come after the message was posted, and posting it again would show it
+twice. A read failure is not retried, for the same reason. A call made with
+``retried=False`` is tried once, so it ends within the timeout (the guest leaving).
+
+A refusal is a ``TransportError``: the server's ErrorBody when it sent one, else one
+sentence (unreachable, no answer in time, refused with status N), never urllib3's
+text. No URL in an error carries a token.
 """
 
 from __future__ import annotations
@@ -84,14 +89,19 @@ class GuestChatApi:
             raise TransportError("webchat.transport.dataURL is required for this transport.")
         self.root = options.data_url.rstrip("/")
         self.timeout = options.timeout
+        # Given with every request: a session's own verify loses to the environment's.
+        self.verify: str | None = options.ca_bundle
         self.session = requests.Session()
-        self.session.verify = options.ca_bundle or True
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.once = requests.Session()
+        self.once.mount("http://", HTTPAdapter(max_retries=0))
+        self.once.mount("https://", HTTPAdapter(max_retries=0))
         self.jwt: str | None = None
 
     def close(self) -> None:
         self.session.close()
+        self.once.close()
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call ``path`` (below /api/v2/webchat/guest); the JSON answer, or ``None``."""
@@ -105,18 +115,33 @@ class GuestChatApi:
                 f"The chat server answered {method} {path} with something that is not JSON."
             ) from None
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, retried: bool = True, **kwargs: Any
+    ) -> requests.Response:
         """Call ``path`` (below ``dataURL``); the answer, once it is not an error."""
         headers = kwargs.pop("headers", {})
         if self.jwt is not None:
             headers["Authorization"] = f"Bearer {self.jwt}"
+        session = self.session if retried else self.once
         try:
-            answer = self.session.request(
-                method, self.root + path, headers=headers, timeout=self.timeout, **kwargs
+            answer = session.request(
+                method,
+                self.root + path,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                **kwargs,
             )
+        except requests.Timeout:
+            raise TransportError(
+                f"The chat server at {self.root} did not answer within {self.timeout:g} s."
+            ) from None
+        except requests.ConnectionError:
+            raise TransportError(f"The chat server at {self.root} could not be reached.") from None
         except requests.RequestException as error:
-            # The exception text names the URL, never the token.
-            raise TransportError(f"The chat server could not be reached: {error}") from None
+            raise TransportError(
+                f"The call to the chat server at {self.root} failed ({type(error).__name__})."
+            ) from None
         log.debug("%s %s -> %s", method, path, answer.status_code)
         if answer.status_code >= 400:
             raise TransportError(_error_body(answer), answer.status_code)
@@ -132,6 +157,6 @@ def _error_body(answer: requests.Response) -> Any:
     if isinstance(body, dict) and "message" in body:
         return body
     return {
-        "message": f"The chat server answered {answer.status_code} {answer.reason}.",
+        "message": f"The chat server refused the call with status {answer.status_code}.",
         "status": answer.status_code,
     }

@@ -1,15 +1,19 @@
 """``purecloud-v2-sockets``: Genesys Cloud guest chat over REST and its event stream.
 
-Three threads per chat, each with one job: the caller's (REST calls, from
-WebChatService's network thread), the stream's reader (decodes frames, see
-``event_stream``), and a dispatcher that turns frames into the service's updates.
-The dispatcher is where a member id is resolved to a role and a name (one REST
-call per new member, then cached) and where, after a reattach, what was missed
-meanwhile is fetched (the messages ``after`` the last id seen, page by page, then
-the members whose state changed) before live frames go on: nothing lost, and ids
-decide what is new. Only the dispatcher moves the last id seen; while a catch-up
-is owed (its REST calls failed) it stays put, and the catch-up is tried again
-every ``CATCH_UP_RETRY`` seconds.
+A chat of this transport holds no thread of its own. Its REST calls for commands run
+on the chat's I/O lane (WebChatService's); its event stream is read by the process's
+WebSocket reader (``cxbus.websocket_reader``); and what the stream brings is turned
+into the service's updates on the chat's *stream lane* (a second lane of the shared
+I/O pool, see ``event_stream``), one thing at a time, in order. There a member id is
+resolved to a role and a name (one REST call per new member, then cached), and after
+a reattach what was missed meanwhile is fetched (the messages ``after`` the last id
+seen, page by page, then the members whose state changed) before live frames go on:
+nothing lost, and ids decide what is new. Only the stream lane moves the last id
+seen; while a catch-up is owed (its REST calls failed) it stays put, frames that
+arrive are held back (and reported after the catch-up, so messages keep the server's
+order), and the catch-up is tried again every ``CATCH_UP_RETRY`` seconds (a timer of
+the loop). A frame that is not what the reference describes is skipped with one
+warning line (rate-limited).
 
 Files: Genesys Cloud's guest API publishes no upload endpoint (its media requests
 are listed and answered, never uploaded to), so ``sendFile`` posts to the
@@ -20,12 +24,14 @@ media request of the conversation. A server without that path answers 404, and
 
 from __future__ import annotations
 
+import functools
 import logging
-import queue
-import threading
 import time
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from cxbus.runtime import Lane, runtime
 
 from ..config import TransportOptions
 from ..transport import (
@@ -42,14 +48,14 @@ from ..transport import (
     Typing,
     register_transport,
 )
-from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem
+from .event_stream import Attached, Dropped, EventStream, Gone, StreamItem, StreamRefused
+from .frame_warnings import FrameWarnings
 from .guest_chat_api import GuestChatApi
 
 __all__ = ["PureCloudV2Sockets"]
 
 log = logging.getLogger("cxbus.webchat.purecloud")
 
-ATTACH_TIMEOUT = 15.0
 CATCH_UP_RETRY = 5.0
 PAGE = 100
 UPLOADS = "/emulator/uploads"
@@ -66,15 +72,17 @@ class PureCloudV2Sockets(Transport):
         self.options: TransportOptions = options
         self._api: GuestChatApi | None = None
         self._stream: EventStream | None = None
-        self._dispatcher: threading.Thread | None = None
+        self._lane = Lane(runtime().io)  # the stream lane: see the module docstring
         self._listener: Listener | None = None
         self._session: SessionData | None = None
         self._members: dict[str, Member] = {}
-        # The dispatcher's own: the last message id seen, and whether (and from when)
+        # The stream lane's own: the last message id seen, and whether (and from when)
         # a catch-up is owed.
         self._last_id: str | None = None
         self._catch_up_due: float | None = None
         self._reported: dict[str, str] = {}  # member id -> the state the service was told
+        self._held: list[dict[str, Any]] = []  # frames that came while a catch-up was owed
+        self._warnings = FrameWarnings(log)
 
     # Starting and resuming ---------------------------------------------------------
 
@@ -136,7 +144,9 @@ class PureCloudV2Sockets(Transport):
         api = GuestChatApi(self.options)
         api.jwt = session.jwt
         own = api.call(
-            "GET", f"/conversations/{session.conversation_id}/members/{session.member_id}"
+            "GET",
+            f"/conversations/{_quoted(session.conversation_id)}"
+            f"/members/{_quoted(session.member_id)}",
         )
         if own.get("state") == "DISCONNECTED":
             api.close()
@@ -149,23 +159,24 @@ class PureCloudV2Sockets(Transport):
         self._api, self._session, self._listener = api, session, listener
         self._last_id = session.last_message_id
         self._catch_up_due = None
+        self._held = []
         self._reported = {session.member_id: "CONNECTED"}  # the guest, once attached
-        stream = EventStream(session.event_stream_uri, ca_bundle=self.options.ca_bundle)
-        self._stream = stream
-        stream.start()
-        if not stream.attached.wait(ATTACH_TIMEOUT) or stream.refused is not None:
-            self.close()
-            raise TransportError(
-                {
-                    "message": "The chat's event stream could not be attached.",
-                    "status": stream.refused,
-                },
-                stream.refused,
-            )
-        self._dispatcher = threading.Thread(
-            target=self._dispatch, args=(stream,), name="webchat-dispatch", daemon=True
+        stream = EventStream(
+            session.event_stream_uri,
+            self._lane,
+            lambda item: self._stream_item(stream, item),
+            ca_bundle=self.options.ca_bundle,
         )
-        self._dispatcher.start()
+        self._stream = stream
+        try:
+            stream.attach()
+        except StreamRefused as refused:
+            self.close()
+            body = {
+                "message": "The chat's event stream could not be attached.",
+                "status": refused.status,
+            }
+            raise TransportError(body, refused.status) from None
 
     # Calls --------------------------------------------------------------------------
 
@@ -174,22 +185,25 @@ class PureCloudV2Sockets(Transport):
             raise TransportError("There is no chat on this transport.")
         return self._api, self._session
 
-    def _path(self, suffix: str = "") -> str:
+    def _path(self, *segments: str) -> str:
+        """The path below the chat's conversation: ids come from the server, so quoted."""
         _, session = self._chat()
-        return f"/conversations/{session.conversation_id}{suffix}"
+        return "/conversations/" + "/".join(
+            _quoted(s) for s in (session.conversation_id, *segments)
+        )
 
     def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
         api, session = self._chat()
         sent = api.call(
             "POST",
-            self._path(f"/members/{session.member_id}/messages"),
+            self._path("members", session.member_id, "messages"),
             json={"body": text, "bodyType": body_type},
         )
         return self._message(sent)
 
     def send_typing(self) -> None:
         api, session = self._chat()
-        api.call("POST", self._path(f"/members/{session.member_id}/typing"))
+        api.call("POST", self._path("members", session.member_id, "typing"))
 
     def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
         raise TransportError(
@@ -201,12 +215,12 @@ class PureCloudV2Sockets(Transport):
         params: dict[str, Any] = {"maxResults": limit}
         if after is not None:
             params["after"] = after
-        page = api.call("GET", self._path("/messages"), params=params)
+        page = api.call("GET", self._path("messages"), params=params)
         return [self._message(entity) for entity in page.get("entities", [])]
 
     def members(self) -> list[Member]:
         api, _ = self._chat()
-        listing = api.call("GET", self._path("/members"), params={"pageSize": 100})
+        listing = api.call("GET", self._path("members"), params={"pageSize": 100})
         return [_member(entity) for entity in listing.get("entities", [])]
 
     def send_file(self, name: str, content: bytes, content_type: str) -> Any:
@@ -214,7 +228,10 @@ class PureCloudV2Sockets(Transport):
         headers = {"Content-Type": content_type, "X-File-Name": name}
         try:
             uploaded = api.request(
-                "POST", f"{UPLOADS}/{session.conversation_id}", data=content, headers=headers
+                "POST",
+                f"{UPLOADS}/{_quoted(session.conversation_id)}",
+                data=content,
+                headers=headers,
             ).json()
         except TransportError as error:
             if error.status == 404:
@@ -229,41 +246,35 @@ class PureCloudV2Sockets(Transport):
 
     def download_file(self, file_id: str) -> bytes:
         api, session = self._chat()
-        return api.request("GET", f"{UPLOADS}/{session.conversation_id}/{file_id}").content
+        path = f"{UPLOADS}/{_quoted(session.conversation_id)}/{_quoted(file_id)}"
+        return api.request("GET", path).content
 
     def leave(self) -> None:
         api, session = self._chat()
-        api.call("DELETE", self._path(f"/members/{session.member_id}"))
+        api.call("DELETE", self._path("members", session.member_id), retried=False)
 
     def close(self) -> None:
         stream, api = self._stream, self._api
         self._stream = None
         if stream is not None:
             stream.close()
-        dispatcher, self._dispatcher = self._dispatcher, None
-        if dispatcher is not None and dispatcher is not threading.current_thread():
-            dispatcher.join(timeout=5)
         if api is not None:
             api.close()
         self._api = None
         self._session = None
 
-    # From frames to updates (the dispatcher thread) ---------------------------------
+    # From frames to updates (the stream lane) -----------------------------------------
 
-    def _dispatch(self, stream: EventStream) -> None:
-        while True:
-            due = self._catch_up_due
-            timeout = None if due is None else max(0.0, due - time.monotonic())
-            try:
-                item = stream.items.get(timeout=timeout)
-            except queue.Empty:
-                self._guarded(self._catch_up_if_due)
-                continue
-            if item is None:
-                return
+    def _stream_item(self, stream: EventStream, item: StreamItem) -> None:
+        if stream is not self._stream:
+            return  # a stream closed since, of this chat or of the one before
+        if isinstance(item, dict) and self._catch_up_due is not None:
+            # Reported after the catch-up, so that messages keep the server's order.
+            self._held.append(item)
+        else:
             self._guarded(self._handle, item)
-            if self._catch_up_due is not None:
-                self._guarded(self._catch_up_if_due)
+        if self._catch_up_due is not None:
+            self._guarded(self._catch_up_if_due)
 
     def _guarded(self, step: Callable[..., None], *args: Any) -> None:
         try:
@@ -271,11 +282,23 @@ class PureCloudV2Sockets(Transport):
         except TransportError as error:
             # What the failed call was to bring is fetched by a catch-up, a little later.
             log.warning("a REST call failed (%s); catching up later", error.status)
-            self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
-        except Exception:
-            log.exception("skipping a stream item that could not be handled")
+            self._owe_catch_up(CATCH_UP_RETRY)
+        except Exception as error:  # a frame that is not what the reference describes
+            self._warnings.warn("skipping a stream item that could not be handled: %r", error)
             if self._catch_up_due is not None:  # a catch-up that failed: not again at once
-                self._catch_up_due = time.monotonic() + CATCH_UP_RETRY
+                self._owe_catch_up(CATCH_UP_RETRY)
+
+    def _owe_catch_up(self, delay: float) -> None:
+        """A catch-up is owed: due in ``delay`` seconds (a loop timer brings it here)."""
+        self._catch_up_due = time.monotonic() + delay
+        stream = self._stream
+        if delay > 0 and stream is not None:
+            retry = functools.partial(self._retry_catch_up, stream)
+            runtime().loop.call_later(delay, functools.partial(self._lane.submit, retry))
+
+    def _retry_catch_up(self, stream: EventStream) -> None:
+        if stream is self._stream and self._catch_up_due is not None:
+            self._guarded(self._catch_up_if_due)
 
     def _catch_up_if_due(self) -> None:
         due = self._catch_up_due
@@ -289,9 +312,8 @@ class PureCloudV2Sockets(Transport):
 
     def _handle(self, item: StreamItem) -> None:
         if isinstance(item, Attached):
-            if not item.first:
-                self._report(Connection(True))
-                self._catch_up_due = time.monotonic()
+            self._report(Connection(True))
+            self._owe_catch_up(0.0)
         elif isinstance(item, Dropped):
             self._report(Connection(False, item.reason))
         elif isinstance(item, Gone):
@@ -319,6 +341,12 @@ class PureCloudV2Sockets(Transport):
             if member.state == "DISCONNECTED":
                 self._report_member(member)
         self._catch_up_due = None
+        held, self._held = self._held, []
+        for index, frame in enumerate(held):
+            if self._catch_up_due is not None:  # a held frame's REST call failed: hold on
+                self._held = held[index:] + self._held
+                return
+            self._guarded(self._frame, frame)
 
     def _report_member(self, member: Member) -> None:
         self._members[member.id] = member
@@ -363,9 +391,14 @@ class PureCloudV2Sockets(Transport):
         known = self._members.get(member_id)
         if known is None:
             api, _ = self._chat()
-            known = _member(api.call("GET", self._path(f"/members/{member_id}")))
+            known = _member(api.call("GET", self._path("members", member_id)))
             self._members[member_id] = known
         return known
+
+
+def _quoted(segment: str) -> str:
+    """A path segment as it may go into a URL: nothing in it can reach another path."""
+    return quote(segment, safe="")
 
 
 def _member(info: Mapping[str, Any]) -> Member:

@@ -1,0 +1,81 @@
+"""``cxbus emulator``: the emulator's subcommand, offered through ``cxbus.subcommands``.
+
+It runs the emulator in the foreground and prints what a client configures to talk
+to it, one API after another. Imported for every ``cxbus`` run to build its parser:
+aiohttp is imported only when the emulator runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+
+from cxbus.cli import Subcommand, SubcommandError, require_extra
+
+__all__ = ["emulator"]
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535; got {text!r}")
+    return port
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run a local Genesys Cloud in the foreground, with a demo agent, until Ctrl-C,\n"
+        "and print what a configuration needs to talk to each of its APIs."
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    parser.add_argument(
+        "--port", type=_port, default=0, help="the port to listen on (default: 0, a free one)"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    require_extra("cxbus[emulator]", "aiohttp", "jwt")
+    from .emulator import Emulator
+
+    emulator = Emulator(args.host, args.port)
+    try:
+        emulator.start()
+    except OSError as error:
+        # The errno's own words: aiohttp's message repeats the address in a tuple.
+        why = os.strerror(error.errno) if error.errno else str(error)
+        raise SubcommandError(f"cannot listen on {args.host}:{args.port}: {why}", 1) from None
+    try:  # Ctrl-C may come while the lines are still being printed
+        print("Guest chat API (webchat transport purecloud-v2-sockets):")
+        print(f"  dataURL:       {emulator.data_url}")
+        print(f"  deploymentKey: {emulator.deployment_key}")
+        print(f"  orgGuid:       {emulator.org_guid}")
+        print(f"  queue:         {emulator.queue}")
+        print("GMS Chat API (a webchat section with no transport section):")
+        print(f"  dataURL:       {emulator.gms.data_url}")
+        print(f"  apikey:        {emulator.gms.apikey}")
+        messaging = emulator.messaging_config()
+        print("Web Messaging guest API (a messaging section):")
+        print(f"  deploymentId:  {messaging['deploymentId']}")
+        print(f"  baseURL:       {messaging['baseURL']}")
+        print("Ctrl-C stops it.", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+emulator = Subcommand(
+    help="run the local Genesys Cloud emulator in the foreground",
+    run=_run,
+    arguments=_arguments,
+)

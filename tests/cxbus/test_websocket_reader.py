@@ -1,0 +1,163 @@
+"""The process's WebSocket reader, against a WebSocket server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp import WSMsgType, web
+
+from cxbus.websocket_reader import WebSocketReader, websocket_reader
+
+TIMEOUT = 5.0
+
+
+class Server:
+    """An aiohttp WebSocket server on its own thread: /echo, /big, /silent, /bye."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.url = ""
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self.thread.start()
+        assert ready.wait(TIMEOUT)
+
+    def _serve(self, ready: threading.Event) -> None:
+        app = web.Application()
+        app.router.add_get("/echo", self.echo)
+        app.router.add_get("/big", self.big)
+        app.router.add_get("/silent", self.silent)
+        app.router.add_get("/bye", self.bye)
+        runner = web.AppRunner(app)
+        self.loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.url = f"ws://127.0.0.1:{runner.addresses[0][1]}"
+        ready.set()
+        self.loop.run_forever()
+
+    async def echo(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                for n in range(int(message.data)):
+                    await socket.send_str(str(n))
+        return socket
+
+    async def big(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_str("x" * 2**20)
+        await socket.send_bytes(b"\xff\xfe")
+        async for _ in socket:
+            pass
+        return socket
+
+    async def silent(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=False)  # never answers a ping
+        await socket.prepare(request)
+        async for _ in socket:
+            pass
+        return socket
+
+    async def bye(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.close()
+        return socket
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = Server()
+    yield running
+    running.loop.call_soon_threadsafe(running.loop.stop)
+
+
+class Recorder:
+    """A receiver that records what it is told, and on which thread."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.losses: list[str] = []
+        self.threads: set[str] = set()
+        self.changed = threading.Condition()
+
+    def received(self, message: str | bytes) -> None:
+        with self.changed:
+            self.messages.append(message)
+            self.threads.add(threading.current_thread().name)
+            self.changed.notify_all()
+
+    def lost(self, reason: str) -> None:
+        with self.changed:
+            self.losses.append(reason)
+            self.changed.notify_all()
+
+    def wait_for(self, test: Any) -> None:
+        with self.changed:
+            assert self.changed.wait_for(test, TIMEOUT)
+
+
+def test_many_sockets_are_read_in_order_on_the_one_reader_thread(server: Server) -> None:
+    reader = websocket_reader()
+    recorders = [Recorder() for _ in range(50)]
+    watches = []
+    for recorder in recorders:
+        connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
+        watches.append(reader.watch(connection, recorder))
+        connection.send("20")
+    for recorder in recorders:
+        recorder.wait_for(lambda recorder=recorder: len(recorder.messages) == 20)
+        assert recorder.messages == [str(n) for n in range(20)]
+        assert recorder.threads == {"cxbus-ws-reader"}
+    for watch in watches:
+        reader.unwatch(watch)
+
+
+def test_a_message_that_comes_in_many_pieces_is_read_whole(server: Server) -> None:
+    recorder = Recorder()
+    reader = websocket_reader()
+    watch = reader.watch(reader.open(f"{server.url}/big", timeout=TIMEOUT), recorder)
+    recorder.wait_for(lambda: len(recorder.messages) == 2)
+    assert recorder.messages == ["x" * 2**20, b"\xff\xfe"]
+    reader.unwatch(watch)
+
+
+def test_a_socket_whose_pong_does_not_come_is_lost(server: Server) -> None:
+    recorder = Recorder()
+    reader = websocket_reader()
+    reader.watch(
+        reader.open(f"{server.url}/silent", timeout=TIMEOUT),
+        recorder,
+        ping_interval=0.05,
+        ping_timeout=0.1,
+    )
+    recorder.wait_for(lambda: recorder.losses == ["no pong within 0.1 s"])
+
+
+def test_a_socket_the_server_closes_is_lost_once(server: Server) -> None:
+    recorder = Recorder()
+    reader = websocket_reader()
+    reader.watch(reader.open(f"{server.url}/bye", timeout=TIMEOUT), recorder)
+    recorder.wait_for(lambda: recorder.losses == ["closed by the server"])
+
+
+def test_an_unwatched_socket_is_closed_and_its_receiver_hears_no_more(server: Server) -> None:
+    recorder = Recorder()
+    reader = WebSocketReader("test-ws-reader")
+    connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
+    watch = reader.watch(connection, recorder)
+    connection.send("1")
+    recorder.wait_for(lambda: recorder.messages == ["0"])
+    reader.unwatch(watch)
+    done = threading.Event()
+    reader._request(done.set)  # the unwatch is carried out before this
+    assert done.wait(TIMEOUT)
+    assert not connection.connected
+    assert recorder.losses == []
