@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -41,7 +42,8 @@ class Emulator:
     requested, and a bot answers every web messaging conversation. A GMS chat is
     alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
     closed ``gms_idle_close`` seconds later. Web Messaging follows
-    ``messaging_deployment`` and ``messaging_limits``.
+    ``messaging_deployment`` and ``messaging_limits``. With an ``ssl_context`` it serves
+    HTTPS and WSS (for tests of certificate checks).
 
     The other keywords (``switches``) are the guest chat's: the fields of
     ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
@@ -67,10 +69,12 @@ class Emulator:
         gms_idle_close: float = 60.0,
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         **switches: Any,
     ) -> None:
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.queue = "Support"
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
@@ -190,11 +194,15 @@ class Emulator:
             # No access log: an event stream's path carries the guest's JWT.
             self._runner = web.AppRunner(self._application(), handle_signals=False, access_log=None)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
+            site = web.TCPSite(
+                self._runner, self.host, self.port, backlog=2048, ssl_context=self.ssl_context
+            )
             loop.run_until_complete(site.start())
             bound = self._runner.addresses[0]
             self.port = bound[1]
-            self.server.base_url = self.gms_server.base_url = f"http://{self.host}:{self.port}"
+            scheme = "http" if self.ssl_context is None else "https"
+            self.server.base_url = f"{scheme}://{self.host}:{self.port}"
+            self.gms_server.base_url = self.server.base_url
             self.messaging_server.base_url = self.server.base_url
         except BaseException as error:
             failure.append(error)
@@ -329,8 +337,29 @@ class Emulator:
 
     def send_malformed_frame(self, conversation_id: str) -> None:
         """Send text that is not JSON down the conversation's event stream."""
+        self.send_frame(conversation_id, "{not json")
+
+    def send_frame(self, conversation_id: str, payload: str | bytes) -> None:
+        """Send ``payload`` as it is down the conversation's event stream: text as a text
+        frame, bytes as a binary one (for frames that no server should send)."""
         conversation = self.conversation(conversation_id)
-        self._run(self.server.broadcast(conversation, "{not json"))
+        self._run(self.server.broadcast(conversation, payload))
+
+    def requests_served(self) -> int:
+        """How many guest chat requests were served so far (a mark for ``requests_seen``)."""
+        return self.server.requests_served
+
+    def requests_seen(self, since: int = 0) -> list[tuple[str, str, bool]]:
+        """The guest chat requests served after the first ``since``, oldest first (of the
+        last 10,000): (method, path as sent, whether it carried an ``Authorization``
+        header)."""
+        return [entry[1:] for entry in list(self.server.requests) if entry[0] > since]
+
+    def wait_for_sockets(self, conversation_id: str, count: int, timeout: float = 5.0) -> bool:
+        """Wait until ``count`` event streams are attached to the conversation; whether
+        they are."""
+        waiting = self.server.streams.wait_for_count(conversation_id, count, timeout)
+        return self._run(waiting)
 
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""

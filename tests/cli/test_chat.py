@@ -109,8 +109,6 @@ def test_a_chat_left_open_is_picked_up_with_restore(
 ) -> None:
     """Ctrl-C (said on screen) or a crash leaves the chat open; started again, cxbus chat
     offers /restore, which brings it back to go on."""
-    # until WebChatService takes its own DISCONNECTED while away as temporary (issue 10)
-    emulator.configure(away_disconnects_guest=False)
     first = spawn_chat(tmp_path, "--config", str(config))
     first.expect(r"Alex: Hi Ada")
     first.sendline("remember me")

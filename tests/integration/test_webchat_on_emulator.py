@@ -59,7 +59,7 @@ def assert_transcript_complete(chat: ChatDriver, texts: list[str]) -> None:
 
 def test_a_whole_chat_over_the_network(emulator: Emulator, chat: ChatDriver) -> None:
     """Typing, messages both ways, a hidden message, agent leaves, end: events and transcript."""
-    # The guest stays alone once the agent leaves, to end the chat itself (issue 10's switch).
+    # The guest stays alone once the agent leaves, to end the chat itself.
     emulator.configure(agent_leave_ends_chat=False)
     cid = conversation_of(chat)
     emulator.agent_typing(cid)
@@ -141,7 +141,7 @@ def test_an_agent_who_left_while_the_stream_was_down_is_reported(
     emulator: Emulator, chat: ChatDriver
 ) -> None:
     """Members are caught up too: the agent who left meanwhile is agentDisconnected."""
-    # The guest stays alone once the agent leaves, so the chat lives on (issue 10's switch).
+    # The guest stays alone once the agent leaves, so the chat lives on.
     emulator.configure(agent_leave_ends_chat=False)
     cid = conversation_of(chat)
     with stream_held_down(emulator):
@@ -157,8 +157,6 @@ def test_an_agent_who_joined_and_wrote_while_the_stream_was_down_joins_first(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """The catch-up reports an agent who joined meanwhile before the messages they sent."""
-    # until WebChatService handles joins that come twice (issue 10)
-    emulator.configure(join_messages=False)
     with Bus(config={"webchat": config_for(emulator, tmp_path)}) as bus:
         chat = ChatDriver(bus)
         chat("startChat", {"nickname": "Ada"})
@@ -406,7 +404,7 @@ RESTART = textwrap.dedent(
             bus.load_plugin("WebChatService").result(timeout=10)
             chat.wait("restored", timeout=10)
             restored = [m["text"] for d in chat.data("messageReceived") for m in d["messages"]
-                        if d["restoring"]]
+                        if d["restoring"] and m["type"] == "Message"]
             chat("sendMessage", {"message": "second process"})
             chat.wait("messageReceived", lambda d: not d["restoring"])
             print(json.dumps(restored), flush=True)
@@ -419,12 +417,6 @@ def test_a_chat_started_in_one_process_is_restored_in_another(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     """A real second process restores the chat, gets what it missed, and goes on."""
-    emulator.configure(
-        # until WebChatService takes its own DISCONNECTED while away as temporary (issue 10)
-        away_disconnects_guest=False,
-        # until WebChatService handles joins that come twice (issue 10)
-        join_messages=False,
-    )
     config = json.dumps(config_for(emulator, tmp_path))
     first = subprocess.run(
         [sys.executable, "-c", RESTART, config, "start"], capture_output=True, text=True, timeout=60
@@ -441,7 +433,8 @@ def test_a_chat_started_in_one_process_is_restored_in_another(
     )
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout) == ["first process", "sent while no process was there"]
-    assert [m.body for m in emulator.conversation(cid).messages][-1] == "second process"
+    said = [m.body for m in emulator.conversation(cid).messages if m.body_type == "standard"]
+    assert said[-1] == "second process"
 
 
 def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
@@ -460,6 +453,10 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
         emulator.fail_next("*/messages", status=400, count=10_000)  # the catch-up keeps failing
     chat.wait("reconnected")
     emulator.agent_send(cid, "3")  # live, while the catch-up is owed
+    chat.forget_events()
+    emulator.drop_sockets(cid)  # its drop comes after 3 on the socket: once it is out,
+    chat.wait("disconnected")  # 3 has been handled, and must not have been shown yet
+    assert not [m for d in chat.data("messageReceived") for m in d["messages"]]
     emulator.clear_faults("*/messages")
     said(chat, "3")
     assert_transcript_complete(chat, ["1", "2", "3"])

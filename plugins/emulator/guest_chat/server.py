@@ -17,6 +17,7 @@ leaves, or the guest stays away longer than the idle limit.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -68,6 +69,12 @@ class ChatServer:
         self.conversations: dict[str, Conversation] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self._idle: dict[str, asyncio.TimerHandle] = {}  # conversation id -> its idle limit
+        # (number, method, raw path, whether it had an Authorization header): the last
+        # requests the server took, for tests of what a client sent where.
+        self.requests: collections.deque[tuple[int, str, str, bool]] = collections.deque(
+            maxlen=10_000
+        )
+        self.requests_served = 0
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the guest chat API, its event stream, uploads and controls on ``app``.
@@ -79,7 +86,11 @@ class ChatServer:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Fault switches and ErrorBodies for this API's paths; other paths pass through."""
+        """Fault switches and ErrorBodies for this API's paths; other paths pass through.
+        Every request is logged in ``requests`` (method, path, with a Bearer token?)."""
+        self.requests_served += 1
+        authorized = "Authorization" in request.headers
+        self.requests.append((self.requests_served, request.method, request.raw_path, authorized))
         if request.path.startswith(FAULTABLE):
             fault = self.faults.take(request.path)
             if fault is not None:

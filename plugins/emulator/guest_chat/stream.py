@@ -49,6 +49,28 @@ class EventStreams:
     def __init__(self, server: ChatServer) -> None:
         self.server = server
         self._sockets: dict[str, set[_Socket]] = {}
+        self._changed: asyncio.Condition | None = None  # made on the loop, on first use
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def _notify(self) -> None:
+        async with self._condition():
+            self._condition().notify_all()
+
+    async def wait_for_count(self, conversation_id: str, count: int, timeout: float) -> bool:
+        """Wait until ``count`` sockets are attached to the conversation; whether they are."""
+        condition = self._condition()
+        async with condition:
+            try:
+                await asyncio.wait_for(
+                    condition.wait_for(lambda: self.count(conversation_id) == count), timeout
+                )
+            except asyncio.TimeoutError:
+                return False
+        return True
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(STREAM_PATH + "{token}", self.attach)
@@ -73,6 +95,7 @@ class EventStreams:
             sockets.discard(each)
             each.forget_closing()
             self.server.spawn(each.socket.close())
+        await self._notify()
         await self.server.attached(conversation)
         heartbeat = asyncio.ensure_future(self._heartbeat(socket))
         try:
@@ -83,6 +106,7 @@ class EventStreams:
             heartbeat.cancel()
             attached.forget_closing()
             self._sockets.get(conversation.id, set()).discard(attached)
+            await self._notify()
             await self.server.detached(conversation)
             attached.gone.set()
         return socket
@@ -94,11 +118,15 @@ class EventStreams:
                 await socket.send_json(channel_frame("WebSocket Heartbeat"))
 
     async def broadcast(self, conversation_id: str, payload: Any) -> None:
-        """Send a frame (or raw text) to every socket attached to the conversation."""
-        text = payload if isinstance(payload, str) else json.dumps(payload)
+        """Send a frame (raw text, or bytes as a binary frame) to every socket attached
+        to the conversation."""
         for attached in list(self._sockets.get(conversation_id, ())):
             try:
-                await attached.socket.send_str(text)
+                if isinstance(payload, bytes):
+                    await attached.socket.send_bytes(payload)
+                else:
+                    text = payload if isinstance(payload, str) else json.dumps(payload)
+                    await attached.socket.send_str(text)
             except (ConnectionError, RuntimeError):
                 self._sockets.get(conversation_id, set()).discard(attached)
 
