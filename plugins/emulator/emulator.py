@@ -287,6 +287,16 @@ class Emulator:
 
         self._run(burst())
 
+    def chatter(self, interval: float, duration: float) -> tuple[int, int]:
+        """Load for benchmarks: every chat's connected agent sends a message every
+        ``interval`` seconds for ``duration`` seconds, spread evenly, each text
+        ``"<number> <time.time()>"``; (how many chats take part, messages each gets)."""
+
+        async def start() -> tuple[int, int]:
+            return self.server.load.start(interval, duration)
+
+        return self._run(start())
+
     def agent_request_media(self, conversation_id: str, media_type: str = "COBROWSE") -> str:
         """The agent offers a co-browse (``"COBROWSE"``) or screen share
         (``"SCREENSHARE"``): a PENDING media request and a media-request message;

@@ -39,6 +39,7 @@ class Controls:
         app.router.add_post(f"{CONTROL}/faults", self.faults)
         app.router.add_get(f"{CONTROL}/settings", self.show_settings)
         app.router.add_patch(f"{CONTROL}/settings", self.change_settings)
+        app.router.add_post(f"{CONTROL}/load", self.load)
 
     def _conversation(self, request: web.Request) -> Conversation:
         conversation = self.server.conversations.get(request.match_info["cid"])
@@ -138,3 +139,16 @@ class Controls:
         except ValueError as error:
             raise ApiError(400, "bad.request", str(error)) from None
         return web.json_response(self.server.settings.to_json())
+
+    async def load(self, request: web.Request) -> web.Response:
+        """``{"interval", "duration"}`` in seconds: every chat's agent sends a message every
+        interval, for the duration (``load.Load``)."""
+        body = await json_body(request)
+        numbers = {}
+        for name in ("interval", "duration"):
+            value = body.get(name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise bad_request(name, "must be a number of seconds above 0")
+            numbers[name] = float(value)
+        chats, each = self.server.load.start(numbers["interval"], numbers["duration"])
+        return web.json_response({"chats": chats, "messagesPerChat": each})

@@ -31,6 +31,7 @@ from .control import Controls
 from .conversations import MEDIA_TYPES, Conversation, MediaRequest, Member, Message, Phase
 from .errors import ApiError, bad_request, error_body, not_found
 from .frames import frame, member_change, typing
+from .load import Load
 from .rest import API, GuestChatApi
 from .settings import Settings
 from .stream import STREAM_PATH, EventStreams
@@ -65,6 +66,7 @@ class ChatServer:
         self.tokens = Tokens()
         self.faults = Faults()
         self.streams = EventStreams(self)
+        self.load = Load(self)
         self.base_url = ""  # http://host:port, once the site is bound
         self.conversations: dict[str, Conversation] = {}
         self.background: set[asyncio.Task[Any]] = set()
