@@ -13,8 +13,9 @@ the emulator's send to the subscriber (both on this machine's clock).
 
 ``--client raw`` runs the same load on the stack's own limit: conversations created
 with requests and their streams read by websocket-client in one selector loop, with
-no bus, no state machine, no ping. To time an older cxbus, run this script with
-``PYTHONPATH`` pointing at that version's sources.
+no bus, no state machine, no ping. To time another cxbus, run this script with the
+Python of an environment where that version is installed, and ``CXBUS_EMULATOR_PYTHON``
+naming a Python whose cxbus has this emulator.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 import websocket
@@ -54,8 +56,9 @@ class EmulatorProcess:
     """``cxbus emulator --json`` in a process of its own."""
 
     def __init__(self) -> None:
+        python = os.environ.get("CXBUS_EMULATOR_PYTHON", sys.executable)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
+            [python, "-m", "cxbus", "emulator", "--port", "0", "--json"],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -103,10 +106,17 @@ class Received:
 class CxbusChats:
     """The chats as a program on cxbus runs them: a bus and WebChatService each."""
 
-    def __init__(self, emulator: EmulatorProcess, chats: int, received: Received) -> None:
+    def __init__(
+        self, emulator: EmulatorProcess, chats: int, received: Received, files: str | None = None
+    ) -> None:
         from cxbus import Bus
 
-        self.buses = [Bus(config={"webchat": emulator.webchat}) for _ in range(chats)]
+        def section(index: int) -> dict[str, Any]:
+            if files is None:
+                return dict(emulator.webchat)
+            return {**emulator.webchat, "sessionFile": f"{files}/{index}.json"}
+
+        self.buses = [Bus(config={"webchat": section(index)}) for index in range(chats)]
         self.agents = threading.Semaphore(0)
         for index, bus in enumerate(self.buses):
             plugin = bus.register_plugin("Bench")
@@ -208,14 +218,22 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--client", choices=("cxbus", "raw"), default="cxbus")
+    parser.add_argument(
+        "--session-files",
+        metavar="DIR",
+        help="a session file per chat in DIR (a cxbus that shares one file by default needs it)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
     emulator = EmulatorProcess()
     received = Received()
     rss_before = rss_mib()
-    kind = CxbusChats if args.client == "cxbus" else RawChats
-    chats = kind(emulator, args.chats, received)
+    chats: CxbusChats | RawChats
+    if args.client == "cxbus":
+        chats = CxbusChats(emulator, args.chats, received, args.session_files)
+    else:
+        chats = RawChats(emulator, args.chats, received)
     began = time.monotonic()
     chats.start()
     start_rate = args.chats / (time.monotonic() - began)
