@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import Any
@@ -14,41 +15,21 @@ TIMEOUT = 60.0
 
 
 class EmulatorProcess:
-    """The emulator as ``cxbus emulator`` runs it, with what it printed and its control API.
-
-    ``printed`` holds each API's lines by its heading's first words (``"Guest chat API"``,
-    ``"GMS Chat API"``, ``"Web Messaging guest API"``).
-    """
+    """``cxbus emulator --json``, with its configuration sections and its control API:
+    ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0"],
+            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
             stdout=subprocess.PIPE,
             text=True,
         )
         assert self.process.stdout is not None
-        self.printed: dict[str, dict[str, str]] = {}
-        section: dict[str, str] = {}
-        for line in self.process.stdout:
-            if line.startswith("Ctrl-C"):
-                break
-            key, _, value = line.partition(":")
-            if line.startswith(" "):
-                section[key.strip()] = value.strip()
-            else:
-                section = self.printed.setdefault(key.split(" (")[0].strip(), {})
-        guest_chat = self.printed["Guest chat API"]
-        self.url = guest_chat["dataURL"]
-        self.webchat = {
-            "transport": {
-                "type": "purecloud-v2-sockets",
-                "dataURL": self.url,
-                "deploymentKey": guest_chat["deploymentKey"],
-                "orgGuid": guest_chat["orgGuid"],
-                "interactionData": {"routing": {"targetType": "QUEUE", "targetAddress": "Support"}},
-            }
-        }
-        self.messaging = dict(self.printed["Web Messaging guest API"])
+        sections = json.loads(self.process.stdout.readline())
+        self.webchat: dict[str, Any] = sections["webchat"]
+        self.gms: dict[str, Any] = sections["gms"]
+        self.messaging: dict[str, Any] = sections["messaging"]
+        self.url = self.webchat["transport"]["dataURL"]
         self.control = requests.Session()
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -51,10 +51,13 @@ class Chat:
         ).result(timeout=60)["conversationId"]
 
     def received(self, event: Event) -> None:
+        counted = False
         for message in event.data["messages"]:
             if message["from"]["type"] == "Agent" and message["type"] == "Message":
                 self.latencies.append(latency_of(message["text"]))
-        if len(self.latencies) >= self.expected:
+                counted = True
+        # Only a counted message can finish the wait: join and leave lines come any time.
+        if counted and len(self.latencies) >= self.expected:
             self.done.set()
 
 

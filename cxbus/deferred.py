@@ -4,23 +4,33 @@ A jQuery-style deferred with Promises/A+ resolution: ``done``, ``fail`` and ``al
 attach callbacks, ``then`` chains a new deferred, ``result()`` blocks for the answer
 and ``await deferred`` works in asyncio code. Callbacks run in the thread that
 settles the deferred, or at once in the caller's thread when it is settled already.
+
+How it stays cheap (every command makes one, and a chain one per ``then``):
+- One lock serves every deferred. It is held only for the few attribute writes that
+  settle a deferred or queue a listener, never while user code runs. A settled
+  deferred is read without it: its outcome never changes.
+- Settling runs the listeners in one loop (``_run_listeners``). A ``then`` or an
+  adoption settles the next deferred of its chain in that same loop, whose listeners
+  run next, as a nested call would run them: a chain of any length takes one frame
+  of the stack, and needs no per-thread bookkeeping.
 """
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import concurrent.futures
-import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cxbus.errors import CommandRejected
 from cxbus.redaction import redact
 
-__all__ = ["Deferred"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["Deferred", "is_adoptable"]
 
 log = logging.getLogger("cxbus.deferred")
 
@@ -32,42 +42,55 @@ RESOLVED = "resolved"
 REJECTED = "rejected"
 
 Callback = Callable[[Any], Any]
-# (on_resolved, on_rejected, handles): an observer (handles=False) such as a tracer
-# does not count as someone handling a rejection.
-_Listener = tuple[Callback | None, Callback | None, bool]
 
-# Settling a deferred runs its listeners, which may settle the next deferred of a
-# chain, and so on: past this depth on one thread the rest of the chain is run from
-# a backlog by the outermost settle instead, so no chain is too long for the stack.
-MAX_NESTING = 50
-_nesting = threading.local()
+# A listener is (on_resolved, on_rejected, target): a tuple, as one is made for
+# every wait. Its target says what it is:
+#   None        callbacks (done, fail, always, result(), await); an on_rejected one
+#               handles a rejection, which is then not reported.
+#   OBSERVER    callbacks that only watch (a tracer, a timer): they handle nothing.
+#   a Deferred  a link that settles the target from this outcome: through the
+#               callbacks of a `then` (a missing one passes the outcome on), or,
+#               when both are ADOPTION, as the deferred that adopted this one.
+OBSERVER: Any = object()
+ADOPTION: Any = object()
+_Listener = tuple[Callback | None, Callback | None, Any]
+
+# One lock for every deferred: a Lock per deferred cost more to make than settling
+# it, and it guards a few attribute writes at a time.
+_lock = threading.Lock()
+_acquire = _lock.acquire
+_release = _lock.release
+
+# Values of these types are never a Deferred or a future: they are settled without
+# the adoption check (an isinstance over three classes costs more than the lookup).
+_PLAIN = frozenset((type(None), bool, int, float, str, bytes, dict, list, tuple))
 
 
 class Deferred:
     """A value or a rejection reason that arrives later, exactly once.
 
     ``resolve(value)`` and ``reject(reason)`` settle it; whichever comes first wins
-    and later calls are ignored. Resolving with another Deferred or a
-    ``concurrent.futures.Future`` adopts its outcome (Promises/A+ resolution).
+    and later calls are ignored. Resolving with another Deferred, a
+    ``concurrent.futures.Future`` or an ``asyncio.Future`` adopts its outcome
+    (Promises/A+ resolution).
 
     A rejection with no ``fail``/``always``/``then`` callback, ``result()`` or
     ``await`` waiting for it is logged as a warning on ``cxbus.deferred`` when it
     happens, so a failure nobody asked about is still seen.
     """
 
-    __slots__ = ("_listeners", "_lock", "_reason_or_value", "_report_unhandled", "_state")
+    __slots__ = ("_listeners", "_report_unhandled", "_state", "_value")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._state = PENDING
-        self._reason_or_value: Any = None
+        self._value: Any = None  # the value or the reason, once settled
         self._listeners: list[_Listener] | None = None  # made on first need: most never wait
         # The bus turns this off while a command's handler runs in the caller's
         # thread: a deferred rejected before it is returned has no listener *yet*.
         self._report_unhandled = True
 
     def __repr__(self) -> str:
-        return f"<Deferred {self._state}>"
+        return f"<Deferred {self.state}>"
 
     @property
     def state(self) -> str:
@@ -78,122 +101,156 @@ class Deferred:
 
     def resolve(self, value: Any = None) -> None:
         """Resolve with ``value``, or adopt its outcome if it is a Deferred or Future."""
-        if not isinstance(value, _ADOPTABLE):
-            self._settle(RESOLVED, value)
+        if type(value) not in _PLAIN and is_adoptable(value):
+            self._start_adopting(value)
             return
-        with self._lock:
-            if self._state is not PENDING:
-                return
-            self._state = ADOPTING
-        try:
-            self._adopt(value)
-        except Exception as error:  # a future that cannot take a callback, say
-            self._settle(REJECTED, error, True)
+        _acquire()
+        if self._state is not PENDING:
+            _release()
+            return
+        self._value = value
+        self._state = RESOLVED
+        listeners = self._listeners
+        self._listeners = None
+        _release()
+        if listeners is None:
+            return
+        if len(listeners) == 1 and listeners[0][2] is None:  # one callback: no loop needed
+            callback = listeners[0][0]
+            if callback is not None:
+                try:  # _call, inlined
+                    callback(value)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:
+                    log.exception("A deferred callback %r raised", callback)
+            return
+        _run_listeners(RESOLVED, value, listeners, False)
 
     def reject(self, reason: Any = None) -> None:
         """Reject with ``reason``: a sentence, an exception or any object."""
-        self._settle(REJECTED, reason)
+        self._settle(REJECTED, reason, adopted=False)
 
-    def _adopt(
-        self, value: Deferred | concurrent.futures.Future[Any] | asyncio.Future[Any]
-    ) -> None:
+    def _settle(self, state: str, value: Any, adopted: bool) -> None:
+        """Settle if pending (or, for ``adopted``, adopting) and run the listeners."""
+        _acquire()
+        current = self._state
+        if current is not PENDING and (current is not ADOPTING or not adopted):
+            _release()
+            return
+        self._value = value
+        self._state = state
+        listeners = self._listeners
+        self._listeners = None
+        _release()
+        if listeners is not None or state is REJECTED:
+            _run_listeners(state, value, listeners or (), self._report_unhandled)
+
+    def _start_adopting(self, value: Any) -> None:
+        """Lock in to ``value``'s outcome, unless settled or adopting already."""
+        _acquire()
+        if self._state is not PENDING:
+            _release()
+            return
+        self._state = ADOPTING
+        _release()
+        self._follow(value)
+
+    def _follow(self, value: Any) -> None:
+        """Take the outcome of ``value``, a Deferred or future; we are adopting."""
         if value is self:
-            self._settle(REJECTED, TypeError("A deferred cannot be resolved with itself."), True)
+            reason = TypeError("A deferred cannot be resolved with itself.")
+            self._settle(REJECTED, reason, adopted=True)
         elif isinstance(value, Deferred):
-            value._listen(self._adopt_value, self._adopt_reason)
+            value._listen((ADOPTION, ADOPTION, self))
         else:
-            value.add_done_callback(self._adopt_future)
-
-    def _adopt_value(self, value: Any) -> None:
-        if isinstance(value, _ADOPTABLE):
-            self._adopt(value)
-        else:
-            self._settle(RESOLVED, value, True)
-
-    def _adopt_reason(self, reason: Any) -> None:
-        self._settle(REJECTED, reason, True)
+            try:
+                value.add_done_callback(self._adopt_future)
+            except Exception as error:  # an asyncio future whose loop has closed, say
+                self._settle(REJECTED, error, adopted=True)
 
     def _adopt_future(self, future: concurrent.futures.Future[Any] | asyncio.Future[Any]) -> None:
         if future.cancelled():
-            self._adopt_reason(concurrent.futures.CancelledError())
+            self._settle(REJECTED, concurrent.futures.CancelledError(), adopted=True)
             return
         error = future.exception()
-        if error is None:
-            self._adopt_value(future.result())
-        else:
-            self._adopt_reason(error.reason if isinstance(error, CommandRejected) else error)
-
-    def _settle(self, state: str, reason_or_value: Any, adopted: bool = False) -> None:
-        # acquire/release rather than `with`: half the cost on this hot path.
-        self._lock.acquire()
-        try:
-            if self._state is not PENDING and (self._state is not ADOPTING or not adopted):
-                return
-            self._state = state
-            self._reason_or_value = reason_or_value
-            listeners, self._listeners = self._listeners, None
-        finally:
-            self._lock.release()
-        if listeners or state is REJECTED:
-            # Arguments, not a closure: a closure here would slow every settle.
-            _run_nested(self._notify, listeners, state, reason_or_value, self._report_unhandled)
-
-    def _notify(
-        self, listeners: list[_Listener] | None, state: str, value: Any, report_unhandled: bool
-    ) -> None:
-        """Run the listeners; ``report_unhandled`` as it was when the deferred settled."""
-        if state is RESOLVED:
-            for on_resolved, _, _ in listeners or ():
-                if on_resolved is not None:
-                    _call(on_resolved, value)
+        if error is not None:
+            reason = error.reason if isinstance(error, CommandRejected) else error
+            self._settle(REJECTED, reason, adopted=True)
             return
-        handled = False
-        for _, on_rejected, handles in listeners or ():
-            if on_rejected is not None:
-                handled = handled or handles
-                _call(on_rejected, value)
-        if not handled and report_unhandled:
-            log.warning("Unhandled rejection: %r", redact(value))
-
-    def _listen(
-        self,
-        on_resolved: Callback | None,
-        on_rejected: Callback | None,
-        handles: bool = True,
-    ) -> None:
-        self._lock.acquire()
-        try:
-            if self._state is PENDING or self._state is ADOPTING:
-                if self._listeners is None:
-                    self._listeners = []
-                self._listeners.append((on_resolved, on_rejected, handles))
-                return
-        finally:
-            self._lock.release()
-        callback = on_resolved if self._state is RESOLVED else on_rejected
-        if callback is not None:
-            _call(callback, self._reason_or_value)
-
-    def _unlisten(self, listener: _Listener) -> None:
-        with self._lock:
-            if self._listeners is not None and listener in self._listeners:
-                self._listeners.remove(listener)
+        value = future.result()
+        if type(value) not in _PLAIN and is_adoptable(value):
+            self._follow(value)  # a future's result may be a deferred in turn
+        else:
+            self._settle(RESOLVED, value, adopted=True)
 
     # Callbacks ----------------------------------------------------------------
 
+    def _listen(self, listener: _Listener) -> None:
+        """Queue ``listener``, or run it at once if settled."""
+        _acquire()
+        state = self._state
+        if state is PENDING or state is ADOPTING:
+            if self._listeners is None:
+                self._listeners = [listener]
+            else:
+                self._listeners.append(listener)
+            _release()
+            return
+        _release()
+        _run_listeners(state, self._value, (listener,), False)
+
+    def _observe(self, on_resolved: Callback, on_rejected: Callback) -> None:
+        """Watch the outcome without handling it: a rejection is still reported."""
+        self._listen((on_resolved, on_rejected, OBSERVER))
+
+    def _unlisten(self, listener: _Listener) -> None:
+        # By identity: `in` and `remove` would compare callbacks with ==, which may
+        # run user code, and no user code runs under the lock.
+        with _lock:
+            listeners = self._listeners or []
+            for index, queued in enumerate(listeners):
+                if queued is listener:
+                    del listeners[index]
+                    return
+
     def done(self, callback: Callback) -> Deferred:
         """Call ``callback(value)`` when resolved; returns this deferred."""
-        self._listen(callback, None)
+        state = self._state
+        if state is RESOLVED:  # settled for good: no lock needed
+            _call(callback, self._value)
+        elif state is not REJECTED:
+            # _listen inlined: the hot path of every command answered later.
+            _acquire()
+            state = self._state
+            if state is PENDING or state is ADOPTING:
+                if self._listeners is None:
+                    self._listeners = [(callback, None, None)]
+                else:
+                    self._listeners.append((callback, None, None))
+                _release()
+            else:
+                _release()
+                if state is RESOLVED:
+                    _call(callback, self._value)
         return self
 
     def fail(self, callback: Callback) -> Deferred:
         """Call ``callback(reason)`` when rejected; returns this deferred."""
-        self._listen(None, callback)
+        state = self._state
+        if state is REJECTED:
+            _call(callback, self._value)
+        elif state is not RESOLVED:
+            self._listen((None, callback, None))
         return self
 
     def always(self, callback: Callback) -> Deferred:
         """Call ``callback(value_or_reason)`` when settled either way; returns this deferred."""
-        self._listen(callback, callback)
+        state = self._state
+        if state is RESOLVED or state is REJECTED:
+            _call(callback, self._value)
+        else:
+            self._listen((callback, callback, None))
         return self
 
     def then(
@@ -209,24 +266,21 @@ class Deferred:
         callback passes the value or reason on unchanged.
         """
         chained = Deferred()
-
-        def forward(callback: Callback | None, settle: Callback) -> Callback:
-            if callback is None:
-                return settle
-
-            def run(value_or_reason: Any) -> None:
-                try:
-                    chained.resolve(callback(value_or_reason))
-                except CommandRejected as rejection:
-                    chained.reject(rejection.reason)
-                except Exception as error:
-                    chained.reject(error)
-
-            return run
-
-        # Settled already, the chained deferred may reject before anyone holds it.
+        link = (on_resolved, on_rejected, chained)
+        # _listen inlined: a chain of thens is the hot path of a plugin's commands.
+        _acquire()
+        state = self._state
+        if state is PENDING or state is ADOPTING:
+            if self._listeners is None:
+                self._listeners = [link]
+            else:
+                self._listeners.append(link)
+            _release()
+            return chained
+        _release()
+        # Settled already: the chained deferred may reject before anyone holds it.
         chained._report_unhandled = False
-        self._listen(forward(on_resolved, chained.resolve), forward(on_rejected, chained.reject))
+        _run_listeners(state, self._value, (link,), False)
         chained._report_unhandled = True
         return chained
 
@@ -240,85 +294,153 @@ class Deferred:
         itself.
         """
         if self._state is PENDING or self._state is ADOPTING:
-            # Called in a callback of a long chain: what would settle this deferred may
-            # wait in this thread's backlog, so run it here rather than wait on ourselves.
-            _run_backlog(until=lambda: self._state is not PENDING and self._state is not ADOPTING)
-        if self._state is PENDING or self._state is ADOPTING:
             settled = threading.Event()
-            listener: _Listener = (lambda _: settled.set(), lambda _: settled.set(), True)
-            self._listen(*listener)
+            listener: _Listener = (_set_event(settled), _set_event(settled), None)
+            self._listen(listener)
             if not settled.wait(timeout):
                 self._unlisten(listener)  # the caller gave up: it no longer handles anything
                 raise TimeoutError(f"The deferred was not settled within {timeout} s.")
         if self._state is RESOLVED:
-            return self._reason_or_value
-        reason = self._reason_or_value
-        raise CommandRejected(reason) from (reason if isinstance(reason, BaseException) else None)
+            return self._value
+        raise rejection(self._value)
 
     def __await__(self) -> Generator[Any, None, Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def deliver(outcome: Callable[[asyncio.Future[Any], Any], None], argument: Any) -> None:
-            # The loop may have closed while we waited: then nobody is left to tell.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(outcome, future, argument)
-
-        def set_rejection(reason: Any) -> None:
-            error = CommandRejected(reason)
-            if isinstance(reason, BaseException):
-                error.__cause__ = reason
-            deliver(_set_exception, error)
-
-        self._listen(lambda value: deliver(_set_result, value), set_rejection)
-        return future.__await__()
+        state = self._state
+        if state is RESOLVED or state is REJECTED:
+            return _outcome_at_once(state, self._value)
+        future_of = _future_of or _import_future_of()
+        return future_of(self).__await__()
 
 
-def _set_result(future: asyncio.Future[Any], value: Any) -> None:
-    if not future.done():  # the awaiting task may have been cancelled
-        future.set_result(value)
+# cxbus.awaiting.future_of, imported on the first await: asyncio is imported by
+# code that awaits, never by cxbus itself.
+_future_of: Callable[[Deferred], asyncio.Future[Any]] | None = None
 
 
-def _set_exception(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
+def _import_future_of() -> Callable[[Deferred], asyncio.Future[Any]]:
+    global _future_of
+    from cxbus.awaiting import future_of
+
+    _future_of = future_of
+    return future_of
 
 
-_ADOPTABLE = (Deferred, concurrent.futures.Future, asyncio.Future)
+def _outcome_at_once(state: str, value: Any) -> Generator[Any, None, Any]:
+    """What awaiting a settled deferred gives, without yielding to the loop."""
+    if state is REJECTED:
+        raise rejection(value)
+    return value
+    yield  # a generator: `await` needs an iterator
 
 
-def _run_nested(job: Callable[..., None], *args: Any) -> None:
-    """Run ``job(*args)`` now, or from the backlog of this thread's outermost settle when
-    nested ``MAX_NESTING`` deep (a long chain of thens or adoptions)."""
-    depth = getattr(_nesting, "depth", 0)
-    if depth >= MAX_NESTING:
-        _nesting.backlog.append((job, args))
-        return
-    if depth == 0:
-        _nesting.backlog = collections.deque()
-    _nesting.depth = depth + 1
-    try:
-        job(*args)
-        if depth == 0:
-            backlog = _nesting.backlog
-            while backlog:
-                queued, queued_args = backlog.popleft()
-                queued(*queued_args)
-    finally:
-        _nesting.depth = depth
+def _set_event(event: threading.Event) -> Callback:
+    return lambda _: event.set()
 
 
-def _run_backlog(until: Callable[[], bool]) -> None:
-    """Run this thread's backlog of settles until ``until()`` holds or it is empty."""
-    backlog = getattr(_nesting, "backlog", None)
-    while backlog and not until():
-        job, args = backlog.popleft()
-        job(*args)
+def rejection(reason: Any) -> CommandRejected:
+    """The ``CommandRejected`` that ``result()`` and ``await`` raise for ``reason``."""
+    error = CommandRejected(reason)
+    if isinstance(reason, BaseException):
+        error.__cause__ = reason
+    return error
+
+
+def is_adoptable(value: Any) -> bool:
+    """Whether ``value`` is a Deferred or a future whose outcome a deferred adopts."""
+    if isinstance(value, (Deferred, concurrent.futures.Future)):
+        return True
+    asyncio = sys.modules.get("asyncio")  # no asyncio future exists before it is imported
+    return asyncio is not None and isinstance(value, asyncio.Future)
 
 
 def _call(callback: Callback, argument: Any) -> None:
-    """Run a user callback; its exception is logged, never raised into the settler."""
+    """Run a user callback; what it raises is logged, never raised into the settler."""
     try:
         callback(argument)
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # SystemExit too: a callback never ends the settling thread
         log.exception("A deferred callback %r raised", callback)
+
+
+# A deferred whose listeners wait while those of a deferred it settled run first:
+# (state, value, its remaining listeners, handled, report).
+_Suspended = tuple[str, Any, Any, bool, bool]
+
+
+def _run_listeners(
+    state: str,
+    value: Any,
+    listeners: list[_Listener] | tuple[_Listener, ...],
+    report: bool,
+) -> None:
+    """Run the listeners of a deferred just settled to ``state`` with ``value``.
+
+    A link settles its target, whose listeners then run before the rest of these,
+    as a nested call would run them, but from this loop. A rejection that no
+    listener handles is reported if ``report``.
+    """
+    suspended: list[_Suspended] | None = None
+    remaining: Any = iter(listeners)  # a list or tuple iterator: it has __length_hint__
+    handled = False
+    while True:
+        for on_resolved, on_rejected, target in remaining:
+            callback = on_resolved if state is RESOLVED else on_rejected
+            if target is None or target is OBSERVER:
+                if callback is not None:
+                    handled = handled or target is None
+                    _call(callback, value)
+                continue
+            handled = True
+            # A link: work out the target's outcome, then settle it.
+            adopted = callback is ADOPTION
+            next_state, next_value = state, value
+            if callback is not None and not adopted:
+                try:
+                    next_value = callback(value)
+                    next_state = RESOLVED
+                except CommandRejected as rejected:
+                    next_state, next_value = REJECTED, rejected.reason
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # SystemExit too: it rejects the chain
+                    next_state, next_value = REJECTED, error
+                if (
+                    next_state is RESOLVED
+                    and type(next_value) not in _PLAIN
+                    and is_adoptable(next_value)
+                ):
+                    returned = next_value
+                    if (
+                        not isinstance(returned, Deferred)
+                        or returned is target
+                        or (returned._state is not RESOLVED and returned._state is not REJECTED)
+                    ):
+                        target._start_adopting(returned)
+                        continue  # settled when what it adopts is
+                    next_state, next_value = returned._state, returned._value
+            _acquire()
+            current = target._state
+            if current is not PENDING and (current is not ADOPTING or not adopted):
+                _release()
+                continue  # settled already (by hand, say): it stays as it is
+            target._value = next_value
+            target._state = next_state
+            taken = target._listeners
+            target._listeners = None
+            _release()
+            if taken is None and next_state is RESOLVED:
+                continue  # nobody waits on it
+            if remaining.__length_hint__():  # otherwise ours are done: nothing to come back to
+                if suspended is None:
+                    suspended = []
+                suspended.append((state, value, remaining, handled, report))
+            state, value, remaining = next_state, next_value, iter(taken or ())
+            handled, report = False, target._report_unhandled
+            break
+        else:
+            if state is REJECTED and not handled and report:
+                log.warning("Unhandled rejection: %r", redact(value))
+            if not suspended:
+                return
+            state, value, remaining, handled, report = suspended.pop()

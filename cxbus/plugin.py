@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from cxbus import signals
 from cxbus.deferred import Deferred
 from cxbus.messages import Event
+from cxbus.subscriptions import Route, Subscriber, Subscription, check_name
 
 if TYPE_CHECKING:
-    from cxbus.bus import Bus, Handler, Hook, Subscriber, Subscription
+    from cxbus.bus import Bus, Handler, Hook
 
 __all__ = ["Plugin"]
 
@@ -48,7 +49,7 @@ class Plugin:
         self.is_ready = False
         self.events: tuple[str, ...] = ()
         # Event name -> (full name, subscribers): the bus's cache for publish.
-        self._routes: dict[str, tuple[str, tuple[Subscriber, ...]]] = {}
+        self._routes: dict[str, Route] = {}
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}{'' if self.is_ready else ' (not ready)'}>"
@@ -56,8 +57,7 @@ class Plugin:
     @property
     def commands(self) -> list[str]:
         """The names of this plugin's commands, without the namespace."""
-        prefix = self.name + "."
-        return sorted(c[len(prefix) :] for c in self.bus._commands if c.startswith(prefix))
+        return self.bus._commands_of(self)
 
     # Commands -----------------------------------------------------------------
 
@@ -87,8 +87,7 @@ class Plugin:
                 return function
 
             return decorate
-        self.bus._check_registered(self)
-        self.bus._register_command(self.name, name, handler, private)
+        self.bus._register_command(self, name, handler, private)
         return handler
 
     def command(self, command: str, data: Any = None) -> Deferred:
@@ -102,8 +101,7 @@ class Plugin:
         ``CommandRejected(reason)``; what it returns is ignored. Hooks run in
         registration order, and may be added before the command's plugin is loaded.
         """
-        self.bus._check_registered(self)
-        self.bus._add_hook(self.name, command, hook)
+        self.bus._add_hook(self, command, hook)
 
     # Events -------------------------------------------------------------------
 
@@ -113,8 +111,6 @@ class Plugin:
         Declaring is optional: publishing needs no declaration (events are loosely
         bound, as in CXBus).
         """
-        from cxbus.bus import check_name
-
         self.events = tuple(dict.fromkeys([*self.events, *(check_name("Event", n) for n in names)]))
 
     def publish(self, name: str, data: Any = None) -> None:
@@ -128,7 +124,9 @@ class Plugin:
         for callback in route:
             try:
                 callback(event)
-            except Exception:
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # SystemExit too: a subscriber never ends the publisher
                 log.exception("subscriber %r of %s raised", callback, full_name)
         if _published_receivers:
             signals.notify(signals.event_published, self.bus, event=event)
@@ -145,7 +143,7 @@ class Plugin:
         rejects with what ``configure`` rejected with.
         """
         self.bus._check_registered(self)
-        return self.bus._ready(self)
+        return self.bus._loader.ready(self)
 
     def subscribe(self, event: str, callback: Subscriber) -> Subscription:
         """Call ``callback(event)`` for every ``event`` published from now on.
@@ -176,6 +174,5 @@ class Plugin:
         """
         if value is _MISSING:
             return self.bus._get_data(key)
-        self.bus._check_registered(self)
-        self.bus._set_data(self.name, key, value)
+        self.bus._set_data(self, key, value)
         return value

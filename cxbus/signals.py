@@ -49,5 +49,7 @@ def notify(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:
     """Send ``signal``; a receiver that raises is logged, never raised into the bus."""
     try:
         signal.send(sender, **kwargs)
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # SystemExit too: a receiver never ends the bus's caller
         log.exception("a receiver of signal %r raised", signal.name)

@@ -12,9 +12,7 @@ it and hand it on.
 
 A message whose last bytes are still on their way stops the reader for at most
 ``READ_TIMEOUT`` seconds; websocket-client keeps what it has read and the reader picks
-the frame up where it left off. A text message is checked for UTF-8 as it is decoded
-(in C, by ``bytes.decode``) rather than by websocket-client's validation in Python,
-which costs more than all the rest of the reading; one that is not UTF-8 is skipped.
+the frame up where it left off.
 """
 
 from __future__ import annotations
@@ -94,6 +92,8 @@ class WebSocketReader:
         Its sends hold websocket-client's send lock, so a transport may send on it from
         its own thread while the reader pings it.
         """
+        # Text frames are checked as UTF-8 where they are decoded, in C: websocket-client's
+        # own check runs in Python and costs more than the rest of reading a frame.
         connected: websocket.WebSocket = websocket.create_connection(
             url, timeout=timeout, enable_multithread=True, skip_utf8_validation=True, **options
         )
@@ -215,7 +215,7 @@ class WebSocketReader:
                 opcode, frame = connected.recv_data_frame(control_frame=True)
             except websocket.WebSocketTimeoutException:
                 return  # the rest of the frame is on its way: read on when it is here
-            except websocket.WebSocketPayloadException as error:  # bad UTF-8 in a text
+            except websocket.WebSocketPayloadException as error:
                 log.warning("skipping a frame the server sent malformed (%s)", error)
                 return
             except (websocket.WebSocketException, OSError) as error:
@@ -231,7 +231,7 @@ class WebSocketReader:
                 try:
                     text = frame.data.decode("utf-8")
                 except UnicodeDecodeError as error:
-                    log.warning("skipping a text frame the server sent malformed (%s)", error)
+                    log.warning("skipping a text frame that is not UTF-8 (%s)", error.reason)
                 else:
                     watch.receiver.received(text)
             elif opcode == websocket.ABNF.OPCODE_BINARY:

@@ -8,6 +8,7 @@ aiohttp is imported only when the emulator runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import threading
 
@@ -39,6 +40,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=_port, default=0, help="the port to listen on (default: 0, a free one)"
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the configuration sections as one line of JSON, for programs: "
+        '{"webchat": ..., "gms": ..., "messaging": ...}',
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -53,6 +60,14 @@ def _run(args: argparse.Namespace) -> int:
         why = os.strerror(error.errno) if error.errno else str(error)
         raise SubcommandError(f"cannot listen on {args.host}:{args.port}: {why}", 1) from None
     try:  # Ctrl-C may come while the lines are still being printed
+        if args.json:
+            sections = {
+                "webchat": emulator.webchat_config(),
+                "gms": emulator.gms_config(),
+                "messaging": emulator.messaging_config(),
+            }
+            print(json.dumps(sections), flush=True)
+            threading.Event().wait()
         print("Guest chat API (webchat transport purecloud-v2-sockets):")
         print(f"  dataURL:       {emulator.data_url}")
         print(f"  deploymentKey: {emulator.deployment_key}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import ssl
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -20,6 +21,7 @@ from .gms.server import GmsServer
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
+from .guest_chat.settings import Settings
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
 from .web_messaging.agent import DemoBot
 
@@ -37,14 +39,20 @@ class Emulator:
     answers; ``webchat_config()``, ``gms_config()`` and ``messaging_config()`` are the
     configuration sections that talk to it. With ``demo_agent`` on, an agent joins
     every guest chat once its event stream is attached and every GMS chat once it is
-    requested, and a bot answers every web messaging conversation. A guest chat may
-    upload ``max_uploads`` files of up to ``max_upload_bytes`` each. A GMS chat is
+    requested, and a bot answers every web messaging conversation. A GMS chat is
     alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
     closed ``gms_idle_close`` seconds later. Web Messaging follows
-    ``messaging_deployment`` and ``messaging_limits``. The control methods run on the
-    server's loop and return when done; they may be called from any thread: those of
-    the guest chat here, those of GMS on ``gms``, those of Web Messaging on
-    ``messaging``.
+    ``messaging_deployment`` and ``messaging_limits``. With an ``ssl_context`` it serves
+    HTTPS and WSS (for tests of certificate checks).
+
+    The other keywords (``switches``) are the guest chat's: the fields of
+    ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
+    ``guest_idle_limit=0.5`` or ``max_uploads=3``. They default to the real server's
+    behaviour, and ``configure()`` changes them while the emulator runs.
+
+    The control methods run on the server's loop and return when done; they may be
+    called from any thread: those of the guest chat here, those of GMS on ``gms``,
+    those of Web Messaging on ``messaging``.
     """
 
     def __init__(
@@ -56,26 +64,24 @@ class Emulator:
         agent_name: str = "Alex",
         agent_join_delay: float = 1.0,
         agent_typing_delay: float = 0.5,
-        heartbeat_interval: float = 30.0,
-        max_upload_bytes: int = 10 * 2**20,
-        max_uploads: int = 10,
         gms_service: str = "customer-support",
         gms_idle_alert: float | None = 300.0,
         gms_idle_close: float = 60.0,
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        **switches: Any,
     ) -> None:
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.queue = "Support"
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
             org_guid=str(uuid.uuid4()),
             demo_agent=script if demo_agent else None,
-            heartbeat_interval=heartbeat_interval,
-            max_upload_bytes=max_upload_bytes,
-            max_uploads=max_uploads,
+            settings=Settings().changed(**switches),
         )
         self.gms_server = GmsServer(
             service=gms_service,
@@ -185,13 +191,18 @@ class Emulator:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            self._runner = web.AppRunner(self._application(), handle_signals=False)
+            # No access log: an event stream's path carries the guest's JWT.
+            self._runner = web.AppRunner(self._application(), handle_signals=False, access_log=None)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
+            site = web.TCPSite(
+                self._runner, self.host, self.port, backlog=2048, ssl_context=self.ssl_context
+            )
             loop.run_until_complete(site.start())
             bound = self._runner.addresses[0]
             self.port = bound[1]
-            self.server.base_url = self.gms_server.base_url = f"http://{self.host}:{self.port}"
+            scheme = "http" if self.ssl_context is None else "https"
+            self.server.base_url = f"{scheme}://{self.host}:{self.port}"
+            self.gms_server.base_url = self.server.base_url
             self.messaging_server.base_url = self.server.base_url
         except BaseException as error:
             failure.append(error)
@@ -208,7 +219,7 @@ class Emulator:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not thread.is_alive():
             return
-        self._run(self.server.drop_sockets(None, notice=False))
+        self._run(self.server.streams.drop(None))
         self._run(self.gms_server.close())
         self._run(self.messaging_server.close_all())
         loop.call_soon_threadsafe(loop.stop)
@@ -219,6 +230,26 @@ class Emulator:
             raise RuntimeError("The emulator is not running: start() it first.")
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(CONTROL_TIMEOUT)
 
+    # Switches -----------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The switches in force (``GET /emulator/settings``)."""
+        return self.server.settings
+
+    def configure(self, **switches: Any) -> Settings:
+        """Change some switches (``PATCH /emulator/settings``); returns all of them.
+
+        A name that is no switch, or a bad value, is a ``ValueError`` naming it.
+        """
+        settings = self.server.settings.changed(**switches)
+
+        async def swap() -> None:
+            self.server.settings = settings
+
+        self._run(swap())
+        return settings
+
     # Control ------------------------------------------------------------------------
 
     def conversation(self, conversation_id: str) -> Conversation:
@@ -228,8 +259,14 @@ class Emulator:
         except KeyError:
             raise KeyError(f"No conversation {conversation_id} on this emulator.") from None
 
+    def agent_alert(self, conversation_id: str, name: str = "Alex") -> str:
+        """An agent is offered the chat (ALERTING); returns its member id."""
+        conversation = self.conversation(conversation_id)
+        return self._run(self.server.agent_alert(conversation, name)).id
+
     def agent_join(self, conversation_id: str, name: str = "Alex") -> str:
-        """An agent joins; returns its member id."""
+        """An agent answers (the ALERTING one, or a new one alerted first): CONNECTED,
+        and the queue's ACD member leaves; returns the agent's member id."""
         conversation = self.conversation(conversation_id)
         return self._run(self.server.agent_join(conversation, name)).id
 
@@ -250,20 +287,49 @@ class Emulator:
 
         self._run(burst())
 
+    def chatter(self, interval: float, duration: float) -> tuple[int, int]:
+        """Load for benchmarks: every chat's connected agent sends a message every
+        ``interval`` seconds for ``duration`` seconds, spread evenly, each text
+        ``"<number> <time.time()>"``; (how many chats take part, messages each gets)."""
+
+        async def start() -> tuple[int, int]:
+            return self.server.load.start(interval, duration)
+
+        return self._run(start())
+
+    def agent_request_media(self, conversation_id: str, media_type: str = "COBROWSE") -> str:
+        """The agent offers a co-browse (``"COBROWSE"``) or screen share
+        (``"SCREENSHARE"``): a PENDING media request and a media-request message;
+        returns the media request's id."""
+        conversation = self.conversation(conversation_id)
+        return self._run(self.server.agent_request_media(conversation, media_type)).id
+
     def agent_leave(self, conversation_id: str) -> None:
+        """The agent leaves; unless ``agent_leave_ends_chat`` is off, the chat ends."""
         self._run(self.server.agent_leave(self.conversation(conversation_id)))
 
     def end_conversation(self, conversation_id: str) -> None:
-        """The agent's side ends the chat: the guest goes DISCONNECTED."""
-        self._run(self.server.guest_left(self.conversation(conversation_id)))
+        """The agent's side ends the chat: the guest leaves, then every other member."""
+        self._run(self.server.end(self.conversation(conversation_id)))
+
+    def expire_tokens(self, conversation_id: str) -> None:
+        """The conversation's JWT is expired from now on: its REST calls and reattaches
+        are refused with 401."""
+        conversation = self.conversation(conversation_id)
+
+        async def expire() -> None:
+            conversation.tokens_expired = True
+
+        self._run(expire())
 
     def drop_sockets(self, conversation_id: str | None = None) -> int:
         """Cut the event streams of one conversation (or all) with no close frame."""
-        return self._run(self.server.drop_sockets(conversation_id, notice=False))
+        return self._run(self.server.streams.drop(conversation_id))
 
     def close_with_notice(self, conversation_id: str | None = None) -> int:
-        """Send ``v2.system.socket_closing``, then close the streams cleanly."""
-        return self._run(self.server.drop_sockets(conversation_id, notice=True))
+        """Send ``v2.system.socket_closing`` on the event streams of one conversation (or
+        all); each closes ``socket_closing_delay`` later, or once the client reattaches."""
+        return self._run(self.server.streams.announce_closing(conversation_id))
 
     def fail_next(
         self, path: str, status: int = 503, count: int = 1, retry_after: int | None = None
@@ -281,9 +347,30 @@ class Emulator:
 
     def send_malformed_frame(self, conversation_id: str) -> None:
         """Send text that is not JSON down the conversation's event stream."""
+        self.send_frame(conversation_id, "{not json")
+
+    def send_frame(self, conversation_id: str, payload: str | bytes) -> None:
+        """Send ``payload`` as it is down the conversation's event stream: text as a text
+        frame, bytes as a binary one (for frames that no server should send)."""
         conversation = self.conversation(conversation_id)
-        self._run(self.server.broadcast(conversation, "{not json"))
+        self._run(self.server.broadcast(conversation, payload))
+
+    def requests_served(self) -> int:
+        """How many guest chat requests were served so far (a mark for ``requests_seen``)."""
+        return self.server.requests_served
+
+    def requests_seen(self, since: int = 0) -> list[tuple[str, str, bool]]:
+        """The guest chat requests served after the first ``since``, oldest first (of the
+        last 10,000): (method, path as sent, whether it carried an ``Authorization``
+        header)."""
+        return [entry[1:] for entry in list(self.server.requests) if entry[0] > since]
+
+    def wait_for_sockets(self, conversation_id: str, count: int, timeout: float = 5.0) -> bool:
+        """Wait until ``count`` event streams are attached to the conversation; whether
+        they are."""
+        waiting = self.server.streams.wait_for_count(conversation_id, count, timeout)
+        return self._run(waiting)
 
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""
-        return len(self.server.sockets.get(conversation_id, ()))
+        return self.server.streams.count(conversation_id)

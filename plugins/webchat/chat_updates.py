@@ -8,6 +8,7 @@ runs inside ``ChatMachine.handle``, on the chat's thread, while a chat is on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -16,7 +17,7 @@ from cxbus.machine_runner import CancelTimer, SetTimer
 
 from .messages import Message, sender_type
 from .record import Agent
-from .transport import ChatMessage, Connection, Member, TransportUpdate, Typing
+from .transport import ChatEnded, ChatMessage, Connection, Member, TransportUpdate, Typing
 
 if TYPE_CHECKING:
     from .machine import ChatMachine
@@ -24,6 +25,23 @@ if TYPE_CHECKING:
 __all__ = ["ChatUpdates"]
 
 log = logging.getLogger("cxbus.webchat")
+
+# A member's leave as its member-leave message says it: unlike a member-change to
+# DISCONNECTED, which may be temporary for the guest, it is final.
+LEFT = "LEFT"
+PRESENCE = {"member-join": "CONNECTED", "member-leave": LEFT}
+
+
+@attrs.define
+class Batch:
+    """Transcript lines to publish in one messageReceived, with the server's originals."""
+
+    originals: list[Any] = attrs.field(factory=list)
+    shown: list[dict[str, Any]] = attrs.field(factory=list)
+
+    def add(self, original: Mapping[str, Any], shown: dict[str, Any]) -> None:
+        self.originals.append(dict(original))
+        self.shown.append(shown)
 
 
 class ChatUpdates:
@@ -38,30 +56,47 @@ class ChatUpdates:
         elif isinstance(update, Typing):
             self._typing(update.sender)
         elif isinstance(update, Member):
-            self._member(update)
+            self._presence(update, update.state, update.time, attrs.asdict(update), False)
         elif isinstance(update, Connection):
             self._connection(update)
+        elif isinstance(update, ChatEnded):
+            ticket = self._machine.finish()
+            if ticket is not None:
+                self._machine.answer(ticket)
 
     # Messages --------------------------------------------------------------------------
 
     def messages(self, messages: list[ChatMessage], restoring: bool) -> None:
-        """Add what is new to the transcript and publish it in one messageReceived."""
+        """Add what is new to the transcript and publish it: in one messageReceived, but
+        for the joins and leaves of live messages, which are published as they come."""
         machine = self._machine
         record = machine.record
-        originals: list[Any] = []
-        shown: list[dict[str, Any]] = []
+        batch = Batch()
         for chat_message in messages:
             if chat_message.id in record.seen:
                 continue
             record.seen.add(chat_message.id)
+            presence = PRESENCE.get(chat_message.body_type)
+            if presence is not None:
+                if not restoring:
+                    self._publish_messages(batch, restoring)
+                    batch = Batch()
+                line = self._presence(
+                    chat_message.sender,
+                    presence,
+                    chat_message.timestamp,
+                    chat_message.original,
+                    restoring,
+                )
+                if line is not None:
+                    batch.add(chat_message.original, line)
+                continue
             self._agent_stopped_typing(chat_message.sender.id)
             if machine.filters.hides(chat_message.body):
                 continue
             message = Message.from_chat(len(record.transcript), chat_message, record.own_id)
-            originals.append(dict(chat_message.original))
-            shown.append(self._add_line(message))
-        if shown:
-            self._publish_messages(originals, shown, restoring)
+            batch.add(chat_message.original, self._add_line(message))
+        self._publish_messages(batch, restoring)
         machine.save(renew=True)
 
     def _add_line(self, message: Message) -> dict[str, Any]:
@@ -80,63 +115,92 @@ class ChatUpdates:
         )
         return shown
 
-    def _publish_messages(
-        self, originals: list[Any], messages: list[dict[str, Any]], restoring: bool
-    ) -> None:
+    def _publish_messages(self, batch: Batch, restoring: bool) -> None:
+        if not batch.shown:
+            return
         machine = self._machine
         machine.publish(
             "messageReceived",
             {
-                "originalMessages": originals,
-                "messages": messages,
+                "originalMessages": batch.originals,
+                "messages": batch.shown,
                 "restoring": restoring,
                 "sessionData": machine.record.session_data(),
             },
         )
 
-    # Members -----------------------------------------------------------------------------
+    # Joins and leaves ----------------------------------------------------------------------
 
-    def _member(self, member: Member) -> None:
+    def _presence(
+        self,
+        member: Member,
+        state: str,
+        timestamp: str | None,
+        original: Mapping[str, Any],
+        restoring: bool,
+    ) -> dict[str, Any] | None:
+        """A member's join or leave, from whichever of its two frames comes first (the
+        member-change, or the member-join / member-leave message): one transcript line
+        and one event. The guest's own DISCONNECTED may be temporary (it stepped away):
+        only its member-leave message ends the chat. Queue (ACD) and flow (WORKFLOW)
+        members are no agents, and an ALERTING agent is not connected yet: they make no
+        line. While ``restoring``, the line is returned for the history instead of
+        published, with no event."""
         machine = self._machine
         record = machine.record
+        joined = state == "CONNECTED"
         if sender_type(member, record.own_id) == "Client":
-            if member.state == "CONNECTED" and not record.guest_joined:
+            if joined and not record.guest_joined:
                 record.guest_joined = True
-                line = Message.participant(len(record.transcript), member, record.own_id)
-                machine.publish("clientConnected", record.agents_data(self._add_line(line)))
-            elif member.state == "DISCONNECTED":
-                self.guest_left(member)
+                line = self._line(member, joined, timestamp, original)
+                if restoring:
+                    return line
+                machine.publish("clientConnected", record.agents_data(line))
+            elif state == LEFT:
+                self.guest_left(member, timestamp, original)
                 ticket = machine.finish()
                 if ticket is not None:
                     machine.answer(ticket)
-            return
-        if member.role != "AGENT" or member.state not in ("CONNECTED", "DISCONNECTED"):
-            return
+            return None
+        if member.role != "AGENT" or state not in ("CONNECTED", "DISCONNECTED", LEFT):
+            return None
         known = record.agents.get(member.id)
-        joined = member.state == "CONNECTED"
         if joined == (known is not None and known.connected):
-            return  # nothing new
+            return None  # said already, by the other frame
         if joined:
             record.agents[member.id] = Agent(member.display_name or "Agent", machine.now_ms())
         elif known is not None:
             known.connected = False
             known.disconnected_time = machine.now_ms()
             self._agent_stopped_typing(member.id)
-        line = Message.participant(len(record.transcript), member, record.own_id)
-        shown = self._add_line(line)
-        self._publish_messages([line.original], [shown], restoring=False)
+        else:
+            return None  # the leave of an agent never seen joining: nothing to say
+        line = self._line(member, joined, timestamp, original)
+        if restoring:
+            return line
+        self._publish_messages(Batch([dict(original)], [line]), restoring=False)
         machine.publish(
-            "agentConnected" if joined else "agentDisconnected", record.agents_data(shown)
+            "agentConnected" if joined else "agentDisconnected", record.agents_data(line)
         )
+        return None
 
-    def guest_left(self, member: Member) -> None:
+    def _line(
+        self, member: Member, joined: bool, timestamp: str | None, original: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        record = self._machine.record
+        line = Message.participant(len(record.transcript), member, joined, record.own_id)
+        return self._add_line(attrs.evolve(line, timestamp=timestamp or "", original=original))
+
+    def guest_left(
+        self, member: Member, timestamp: str | None = None, original: Mapping[str, Any] = {}
+    ) -> None:
         """The guest's leaving, as a transcript line and clientDisconnected, once."""
         record = self._machine.record
         if record.guest_left:
             return
         record.guest_left = True
-        line = Message.participant(len(record.transcript), member, record.own_id)
-        self._machine.publish("clientDisconnected", record.agents_data(self._add_line(line)))
+        line = self._line(member, False, timestamp, original or attrs.asdict(member))
+        self._machine.publish("clientDisconnected", record.agents_data(line))
 
     # Typing --------------------------------------------------------------------------------
 

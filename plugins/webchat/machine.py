@@ -297,13 +297,12 @@ class ChatMachine:
         stored = state.stored
         for pattern, flags in stored.filters:
             self.filters.add(re.compile(pattern, flags))
-        self.record = ChatRecord(
-            stored.session, started_at=stored.started_at or self.now_ms(), guest_joined=True
-        )
-        self.record.agents_from(members, self.now_ms())
+        self.record = ChatRecord(stored.session, started_at=stored.started_at or self.now_ms())
         self.state = Active(state.generation)
         for page in pages:
             self._updates.messages(page, restoring=True)
+        self.record.guest_joined = True  # whether or not the history said so
+        self.record.agents_from(members, self.now_ms())
         self.publish("restored")
         self.save()
         self._replay(state.buffered)

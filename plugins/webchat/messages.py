@@ -7,7 +7,9 @@ plain dicts (``Message.to_dict``)::
      "text": "Hello!", "timestamp": "2026-11-25T10:00:00.000Z", "original": {...}}
 
 ``type`` is one of the Genesys widgets' message types: ``"Message"``, ``"Notice"``
-(a custom notice), ``"ParticipantJoined"`` and ``"ParticipantLeft"``. ``from.type``
+(a custom notice), ``"ParticipantJoined"`` and ``"ParticipantLeft"``; and ours,
+``"MediaRequest"``: an offer of co-browse or screen share, whose text is what the
+server sent (the media request's id), never shown as the agent's words. ``from.type``
 is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot).
 """
 
@@ -28,6 +30,7 @@ _TYPES = {
     "notice": "Notice",
     "member-join": "ParticipantJoined",
     "member-leave": "ParticipantLeft",
+    "media-request": "MediaRequest",
 }
 
 
@@ -66,9 +69,10 @@ class Message:
         )
 
     @classmethod
-    def participant(cls, index: int, member: Member, own_member_id: str | None) -> Message:
-        """A member joining (CONNECTED) or leaving (DISCONNECTED), as a transcript line."""
-        joined = member.state != "DISCONNECTED"
+    def participant(
+        cls, index: int, member: Member, joined: bool, own_member_id: str | None
+    ) -> Message:
+        """A member joining or leaving, as a transcript line."""
         name = member.display_name or sender_type(member, own_member_id)
         return cls(
             index=index,

@@ -96,11 +96,18 @@ class ChatRecord:
         }
 
     def agents_from(self, members: list[Member], now_ms: int) -> None:
-        """Know the agents of a restored chat from the server's member list."""
-        self.agents = {
-            member.id: Agent(
-                member.display_name or "Agent", now_ms, connected=member.state == "CONNECTED"
-            )
-            for member in members
-            if member.role == "AGENT" and member.state in ("CONNECTED", "DISCONNECTED")
-        }
+        """Know the agents of a restored chat as the server lists them now: after its
+        history (whose joins and leaves made the agents it names), the list has the
+        last word on who is connected."""
+        for member in members:
+            if member.role != "AGENT" or member.state not in ("CONNECTED", "DISCONNECTED"):
+                continue
+            connected = member.state == "CONNECTED"
+            known = self.agents.get(member.id)
+            if known is None:
+                self.agents[member.id] = Agent(
+                    member.display_name or "Agent", now_ms, connected=connected
+                )
+            elif known.connected != connected:
+                known.connected = connected
+                known.disconnected_time = None if connected else now_ms

@@ -113,6 +113,7 @@ class WebChatService(MachineService):
         self.plugin.register_events(EVENTS)
         self._config: WebChatConfig | None = None
         self._supports_custom_notice = False
+        self._max_message_length: int | None = None
         self._last_preview = 0.0
         _services[bus] = self
         private = {"configure", "poll"}
@@ -180,6 +181,7 @@ class WebChatService(MachineService):
             stored = error
         self._config = config
         self._supports_custom_notice = transport.supports_custom_notice
+        self._max_message_length = transport.max_message_length
         settings = Settings(
             agent_typing_timeout=config.agent_typing_timeout,
             client_typing_timeout=config.client_typing_timeout,
@@ -241,22 +243,35 @@ class WebChatService(MachineService):
 
     # Sending -----------------------------------------------------------------------------
 
+    def _within_limit(self, command: str, message: str) -> str:
+        """``message``, or a rejection when it is longer than the transport takes."""
+        limit = self._max_message_length
+        if limit is not None and len(message) > limit:
+            raise CommandRejected(
+                f"{command} sends messages of up to {limit:,} characters; "
+                f"this one has {len(message):,}."
+            )
+        return message
+
     def _send_message(self, call: CommandCall) -> Deferred:
         message = call.data.get("message") if isinstance(call.data, Mapping) else None
         if not isinstance(message, str) or not message.strip():
             raise CommandRejected(NO_MESSAGE)
-        return self._tell(lambda ticket: inputs.SendMessage(ticket, message))
+        text = self._within_limit("sendMessage", message)
+        return self._tell(lambda ticket: inputs.SendMessage(ticket, text))
 
     def _send_custom_notice(self, call: CommandCall) -> Deferred:
         message = text_option("sendCustomNotice", call.data, "message")
         assert message is not None
         if self._runner is not None and not self._supports_custom_notice:
             raise CommandRejected(NO_CUSTOM_NOTICE)
-        return self._tell(lambda ticket: inputs.SendMessage(ticket, message, "notice"))
+        text = self._within_limit("sendCustomNotice", message)
+        return self._tell(lambda ticket: inputs.SendMessage(ticket, text, "notice"))
 
     def _send_filtered_message(self, call: CommandCall) -> Deferred:
         message = text_option("sendFilteredMessage", call.data, "message")
         assert message is not None
+        self._within_limit("sendFilteredMessage", message)
         regex: Any = call.data.get("regex")
         if not is_pattern(regex):
             raise CommandRejected(

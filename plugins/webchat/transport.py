@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GONE",
     "NO_FILES",
+    "ChatEnded",
     "ChatMessage",
     "Connection",
     "Listener",
@@ -116,7 +117,15 @@ class Connection:
     reason: str | None = None
 
 
-TransportUpdate = ChatMessage | Typing | Member | Connection
+@attrs.frozen
+class ChatEnded:
+    """The server says the conversation is over for the guest (it refused the stream or
+    a call as for a conversation that is gone): the chat ends, whatever else was said."""
+
+    reason: str | None = None
+
+
+TransportUpdate = ChatMessage | Typing | Member | Connection | ChatEnded
 Listener = Callable[[TransportUpdate], "Deferred"]
 
 
@@ -163,6 +172,8 @@ class Transport(abc.ABC):
     supports_files: ClassVar[bool] = True
     max_upload_bytes: ClassVar[int] = 10 * 2**20
     """The largest file ``sendFile`` reads and uploads."""
+    max_message_length: ClassVar[int | None] = None
+    """The most characters a message may have (``None``: no limit the client knows)."""
 
     def __init__(self, options: Any, bus: Bus) -> None:
         self.options = options

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -54,3 +55,20 @@ def test_host_and_port_have_help() -> None:
     shown = cxbus("emulator", "--help").stdout
     assert "--host HOST  the address to listen on (default: 127.0.0.1" in shown
     assert "--port PORT  the port to listen on (default: 0, a free one)" in shown
+
+
+def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -> None:
+    """cxbus emulator --json: one line with the webchat, gms and messaging sections."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    sections = json.loads(process.stdout.readline())
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+    assert sections["webchat"]["transport"]["type"] == "purecloud-v2-sockets"
+    assert sections["gms"]["dataURL"].endswith("/genesys/2/chat/customer-support")
+    assert set(sections["messaging"]) == {"deploymentId", "baseURL"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import sys
 from typing import Any
 
 import pytest
@@ -71,6 +72,39 @@ def test_any_other_exception_rejects_with_it_and_is_logged(
     assert "command Buggy.crash raised" in caplog.text
     bus.register_plugin("Fine").register_command("ok", lambda call: "ok")
     assert bus.command("Fine.ok").result(timeout=1) == "ok"
+
+
+def test_a_handler_that_calls_sys_exit_rejects_and_the_bus_goes_on(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SystemExit from a handler rejects with it and is logged; the caller's thread lives on."""
+    bus.register_plugin("Quitter").register_command("quit", lambda call: sys.exit(3))
+    reason = reason_of(bus.command("Quitter.quit"))
+    assert isinstance(reason, SystemExit) and reason.code == 3
+    assert "command Quitter.quit raised" in caplog.text
+
+
+def test_a_hook_that_calls_sys_exit_rejects_the_call(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SystemExit from a before-hook rejects the call; the handler never runs."""
+    ran: list[Any] = []
+    bus.register_plugin("Chat").register_command("send", ran.append)
+    bus.register_plugin("Quitter").before("Chat.send", lambda call: sys.exit("hook quit"))
+    assert isinstance(reason_of(bus.command("Chat.send", "hi")), SystemExit)
+    assert ran == []
+    assert "command Chat.send raised" in caplog.text
+
+
+def test_a_keyboard_interrupt_in_a_handler_still_interrupts(bus: Bus) -> None:
+    """Ctrl-C during a handler goes through command() to the user."""
+
+    def interrupted(call: CommandCall) -> None:
+        raise KeyboardInterrupt
+
+    bus.register_plugin("Slow").register_command("work", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bus.command("Slow.work")
 
 
 def test_a_returned_deferred_is_adopted(bus: Bus) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import itertools
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -81,6 +82,39 @@ def test_a_raising_callback_is_logged_and_the_others_still_run(
     deferred.resolve(1)
     assert seen == [1]
     assert "boom" in caplog.text
+
+
+def test_a_callback_that_calls_sys_exit_is_logged_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SystemExit from a callback is logged like any error; the settling thread lives on."""
+    seen: list[Any] = []
+    deferred = Deferred().done(lambda _: sys.exit("callback quit")).done(seen.append)
+    deferred.resolve(1)
+    deferred.done(lambda _: sys.exit("late callback quit"))  # runs at once: settled
+    assert seen == [1]
+    assert "callback quit" in caplog.text and "late callback quit" in caplog.text
+
+
+def test_then_turns_sys_exit_into_the_reason() -> None:
+    """SystemExit in a then callback rejects the chain with it, like any other error."""
+    source = Deferred()
+    chained = source.then(lambda _: sys.exit(2))
+    source.resolve(1)
+    with pytest.raises(CommandRejected) as raised:
+        chained.result(timeout=1)
+    assert isinstance(raised.value.reason, SystemExit)
+
+
+def test_a_keyboard_interrupt_in_a_callback_reaches_the_settler() -> None:
+    """Ctrl-C in a callback is not swallowed."""
+
+    def interrupted(_: Any) -> None:
+        raise KeyboardInterrupt
+
+    deferred = Deferred().done(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        deferred.resolve(1)
 
 
 def test_then_maps_the_value() -> None:
@@ -283,6 +317,34 @@ def test_a_result_that_timed_out_no_longer_counts_as_handling(
         deferred.result(timeout=0.01)
     deferred.reject("later")
     assert "Unhandled rejection: 'later'" in caplog.text
+
+
+class SettlesWhenCompared:
+    """A callback whose == settles a deferred: user code the lock must never run."""
+
+    def __call__(self, _: Any) -> None:
+        pass
+
+    def __eq__(self, other: object) -> bool:
+        Deferred().resolve("compared")
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+def test_a_result_that_times_out_runs_no_user_code_under_the_lock() -> None:
+    """Giving up a wait never compares other listeners with ==, which may run user code."""
+    deferred = Deferred().done(SettlesWhenCompared())
+    gave_up = threading.Event()
+
+    def wait_briefly() -> None:
+        with pytest.raises(TimeoutError):
+            deferred.result(timeout=0.01)
+        gave_up.set()
+
+    waiter = threading.Thread(target=wait_briefly, daemon=True)
+    waiter.start()
+    assert gave_up.wait(5), "result() deadlocked giving up its wait"
 
 
 def test_result_raises_command_rejected_with_the_reason() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import pytest
@@ -92,6 +93,45 @@ def test_a_raising_subscriber_is_logged_and_the_others_still_run(
     assert "ZeroDivisionError" in caplog.text
 
 
+def exit_the_thread(_: Any) -> None:
+    sys.exit("a subscriber asked to exit")
+
+
+@pytest.mark.parametrize("publish", ["publish", "republish"])
+def test_a_subscriber_that_calls_sys_exit_is_logged_and_the_others_still_run(
+    bus: Bus, caplog: pytest.LogCaptureFixture, publish: str
+) -> None:
+    """SystemExit from a subscriber does not end the publisher's thread nor stop the rest."""
+    received: list[Any] = []
+    listener = bus.register_plugin("Listener")
+    listener.subscribe("Chat.message", exit_the_thread)
+    listener.subscribe("Chat.message", lambda e: received.append(e.data))
+    getattr(bus.register_plugin("Chat"), publish)("message", "still here")
+    assert received == ["still here"]
+    assert "a subscriber asked to exit" in caplog.text
+
+
+def test_a_late_subscriber_that_calls_sys_exit_is_logged(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A retained event handed to a subscriber that exits is logged; subscribe returns."""
+    bus.register_plugin("Chat").republish("status", "online")
+    subscription = bus.register_plugin("Late").subscribe("Chat.status", exit_the_thread)
+    assert subscription.pattern == "Chat.status"
+    assert "a subscriber asked to exit" in caplog.text
+
+
+def test_a_keyboard_interrupt_in_a_subscriber_still_interrupts(bus: Bus) -> None:
+    """Ctrl-C is the user's: it goes through the publisher."""
+
+    def interrupted(_: Event) -> None:
+        raise KeyboardInterrupt
+
+    bus.register_plugin("Listener").subscribe("Chat.message", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bus.register_plugin("Chat").publish("message")
+
+
 def test_unsubscribe_stops_delivery(bus: Bus) -> None:
     """After unsubscribe (or calling the subscription) nothing more arrives."""
     received: list[Any] = []
@@ -156,3 +196,105 @@ def test_a_subscriber_may_publish_and_command_reentrantly(bus: Bus) -> None:
     )
     bus.register_plugin("Chat").publish("message", "hi")
     assert received == ["HI"]
+
+
+# Routes are cached on each publisher; every change must reach the publishes after it.
+
+
+@pytest.mark.parametrize("pattern", ["Chat.message", "Chat.*", "*"])
+def test_a_subscription_made_after_publishing_hears_the_next_event(bus: Bus, pattern: str) -> None:
+    """A publisher that published before (and cached its route) reaches a new subscriber."""
+    chat = bus.register_plugin("Chat")
+    other = bus.register_plugin("Other")
+    chat.publish("message", 1)
+    other.publish("message", 1)
+    heard: list[tuple[str, Any]] = []
+    subscription = bus.register_plugin("Late").subscribe(
+        pattern, lambda e: heard.append((e.name, e.data))
+    )
+    chat.publish("message", 2)
+    other.publish("message", 2)
+    subscription()
+    chat.publish("message", 3)
+    other.publish("message", 3)
+    expected = [("Chat.message", 2)] + ([("Other.message", 2)] if pattern == "*" else [])
+    assert heard == expected
+
+
+def test_a_subscription_to_one_event_leaves_the_publishers_other_routes_alone(bus: Bus) -> None:
+    """Subscribing to "Chat.typing" changes who hears typing, not who hears messages."""
+    chat = bus.register_plugin("Chat")
+    messages: list[Any] = []
+    listener = bus.register_plugin("Listener")
+    listener.subscribe("Chat.message", lambda e: messages.append(e.data))
+    chat.publish("message", 1)
+    typing: list[Any] = []
+    listener.subscribe("Chat.typing", lambda e: typing.append(e.data))
+    chat.publish("message", 2)
+    chat.publish("typing", True)
+    assert messages == [1, 2]
+    assert typing == [True]
+
+
+def test_subscribers_of_every_pattern_hear_in_subscription_order_after_changes(
+    bus: Bus,
+) -> None:
+    """Order is subscription order across "Ns.event", "Ns.*" and "*", whatever left."""
+    order: list[str] = []
+    listener = bus.register_plugin("Listener")
+    first = listener.subscribe("*", lambda e: order.append("star"))
+    listener.subscribe("Chat.message", lambda e: order.append("exact"))
+    listener.subscribe("Chat.*", lambda e: order.append("namespace"))
+    listener.subscribe("*", lambda e: order.append("star again"))
+    chat = bus.register_plugin("Chat")
+    chat.publish("message")
+    first()
+    chat.publish("message")
+    assert order == ["star", "exact", "namespace", "star again", "exact", "namespace", "star again"]
+
+
+def test_an_unregistered_subscriber_is_dropped_from_routes_already_cached(bus: Bus) -> None:
+    """A plugin that leaves no longer hears events whose routes were cached with it."""
+    chat = bus.register_plugin("Chat")
+    heard: list[str] = []
+    bus.register_plugin("Leaving").subscribe("Chat.*", lambda e: heard.append("leaving"))
+    bus.register_plugin("Staying").subscribe("Chat.message", lambda e: heard.append("staying"))
+    chat.publish("message")
+    bus.unregister_plugin("Leaving")
+    chat.publish("message")
+    assert heard == ["leaving", "staying", "staying"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("Chat.status", ["Chat.status"]),
+        ("Chat.*", ["Chat.status", "Chat.ready"]),
+        ("*", ["Chat.status", "Other.mood", "Chat.ready"]),
+        ("Other.status", []),
+    ],
+)
+def test_a_late_subscriber_gets_the_retained_events_its_pattern_matches_in_order(
+    bus: Bus, pattern: str, expected: list[str]
+) -> None:
+    """Retained events are replayed for "Ns.event", "Ns.*" and "*", in the order retained."""
+    chat = bus.register_plugin("Chat")
+    other = bus.register_plugin("Other")
+    chat.republish("status", "online")
+    other.republish("mood", "fine")
+    chat.republish("ready")
+    chat.republish("status", "away")  # replaces the first, keeping its place
+    heard: list[tuple[str, Any]] = []
+    bus.register_plugin("Late").subscribe(pattern, lambda e: heard.append((e.name, e.data)))
+    assert [name for name, _ in heard] == expected
+    assert ("Chat.status", "online") not in heard
+
+
+def test_the_retained_events_of_an_unregistered_publisher_are_forgotten(bus: Bus) -> None:
+    """A publisher that leaves takes its retained events with it; others keep theirs."""
+    bus.register_plugin("Chat").republish("status", "online")
+    bus.register_plugin("Other").republish("status", "fine")
+    bus.unregister_plugin("Chat")
+    heard: list[str] = []
+    bus.register_plugin("Late").subscribe("*", lambda e: heard.append(e.name))
+    assert heard == ["Other.status"]

@@ -1,11 +1,8 @@
-"""Plugins: registration, unregistration, shared data, configuration and loading."""
+"""Plugins: registration, unregistration, shared data, configuration and instrumentation."""
 
 from __future__ import annotations
 
 import sys
-import textwrap
-import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +44,42 @@ def test_unregistering_removes_commands_hooks_and_subscriptions(bus: Bus) -> Non
     assert "Leaving" not in bus.plugins
 
 
+def test_unregistering_takes_exactly_what_the_plugin_put_on_the_bus(bus: Bus) -> None:
+    """Another plugin's commands, hooks, data and subscriptions to the same names stay."""
+    seen: list[str] = []
+    leaving = bus.register_plugin("Leaving")
+    staying = bus.register_plugin("Staying")
+    for plugin in (leaving, staying):
+        plugin.register_command("cmd", lambda call, name=plugin.name: name)
+        plugin.before("Target.cmd", lambda call, name=plugin.name: seen.append(f"hook {name}"))
+        plugin.subscribe("Target.ping", lambda e, name=plugin.name: seen.append(f"sub {name}"))
+        plugin.data("key", plugin.name)
+    target = bus.register_plugin("Target")
+    target.register_command("cmd", lambda call: seen.append("handler"))
+    bus.unregister_plugin(leaving)
+    bus.command("Target.cmd").result(timeout=1)
+    target.publish("ping")
+    assert seen == ["hook Staying", "handler", "sub Staying"]
+    assert bus.command("Staying.cmd").result(timeout=1) == "Staying"
+    assert target.data("Staying.key") == "Staying"
+    assert target.data("Leaving.key") is None
+    assert staying.commands == ["cmd"]
+    assert leaving.commands == []
+
+
+def test_a_name_registered_again_starts_with_nothing(bus: Bus) -> None:
+    """A plugin registered under a name that left gets none of the old one's things."""
+    old = bus.register_plugin("Chat")
+    old.register_command("start", lambda call: "old")
+    old.data("open", True)
+    bus.unregister_plugin(old)
+    new = bus.register_plugin("Chat")
+    assert new.commands == []
+    assert new.data("Chat.open") is None
+    new.register_command("start", lambda call: "new")
+    assert bus.command("Chat.start").result(timeout=1) == "new"
+
+
 def test_unregistering_runs_on_unregister_and_frees_the_name(bus: Bus) -> None:
     """on_unregister runs when the plugin leaves, and the name can be taken again."""
     stopped: list[bool] = []
@@ -54,6 +87,16 @@ def test_unregistering_runs_on_unregister_and_frees_the_name(bus: Bus) -> None:
     bus.unregister_plugin("Worker")
     assert stopped == [True]
     bus.register_plugin("Worker")
+
+
+def test_an_on_unregister_that_calls_sys_exit_is_logged_and_the_plugin_is_gone(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SystemExit from on_unregister is logged; the plugin is unregistered all the same."""
+    bus.register_plugin("Worker", on_unregister=lambda: sys.exit("stop quit"))
+    bus.unregister_plugin("Worker")
+    assert "Worker" not in bus.plugins
+    assert "on_unregister of plugin Worker raised" in caplog.text
 
 
 def test_unregistering_an_unknown_plugin_is_an_error(bus: Bus) -> None:
@@ -141,146 +184,6 @@ def test_configure_before_ready_is_what_the_plugin_gets(bus: Bus) -> None:
     bus.configure({"demo": {"late": True}})
     configurable(bus, seen).ready().result(timeout=1)
     assert seen == [({"late": True}, "Demo")]
-
-
-# Loading through the entry-point group, with a real (tiny) installed distribution.
-
-DEMO_PLUGIN = """
-import threading
-
-from cxbus import CommandRejected
-
-def setup(bus):
-    plugin = bus.register_plugin("Demo", config_section="demo")
-
-    def configure(call):
-        if call.data.get("fail"):
-            raise CommandRejected("demo.fail is set.")
-        plugin.data("greeting", call.data.get("greeting", "hello"))
-
-    plugin.register_command("configure", configure, private=True)
-    plugin.register_command("greet", lambda call: plugin.data("Demo.greeting"))
-    if not call_ready_later:
-        plugin.ready()
-    loaded.append(plugin)
-
-def slow(bus):
-    in_setup.set()
-    assert finish_setup.wait(5)
-    plugin = bus.register_plugin("Slow")
-    plugin.register_command("greet", lambda call: "hi")
-    plugin.ready()
-
-call_ready_later = False
-loaded = []
-in_setup = threading.Event()
-finish_setup = threading.Event()
-"""
-
-
-@pytest.fixture
-def installed_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Install a distribution offering plugin "Demo" under the cxbus.plugins group."""
-    (tmp_path / "cxbus_demo_plugin.py").write_text(DEMO_PLUGIN)
-    (tmp_path / "cxbus_broken_plugin.py").write_text(
-        "raise ImportError(\"cxbus-demo-plugin needs the 'foo' package.\")\n"
-    )
-    dist_info = tmp_path / "cxbus_demo_plugin-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: cxbus-demo-plugin\nVersion: 1.0\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        textwrap.dedent(
-            """
-            [cxbus.plugins]
-            Demo = cxbus_demo_plugin:setup
-            Broken = cxbus_broken_plugin:setup
-            Slow = cxbus_demo_plugin:slow
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    import cxbus_demo_plugin
-
-    yield cxbus_demo_plugin
-    # Not monkeypatch.delitem: its undo would put the module back for the next test.
-    sys.modules.pop("cxbus_demo_plugin", None)
-
-
-def test_load_plugin_finds_an_installed_plugin(bus: Bus, installed_demo: Any) -> None:
-    """load_plugin imports the entry point, which registers the plugin; it resolves once ready."""
-    plugin = bus.load_plugin("Demo").result(timeout=5)
-    assert plugin.name == "Demo" and plugin.is_ready
-    assert "Demo" in cxbus.loading.installed_plugins()
-
-
-def test_a_command_to_an_installed_plugin_loads_it_first(installed_demo: Any) -> None:
-    """Commanding a plugin that is installed but not loaded loads and configures it."""
-    with Bus(config={"demo": {"greeting": "bonjour"}}) as bus:
-        assert bus.command("Demo.greet").result(timeout=5) == "bonjour"
-        assert len(installed_demo.loaded) == 1
-
-
-def test_a_plugin_that_fails_to_configure_does_not_load(
-    installed_demo: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A configure rejection fails the load with its reason, and leaves nothing registered.
-
-    The reason reaches whoever loads the plugin, once: the deferred that ready() gave the
-    plugin's setup is no unhandled rejection of its own.
-    """
-    with Bus(config={"demo": {"fail": True}}) as bus:
-        with pytest.raises(CommandRejected, match=r"demo\.fail is set\."):
-            bus.command("Demo.greet").result(timeout=5)
-        assert "Demo" not in bus.plugins
-    assert "Unhandled rejection" not in caplog.text
-
-
-def test_a_command_to_a_loading_plugin_waits_for_ready(installed_demo: Any) -> None:
-    """Commands sent while a plugin loads are answered once it is ready, in order."""
-    installed_demo.call_ready_later = True
-    with Bus() as bus:
-        first = bus.command("Demo.greet")
-        second = bus.command("Demo.greet")
-        assert first.state == second.state == "pending"
-        installed_demo.loaded[0].ready()
-        assert first.result(timeout=5) == second.result(timeout=5) == "hello"
-
-
-def test_a_plugin_that_never_becomes_ready_times_out(installed_demo: Any) -> None:
-    """A loading plugin that never calls ready() rejects waiting commands after ready_timeout."""
-    installed_demo.call_ready_later = True
-    with Bus(ready_timeout=0.05) as bus:
-        with pytest.raises(CommandRejected, match=r"Demo did not become ready within 0.05 s."):
-            bus.command("Demo.greet").result(timeout=5)
-        assert "Demo" not in bus.plugins
-
-
-def test_a_plugin_that_fails_to_import_rejects_every_command_with_the_error(
-    installed_demo: Any,
-) -> None:
-    """An entry point that fails to import rejects the command with its error, each time."""
-    with Bus() as bus:
-        for _ in range(2):
-            with pytest.raises(CommandRejected) as raised:
-                bus.command("Broken.go").result(timeout=5)
-            assert isinstance(raised.value.reason, ImportError)
-
-
-def test_a_setup_that_hangs_counts_against_the_ready_timeout(installed_demo: Any) -> None:
-    """A command waiting for a plugin whose setup hangs is rejected after ready_timeout."""
-    with Bus(ready_timeout=0.05) as bus:
-        loader = threading.Thread(target=bus.command, args=("Slow.greet",))
-        loader.start()
-        assert installed_demo.in_setup.wait(5)
-        try:
-            with pytest.raises(CommandRejected, match=r"Slow did not become ready within 0.05 s"):
-                bus.command("Slow.greet").result(timeout=5)
-        finally:
-            installed_demo.finish_setup.set()
-            loader.join(timeout=5)
-        assert "Slow" not in bus.plugins  # its setup finished late: nothing is left of it
 
 
 def test_a_raising_signal_receiver_is_logged_and_the_bus_goes_on(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from cxbus import Bus, CommandCall, Event
+from cxbus import Bus, CommandCall, Deferred, Event
 
 THREADS = 8
 ROUNDS = 10_000
@@ -88,3 +89,47 @@ def test_a_late_subscriber_gets_a_retained_event_exactly_once_under_races(bus: B
         plugin.republish("ready")
         subscriber.join(timeout=10)
         assert len(got) == 1
+
+
+def race_settling_and_listening() -> None:
+    """Two threads settle one deferred (resolve 1, reject 2) while four listen to it."""
+    deferred = Deferred()
+    calls: collections.Counter[str] = collections.Counter()
+    lock = threading.Lock()
+    chained: list[Deferred] = []
+    start = threading.Barrier(6)
+
+    def record(kind: str) -> Callable[[Any], None]:
+        def seen(_: Any) -> None:
+            with lock:
+                calls[kind] += 1
+
+        return seen
+
+    def settle(how: str, value: Any) -> None:
+        start.wait()
+        getattr(deferred, how)(value)
+
+    def listen(index: int) -> None:
+        start.wait()
+        deferred.always(record(f"always{index}"))
+        chained.append(deferred.then(lambda v: v, lambda r: r))
+
+    threads = [
+        threading.Thread(target=settle, args=("resolve", 1)),
+        threading.Thread(target=settle, args=("reject", 2)),
+        *(threading.Thread(target=listen, args=(index,)) for index in range(4)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    outcome = 1 if deferred.state == "resolved" else 2
+    assert calls == {f"always{index}": 1 for index in range(4)}
+    assert [link.result(timeout=5) for link in chained] == [outcome] * 4
+
+
+def test_a_deferred_settled_and_listened_to_from_many_threads_runs_each_callback_once() -> None:
+    """Racing resolve/reject/always/then: one outcome, and every callback runs once."""
+    for _ in range(300):
+        race_settling_and_listening()

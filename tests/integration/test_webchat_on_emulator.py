@@ -59,6 +59,8 @@ def assert_transcript_complete(chat: ChatDriver, texts: list[str]) -> None:
 
 def test_a_whole_chat_over_the_network(emulator: Emulator, chat: ChatDriver) -> None:
     """Typing, messages both ways, a hidden message, agent leaves, end: events and transcript."""
+    # The guest stays alone once the agent leaves, to end the chat itself.
+    emulator.configure(agent_leave_ends_chat=False)
     cid = conversation_of(chat)
     emulator.agent_typing(cid)
     chat.wait("agentTypingStarted")
@@ -118,11 +120,11 @@ def test_a_lost_stream_reconnects_and_nothing_is_lost_or_doubled(
 @contextlib.contextmanager
 def stream_held_down(emulator: Emulator) -> Iterator[None]:
     """Refuse every reattach of an event stream until the block ends."""
-    emulator.fail_next("/stream/*", status=503, count=10_000)
+    emulator.fail_next("/v1/token/*", status=503, count=10_000)
     try:
         yield
     finally:
-        emulator.clear_faults("/stream/*")
+        emulator.clear_faults("/v1/token/*")
 
 
 def test_a_stalled_stream_handshake_is_given_up_and_tried_again(
@@ -130,7 +132,7 @@ def test_a_stalled_stream_handshake_is_given_up_and_tried_again(
 ) -> None:
     """A reattach whose handshake hangs is abandoned after HANDSHAKE_TIMEOUT; the next works."""
     monkeypatch.setattr(event_stream, "HANDSHAKE_TIMEOUT", 0.3)
-    emulator.delay("/stream/*", 4.0)
+    emulator.delay("/v1/token/*", 4.0)
     emulator.drop_sockets(conversation_of(chat))
     chat.wait("reconnected", timeout=3)  # not after the 4 s the stalled handshake would take
 
@@ -139,6 +141,8 @@ def test_an_agent_who_left_while_the_stream_was_down_is_reported(
     emulator: Emulator, chat: ChatDriver
 ) -> None:
     """Members are caught up too: the agent who left meanwhile is agentDisconnected."""
+    # The guest stays alone once the agent leaves, so the chat lives on.
+    emulator.configure(agent_leave_ends_chat=False)
     cid = conversation_of(chat)
     with stream_held_down(emulator):
         emulator.drop_sockets(cid)
@@ -202,7 +206,8 @@ def test_refused_calls_are_retried(
     said(chat, "persistent")
     assert_transcript_complete(chat, ["persistent"])
     cid = conversation_of(chat)
-    assert [m.body for m in emulator.conversation(cid).messages] == ["persistent"]
+    posted = emulator.conversation(cid).messages
+    assert [m.body for m in posted if m.body_type == "standard"] == ["persistent"]
 
 
 def test_a_retry_after_too_long_to_wait_fails_the_call_with_the_answer(
@@ -254,11 +259,11 @@ def test_a_file_goes_up_as_a_media_request_and_comes_back_down(
         "contentType": "application/pdf",
         "size": 16,
     }
-    [media] = emulator.conversation(conversation_of(chat)).media.values()
-    assert (media.id, media.name, media.types) == (
+    [upload] = emulator.conversation(conversation_of(chat)).uploads.values()
+    assert (upload.id, upload.name, upload.content_type) == (
         sent["fileId"],
         "receipt.pdf",
-        ["application/pdf"],
+        "application/pdf",
     )
     assert chat("downloadFile", {"fileId": sent["fileId"]}) == b"%PDF-1.4 receipt"
 
@@ -351,7 +356,7 @@ def test_a_conversation_gone_while_disconnected_ends_on_reattach(
 ) -> None:
     """A stream that cannot be reattached because the chat is over ends the chat."""
     cid = conversation_of(chat)
-    emulator.fail_next("/stream/*", status=503, count=1)
+    emulator.fail_next("/v1/token/*", status=503, count=1)
     emulator.drop_sockets(cid)
     emulator.end_conversation(cid)
     chat.wait("ended")
@@ -399,7 +404,7 @@ RESTART = textwrap.dedent(
             bus.load_plugin("WebChatService").result(timeout=10)
             chat.wait("restored", timeout=10)
             restored = [m["text"] for d in chat.data("messageReceived") for m in d["messages"]
-                        if d["restoring"]]
+                        if d["restoring"] and m["type"] == "Message"]
             chat("sendMessage", {"message": "second process"})
             chat.wait("messageReceived", lambda d: not d["restoring"])
             print(json.dumps(restored), flush=True)
@@ -428,7 +433,8 @@ def test_a_chat_started_in_one_process_is_restored_in_another(
     )
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout) == ["first process", "sent while no process was there"]
-    assert [m.body for m in emulator.conversation(cid).messages][-1] == "second process"
+    said = [m.body for m in emulator.conversation(cid).messages if m.body_type == "standard"]
+    assert said[-1] == "second process"
 
 
 def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
@@ -447,6 +453,10 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
         emulator.fail_next("*/messages", status=400, count=10_000)  # the catch-up keeps failing
     chat.wait("reconnected")
     emulator.agent_send(cid, "3")  # live, while the catch-up is owed
+    chat.forget_events()
+    emulator.drop_sockets(cid)  # its drop comes after 3 on the socket: once it is out,
+    chat.wait("disconnected")  # 3 has been handled, and must not have been shown yet
+    assert not [m for d in chat.data("messageReceived") for m in d["messages"]]
     emulator.clear_faults("*/messages")
     said(chat, "3")
     assert_transcript_complete(chat, ["1", "2", "3"])

@@ -25,6 +25,7 @@ from cxbus_webchat.inputs import (
 from cxbus_webchat.machine import ChatMachine, Settings
 from cxbus_webchat.session_store import StoredSession
 from cxbus_webchat.transport import (
+    ChatEnded,
     ChatMessage,
     Connection,
     Member,
@@ -73,12 +74,13 @@ def message(id: str, sender: Member, body: str) -> ChatMessage:
     return ChatMessage(id, sender, body, "standard", "2026-11-25T10:00:00.000Z", {"id": id})
 
 
-def started(chat: ChatMachine) -> ChatMachine:
-    """Start a chat as Ada and let Alex join."""
+def started(chat: ChatMachine, agent: bool = True) -> ChatMachine:
+    """Start a chat as Ada and let Alex join (unless ``agent`` is off)."""
     out = chat.handle(StartChat(1, StartRequest(nickname="Ada")))
     chat.handle(CallSucceeded(call(out, actions.Start).id, SESSION))
     chat.handle(Updated(1, GUEST))
-    chat.handle(Updated(1, AGENT))
+    if agent:
+        chat.handle(Updated(1, AGENT))
     return chat
 
 
@@ -158,9 +160,93 @@ def test_endchat_on_a_vanished_server_ends_here_and_says_the_server_was_not_told
 def test_the_guest_s_own_leaving_ends_the_chat_and_answers_endchat_once() -> None:
     chat = started(machine())
     leave = call(chat.handle(EndChat(5)), actions.Leave)
-    out = chat.handle(Updated(1, Member("guest-1", "CUSTOMER", "DISCONNECTED", "Ada")))
+    assert names(chat.handle(Updated(1, AWAY))) == []  # the member-change: maybe for a while
+    out = chat.handle(Updated(1, presence("guest-left", GUEST, "member-leave")))
     assert names(out) == ["clientDisconnected", "ended"] and answers(out) == [effects.Answer(5)]
     assert answers(chat.handle(CallSucceeded(leave.id, None))) == []
+
+
+# Joins and leaves, as the real server sends them ------------------------------------------
+
+AWAY = Member("guest-1", "CUSTOMER", "DISCONNECTED", "Ada")
+
+
+def presence(id: str, sender: Member, body_type: str) -> ChatMessage:
+    return ChatMessage(id, sender, "", body_type, "2026-11-25T10:00:00.000Z", {"id": id})
+
+
+def texts(chat: ChatMachine) -> list[str]:
+    (answer,) = answers(chat.handle(Read(99, "getTranscript")))
+    return [line.text for line in answer.value]
+
+
+def test_a_join_that_comes_twice_is_one_line_and_one_event_whichever_comes_first() -> None:
+    for frames in (
+        [AGENT, presence("j1", AGENT, "member-join")],
+        [presence("j1", AGENT, "member-join"), AGENT],
+    ):
+        chat = started(machine(), agent=False)
+        out = [effect for frame in frames for effect in chat.handle(Updated(1, frame))]
+        assert names(out) == ["messageReceived", "agentConnected"]
+        assert texts(chat)[-1] == "Alex joined the chat"
+        assert texts(chat).count("Alex joined the chat") == 1
+
+
+def test_queue_and_flow_members_and_an_alerting_agent_are_no_agents() -> None:
+    chat = started(machine(), agent=False)
+    others = [
+        Member("acd-1", "ACD", "CONNECTED", "Support"),
+        presence("q1", Member("acd-1", "ACD", "CONNECTED", "Support"), "member-join"),
+        Member("flow-1", "WORKFLOW", "CONNECTED", "Bot flow"),
+        Member("agent-1", "AGENT", "ALERTING", "Alex"),
+    ]
+    out = [effect for frame in others for effect in chat.handle(Updated(1, frame))]
+    assert names(out) == []
+    assert answers(chat.handle(Read(2, "getAgents"))) == [effects.Answer(2, [])]
+
+
+def test_the_guest_s_own_disconnected_is_temporary_and_the_chat_goes_on() -> None:
+    chat = started(machine())
+    assert names(chat.handle(Updated(1, AWAY))) == []
+    assert names(chat.handle(Updated(1, GUEST))) == []  # back, and not joined again
+    assert chat.handle(Read(2, "verifySession")) == [effects.Answer(2, {"sessionActive": True})]
+
+
+def test_a_conversation_the_server_says_is_gone_ends_the_chat() -> None:
+    chat = started(machine())
+    out = chat.handle(Updated(1, ChatEnded("the server refused the event stream (401)")))
+    assert names(out) == ["clientDisconnected", "ended"]
+
+
+def test_a_media_request_is_a_message_of_its_own_type_never_the_agent_s_words() -> None:
+    chat = started(machine())
+    offer = ChatMessage("m9", AGENT, "request-7", "media-request", "", {"id": "m9"})
+    (message,) = data(chat.handle(Updated(1, offer)), "messageReceived")["messages"]
+    assert (message["type"], message["text"]) == ("MediaRequest", "request-7")
+
+
+def test_a_restored_history_has_one_line_per_join_and_the_members_say_who_is_there() -> None:
+    chat = machine(stored())
+    resume = call(chat.handle(Restore(1)), actions.Resume)
+    pages = [
+        [
+            presence("j0", GUEST, "member-join"),
+            presence("j1", AGENT, "member-join"),
+            message("m1", AGENT, "Hi"),
+            presence("l1", AGENT, "member-leave"),
+        ]
+    ]
+    back = Member("agent-1", "AGENT", "CONNECTED", "Alex")  # the list says Alex is back
+    out = chat.handle(CallSucceeded(resume.id, ([GUEST, back], pages)))
+    assert names(out) == ["messageReceived", "restored"]
+    assert [m["text"] for m in data(out, "messageReceived")["messages"]] == [
+        "Ada joined the chat",
+        "Alex joined the chat",
+        "Hi",
+        "Alex left the chat",
+    ]
+    ((agent,),) = [a.value for a in answers(chat.handle(Read(2, "getAgents")))]
+    assert (agent["name"], agent["connected"]) == ("Alex", True)
 
 
 # Updates and generations ----------------------------------------------------------------------
@@ -172,7 +258,7 @@ def test_a_late_update_of_an_ended_chat_is_dropped_by_the_next_chat() -> None:
     start = call(chat.handle(StartChat(6, StartRequest())), actions.Start)
     assert start.generation == 2
     chat.handle(CallSucceeded(start.id, SESSION))
-    late_leave = Member("guest-1", "CUSTOMER", "DISCONNECTED", "Ada")
+    late_leave = presence("late", GUEST, "member-leave")
     assert names(chat.handle(Updated(1, late_leave))) == []
     assert chat.handle(Read(7, "verifySession")) == [effects.Answer(7, {"sessionActive": True})]
 

@@ -391,3 +391,70 @@ def test_a_slow_subscriber_delays_later_events_in_order_but_never_a_command(
     gate.set()
     started.settle(timeout=10)
     assert seen == ["m0", "m1", "m2", "m3", "m4", "hi"]
+
+
+# A chat closed at any moment of its life closes cleanly ------------------------------------
+
+
+class HeldResume(FakeTransport):
+    """A fake whose resume waits until the test lets it go."""
+
+    type = "fake-held-resume-once"
+    entered = threading.Event()
+    release = threading.Event()
+
+    def resume(self, session: Any, listener: Any) -> None:
+        self.entered.set()
+        assert self.release.wait(timeout=5)
+        super().resume(session, listener)
+
+
+register_transport(HeldResume)
+
+
+@pytest.fixture
+def thread_failures(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What threads died of during the test (threading.excepthook's arguments)."""
+    failures: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    return failures
+
+
+def test_a_bus_closed_before_webchatservice_is_configured_closes_quietly(
+    thread_failures: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="cxbus"):
+        bus = Bus(config={"webchat": {"transport": {"type": "fake"}}})
+        from cxbus_webchat import WebChatService
+
+        WebChatService(bus)  # registered, never made ready
+        bus.close()
+    assert thread_failures == [] and caplog.records == []
+
+
+def test_a_bus_closed_while_a_chat_starts_or_restores_closes_quietly(
+    tmp_path: Path, thread_failures: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    config = webchat_config(tmp_path)
+    with Bus(config={"webchat": config}) as first:
+        chat_on(first)("startChat", {})
+    HeldStart.release.clear()
+    HeldStart.entered.clear()
+    with caplog.at_level(logging.WARNING, logger="cxbus"):
+        resuming = Bus(
+            config={"webchat": {**config, "transport": {"type": "fake-held-resume-once"}}}
+        )
+        resuming.load_plugin("WebChatService").result(timeout=5)  # restores by itself
+        assert HeldResume.entered.wait(timeout=5)
+        starting = Bus(config={"webchat": {"transport": {"type": "fake-held-start-once"}}})
+        starting.command("WebChatService.startChat", {})
+        assert HeldStart.entered.wait(timeout=5)
+        closers = [threading.Thread(target=bus.close) for bus in (resuming, starting)]
+        for closer in closers:
+            closer.start()
+        HeldResume.release.set()
+        HeldStart.release.set()
+        for closer in closers:
+            closer.join(timeout=15)
+    assert thread_failures == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

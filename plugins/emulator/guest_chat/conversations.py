@@ -1,31 +1,51 @@
-"""The emulator's chats: conversations, members and messages, and their JSON shapes.
+"""The emulator's chats: conversations, members, messages, media requests and uploads.
 
-Field names are the guest chat API's (``WebChatMemberInfo``, ``WebChatMessage``,
-``WebChatTyping``, the event-stream frames); see the package docstring.
+Field names and JSON shapes are the guest chat API's (``WebChatMemberInfo``,
+``WebChatMessage``, ``WebChatGuestMediaRequest``); ``Upload`` is the emulator's own.
+Nothing here does anything: ``ChatServer`` (``server.py``) changes these on its loop.
 """
 
 from __future__ import annotations
 
-import itertools
+import enum
+import secrets
 import uuid
 from typing import Any
 
 import attrs
 
-from ..cloud import error_body, now
+from ..cloud import now
 
-__all__ = ["Conversation", "Member", "Message", "error_body", "frame", "now"]
+__all__ = [
+    "MEDIA_TYPES",
+    "Conversation",
+    "MediaRequest",
+    "Member",
+    "Message",
+    "Phase",
+    "Upload",
+    "new_id",
+]
 
-_sequence = itertools.count(1)
+# WebChatGuestMediaRequest.types (the Java SDK's enum).
+MEDIA_TYPES = ("COBROWSE", "SCREENSHARE")
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class Phase(enum.Enum):
+    """Where a conversation is in its life; it only ever moves down this list."""
+
+    WAITING = "created, waiting for its event stream to be attached (not routed yet)"
+    ACTIVE = "routed: in queue or with an agent"
+    ENDED = "over for the guest"
+
+
 @attrs.define
 class Member:
-    """A WebChatMemberInfo."""
+    """A WebChatMemberInfo. ``state`` is ALERTING, CONNECTED or DISCONNECTED."""
 
     role: str
     display_name: str
@@ -62,7 +82,8 @@ class Member:
 
 @attrs.define
 class Message:
-    """A WebChatMessage."""
+    """A WebChatMessage: ``body_type`` standard, notice, member-join, member-leave or
+    media-request."""
 
     conversation_id: str
     sender_id: str
@@ -70,7 +91,6 @@ class Message:
     body_type: str = "standard"
     id: str = attrs.field(factory=new_id)
     timestamp: str = attrs.field(factory=now)
-    order: int = attrs.field(factory=lambda: next(_sequence))
 
     def to_json(self, base: str, sender: Member) -> dict[str, Any]:
         """The REST shape: unlike a stream frame, it describes the sender in full."""
@@ -100,70 +120,77 @@ class Message:
 
 @attrs.define
 class MediaRequest:
-    """A WebChatGuestMediaRequest, with the bytes of the file it carried."""
+    """A WebChatGuestMediaRequest: an agent's co-browse or screen-share offer."""
 
-    types: list[str]
-    name: str
-    content: bytes = attrs.field(repr=False)
+    media_type: str  # one of MEDIA_TYPES
     id: str = attrs.field(factory=new_id)
-    state: str = "ACCEPTED"
+    state: str = "PENDING"
+    security_key: str = attrs.field(factory=lambda: secrets.token_hex(8), repr=False)
 
     def to_json(self, base: str, conversation_id: str) -> dict[str, Any]:
         return {
             "id": self.id,
-            "name": self.name,
-            "types": self.types,
+            "name": self.media_type.lower(),
+            "types": [self.media_type],
             "state": self.state,
             "communicationId": conversation_id,
+            "securityKey": self.security_key,
             "selfUri": f"{base}/conversations/{conversation_id}/mediarequests/{self.id}",
         }
 
 
 @attrs.define
+class Upload:
+    """A file the guest gave the emulator (its own flow: Genesys has no upload)."""
+
+    name: str
+    content_type: str
+    content: bytes = attrs.field(repr=False)
+    id: str = attrs.field(factory=new_id)
+
+    def to_json(self, base: str, conversation_id: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "contentType": self.content_type,
+            "size": len(self.content),
+            "selfUri": f"{base}/{conversation_id}/{self.id}",
+        }
+
+
+@attrs.define
 class Conversation:
-    """One guest chat: its members, its messages and its event stream's id."""
+    """One guest chat: its members, messages, media requests and uploads."""
 
     guest: Member
     queue: str
     id: str = attrs.field(factory=new_id)
-    stream_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    phase: Phase = Phase.WAITING
     members: dict[str, Member] = attrs.field(factory=dict)
     messages: list[Message] = attrs.field(factory=list)
     media: dict[str, MediaRequest] = attrs.field(factory=dict)
-    routed: bool = False
+    uploads: dict[str, Upload] = attrs.field(factory=dict)
+    tokens_expired: bool = False
 
     def __attrs_post_init__(self) -> None:
         self.members[self.guest.id] = self.guest
 
     @property
-    def agent(self) -> Member | None:
-        """The connected agent, if any."""
-        return next(
-            (m for m in self.members.values() if m.role == "AGENT" and m.state == "CONNECTED"),
-            None,
-        )
+    def routed(self) -> bool:
+        return self.phase is not Phase.WAITING
 
     @property
     def ended(self) -> bool:
-        return self.guest.state == "DISCONNECTED"
+        return self.phase is Phase.ENDED
 
+    def member(self, role: str, state: str = "CONNECTED") -> Member | None:
+        """The first member of ``role`` in ``state``, if any."""
+        return next((m for m in self.members.values() if m.role == role and m.state == state), None)
 
-def frame(conversation_id: str | None, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    """One event-stream frame: ``kind`` is message, typing-indicator or member-change."""
-    topic = "members" if kind == "member-change" else "messages"
-    return {
-        "topicName": f"v2.conversations.chats.{conversation_id}.{topic}",
-        "version": "2",
-        "eventBody": body,
-        "metadata": {"CorrelationId": new_id(), "type": kind},
-    }
+    @property
+    def agent(self) -> Member | None:
+        """The connected agent, if any."""
+        return self.member("AGENT")
 
-
-def notice_frame(topic: str, message: str | None = None) -> dict[str, Any]:
-    """A channel frame: heartbeat, pong or the socket-closing notice."""
-    return {
-        "topicName": topic,
-        "version": "2",
-        "eventBody": {"message": message} if message is not None else {},
-        "metadata": {"CorrelationId": new_id()},
-    }
+    def message(self, message_id: str) -> Message | None:
+        return next((m for m in self.messages if m.id == message_id), None)

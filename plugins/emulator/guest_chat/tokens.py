@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 
 import attrs
 import jwt
 
-__all__ = ["TokenError", "Tokens"]
+__all__ = ["TokenError", "TokenExpired", "Tokens"]
 
 
 class TokenError(Exception):
-    """A token is missing, forged or expired."""
+    """A token is missing or forged."""
+
+
+class TokenExpired(TokenError):
+    """A token was genuine but its time is up."""
 
 
 @attrs.frozen
@@ -20,13 +26,22 @@ class Tokens:
 
     key: str = attrs.field(factory=lambda: secrets.token_hex(32), repr=False)
 
-    def issue(self, conversation_id: str, member_id: str) -> str:
-        return jwt.encode({"conv": conversation_id, "mem": member_id}, self.key, algorithm="HS256")
+    def issue(self, conversation_id: str, member_id: str, lifetime: float | None = None) -> str:
+        """A token for the member; it expires ``lifetime`` seconds from now (rounded up)."""
+        claims: dict[str, object] = {"conv": conversation_id, "mem": member_id}
+        if lifetime is not None:
+            claims["exp"] = math.ceil(time.time() + lifetime)
+        return jwt.encode(claims, self.key, algorithm="HS256")
 
     def check(self, token: str) -> tuple[str, str]:
-        """The (conversation id, member id) a token was issued for; ``TokenError`` if forged."""
+        """The (conversation id, member id) a token was issued for.
+
+        ``TokenExpired`` if its time is up, ``TokenError`` if it is not one of ours.
+        """
         try:
             claims = jwt.decode(token, self.key, algorithms=["HS256"])
             return str(claims["conv"]), str(claims["mem"])
-        except (jwt.PyJWTError, KeyError) as error:
-            raise TokenError(str(error)) from None
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired("The token has expired.") from None
+        except (jwt.PyJWTError, KeyError):
+            raise TokenError("The token is not valid.") from None

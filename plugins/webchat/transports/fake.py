@@ -15,6 +15,8 @@ Commands: ``agentJoin {name}``, ``agentTyping``, ``agentSend {text}``,
 dropped arrive after ``reconnected``), ``failNext {reason}`` (the next call
 WebChatService makes to the server fails with ``reason``).
 
+As on Genesys Cloud, a join or a leave comes twice: the member's change, then a
+message of body type ``member-join`` or ``member-leave`` (kept in the history).
 Conversations live as long as the process, so a second bus (a restarted program,
 in effect) can restore one.
 """
@@ -122,6 +124,7 @@ class FakeTransport(Transport):
         _conversations[conversation.id] = conversation
         self._attach(conversation, listener)
         listener(guest)
+        listener(self._add_message(conversation, guest, "", "member-join"))
         return SessionData(
             conversation.id, guest.id, f"fake-jwt-{uuid.uuid4().hex}", f"fake://{conversation.id}"
         )
@@ -179,8 +182,7 @@ class FakeTransport(Transport):
 
     def leave(self) -> None:
         conversation = self._chat()
-        conversation.guest = attrs.evolve(conversation.guest, state="DISCONNECTED", time=_now())
-        self._push(conversation.guest)
+        self._member_left(conversation, conversation.guest)
 
     def close(self) -> None:
         with self._lock:
@@ -242,7 +244,8 @@ class FakeTransport(Transport):
         with self._lock:
             conversation.members[agent.id] = agent
             self._agent = agent
-        return self._push(agent)
+        self._push(agent)
+        return self._push(self._add_message(conversation, agent, "", "member-join"))
 
     def _agent_typing(self, call: CommandCall) -> Deferred:
         return self._push(Typing(self._scripted_agent("agentTyping"), _now()))
@@ -256,11 +259,20 @@ class FakeTransport(Transport):
 
     def _agent_leave(self, call: CommandCall) -> Deferred:
         conversation = self._scripted_chat()
-        agent = attrs.evolve(self._scripted_agent("agentLeave"), state="DISCONNECTED", time=_now())
+        agent = self._scripted_agent("agentLeave")
         with self._lock:
-            conversation.members[agent.id] = agent
             self._agent = None
-        return self._push(agent)
+        return self._member_left(conversation, agent)
+
+    def _member_left(self, conversation: _Conversation, member: Member) -> Deferred:
+        """``member`` leaves: its change, then its member-leave message."""
+        left = attrs.evolve(member, state="DISCONNECTED", time=_now())
+        with self._lock:
+            conversation.members[left.id] = left
+            if left.id == conversation.guest.id:
+                conversation.guest = left
+        self._push(left)
+        return self._push(self._add_message(conversation, left, "", "member-leave"))
 
     def _drop_connection(self, call: CommandCall) -> Deferred:
         self._scripted_chat()

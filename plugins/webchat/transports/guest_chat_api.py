@@ -16,7 +16,9 @@ text. No URL in an error carries a token.
 
 from __future__ import annotations
 
+import http.cookiejar
 import logging
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -27,10 +29,12 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from cxbus.runtime import IO_THREADS
+
 from ..config import TransportOptions
 from ..transport import TransportError
 
-__all__ = ["RETRY", "GuestChatApi", "GuestChatRetry"]
+__all__ = ["RETRY", "GuestChatApi", "GuestChatRetry", "shared_sessions"]
 
 log = logging.getLogger("cxbus.webchat.rest")
 
@@ -81,27 +85,57 @@ RETRY = GuestChatRetry(
 )
 
 
-class GuestChatApi:
-    """REST calls of one guest; ``jwt`` is set once the conversation is created."""
+# Connections kept per server: as many as calls can be under way at once.
+POOL_SIZE = IO_THREADS
+_sessions: dict[str, tuple[requests.Session, requests.Session]] = {}
+_sessions_lock = threading.Lock()
 
-    def __init__(self, options: TransportOptions, retry: Retry = RETRY) -> None:
+
+def shared_sessions(root: str) -> tuple[requests.Session, requests.Session]:
+    """The process's sessions for the server at ``root``: one that retries (``RETRY``),
+    one that tries once; both keep their connections alive and no cookies, and go
+    through the proxy the environment names for ``root`` (read once, not per call)."""
+    with _sessions_lock:
+        if root not in _sessions:
+            proxies = requests.utils.get_environ_proxies(root)
+            _sessions[root] = (_session(RETRY, proxies), _session(Retry(0, read=False), proxies))
+        return _sessions[root]
+
+
+def _session(retry: Retry, proxies: dict[str, str]) -> requests.Session:
+    session = requests.Session()
+    # The environment was read above; requests would read it (and ~/.netrc) on every call.
+    session.trust_env = False
+    session.proxies = proxies
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class GuestChatApi:
+    """REST calls of one guest; ``jwt`` is set once the conversation is created.
+
+    The chats of a process share their HTTP connections: one pool of keep-alive
+    connections per server (``shared_sessions``), so starting a chat costs no TCP (or
+    TLS) handshake of its own. Each request carries its chat's JWT; the shared
+    sessions keep no cookies, so nothing of one chat reaches another.
+    """
+
+    def __init__(self, options: TransportOptions) -> None:
         if options.data_url is None:
             raise TransportError("webchat.transport.dataURL is required for this transport.")
         self.root = options.data_url.rstrip("/")
         self.timeout = options.timeout
         # Given with every request: a session's own verify loses to the environment's.
         self.verify: str | None = options.ca_bundle
-        self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.once = requests.Session()
-        self.once.mount("http://", HTTPAdapter(max_retries=0))
-        self.once.mount("https://", HTTPAdapter(max_retries=0))
+        self.session, self.once = shared_sessions(self.root)
         self.jwt: str | None = None
 
     def close(self) -> None:
-        self.session.close()
-        self.once.close()
+        """Nothing of the chat's own to close: its connections are the server's pool's."""
+        self.jwt = None
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call ``path`` (below /api/v2/webchat/guest); the JSON answer, or ``None``."""

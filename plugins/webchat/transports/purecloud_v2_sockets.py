@@ -35,7 +35,9 @@ from cxbus.runtime import Lane, runtime
 
 from ..config import TransportOptions
 from ..transport import (
+    GONE,
     NO_FILES,
+    ChatEnded,
     ChatMessage,
     Connection,
     Listener,
@@ -66,6 +68,7 @@ class PureCloudV2Sockets(Transport):
     """The Genesys Cloud guest chat transport."""
 
     type = "purecloud-v2-sockets"
+    max_message_length = 4000  # the guest chat API's, per its Java SDK
 
     def __init__(self, options: TransportOptions, bus: Any) -> None:
         super().__init__(options, bus)
@@ -148,7 +151,10 @@ class PureCloudV2Sockets(Transport):
             f"/conversations/{_quoted(session.conversation_id)}"
             f"/members/{_quoted(session.member_id)}",
         )
-        if own.get("state") == "DISCONNECTED":
+        # DISCONNECTED may only mean the guest was away (this process was not running):
+        # with a leave date, the guest has left for good (ours: the reference does not
+        # say; a chat that is over refuses its stream anyway).
+        if own.get("state") == "DISCONNECTED" and own.get("leaveDate"):
             api.close()
             raise TransportError({"message": "The chat has ended.", "status": 404}, 404)
         self._members = {session.member_id: _member(own)}
@@ -280,6 +286,10 @@ class PureCloudV2Sockets(Transport):
         try:
             step(*args)
         except TransportError as error:
+            if error.status in GONE:  # the conversation is over: nothing to catch up
+                self._catch_up_due = None
+                self._report(ChatEnded(f"the server refused a call ({error.status})"))
+                return
             # What the failed call was to bring is fetched by a catch-up, a little later.
             log.warning("a REST call failed (%s); catching up later", error.status)
             self._owe_catch_up(CATCH_UP_RETRY)
@@ -317,9 +327,7 @@ class PureCloudV2Sockets(Transport):
         elif isinstance(item, Dropped):
             self._report(Connection(False, item.reason))
         elif isinstance(item, Gone):
-            _, session = self._chat()
-            own = self._members[session.member_id]
-            self._report(Member(own.id, own.role, "DISCONNECTED", own.display_name))
+            self._report(ChatEnded(f"the server refused the event stream ({item.status})"))
         else:
             self._frame(item)
 
@@ -391,7 +399,12 @@ class PureCloudV2Sockets(Transport):
         known = self._members.get(member_id)
         if known is None:
             api, _ = self._chat()
-            known = _member(api.call("GET", self._path("members", member_id)))
+            try:
+                known = _member(api.call("GET", self._path("members", member_id)))
+            except TransportError as error:
+                if error.status == 404:  # no such member: the frame is wrong, not the chat
+                    raise ValueError(f"a frame names an unknown member {member_id!r}") from None
+                raise
             self._members[member_id] = known
         return known
 

@@ -35,6 +35,7 @@ class Guest:
             self.attach()
 
     def attach(self) -> None:
+        """Attach (again) to the eventStreamUri; frames are read from this socket on."""
         self.socket = websocket.create_connection(self.created["eventStreamUri"], timeout=5)
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -51,6 +52,19 @@ class Guest:
             json={"body": text, "bodyType": body_type},
         )
 
+    def typing(self) -> requests.Response:
+        return self.call("POST", f"/members/{self.member_id}/typing")
+
+    def member(self, member_id: str | None = None) -> dict[str, Any]:
+        """GET a member (the guest itself by default)."""
+        answer = self.call("GET", f"/members/{member_id or self.member_id}")
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every message of the conversation, over REST, oldest first."""
+        return list(self.call("GET", "/messages").json()["entities"])
+
     def frame(self, wanted: Callable[[Frame], bool], timeout: float = 5) -> Frame:
         """The next frame for which ``wanted`` is true, skipping the others."""
         assert self.socket is not None
@@ -61,6 +75,10 @@ class Guest:
             if wanted(frame):
                 return frame
         raise AssertionError("no such frame in time")
+
+    def chat_frames(self, count: int) -> list[Frame]:
+        """The next ``count`` chat frames (messages, typing, member changes), in order."""
+        return [self.frame(is_chat) for _ in range(count)]
 
     def close(self) -> None:
         if self.socket is not None:
@@ -82,3 +100,38 @@ def of_type(kind: str) -> Callable[[Frame], bool]:
 
 def on_topic(topic: str) -> Callable[[Frame], bool]:
     return lambda frame: frame["topicName"] == topic
+
+
+def is_chat(frame: Frame) -> bool:
+    return bool(frame["topicName"].startswith("v2.conversations.chats."))
+
+
+def said(frame: Frame) -> bool:
+    """A message frame of body type standard: something someone said."""
+    return of_type("message")(frame) and frame["eventBody"]["bodyType"] == "standard"
+
+
+def change_of(member_id: str, state: str | None = None) -> Callable[[Frame], bool]:
+    """A member-change frame of that member (in that state)."""
+    return lambda frame: (
+        of_type("member-change")(frame)
+        and frame["eventBody"]["member"]["id"] == member_id
+        and state in (None, frame["eventBody"]["member"]["state"])
+    )
+
+
+def shape(frame: Frame) -> tuple[str, str, str]:
+    """What a chat frame says, in short: (kind, member id, state or body type)."""
+    body = frame["eventBody"]
+    if of_type("member-change")(frame):
+        return ("member-change", body["member"]["id"], body["member"]["state"])
+    return (frame["metadata"]["type"], body["sender"]["id"], body.get("bodyType", ""))
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait for something the emulator does on its own clock (an idle limit, an expiry)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        time.sleep(0.01)

@@ -22,6 +22,15 @@ def test_create_answers_id_jwt_stream_and_member(emulator: Emulator) -> None:
     assert emulator.conversation(body["id"]).guest.id == body["member"]["id"]
 
 
+@pytest.mark.parametrize("target_type", ["queue", "Queue", "QUEUE"])
+def test_target_type_is_accepted_in_any_case(emulator: Emulator, target_type: str) -> None:
+    """Real clients send "queue"; the widgets document "QUEUE": both work."""
+    body = create_body(emulator)
+    body["routingTarget"]["targetType"] = target_type
+    answer = requests.post(f"{emulator.data_url}{API}/conversations", json=body, timeout=5)
+    assert answer.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -74,22 +83,22 @@ def test_a_token_of_another_conversation_is_403(emulator: Emulator, guest: Guest
     assert answer.status_code == 403 and answer.json()["code"] == "not.authorized"
 
 
-def test_members_lists_the_guest_with_paging(emulator: Emulator, guest: Guest) -> None:
-    """GET members pages WebChatMemberInfo entities."""
+def test_members_lists_guest_queue_and_agent_with_paging(emulator: Emulator, guest: Guest) -> None:
+    """GET members pages WebChatMemberInfo entities: the guest, the ACD member, the agent."""
     emulator.agent_join(guest.id, "Alex")
-    listing = guest.call("GET", "/members", params={"pageSize": 1}).json()
-    assert listing["total"] == 2 and listing["pageCount"] == 2 and listing["pageSize"] == 1
-    assert listing["entities"][0]["role"] == "CUSTOMER" and "nextUri" in listing
-    second = guest.call("GET", "/members", params={"pageSize": 1, "pageNumber": 2}).json()
-    assert second["entities"][0]["displayName"] == "Alex"
+    listing = guest.call("GET", "/members", params={"pageSize": 2}).json()
+    assert listing["total"] == 3 and listing["pageCount"] == 2 and listing["pageSize"] == 2
+    assert [m["role"] for m in listing["entities"]] == ["CUSTOMER", "ACD"]
+    assert "nextUri" in listing
+    second = guest.call("GET", "/members", params={"pageSize": 2, "pageNumber": 2}).json()
+    assert [(m["role"], m["displayName"]) for m in second["entities"]] == [("AGENT", "Alex")]
 
 
 def test_members_can_exclude_the_disconnected(emulator: Emulator, guest: Guest) -> None:
-    """excludeDisconnectedMembers drops members who left."""
+    """excludeDisconnectedMembers drops members who left: here the ACD member."""
     emulator.agent_join(guest.id, "Alex")
-    emulator.agent_leave(guest.id)
     listing = guest.call("GET", "/members", params={"excludeDisconnectedMembers": "true"}).json()
-    assert [m["role"] for m in listing["entities"]] == ["CUSTOMER"]
+    assert [m["role"] for m in listing["entities"]] == ["CUSTOMER", "AGENT"]
 
 
 def test_member_answers_role_name_and_state(emulator: Emulator, guest: Guest) -> None:
@@ -110,6 +119,39 @@ def test_send_message_answers_a_web_chat_message(guest: Guest) -> None:
     assert message["body"] == "hello" and message["bodyType"] == "standard"
     assert message["sender"]["id"] == guest.member_id
     assert message["conversation"]["id"] == guest.id and message["timestamp"].endswith("Z")
+
+
+NOT_ACTIVE = {
+    "message": "Conversation State",
+    "code": "chat.error.conversation.state",
+    "status": 400,
+    "messageWithParams": "Conversation State",
+    "messageParams": {"message": "The conversation is not active"},
+    "details": [],
+    "errors": [],
+}
+
+
+@pytest.mark.parametrize("call", ["message", "typing"])
+def test_posting_before_the_stream_is_attached_is_refused(emulator: Emulator, call: str) -> None:
+    """Before its stream is attached the chat is not active: 400 with Genesys's ErrorBody."""
+    guest = Guest(emulator, attach=False)
+    refused = guest.say("too soon") if call == "message" else guest.typing()
+    assert refused.status_code == 400
+    body = refused.json()
+    assert {key: body[key] for key in NOT_ACTIVE} == NOT_ACTIVE and body["contextId"]
+    guest.attach()
+    assert (guest.say("now") if call == "message" else guest.typing()).status_code == 200
+    guest.close()
+
+
+def test_a_body_of_4000_characters_is_taken_and_one_more_refused(guest: Guest) -> None:
+    """The SDK's limit: 4,000 characters; over it, 400 naming the body (our ErrorBody)."""
+    assert guest.say("é" * 4000).status_code == 200
+    refused = guest.say("é" * 4001)
+    assert refused.status_code == 400
+    assert refused.json()["details"][0]["fieldName"] == "body"
+    assert "4000 characters" in refused.json()["message"]
 
 
 @pytest.mark.parametrize("body_type", ["notice", "member-join", "member-leave"])
@@ -142,13 +184,14 @@ def test_typing_answers_a_web_chat_typing(guest: Guest) -> None:
 
 def test_messages_page_with_after_before_and_max_results(guest: Guest) -> None:
     """GET messages pages with after, before and maxResults, ascending by default."""
+    joins = [m["id"] for m in guest.history()]  # the guest's and the queue's member-join
     ids = [guest.say(f"m{n}").json()["id"] for n in range(5)]
     everything = guest.call("GET", "/messages").json()
-    assert [m["id"] for m in everything["entities"]] == ids
+    assert [m["id"] for m in everything["entities"]] == joins + ids
     page = guest.call("GET", "/messages", params={"after": ids[0], "maxResults": 2}).json()
     assert [m["body"] for m in page["entities"]] == ["m1", "m2"] and "next" in page
     before = guest.call("GET", "/messages", params={"before": ids[2]}).json()
-    assert [m["body"] for m in before["entities"]] == ["m0", "m1"]
+    assert [m["id"] for m in before["entities"]] == [*joins, *ids[:2]]
     latest = guest.call("GET", "/messages", params={"sortOrder": "descending", "maxResults": 1})
     assert latest.json()["entities"][0]["body"] == "m4"
 
@@ -174,13 +217,13 @@ def test_leave_is_204_and_ends_the_chat_for_the_guest(guest: Guest) -> None:
     assert guest.call("DELETE", f"/members/{guest.member_id}").status_code == 204
     member = guest.call("GET", f"/members/{guest.member_id}").json()
     assert member["state"] == "DISCONNECTED" and "leaveDate" in member
-    assert guest.say("still here?").status_code == 400
+    refused = guest.say("still here?")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "chat.error.conversation.state"
 
 
-def test_media_requests_upload_list_get_patch_and_download(
-    emulator: Emulator, guest: Guest
-) -> None:
-    """An upload becomes an accepted media request, listed, fetched, patched and downloaded."""
+def test_an_upload_is_kept_apart_from_media_requests(emulator: Emulator, guest: Guest) -> None:
+    """The emulator's own file flow: uploaded, given back, and never a media request."""
     upload = requests.post(
         f"{emulator.data_url}/emulator/uploads/{guest.id}",
         data=b"%PDF-1.4",
@@ -188,23 +231,17 @@ def test_media_requests_upload_list_get_patch_and_download(
         timeout=5,
     )
     assert upload.status_code == 201
-    media = upload.json()
-    assert media["types"] == ["application/pdf"] and media["state"] == "ACCEPTED"
-    assert [m["id"] for m in guest.call("GET", "/mediarequests").json()["entities"]] == [
-        media["id"]
-    ]
-    assert guest.call("GET", f"/mediarequests/{media['id']}").json()["name"] == "r.pdf"
-    patched = guest.call("PATCH", f"/mediarequests/{media['id']}", json={"state": "DECLINED"})
-    assert patched.json()["state"] == "DECLINED"
-    assert (
-        guest.call("PATCH", f"/mediarequests/{media['id']}", json={"state": "?"}).status_code == 400
-    )
+    sent = upload.json()
+    assert (sent["name"], sent["contentType"], sent["size"]) == ("r.pdf", "application/pdf", 8)
     download = requests.get(
-        f"{emulator.data_url}/emulator/uploads/{guest.id}/{media['id']}",
+        f"{emulator.data_url}/emulator/uploads/{guest.id}/{sent['id']}",
         headers=guest.headers,
         timeout=5,
     )
     assert download.content == b"%PDF-1.4"
+    assert download.headers["Content-Type"].startswith("application/pdf")
+    assert guest.call("GET", "/mediarequests").json() == {"entities": []}
+    assert guest.call("GET", f"/mediarequests/{sent['id']}").status_code == 404
 
 
 @pytest.mark.parametrize(

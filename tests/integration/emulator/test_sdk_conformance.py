@@ -1,9 +1,11 @@
 """The official JavaScript guest chat SDK against the emulator: every call, every declared field.
 
 ``purecloud-guest-chat-client`` is installed from the npm registry into ``.cache/``
-and run with the machine's Node.js. It creates a chat, sends a message, reads
-messages and members, sends typing and leaves; each answer must carry every field
-the SDK's type declarations require (and the create answer all of its fields).
+and run with the machine's Node.js. It creates a chat, attaches its event stream
+(Node.js's own WebSocket), sends a message, reads messages and members, sends
+typing, reads and answers an agent's co-browse offer (made through the emulator's
+HTTP controls) and leaves; each answer must carry every field the SDK's type
+declarations require (and the create answer and a media request all of theirs).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ const [base, org, deployment] = process.argv.slice(3);
 const client = platformClient.ApiClient.instance;
 client.config.basePath = base;  // the SDK builds https://api.<env>; the emulator is plain http
 const api = new platformClient.WebChatApi();
+const control = (cid, action, body) => fetch(
+  `${base}/emulator/conversations/${cid}/agent/${action}`,
+  {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)},
+);
 (async () => {
   const out = {};
   out.create = await api.postWebchatGuestConversations({
@@ -41,15 +47,25 @@ const api = new platformClient.WebChatApi();
   // into the client's shared default headers, which then override the JWT.
   delete client.defaultHeaders.Authorization;
   const cid = out.create.id, mid = out.create.member.id;
+  // The chat is routed, and takes messages, once its event stream is attached.
+  const stream = new WebSocket(out.create.eventStreamUri);
+  await new Promise((opened, failed) => { stream.onopen = opened; stream.onerror = failed; });
   const hello = {body: "hi from the SDK", bodyType: "standard"};
   out.message = await api.postWebchatGuestConversationMemberMessages(cid, mid, hello);
+  await control(cid, "join", {name: "Alex"});
+  await control(cid, "media-request", {type: "COBROWSE"});
   out.messages = await api.getWebchatGuestConversationMessages(cid, {maxResults: 10});
   out.oneMessage = await api.getWebchatGuestConversationMessage(cid, out.message.id);
   out.members = await api.getWebchatGuestConversationMembers(cid, {pageSize: 25, pageNumber: 1});
   out.member = await api.getWebchatGuestConversationMember(cid, mid);
   out.typing = await api.postWebchatGuestConversationMemberTyping(cid, mid);
   out.mediaRequests = await api.getWebchatGuestConversationMediarequests(cid);
+  const offer = out.mediaRequests.entities[0];
+  out.mediaRequest = await api.getWebchatGuestConversationMediarequest(cid, offer.id);
+  out.answered = await api.patchWebchatGuestConversationMediarequest(
+    cid, offer.id, {...offer, state: "ACCEPTED"});
   await api.deleteWebchatGuestConversationMember(cid, mid);
+  stream.close();
   console.log(JSON.stringify(out));
 })().catch((error) => {
   console.error(JSON.stringify(error, Object.getOwnPropertyNames(error)).slice(0, 2000));
@@ -100,16 +116,26 @@ def sdk() -> Path:
     return PACKAGE
 
 
+@pytest.fixture(scope="module")
+def node() -> list[str]:
+    """Node.js with a WebSocket client: built in from Node 22, behind a flag in Node 20."""
+    for command in (["node"], ["node", "--experimental-websocket"]):
+        probe = [*command, "-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"]
+        if subprocess.run(probe, capture_output=True, timeout=60).returncode == 0:
+            return command
+    pytest.skip("This Node.js has no WebSocket client (Node.js 20.10 or later has one)")
+
+
 @pytest.mark.timeout(300)  # the first run installs the SDK from the npm registry
 def test_the_official_sdk_chats_with_the_emulator(
-    sdk: Path, emulator: Emulator, tmp_path: Path
+    sdk: Path, node: list[str], emulator: Emulator, tmp_path: Path
 ) -> None:
     """Every SDK call succeeds and no declared field is missing from an answer."""
     script = tmp_path / "chat.js"
     script.write_text(SCRIPT)
     run = subprocess.run(
         [
-            "node",
+            *node,
             str(script),
             str(sdk),
             emulator.data_url,
@@ -131,8 +157,14 @@ def test_the_official_sdk_chats_with_the_emulator(
         + missing(answers["members"], "WebChatMemberInfoEntityList", models)
         + missing(answers["member"], "WebChatMemberInfo", models)
         + missing(answers["typing"], "WebChatTyping", models)
+        + missing(answers["mediaRequests"], "WebChatGuestMediaRequestEntityList", models)
+        + missing(answers["mediaRequest"], "WebChatGuestMediaRequest", models, every=True)
+        + missing(answers["answered"], "WebChatGuestMediaRequest", models)
     )
     assert gaps == []
-    assert answers["messages"]["entities"][0]["body"] == "hi from the SDK"
+    kinds = [(m["bodyType"], m["body"]) for m in answers["messages"]["entities"]]
+    assert ("standard", "hi from the SDK") in kinds and ("member-join", "") in kinds
+    assert answers["mediaRequest"]["types"] == ["COBROWSE"]
+    assert answers["answered"]["state"] == "ACCEPTED"
     conversation = emulator.conversation(answers["create"]["id"])
     assert conversation.guest.state == "DISCONNECTED"

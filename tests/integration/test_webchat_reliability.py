@@ -1,0 +1,144 @@
+"""What a reliability review of WebChatService found on the wire, each pinned over real
+sockets against the emulator: certificates, restores that fail, frames that are bad."""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from cxbus import Bus, CommandRejected
+from cxbus_emulator import Emulator
+from cxbus_webchat.testing import ChatDriver
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, Path, Path]]:
+    """An emulator on HTTPS and WSS; the CA that signed it, and a CA that did not."""
+    ca, other = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    folder = tmp_path_factory.mktemp("tls")
+    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+    other.cert_pem.write_to_path(str(folder / "other.pem"))
+    with Emulator(demo_agent=False, ssl_context=context) as emulator:
+        yield emulator, folder / "ca.pem", folder / "other.pem"
+
+
+def with_ca_bundle(emulator: Emulator, bundle: Path) -> dict[str, Any]:
+    webchat = emulator.webchat_config()
+    return {**webchat, "transport": {**webchat["transport"], "caBundle": str(bundle)}}
+
+
+def test_cabundle_wins_over_the_environment_and_an_untrusted_server_gets_nothing(
+    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, signer, stranger = tls
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(signer))  # the environment trusts it...
+    untrusted = with_ca_bundle(emulator, stranger)  # ...caBundle does not
+    mark = emulator.requests_served()
+    with (
+        Bus(config={"webchat": untrusted}) as bus,
+        pytest.raises(CommandRejected, match="could not be reached"),
+    ):
+        bus.command("WebChatService.startChat", {"nickname": "Ada"}).result(timeout=30)
+    assert not [r for r in emulator.requests_seen(mark) if r[:2] == ("POST", CREATE)]
+
+
+def test_cabundle_verifies_the_server_on_rest_and_on_the_stream(
+    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, signer, stranger = tls
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(stranger))  # the environment does not trust it
+    with Bus(config={"webchat": with_ca_bundle(emulator, signer)}) as bus:
+        chat = ChatDriver(bus)
+        session = chat("startChat", {"nickname": "Ada"})
+        chat.wait("clientConnected")
+        assert emulator.sockets(session["conversationId"]) == 1
+
+
+CREATE = "/api/v2/webchat/guest/conversations"
+
+
+def test_a_failed_restore_leaves_no_stream_attached(emulator: Emulator, tmp_path: Path) -> None:
+    config = {**emulator.webchat_config(), "sessionFile": str(tmp_path / "session.json")}
+    with Bus(config={"webchat": config}) as first:
+        cid = ChatDriver(first)("startChat", {"nickname": "Ada"})["conversationId"]
+    assert emulator.wait_for_sockets(cid, 0)
+    emulator.fail_next("*/messages", status=400, count=100)  # the history cannot be read
+    with Bus(config={"webchat": {**config, "autoRestore": False}}) as second:
+        chat = ChatDriver(second)
+        with pytest.raises(CommandRejected):
+            chat("restore")
+        chat.wait("restoreFailed")
+        assert emulator.wait_for_sockets(cid, 0)
+
+
+@pytest.fixture
+def chat(emulator: Emulator) -> Iterator[ChatDriver]:
+    with Bus(config={"webchat": emulator.webchat_config()}) as bus:
+        driver = ChatDriver(bus)
+        driver("startChat", {"nickname": "Ada"})
+        driver.wait("clientConnected")
+        emulator.agent_join(str(driver("getSessionData")["conversationId"]), "Alex")
+        driver.wait("agentConnected")
+        yield driver
+
+
+def message_frame(cid: str, body: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "topicName": f"v2.conversations.chats.{cid}.messages",
+            "version": "2",
+            "eventBody": body,
+            "metadata": {"type": "message"},
+        }
+    )
+
+
+def test_bad_frames_are_skipped_with_few_warnings_and_nothing_escapes(
+    emulator: Emulator, chat: ChatDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    cid = str(chat("getSessionData")["conversationId"])
+    bad: list[str | bytes] = [
+        "{not json",
+        "[" * 100_000,  # deeper than json can go
+        b"\xff\xfe\xfd",  # a binary frame that is not UTF-8
+        "[1, 2]",
+        message_frame(cid, {"id": "m1", "sender": 5}),  # a frame of the wrong shape
+    ]
+    with caplog.at_level(logging.INFO, logger="cxbus"):
+        for _ in range(40):
+            for frame in bad:
+                emulator.send_frame(cid, frame)
+        emulator.agent_send(cid, "still flowing")
+        chat.wait("messageReceived", lambda d: d["messages"][-1]["text"] == "still flowing")
+    assert "disconnected" not in chat.names()
+    records = [r for r in caplog.records if r.name.startswith("cxbus")]
+    assert [r for r in records if r.levelno >= logging.ERROR] == []
+    assert not any(r.exc_info for r in records)
+    assert len([r for r in records if r.levelno == logging.WARNING]) <= 20  # of 200 bad frames
+
+
+def test_a_sender_id_from_a_frame_cannot_reach_another_path(
+    emulator: Emulator, chat: ChatDriver
+) -> None:
+    cid = str(chat("getSessionData")["conversationId"])
+    mark = emulator.requests_served()
+    escape = f"../../../../../emulator/conversations/{cid}"
+    emulator.send_frame(
+        cid, message_frame(cid, {"id": "m2", "sender": {"id": escape}, "body": "x"})
+    )
+    emulator.agent_send(cid, "after")
+    chat.wait("messageReceived", lambda d: d["messages"][-1]["text"] == "after")
+    with_token = [path for _, path, token in emulator.requests_seen(mark) if token]
+    assert all(path.startswith(("/api/v2/webchat/guest/", "/v1/token/")) for path in with_token)
+    assert any("..%2F..%2F" in path for path in with_token)
