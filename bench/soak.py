@@ -16,59 +16,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import logging
-import os
 import random
 import re
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
-from typing import Any
 
-import requests
+from emulator_process import EmulatorProcess
+from measures import open_fds, rss_mib
 
 from cxbus import Bus, Event
 
 TIMEOUT = 30.0
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-class EmulatorProcess:
-    """``cxbus emulator`` in a process of its own, with its control API."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        sections = json.loads(self.process.stdout.readline())
-        self.webchat = sections["webchat"]
-        self.url = self.webchat["transport"]["dataURL"]
-        self.control = requests.Session()
-
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = self.control.post(self.url + path, json=body or {}, timeout=TIMEOUT)
-        answer.raise_for_status()
-        return answer.json()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=TIMEOUT)
 
 
 class Chat:

@@ -21,16 +21,10 @@ import time
 from pathlib import Path
 
 import websocket
+from measures import milliseconds, percentile, rss_mib
 
 from cxbus import Bus, Event
 from cxbus_emulator import Emulator
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def stamped(count: int) -> list[str]:
@@ -39,16 +33,6 @@ def stamped(count: int) -> list[str]:
 
 def latency_of(text: str) -> float:
     return time.monotonic() - float(text.split()[1])
-
-
-def milliseconds(latencies: list[float]) -> str:
-    """p50 and p99 in ms, as two table columns."""
-    return f"{percentile(latencies, 0.5) * 1e3:>10.2f}{percentile(latencies, 0.99) * 1e3:>10.2f}"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 class Chat:

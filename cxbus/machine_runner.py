@@ -73,10 +73,12 @@ CLOSE_TIMEOUT = 10.0
 
 @attrs.frozen
 class Publish:
-    """Publish ``<Plugin>.<name>`` with ``data``."""
+    """Publish ``<Plugin>.<name>`` with ``data``; ``retain``: republish it, for later
+    subscribers too (as ``ready`` is)."""
 
     name: str
     data: Any = None
+    retain: bool = False
 
 
 @attrs.frozen
@@ -314,7 +316,8 @@ class MachineRunner(Generic[A]):
         """``after_store``: the step saved or cleared the store, and its answers wait for
         that (so a resolved command's state is stored)."""
         if isinstance(effect, Publish):
-            self._events.submit(functools.partial(self._plugin.publish, effect.name, effect.data))
+            publish = self._plugin.republish if effect.retain else self._plugin.publish
+            self._events.submit(functools.partial(publish, effect.name, effect.data))
         elif isinstance(effect, Answer):
             self._settle(effect.ticket, "resolve", effect.value, after_store)
         elif isinstance(effect, Refuse):

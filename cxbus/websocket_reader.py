@@ -86,8 +86,12 @@ class WebSocketReader:
     def open(url: str, *, timeout: float, **options: Any) -> websocket.WebSocket:
         """Connect a WebSocket to ``url`` (blocking, up to ``timeout`` for each step of
         the connection and handshake); ``options`` are ``websocket.create_connection``'s
-        (``header``, ``sslopt``, ...). Raises websocket-client's exceptions or
-        ``OSError``."""
+        (``header``, ``origin``, ``sslopt``, ...). Raises websocket-client's exceptions
+        or ``OSError``.
+
+        Its sends hold websocket-client's send lock, so a transport may send on it from
+        its own thread while the reader pings it.
+        """
         # Text frames are checked as UTF-8 where they are decoded, in C: websocket-client's
         # own check runs in Python and costs more than the rest of reading a frame.
         connected: websocket.WebSocket = websocket.create_connection(

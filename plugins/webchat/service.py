@@ -21,6 +21,8 @@ from typing import Any
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from cxbus.machine_runner import MachineRunner
+from cxbus.machine_service import MachineService, text_option
+from cxbus.session_store import open_store
 
 from . import inputs
 from .config import ConfigError, WebChatConfig, parse_config
@@ -94,30 +96,22 @@ FORM_FIELDS = ("nickname", "firstname", "lastname", "email", "subject")
 _services: weakref.WeakKeyDictionary[Bus, WebChatService] = weakref.WeakKeyDictionary()
 
 
-def _text_option(command: str, data: Any, name: str, required: bool = True) -> str | None:
-    """The string option ``name`` of a command's data, or a rejection naming it."""
-    value = data.get(name) if isinstance(data, Mapping) else None
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise CommandRejected(f"{command} needs '{name}': a non-empty string; got {value!r}.")
-    return value
-
-
 def _transcript(messages: tuple[Message, ...]) -> dict[str, Any]:
     return {"messages": [message.to_dict() for message in messages]}
 
 
-class WebChatService:
+class WebChatService(MachineService):
     """The ``WebChatService`` plugin on ``bus``; call ``plugin.ready()`` to configure it."""
 
+    not_configured = NOT_CONFIGURED
+
     def __init__(self, bus: Bus) -> None:
+        super().__init__()
         self.plugin = bus.register_plugin(
             SERVICE, config_section="webchat", on_unregister=self._close
         )
         self.plugin.register_events(EVENTS)
         self._config: WebChatConfig | None = None
-        self._runner: MachineRunner[Any] | None = None
         self._supports_custom_notice = False
         self._max_message_length: int | None = None
         self._last_preview = 0.0
@@ -129,7 +123,7 @@ class WebChatService:
             "endChat": self._end_chat,
             "sendMessage": self._send_message,
             "sendCustomNotice": self._send_custom_notice,
-            "sendTyping": lambda call: self._chat(inputs.SendTyping),
+            "sendTyping": lambda call: self._tell(inputs.SendTyping),
             "sendFilteredMessage": self._send_filtered_message,
             "addPrefilter": self._add_prefilter,
             "updateUserData": self._update_user_data,
@@ -156,29 +150,10 @@ class WebChatService:
         """The WebChatService registered on ``bus``, if any."""
         return _services.get(bus)
 
-    def settled(self) -> Deferred:
-        """Resolves once what was handed to the chat so far has been handled and the
-        events it caused have reached their subscribers (calls under way may go on).
-
-        A command resolves as soon as its work is done, possibly before the events it
-        caused have reached a slow subscriber: wait on this to be sure they have.
-        """
-        if self._runner is None:
-            settled = Deferred()
-            settled.resolve(None)
-            return settled
-        return self._runner.settled()
-
     # Plumbing -------------------------------------------------------------------------
 
-    def _chat(self, make: Callable[[int], inputs.Command]) -> Deferred:
-        """Hand a command to the chat; reject if the service is not configured yet."""
-        if self._runner is None:
-            raise CommandRejected(NOT_CONFIGURED)
-        return self._runner.command(make)
-
     def _read(self, what: str) -> Deferred:
-        return self._chat(lambda ticket: inputs.Read(ticket, what))
+        return self._tell(lambda ticket: inputs.Read(ticket, what))
 
     @staticmethod
     def _reject(sentence: str) -> Callable[[CommandCall], None]:
@@ -186,11 +161,6 @@ class WebChatService:
             raise CommandRejected(sentence)
 
         return reject
-
-    def _close(self) -> None:
-        """The bus is closing: the chat stops, restorable (on the closing thread)."""
-        if self._runner is not None:
-            self._runner.close()
 
     # configure ------------------------------------------------------------------------
 
@@ -240,17 +210,15 @@ class WebChatService:
     @staticmethod
     def _store(config: WebChatConfig) -> tuple[SessionStore, Callable[[], object]]:
         """The session store the configuration names, claimed; and how to release it."""
-        if config.session_store is not None:
-            store: SessionStore = config.session_store
-            return store, lambda: None
-        if config.session_file is None:
-            return MemorySessionStore(), lambda: None
-        file_store = FileSessionStore(config.session_file)
+        path = config.session_file
         try:
-            file_store.claim()
+            return open_store(
+                config.session_store,
+                FileSessionStore(path) if path is not None else None,
+                MemorySessionStore,
+            )
         except SessionStoreError as error:
             raise CommandRejected(f"webchat.sessionFile: {error}") from None
-        return file_store, file_store.release
 
     # Starting, ending, restoring --------------------------------------------------------
 
@@ -258,20 +226,20 @@ class WebChatService:
         data = call.data if call.data is not None else {}
         if not isinstance(data, Mapping):
             raise CommandRejected(f"startChat needs an object of options; got {data!r}.")
-        fields = {name: _text_option("startChat", data, name, False) for name in FORM_FIELDS}
+        fields = {name: text_option("startChat", data, name, False) for name in FORM_FIELDS}
         extra = data.get("userData", {})
         if not isinstance(extra, Mapping):
             raise CommandRejected(MALFORMED_USER_DATA)
         request = StartRequest(**fields, user_data=dict(extra))
-        return self._chat(lambda ticket: inputs.StartChat(ticket, request))
+        return self._tell(lambda ticket: inputs.StartChat(ticket, request))
 
     def _end_chat(self, call: CommandCall) -> Deferred:
-        return self._chat(inputs.EndChat)
+        return self._tell(inputs.EndChat)
 
     def _restore(self, call: CommandCall) -> Deferred:
         if call.commander != SERVICE and (self._config is None or self._config.auto_restore):
             raise CommandRejected(RESTORE_DENIED)
-        return self._chat(inputs.Restore)
+        return self._tell(inputs.Restore)
 
     # Sending -----------------------------------------------------------------------------
 
@@ -290,18 +258,18 @@ class WebChatService:
         if not isinstance(message, str) or not message.strip():
             raise CommandRejected(NO_MESSAGE)
         text = self._within_limit("sendMessage", message)
-        return self._chat(lambda ticket: inputs.SendMessage(ticket, text))
+        return self._tell(lambda ticket: inputs.SendMessage(ticket, text))
 
     def _send_custom_notice(self, call: CommandCall) -> Deferred:
-        message = _text_option("sendCustomNotice", call.data, "message")
+        message = text_option("sendCustomNotice", call.data, "message")
         assert message is not None
         if self._runner is not None and not self._supports_custom_notice:
             raise CommandRejected(NO_CUSTOM_NOTICE)
         text = self._within_limit("sendCustomNotice", message)
-        return self._chat(lambda ticket: inputs.SendMessage(ticket, text, "notice"))
+        return self._tell(lambda ticket: inputs.SendMessage(ticket, text, "notice"))
 
     def _send_filtered_message(self, call: CommandCall) -> Deferred:
-        message = _text_option("sendFilteredMessage", call.data, "message")
+        message = text_option("sendFilteredMessage", call.data, "message")
         assert message is not None
         self._within_limit("sendFilteredMessage", message)
         regex: Any = call.data.get("regex")
@@ -311,7 +279,7 @@ class WebChatService:
                 f"got {regex!r}."
             )
         pattern = re.compile(regex)
-        return self._chat(lambda ticket: inputs.SendFilteredMessage(ticket, message, pattern))
+        return self._tell(lambda ticket: inputs.SendFilteredMessage(ticket, message, pattern))
 
     def _add_prefilter(self, call: CommandCall) -> Deferred:
         filters = call.data.get("filters") if isinstance(call.data, Mapping) else None
@@ -319,7 +287,7 @@ class WebChatService:
         if not patterns or not all(is_pattern(p) for p in patterns):
             raise CommandRejected(BAD_FILTERS)
         compiled = tuple(re.compile(p) for p in patterns)
-        return self._chat(lambda ticket: inputs.AddPrefilter(ticket, compiled))
+        return self._tell(lambda ticket: inputs.AddPrefilter(ticket, compiled))
 
     def _update_user_data(self, call: CommandCall) -> Deferred:
         if not isinstance(call.data, Mapping):
@@ -327,7 +295,7 @@ class WebChatService:
                 f"updateUserData needs an object of key/value pairs; got {call.data!r}."
             )
         update = dict(call.data)
-        return self._chat(lambda ticket: inputs.UpdateUserData(ticket, update))
+        return self._tell(lambda ticket: inputs.UpdateUserData(ticket, update))
 
     def _send_file(self, call: CommandCall) -> Deferred:
         files = call.data.get("files") if isinstance(call.data, Mapping) else None
@@ -344,16 +312,16 @@ class WebChatService:
             raise CommandRejected(
                 f"sendFile needs 'files': a path or a binary file object; got {files!r}."
             )
-        return self._chat(lambda ticket: inputs.SendFile(ticket, source, name))
+        return self._tell(lambda ticket: inputs.SendFile(ticket, source, name))
 
     def _download_file(self, call: CommandCall) -> Deferred:
-        file_id = _text_option("downloadFile", call.data, "fileId")
+        file_id = text_option("downloadFile", call.data, "fileId")
         assert file_id is not None
         target = call.data.get("path")
         if target is not None and not isinstance(target, (str, os.PathLike)):
             raise CommandRejected(f"downloadFile needs 'path': a file path; got {target!r}.")
         path = Path(target) if target is not None else None
-        return self._chat(lambda ticket: inputs.DownloadFile(ticket, file_id, path))
+        return self._tell(lambda ticket: inputs.DownloadFile(ticket, file_id, path))
 
     # Registering helpers of the guest's UI -------------------------------------------------
 
@@ -382,7 +350,7 @@ class WebChatService:
                 "No preprocessor function provided. "
                 f"Type provided was '{type(preprocessor).__name__}'."
             )
-        return self._chat(lambda ticket: inputs.RegisterPreprocessor(ticket, preprocessor))
+        return self._tell(lambda ticket: inputs.RegisterPreprocessor(ticket, preprocessor))
 
 
 def setup(bus: Bus) -> Deferred:

@@ -4,11 +4,11 @@ It is a plugin like any other (``TerminalChat``): it drives WebChatService with 
 commands and shows its events. The input line is WebChatService's typing preview
 input: typing a message (not a slash command) sends typing notifications.
 
-Threads: the main thread reads the guest's lines (prompt_toolkit) and runs their
-commands; WebChatService's worker publishes the events that print the agent's
-lines. Everything is printed through prompt_toolkit's ``patch_stdout``, entered
-before the chat prints anything: a line that arrives while the guest types goes
-above the ``you> `` prompt, and what is being typed stays whole at the bottom.
+Threads: the main thread reads the guest's lines (``cxbus.terminal``'s prompt, shared
+with the Web Messaging terminal chat) and runs their commands; WebChatService's
+events lane prints the agent's lines. Everything is printed above the ``you> ``
+prompt, entered before the chat prints anything: what is being typed stays whole at
+the bottom.
 
 Leaving (ours): ``/end`` or Ctrl-D ends the chat. Ctrl-C leaves it open on the
 server, as closing a browser tab does: ``cxbus chat`` started again within
@@ -24,16 +24,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.patch_stdout import patch_stdout
-
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
+from cxbus.terminal import TerminalPrompt, TypingPreviewInput, help_lines, printing_above_prompt
 
 from .config import parse_config
 from .session_store import FileSessionStore
@@ -55,26 +52,6 @@ COMMANDS = {
     "/end": "end the chat and quit (Ctrl-D too)",
     "/help": "show this list",
 }
-
-
-class TypingPreviewInput:
-    """The input line as WebChatService's typing preview input.
-
-    It reports the guest's edits, except while the line is a slash command: those
-    are for this program, not the agent.
-    """
-
-    def __init__(self, buffer: Buffer) -> None:
-        self._buffer = buffer
-
-    def on_text_changed(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(text)`` whenever the guest edits a message."""
-
-        def changed(buffer: Buffer) -> None:
-            if not buffer.text.startswith("/"):
-                callback(buffer.text)
-
-        self._buffer.on_text_changed += changed
 
 
 class TerminalChat:
@@ -104,7 +81,7 @@ class TerminalChat:
         self.files_sent: list[tuple[int, str]] = []
         """(transcript lines then, name) of each file sent: WebChatService's transcript has
         no line for them."""
-        self._session: PromptSession[str] | None = None
+        self.prompt = TerminalPrompt(output)
         # No "error" event: each is the rejection of one of our commands, shown as such.
         for name, show in {
             "agentConnected": self._agent_connected,
@@ -124,13 +101,17 @@ class TerminalChat:
     # Output -------------------------------------------------------------------
 
     def _say(self, line: str) -> None:
-        print(line, file=self.output, flush=True)
+        self.prompt.say(line)
 
     def help_lines(self) -> Iterator[str]:
         """What each slash command does; the demo has nothing to restore."""
-        for command, does in COMMANDS.items():
-            if not (self.demo and command == "/restore"):
-                yield f"  {command:<12} {does}"
+        yield from help_lines(
+            {
+                command: does
+                for command, does in COMMANDS.items()
+                if not (self.demo and command == "/restore")
+            }
+        )
         if self.demo:
             yield "  Ctrl-C       end the demo chat and quit (its emulator ends too)"
         else:
@@ -171,11 +152,7 @@ class TerminalChat:
     def _ended(self, event: Event) -> None:
         self._say("* the chat has ended")
         self.ended.set()
-        session = self._session
-        if session is not None and session.app.is_running:
-            loop = session.app.loop
-            if loop is not None:
-                loop.call_soon_threadsafe(lambda: session.app.exit(exception=EOFError))
+        self.prompt.stop()
 
     # Commands -----------------------------------------------------------------
 
@@ -209,17 +186,11 @@ class TerminalChat:
 
         Ctrl-C (KeyboardInterrupt) goes to the caller: see ``step_away``.
         """
-        session: PromptSession[str] = PromptSession()
-        self._session = session
-        self._command(
-            "registerTypingPreviewInput", {"input": TypingPreviewInput(session.default_buffer)}
-        )
-        while not self.ended.is_set():
-            try:
-                line = session.prompt("you> ")
-            except EOFError:
+        self._command("registerTypingPreviewInput", {"input": self.prompt.typing_input})
+        for line in self.prompt.lines():
+            if self.ended.is_set():
                 break
-            self.handle(line.strip())
+            self.handle(line)
         self.end()
 
     def handle(self, line: str) -> None:
@@ -317,7 +288,7 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
     with contextlib.ExitStack() as stack:
         # First, so that every line from here on goes above the prompt.
-        stack.enter_context(patch_stdout(raw=True))
+        stack.enter_context(printing_above_prompt())
         demo = section is None
         if section is None:
             from cxbus_emulator import Emulator

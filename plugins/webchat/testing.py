@@ -18,91 +18,33 @@ The plugin is on wherever cxbus is installed; ``pytest -p no:cxbus_webchat`` tur
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from cxbus import Bus, CommandRejected, Event
+from cxbus import Bus, Deferred
+from cxbus.plugin_driver import TIMEOUT, PluginDriver
 
 from .service import WebChatService
 
 __all__ = ["ChatDriver", "webchat"]
 
-TIMEOUT = 5.0
 
-
-class ChatDriver:
-    """Runs WebChatService commands with a timeout and records its events in order."""
+class ChatDriver(PluginDriver):
+    """Runs WebChatService commands with a timeout and records its events in order
+    (a ``cxbus.plugin_driver.PluginDriver`` of WebChatService)."""
 
     def __init__(self, bus: Bus) -> None:
-        self.bus = bus
-        self.events: list[Event] = []
-        self._arrived = threading.Condition()
-        bus.register_plugin(f"ChatDriver{id(self)}").subscribe("WebChatService.*", self._record)
+        super().__init__(bus, "WebChatService", settled=lambda: self._service_settled())
 
-    def _record(self, event: Event) -> None:
-        with self._arrived:
-            self.events.append(event)
-            self._arrived.notify_all()
-
-    def __call__(self, command: str, data: Any = None, timeout: float = TIMEOUT) -> Any:
-        """Run ``command`` (``"startChat"``, or ``"FakeTransport.agentJoin"``); its value,
-        once WebChatService has settled (see ``settle``)."""
-        name = command if "." in command else f"WebChatService.{command}"
-        try:
-            return self.bus.command(name, data).result(timeout=timeout)
-        finally:
-            self.settle(timeout)
-
-    def settle(self, timeout: float = TIMEOUT) -> None:
-        """Wait until WebChatService has handled what it was handed so far and the
-        events it published are recorded."""
+    def _service_settled(self) -> Deferred | None:
         service = WebChatService.of(self.bus)
-        if service is not None:
-            service.settled().result(timeout=timeout)
-
-    def rejection(self, command: str, data: Any = None) -> Any:
-        """Run ``command``, which must reject; its reason."""
-        try:
-            self(command, data)
-        except CommandRejected as rejected:
-            return rejected.reason
-        raise AssertionError(f"{command} resolved; a rejection was expected")
-
-    def names(self) -> list[str]:
-        """The names of the events so far, without the namespace, in order."""
-        with self._arrived:
-            return [event.name.split(".", 1)[1] for event in self.events]
-
-    def data(self, name: str) -> list[Any]:
-        """The data of every event ``name`` so far."""
-        with self._arrived:
-            return [e.data for e in self.events if e.name == f"WebChatService.{name}"]
-
-    def wait(
-        self, name: str, where: Callable[[Any], bool] = lambda data: True, timeout: float = TIMEOUT
-    ) -> Any:
-        """Wait for an event ``name`` (recorded already, or to come) whose data fits ``where``."""
-        full_name = f"WebChatService.{name}"
-        with self._arrived:
-            matches = self._arrived.wait_for(
-                lambda: [e.data for e in self.events if e.name == full_name and where(e.data)],
-                timeout,
-            )
-        if not matches:
-            raise AssertionError(f"no {name} event in {timeout} s; events: {self.names()}")
-        return matches[0]
+        return service.settled() if service is not None else None
 
     def texts(self) -> list[str]:
         """The transcript's texts."""
         return [m["text"] for m in self("getTranscript")["messages"]]
-
-    def forget_events(self) -> None:
-        with self._arrived:
-            self.events.clear()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,22 +10,16 @@ server (``TransportError``) or a file that cannot be sent or written raises
 from __future__ import annotations
 
 import mimetypes
-import os
-import stat
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from cxbus.machine_runner import CallRefused
+from cxbus.regular_files import FileProblem, read_regular_file
 
 from . import actions
 from .transport import ChatMessage, Listener, Transport, TransportError
 
 __all__ = ["performer"]
-
-
-class FileProblem(Exception):
-    """A file to send cannot be read, or a downloaded file cannot be written: a sentence."""
 
 
 def performer(transport: Transport) -> Callable[[actions.Action, Listener], Any]:
@@ -56,7 +50,9 @@ def perform(transport: Transport, action: actions.Action, listener: Listener) ->
     if isinstance(action, actions.TellUserData):
         return transport.update_user_data(action.user_data)
     if isinstance(action, actions.Upload):
-        content = _read(action.source, action.name, transport.max_upload_bytes)
+        content = read_regular_file(
+            action.source, action.name, transport.max_upload_bytes, "sendFile"
+        )
         content_type = mimetypes.guess_type(action.name)[0] or "application/octet-stream"
         return transport.send_file(action.name, content, content_type)
     if isinstance(action, actions.Download):
@@ -89,37 +85,3 @@ def _history(transport: Transport, action: actions.Resume) -> list[list[ChatMess
     if not action.paginated:
         return [[message for page in pages for message in page]]
     return pages
-
-
-def _read(source: Path | BinaryIO, name: str, limit: int) -> bytes:
-    """The bytes to upload: a regular file only, and no more than ``limit`` of them."""
-    if isinstance(source, Path):
-        try:
-            # Non-blocking, so that a FIFO is refused rather than waited on; checked
-            # once opened, so that nothing can be swapped in between.
-            descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
-        except OSError as error:
-            raise FileProblem(
-                f"sendFile could not read {str(source)!r}: {error.strerror}."
-            ) from None
-        with os.fdopen(descriptor, "rb") as file:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                raise FileProblem(f"sendFile can only send a regular file; {name!r} is not one.")
-            content = file.read(limit + 1)
-    else:
-        fileno = getattr(source, "fileno", None)
-        try:
-            regular = stat.S_ISREG(os.fstat(fileno()).st_mode) if callable(fileno) else True
-        except (OSError, ValueError):  # io.BytesIO and its kind have no descriptor
-            regular = True
-        if not regular:
-            raise FileProblem(f"sendFile can only send a regular file; {name!r} is not one.")
-        try:
-            content = source.read(limit + 1)
-        except (OSError, ValueError) as error:
-            raise FileProblem(f"sendFile could not read {name!r}: {error}.") from None
-        if not isinstance(content, bytes):
-            raise FileProblem("sendFile needs a binary file object (opened with 'rb').")
-    if len(content) > limit:
-        raise FileProblem(f"sendFile sends files of up to {limit} bytes; {name!r} is larger.")
-    return content

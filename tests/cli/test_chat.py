@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,29 +15,13 @@ from cxbus_emulator import Emulator
 from cxbus_webchat.session_store import FileSessionStore, StoredSession
 from cxbus_webchat.transport import SessionData
 
-from .conftest import ENV
+from .conftest import finish
+from .conftest import spawn_chat as chat_in_terminal
 
 
 def spawn_chat(tmp_path: Path, *args: str) -> pexpect.spawn:
-    """cxbus chat as Ada; everything it prints is kept in ``logfile_read``."""
-    chat = pexpect.spawn(
-        sys.executable,
-        ["-m", "cxbus", "chat", "--name", "Ada", *args],
-        env={**ENV, "HOME": str(tmp_path)},
-        encoding="utf-8",
-        timeout=20,
-        dimensions=(40, 120),
-    )
-    chat.logfile_read = io.StringIO()
-    return chat
-
-
-def finish(chat: pexpect.spawn) -> tuple[int, str]:
-    """Read to the end; the exit status and what was printed last."""
-    rest = chat.read()
-    chat.close()
-    assert chat.exitstatus is not None, f"ended by signal {chat.signalstatus}"
-    return chat.exitstatus, rest
+    """cxbus chat as Ada."""
+    return chat_in_terminal(tmp_path, "--name", "Ada", *args)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ class Server:
         app.router.add_get("/big", self.big)
         app.router.add_get("/silent", self.silent)
         app.router.add_get("/bye", self.bye)
+        app.router.add_get("/not-utf8", self.not_utf8)
         runner = web.AppRunner(app)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -61,6 +62,16 @@ class Server:
     async def silent(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(autoping=False)  # never answers a ping
         await socket.prepare(request)
+        async for _ in socket:
+            pass
+        return socket
+
+    async def not_utf8(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        assert socket._writer is not None
+        await socket._writer.send_frame(b"caf\xe9", WSMsgType.TEXT)  # Latin-1, not UTF-8
+        await socket.send_str("café")
         async for _ in socket:
             pass
         return socket
@@ -126,6 +137,18 @@ def test_a_message_that_comes_in_many_pieces_is_read_whole(server: Server) -> No
     watch = reader.watch(reader.open(f"{server.url}/big", timeout=TIMEOUT), recorder)
     recorder.wait_for(lambda: len(recorder.messages) == 2)
     assert recorder.messages == ["x" * 2**20, b"\xff\xfe"]
+    reader.unwatch(watch)
+
+
+def test_a_text_message_that_is_not_utf8_is_skipped_and_reading_goes_on(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = Recorder()
+    reader = websocket_reader()
+    watch = reader.watch(reader.open(f"{server.url}/not-utf8", timeout=TIMEOUT), recorder)
+    recorder.wait_for(lambda: recorder.messages == ["café"])
+    assert recorder.losses == []
+    assert "not UTF-8" in caplog.text
     reader.unwatch(watch)
 
 

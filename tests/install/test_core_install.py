@@ -1,4 +1,4 @@
-"""The core install, in a fresh virtual environment: the bus and WebChatService, nothing more.
+"""The core install, in a fresh virtual environment: the bus and the chat plugins, nothing more.
 
 `pip install cxbus` brings blinker, attrs, requests and websocket-client; the emulator
 (aiohttp, PyJWT) and the terminal chat (prompt_toolkit) come with extras. The
@@ -104,10 +104,14 @@ def test_the_genesys_cloud_transport_is_imported_when_its_type_is_used(core: Pat
 
 
 def test_the_bus_commands_work_from_the_command_line(core: Path) -> None:
-    """cxbus commands lists WebChatService on the core install."""
+    """cxbus commands lists the plugins of the core install: Database, MessagingService
+    (listed as it stands with no messaging section) and WebChatService."""
     result = run(core, "cxbus", "commands")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("WebChatService\n  commands: addPrefilter,")
+    plugins = [line for line in result.stdout.splitlines() if not line.startswith(" ")]
+    assert plugins == ["Database", "MessagingService", "WebChatService"]
+    assert "\nWebChatService\n  commands: addPrefilter," in result.stdout
+    assert "\nMessagingService\n  commands: clearConversation," in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -30,3 +30,9 @@ def _no_leftover_faults_or_switches(request: pytest.FixtureRequest) -> Iterator[
         emulator.gms.clear_faults()
         emulator.messaging.clear_faults()
         emulator.configure(**attrs.asdict(Settings().changed(**SWITCHES)))
+
+
+@pytest.fixture(scope="session")
+def messaging_emulator(emulator: Emulator) -> Emulator:
+    """cxbus_messaging's ``messaging`` fixture talks to the session's emulator."""
+    return emulator

@@ -251,6 +251,16 @@ def test_no_frame_raises_anything_but_a_protocol_error(
     assert parsed.frame_class == frame_class
 
 
+def test_a_number_in_other_digits_than_ascii_is_no_number() -> None:
+    """'²' is a digit to str.isdigit, but no whole number: the code is missing, not a crash."""
+    with pytest.raises(ProtocolError, match="code"):
+        parse_frame(json.dumps({"type": "message", "class": "LogoutEvent", "code": "²"}))
+    assert (
+        parse_frame(json.dumps({"type": "message", "class": "LogoutEvent", "code": " 42 "})).code
+        == 42
+    )
+
+
 @given(JSON)
 def test_no_json_at_all_raises_anything_but_a_protocol_error(value: Any) -> None:
     with contextlib.suppress(ProtocolError):

@@ -4,7 +4,8 @@ Each path does what the method of the same name of ``Emulator.messaging`` does:
 
 - ``GET  /emulator/messaging/sessions`` (ids, oldest first) and ``.../sessions/{id}``;
 - ``POST /emulator/messaging/sessions/{id}/agent/{action}``: ``send`` (``{"text", "sender"}``,
-  ``sender`` naming a human agent; without it the bot sends),
+  ``sender`` naming a human agent; without it the bot sends), ``send-many``
+  (``{"texts"}``: the bot sends each, back to back, for load tests),
   ``quick-replies`` (``{"text", "choices"}``), ``card``, ``content``
   (``{"content", "text"}``), ``file`` (``{"name", "mime", "base64"}``), ``typing``
   (``{"durationMs"}``), ``disconnect`` (``{"readOnly"}``), ``clear``;
@@ -89,6 +90,12 @@ class ControlApi:
         if action == "send":
             sender = _text(body, "sender") if "sender" in body else None
             message = await server.agent_send(session, _text(body, "text"), sender=sender)
+        elif action == "send-many":
+            texts = body.get("texts")
+            if not isinstance(texts, list) or not all(isinstance(t, str) and t for t in texts):
+                raise RestError(400, "bad.request", "texts must be a list of non-empty strings.")
+            sent = [await server.agent_send(session, text) for text in texts]
+            return web.json_response({"ids": [m.id for m in sent]})
         elif action == "quick-replies":
             choices = body.get("choices", ["Red", "Green", "Blue"])
             if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):

@@ -91,6 +91,15 @@ class MessagingControls:
         the message id."""
         return self.agent_send_content(session_id, [], text, sender)
 
+    def agent_send_many(self, session_id: str, texts: list[str]) -> list[str]:
+        """The bot sends each of ``texts`` back to back (a burst, for load tests); their ids."""
+        session = self.server.session(session_id)
+
+        async def burst() -> list[str]:
+            return [str((await self.server.agent_send(session, text)).id) for text in texts]
+
+        return list(self._run(burst()))
+
     def agent_send_quick_replies(
         self, session_id: str, text: str, choices: tuple[str, ...] = ("Red", "Green", "Blue")
     ) -> str:

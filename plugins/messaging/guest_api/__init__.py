@@ -12,7 +12,7 @@ or an error message.
 from . import actions
 from .actions import Request
 from .deployment import DeploymentConfig, UploadMode, parse_deployment_config
-from .endpoints import DOMAINS, Endpoints
+from .endpoints import DOMAINS, REGIONS, Endpoints, region_domain
 from .errors import ProtocolError, RestError
 from .frames import (
     AllowedMedia,
@@ -63,6 +63,7 @@ from .tracing import PendingRequests, new_tracing_id
 
 __all__ = [
     "DOMAINS",
+    "REGIONS",
     "AllowedMedia",
     "Attachment",
     "AttachmentDeletedResponse",
@@ -116,4 +117,5 @@ __all__ = [
     "parse_frame",
     "parse_history_page",
     "parse_message",
+    "region_domain",
 ]

@@ -34,6 +34,8 @@ class DeploymentConfig:
     languages: tuple[str, ...] = ()
     default_language: str | None = None
     messenger_enabled: bool = False
+    conversations_enabled: bool = True
+    """The Messenger's conversations app is on (``messenger.apps.conversations``)."""
     headless_mode: bool = False
     journey_events: bool = False
     auth_enabled: bool = False
@@ -84,6 +86,8 @@ def parse_deployment_config(value: Any) -> DeploymentConfig:
         languages=config.texts("languages"),
         default_language=config.text("defaultLanguage"),
         messenger_enabled=bool(messenger is not None and messenger.flag("enabled")),
+        conversations_enabled=conversations is not None
+        and conversations.flag("enabled") is not False,
         headless_mode=_on(config, "headlessMode"),
         journey_events=_on(config, "journeyEvents"),
         auth_enabled=bool(auth is not None and auth.flag("enabled")),

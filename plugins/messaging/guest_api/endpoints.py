@@ -13,7 +13,7 @@ import urllib.parse
 
 import attrs
 
-__all__ = ["DOMAINS", "Endpoints"]
+__all__ = ["DOMAINS", "REGIONS", "Endpoints", "region_domain"]
 
 # The regions' domains (the reference's §2.1), us-east-1 first.
 DOMAINS = (
@@ -35,6 +35,41 @@ DOMAINS = (
     "apse1.pure.cloud",
     "sae1.pure.cloud",
 )
+
+
+# Ours: the regions by their AWS names (the reference names only us-east-1's), in the
+# order of DOMAINS.
+REGIONS = dict(
+    zip(
+        (
+            "us-east-1",
+            "eu-west-1",
+            "ap-southeast-2",
+            "ap-northeast-1",
+            "eu-central-1",
+            "us-west-2",
+            "ca-central-1",
+            "ap-northeast-2",
+            "eu-west-2",
+            "ap-south-1",
+            "us-east-2",
+            "me-central-1",
+            "ap-northeast-3",
+            "eu-central-2",
+            "mx-central-1",
+            "ap-southeast-1",
+            "sa-east-1",
+        ),
+        DOMAINS,
+        strict=True,
+    )
+)
+
+
+def region_domain(region: str) -> str:
+    """The domain of a region given by its name (``eu-west-1``) or its domain (as is)."""
+    name = region.strip().lower()
+    return REGIONS.get(name, name)
 
 
 @attrs.frozen

@@ -9,11 +9,20 @@ that is missing or unreadable raises ``ProtocolError`` naming where it is.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import ProtocolError
 
-__all__ = ["JsonObject"]
+__all__ = ["JsonObject", "whole_number"]
+
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is one in ASCII digits (``"²"`` is not)."""
+    stripped = text.strip()
+    return int(stripped) if _WHOLE.fullmatch(stripped) else None
 
 
 def _kind(value: Any) -> str:
@@ -54,8 +63,8 @@ class JsonObject:
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if isinstance(value, str):
+            return whole_number(value)
         return None
 
     def required_integer(self, key: str) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from typing import Any
 
 import attrs
@@ -29,6 +30,8 @@ from .messages import StructuredMessage, parse_message
 __all__ = ["RETRY", "GuestRestApi", "HistoryPage", "parse_history_page"]
 
 log = logging.getLogger("cxbus.messaging.rest")
+
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 RETRY = Retry(
     total=3,
@@ -112,7 +115,7 @@ class GuestRestApi:
             raise RestError(
                 f"{what}: the server answered {answer.status_code} {answer.reason}.",
                 answer.status_code,
-                float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None,
+                float(retry_after) if _SECONDS.fullmatch(retry_after.strip()) else None,
             )
         return answer
 

@@ -222,6 +222,9 @@ def test_the_http_control_api_drives_the_agent(emulator: Emulator, messenger: Me
     assert messenger.frame(outbound("Text"))["body"]["id"] == sent["id"]
     control(emulator, "POST", f"/sessions/{sid}/agent/send", {"text": "hi", "sender": "Sam"})
     assert messenger.frame(outbound("Text"))["body"]["channel"]["from"] == {"nickname": "Sam"}
+    burst = control(emulator, "POST", f"/sessions/{sid}/agent/send-many", {"texts": ["a", "b"]})
+    ids = [messenger.frame(outbound("Text"))["body"]["id"] for _ in range(2)]
+    assert burst.json() == {"ids": ids}
     control(emulator, "POST", f"/sessions/{sid}/agent/typing", {"durationMs": 3000})
     typing = messenger.frame(outbound("Event"))["body"]["events"][0]
     assert typing == {"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}
@@ -249,7 +252,7 @@ def test_the_http_control_api_drives_the_agent(emulator: Emulator, messenger: Me
     control(emulator, "POST", f"/sessions/{sid}/agent/disconnect", {"readOnly": True})
     assert messenger.frame(outbound("Event"))["body"]["metadata"] == {"readOnly": "true"}
     state = control(emulator, "GET", f"/sessions/{sid}").json()
-    assert state["state"] == "read-only" and len(state["messages"]) == 7
+    assert state["state"] == "read-only" and len(state["messages"]) == 9
     assert "token" not in json.dumps(state)
     control(emulator, "POST", f"/sessions/{sid}/agent/clear")
     assert [f["class"] for f in messenger.closed()] == [

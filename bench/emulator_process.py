@@ -1,0 +1,46 @@
+"""``cxbus emulator`` in a process of its own, for the benchmarks that keep theirs for cxbus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import requests
+
+__all__ = ["EmulatorProcess"]
+
+TIMEOUT = 60.0
+
+
+class EmulatorProcess:
+    """``cxbus emulator --json``, with its configuration sections and its control API:
+    ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        sections = json.loads(self.process.stdout.readline())
+        self.webchat: dict[str, Any] = sections["webchat"]
+        self.gms: dict[str, Any] = sections["gms"]
+        self.messaging: dict[str, Any] = sections["messaging"]
+        self.url = self.webchat["transport"]["dataURL"]
+        self.control = requests.Session()
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """``method path`` on the control API (``/emulator/...``); its JSON answer."""
+        answer = self.control.request(method, self.url + path, json=body, timeout=TIMEOUT)
+        answer.raise_for_status()
+        return answer.json()
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self.call("POST", path, body or {})
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=TIMEOUT)

@@ -1,0 +1,98 @@
+"""A chat's terminal: lines printed above a prompt that stays whole while the guest types.
+
+The terminal chats of ``cxbus chat`` (one per channel) share it. ``printing_above_prompt()``
+is entered before anything is printed: from then on every line, from any thread, goes
+above the ``you> `` prompt (prompt_toolkit's ``patch_stdout``), and what is being typed
+stays whole at the bottom. ``TerminalPrompt`` reads the guest's lines on the calling
+thread (``lines()``) until end of input, or until ``stop()`` is called from another
+thread (the conversation ended). ``TypingPreviewInput`` tells a callback of each edit
+of a message, never of a slash command.
+
+Imported only when a terminal chat runs: prompt_toolkit is the ``cxbus[chat]`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.buffer import Buffer
+from prompt_toolkit.patch_stdout import patch_stdout
+
+__all__ = ["TerminalPrompt", "TypingPreviewInput", "help_lines", "printing_above_prompt"]
+
+PROMPT = "you> "
+
+
+def printing_above_prompt() -> contextlib.AbstractContextManager[None]:
+    """Enter first: every line printed from now on goes above the prompt."""
+    return patch_stdout(raw=True)
+
+
+class TypingPreviewInput:
+    """An input line whose edits are reported, except while it is a slash command:
+    those are for the program, not the agent."""
+
+    def __init__(self, buffer: Buffer) -> None:
+        self._buffer = buffer
+
+    def on_text_changed(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(text)`` whenever the guest edits a message."""
+
+        def changed(buffer: Buffer) -> None:
+            if not buffer.text.startswith("/"):
+                callback(buffer.text)
+
+        self._buffer.on_text_changed += changed
+
+
+class TerminalPrompt:
+    """The guest's side of a terminal chat: ``say`` prints a line, ``lines`` reads them."""
+
+    def __init__(self, output: TextIO) -> None:
+        self.output = output
+        self._session: PromptSession[str] | None = None  # made when first needed: a terminal
+        self._stopped = False
+
+    def _prompt(self) -> PromptSession[str]:
+        if self._session is None:
+            self._session = PromptSession()
+        return self._session
+
+    @property
+    def typing_input(self) -> TypingPreviewInput:
+        """The prompt's input line, as a ``TypingPreviewInput``."""
+        return TypingPreviewInput(self._prompt().default_buffer)
+
+    def say(self, line: str) -> None:
+        print(line, file=self.output, flush=True)
+
+    def lines(self) -> Iterator[str]:
+        """The guest's lines, stripped, until end of input (Ctrl-D) or ``stop()``.
+
+        Ctrl-C (``KeyboardInterrupt``) goes to the caller.
+        """
+        session = self._prompt()
+        while not self._stopped:
+            try:
+                yield session.prompt(PROMPT).strip()
+            except EOFError:
+                return
+
+    def stop(self) -> None:
+        """End ``lines()`` (any thread): the prompt on screen is given up."""
+        self._stopped = True
+        session = self._session
+        if session is None:
+            return
+        app = session.app
+        if app.is_running and app.loop is not None:
+            app.loop.call_soon_threadsafe(lambda: app.exit(exception=EOFError))
+
+
+def help_lines(commands: Mapping[str, str]) -> Iterator[str]:
+    """Each slash command and what it does, aligned."""
+    for command, does in commands.items():
+        yield f"  {command:<12} {does}"
