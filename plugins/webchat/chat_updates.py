@@ -53,8 +53,10 @@ class ChatUpdates:
     def handle(self, update: TransportUpdate) -> None:
         if isinstance(update, ChatMessage):
             self.messages([update], restoring=False)
-        elif isinstance(update, Typing):
+        elif isinstance(update, Typing) and update.started:
             self._typing(update.sender)
+        elif isinstance(update, Typing):
+            self._agent_stopped_typing(update.sender.id)
         elif isinstance(update, Member):
             self._presence(update, update.state, update.time, attrs.asdict(update), False)
         elif isinstance(update, Connection):

@@ -16,6 +16,8 @@ The states (``machine.state``), and the rows of the Genesys page that move them:
     Active, Ending  --the guest's own DISCONNECTED-->  Idle
     any       --close-->      Closed
 
+On a polling transport (GMS), an active chat also polls (``chat_polling``).
+
 Every start or restore opens a new *generation*; an update of another generation
 (a late frame of a chat that has ended) is dropped. While starting or restoring,
 the new chat's updates wait in a buffer and are handled once it is active.
@@ -49,6 +51,8 @@ from cxbus.machine_runner import (
 
 from . import actions, inputs
 from .chat_commands import NO_SESSION, ChatCommands
+from .chat_polling import TIMER as POLL_TIMER
+from .chat_polling import ChatPolling
 from .chat_states import (
     Active,
     Closed,
@@ -64,7 +68,14 @@ from .chat_updates import ChatUpdates
 from .messages import Filters
 from .record import ChatRecord
 from .session_store import StoredSession
-from .transport import GONE, ChatMessage, Member, SessionData, TransportUpdate
+from .transport import (
+    ENDED_ON_RESTORE,
+    GONE,
+    ChatMessage,
+    Member,
+    SessionData,
+    TransportUpdate,
+)
 
 __all__ = ["ChatMachine", "Settings"]
 
@@ -103,7 +114,7 @@ class ChatMachine:
         self.filters = Filters()
         self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
         self._stored = stored
-        self._clock = clock
+        self.clock = clock
         self.generation = 0
         """The chat under way (or last): each start or restore opens the next."""
         self._calls: dict[int, Pending] = {}
@@ -113,6 +124,7 @@ class ChatMachine:
         self._out: list[Effect] = []
         self._updates = ChatUpdates(self)
         self._commands = ChatCommands(self)
+        self.polling = ChatPolling(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             inputs.StartChat: self._start_chat,
             inputs.EndChat: self._end_chat,
@@ -126,6 +138,7 @@ class ChatMachine:
             inputs.DownloadFile: self._commands.download_file,
             inputs.RegisterPreprocessor: self._commands.register_preprocessor,
             inputs.Read: self._commands.read,
+            inputs.Polling: self.polling.command,
             Close: self._close,
             CallSucceeded: self._call_succeeded,
             CallFailed: self._call_failed,
@@ -159,7 +172,7 @@ class ChatMachine:
         self.emit(Refuse(ticket, reason))
 
     def now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return int(self.clock() * 1000)
 
     @property
     def is_active(self) -> bool:
@@ -183,7 +196,7 @@ class ChatMachine:
         session = self.record.session
         if session is None or not self.chat_is_on:
             return
-        now = self._clock()
+        now = self.clock()
         if renew and now - self._saved_at < SESSION_RENEWAL_INTERVAL:
             return
         self._saved_at = now
@@ -191,6 +204,25 @@ class ChatMachine:
             session, tuple(self.filters.sources()), self.record.started_at, now
         )
         self.emit(Save(self._stored))
+
+    def take(self, updates: list[TransportUpdate]) -> None:
+        """What a refresh found, in order: its messages in one messageReceived."""
+        messages: list[ChatMessage] = []
+        for update in [*updates, None]:
+            if isinstance(update, ChatMessage):
+                messages.append(update)
+                continue
+            if messages and self.chat_is_on:
+                self._updates.messages(messages, restoring=False)
+            messages = []
+            if update is not None and self.chat_is_on:
+                self._updates.handle(update)
+
+    def note_position(self, position: int) -> None:
+        """Where the next refresh reads from, kept with the session (GMS)."""
+        session = self.record.session
+        if session is not None and session.last_message_id != str(position):
+            self.record.session = attrs.evolve(session, last_message_id=str(position))
 
     def _forget(self) -> None:
         self._stored = None
@@ -214,6 +246,7 @@ class ChatMachine:
             self.emit(CancelTimer("clientTyping"))
             record.client_typing = False
         record.ended_at = self.now_ms()
+        self.polling.end_chat()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
         self._forget()
@@ -238,9 +271,10 @@ class ChatMachine:
         if not isinstance(state, Starting) or state.generation != pending.generation:
             self.call(actions.CloseTransport(), generation=pending.generation)
             return
-        self.record = ChatRecord(session, started_at=self.now_ms())
+        self.record = ChatRecord(session, started_at=self.now_ms(), gms=self._gms)
         self.state = Active(state.generation)
         self.publish("started", self.record.session_data())
+        self.polling.begin_chat()
         self.save()
         self._replay(state.buffered)
         self.answer(state.ticket, self.record.session_data())
@@ -259,7 +293,7 @@ class ChatMachine:
         elif not isinstance(state, Idle):
             self.refuse(command.ticket, RESTORE_WHILE_ACTIVE)
         elif isinstance(stored, ValueError) or (
-            stored is not None and stored.saved_at > self._clock() + FUTURE_TOLERANCE
+            stored is not None and stored.saved_at > self.clock() + FUTURE_TOLERANCE
         ):
             why = stored if isinstance(stored, ValueError) else "it was saved in the future"
             log.warning("the stored chat session is discarded: %s", why)
@@ -271,7 +305,7 @@ class ChatMachine:
             )
         elif stored is None:
             self.refuse(command.ticket, NOTHING_TO_RESTORE)
-        elif self._clock() - stored.saved_at > self.settings.restore_timeout:
+        elif self.clock() - stored.saved_at > self.settings.restore_timeout:
             self._forget()
             self.publish("restoreTimeout")
             self.refuse(
@@ -287,23 +321,28 @@ class ChatMachine:
             self.call(resume, command.ticket)
 
     def _resumed(
-        self, pending: Pending, members_and_pages: tuple[list[Member], list[list[ChatMessage]]]
+        self, pending: Pending, resumed: tuple[list[Member], list[list[ChatMessage]], bool]
     ) -> None:
         state = self.state
         if not isinstance(state, Restoring) or state.generation != pending.generation:
             self.call(actions.CloseTransport(), generation=pending.generation)
             return
-        members, pages = members_and_pages
+        members, pages, offline = resumed
         stored = state.stored
         for pattern, flags in stored.filters:
             self.filters.add(re.compile(pattern, flags))
-        self.record = ChatRecord(stored.session, started_at=stored.started_at or self.now_ms())
+        self.record = ChatRecord(
+            stored.session, started_at=stored.started_at or self.now_ms(), gms=self._gms
+        )
         self.state = Active(state.generation)
         for page in pages:
             self._updates.messages(page, restoring=True)
         self.record.guest_joined = True  # whether or not the history said so
         self.record.agents_from(members, self.now_ms())
         self.publish("restored")
+        self.polling.begin_chat()
+        if offline:
+            self.polling.restored_offline()
         self.save()
         self._replay(state.buffered)
         self.answer(state.ticket)
@@ -320,8 +359,13 @@ class ChatMachine:
 
     # Closing --------------------------------------------------------------------------------
 
+    @property
+    def _gms(self) -> bool:
+        return self.settings.polling is not None
+
     def _close(self, _: Close) -> None:
         self.save()  # restoreTimeout counts from now
+        self.emit(CancelTimer(POLL_TIMER))
         for name in [f"agentTyping:{m}" for m in sorted(self.record.agents_typing)]:
             self.emit(CancelTimer(name))
         if self.record.client_typing:
@@ -334,6 +378,11 @@ class ChatMachine:
     def _call_succeeded(self, outcome: CallSucceeded) -> None:
         pending = self._calls.pop(outcome.call)
         action, value = pending.action, outcome.value
+        if isinstance(action, actions.Refresh):
+            self.polling.refreshed(pending, value)
+            return
+        self.polling.call_done(answered=True)
+        self.polling.sent(action)
         if isinstance(action, actions.Start):
             self._started(pending, value)
             return
@@ -359,6 +408,13 @@ class ChatMachine:
     def _call_failed(self, outcome: CallFailed) -> None:
         pending = self._calls.pop(outcome.call)
         action = pending.action
+        if isinstance(action, actions.Refresh):
+            self.polling.refresh_failed(pending)
+            if pending.ticket is not None:
+                self.refuse(pending.ticket, outcome.reason)
+            return
+        if outcome.from_server:
+            self.polling.call_done(answered=outcome.status is not None)
         if outcome.from_server and not isinstance(action, actions.CloseTransport):
             self.publish("error", outcome.reason)
         if isinstance(action, actions.Start):
@@ -385,7 +441,8 @@ class ChatMachine:
         self.call(actions.CloseTransport(), generation=pending.generation)
         if outcome.status in GONE:  # else a later restore may still succeed
             self._forget()
-        self.publish("restoreFailed")
+        ended = self._gms and outcome.status == ENDED_ON_RESTORE
+        self.publish("restoreTimeout" if ended else "restoreFailed")
 
     def _leave_failed(self, pending: Pending, outcome: CallFailed) -> None:
         """The guest can always end their chat: it ends here, and the command says
@@ -420,7 +477,9 @@ class ChatMachine:
             )
 
     def _timer_fired(self, fired: TimerFired) -> None:
-        if fired.name == "clientTyping":
+        if fired.name == POLL_TIMER:
+            self.polling.timer_fired()
+        elif fired.name == "clientTyping":
             self._commands.stop_client_typing()
         elif fired.name.startswith("agentTyping:"):
             self._updates.agent_typing_timed_out(fired.name.split(":", 1)[1])

@@ -9,7 +9,9 @@ plain dicts (``Message.to_dict``)::
 ``type`` is one of the Genesys widgets' message types: ``"Message"``, ``"Notice"``
 (a custom notice), ``"ParticipantJoined"`` and ``"ParticipantLeft"``; and ours,
 ``"MediaRequest"``: an offer of co-browse or screen share, whose text is what the
-server sent (the media request's id), never shown as the agent's words. ``from.type``
+server sent (the media request's id), never shown as the agent's words. Through GMS,
+the transcript's other types keep their GMS names (``"PushUrl"``, ``"CustomNotice"``,
+``"IdleAlert"``, ``"IdleClose"``, ``"FileUploaded"``, ...). ``from.type``
 is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot).
 """
 
@@ -32,6 +34,19 @@ _TYPES = {
     "member-leave": "ParticipantLeft",
     "media-request": "MediaRequest",
 }
+# GMS transcript types that are neither messages nor joins and leaves: kept as they are.
+_GMS_TYPES = frozenset(
+    {
+        "PushUrl",
+        "Notice",
+        "CustomNotice",
+        "IdleAlert",
+        "IdleClose",
+        "FileUploaded",
+        "FileDeleted",
+        "NicknameUpdated",
+    }
+)
 
 
 def sender_type(member: Member, own_member_id: str | None) -> str:
@@ -60,7 +75,11 @@ class Message:
         kind = sender_type(sender, own_member_id)
         return cls(
             index=index,
-            type=_TYPES.get(message.body_type, "Message"),
+            type=(
+                message.body_type
+                if message.body_type in _GMS_TYPES
+                else _TYPES.get(message.body_type, "Message")
+            ),
             from_name=sender.display_name or ("You" if kind == "Client" else kind),
             from_type=kind,
             text=message.body,

@@ -57,15 +57,27 @@ class ChatRecord:
     """clientConnected was published for the guest (or the chat was restored)."""
     guest_left: bool = False
     """clientDisconnected was published for the guest."""
+    gms: bool = False
+    """The chat goes through GMS: its session data has the GMS shape."""
 
     @property
     def own_id(self) -> str | None:
         return self.session.member_id if self.session is not None else None
 
     def session_data(self) -> dict[str, Any]:
-        """What getSessionData and events tell of the chat; never the JWT."""
+        """What getSessionData and events tell of the chat; never the JWT.
+
+        Through GMS, the page's shape "when using Chat via GMS API": the secure key
+        with the ids (the page gives it to the guest's own code; tracing masks it)."""
         if self.session is None:
             return {}
+        if self.gms:
+            return {
+                "secureKey": self.session.jwt,
+                "sessionID": self.session.conversation_id,
+                "alias": self.session.alias,
+                "userId": self.session.member_id,
+            }
         return {
             "conversationId": self.session.conversation_id,
             "memberId": self.session.member_id,

@@ -32,7 +32,7 @@ from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
 from cxbus.terminal import TerminalPrompt, TypingPreviewInput, help_lines, printing_above_prompt
 
-from .config import parse_config
+from .config import parse_config, parse_gms, restore_seconds
 from .session_store import FileSessionStore
 from .terminal_text import describe, epoch, with_files
 
@@ -302,6 +302,7 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
                 flush=True,
             )
         config = parse_config(section)
+        restore_timeout = restore_seconds(config, parse_gms(section))
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
         # The guest chooses: /restore picks a chat left open up, a message starts anew.
         webchat = {**section, "sessionFile": stored, "autoRestore": False}
@@ -311,10 +312,10 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
             nickname,
             sys.stdout,
             demo=demo,
-            restore_timeout=config.restore_timeout,
+            restore_timeout=restore_timeout,
         )
         try:
-            chat.start(restorable=_restorable(stored, config.restore_timeout))
+            chat.start(restorable=_restorable(stored, restore_timeout))
             chat.run()
         except KeyboardInterrupt:
             chat.step_away()
