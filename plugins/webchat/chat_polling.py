@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from cxbus.machine_runner import CancelTimer, SetTimer
 
 from . import actions, inputs
 from .chat_commands import NO_ACTIVE_SESSION
 from .polling import PollEvent, PollInFlight, PollResult, PollSchedule
-from .transport import Refreshed
+from .transport import ChatMessage, Refreshed, TransportUpdate
 
 if TYPE_CHECKING:
     from .chat_states import Pending
@@ -145,8 +147,8 @@ class ChatPolling:
         if refreshed.error is not None and refreshed.result is not PollResult.UNREACHABLE:
             machine.publish("error", refreshed.error)  # unreachable: disconnected says it
         if refreshed.position is not None:
-            machine.note_position(refreshed.position)
-        machine.take(list(refreshed.updates))
+            self._note_position(refreshed.position)
+        self._take(refreshed.updates)
         if pending.ticket is not None:
             if refreshed.reply:  # the server's reply, whatever it said
                 machine.answer(pending.ticket, dict(refreshed.reply))
@@ -154,6 +156,27 @@ class ChatPolling:
                 machine.refuse(pending.ticket, refreshed.error or NOT_REACHED)
         machine.save(renew=True)  # the widgets' ping: restoreTimeout counts from the last poll
         self._arm()
+
+    def _take(self, updates: tuple[TransportUpdate, ...]) -> None:
+        """What a refresh found, in order: its messages in one messageReceived."""
+        machine = self._machine
+        messages: list[ChatMessage] = []
+        for update in [*updates, None]:
+            if isinstance(update, ChatMessage):
+                messages.append(update)
+                continue
+            if messages and machine.chat_is_on:
+                machine.updates.messages(messages, restoring=False)
+            messages = []
+            if update is not None and machine.chat_is_on:
+                machine.updates.handle(update)
+
+    def _note_position(self, position: int) -> None:
+        """Where the next refresh reads from, kept with the session in the store."""
+        record = self._machine.record
+        session = record.session
+        if session is not None and session.last_message_id != str(position):
+            record.session = attrs.evolve(session, last_message_id=str(position))
 
     def refresh_failed(self, pending: Pending) -> None:
         """A refresh that raised (it should not): it counts as refused, polling goes on."""

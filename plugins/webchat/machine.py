@@ -26,7 +26,6 @@ the new chat's updates wait in a buffer and are handled once it is active.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +52,7 @@ from . import actions, inputs
 from .chat_commands import NO_SESSION, ChatCommands
 from .chat_polling import TIMER as POLL_TIMER
 from .chat_polling import ChatPolling
+from .chat_restore import ChatRestore
 from .chat_states import (
     Active,
     Closed,
@@ -69,9 +69,7 @@ from .messages import Filters
 from .record import ChatRecord
 from .session_store import StoredSession
 from .transport import (
-    ENDED_ON_RESTORE,
     GONE,
-    ChatMessage,
     Member,
     SessionData,
     TransportUpdate,
@@ -83,17 +81,12 @@ log = logging.getLogger("cxbus.webchat")
 
 # The page's sentences, word for word.
 ALREADY_ACTIVE = "There is already an active chat session."
-ALREADY_RESTORING = "Already restoring. Ignoring request."
-RESTORE_WHILE_ACTIVE = "Chat session is already active, ignoring restore command."
 # Ours, where the page gives no words.
-NOTHING_TO_RESTORE = "There is no chat session to restore."
 STOPPED = "WebChatService has stopped: its bus was closed."
 ENDED_UNTOLD = "The chat has ended here, but the chat server could not be told: {}"
 # restoreTimeout counts from when the guest went away: the stored time is renewed when
 # the bus closes, and while messages flow at most once per this many seconds.
 SESSION_RENEWAL_INTERVAL = 5.0
-# A stored session saved further ahead than this is not trusted (a clock gone wrong).
-FUTURE_TOLERANCE = 5.0
 
 
 class ChatMachine:
@@ -113,7 +106,7 @@ class ChatMachine:
         self.user_data: dict[str, Any] = dict(settings.user_data)
         self.filters = Filters()
         self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
-        self._stored = stored
+        self.stored = stored
         self.clock = clock
         self.generation = 0
         """The chat under way (or last): each start or restore opens the next."""
@@ -122,9 +115,10 @@ class ChatMachine:
         self._saved_at = float("-inf")
         self._store_failure_told = False
         self._out: list[Effect] = []
-        self._updates = ChatUpdates(self)
+        self.updates = ChatUpdates(self)
         self._commands = ChatCommands(self)
         self.polling = ChatPolling(self)
+        self.restoring = ChatRestore(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             inputs.StartChat: self._start_chat,
             inputs.EndChat: self._end_chat,
@@ -133,7 +127,7 @@ class ChatMachine:
             inputs.AddPrefilter: self._commands.add_prefilter,
             inputs.SendTyping: self._commands.send_typing,
             inputs.UpdateUserData: self._commands.update_user_data,
-            inputs.Restore: self._restore,
+            inputs.Restore: self.restoring.restore,
             inputs.SendFile: self._commands.send_file,
             inputs.DownloadFile: self._commands.download_file,
             inputs.RegisterPreprocessor: self._commands.register_preprocessor,
@@ -200,32 +194,13 @@ class ChatMachine:
         if renew and now - self._saved_at < SESSION_RENEWAL_INTERVAL:
             return
         self._saved_at = now
-        self._stored = StoredSession(
+        self.stored = StoredSession(
             session, tuple(self.filters.sources()), self.record.started_at, now
         )
-        self.emit(Save(self._stored))
+        self.emit(Save(self.stored))
 
-    def take(self, updates: list[TransportUpdate]) -> None:
-        """What a refresh found, in order: its messages in one messageReceived."""
-        messages: list[ChatMessage] = []
-        for update in [*updates, None]:
-            if isinstance(update, ChatMessage):
-                messages.append(update)
-                continue
-            if messages and self.chat_is_on:
-                self._updates.messages(messages, restoring=False)
-            messages = []
-            if update is not None and self.chat_is_on:
-                self._updates.handle(update)
-
-    def note_position(self, position: int) -> None:
-        """Where the next refresh reads from, kept with the session (GMS)."""
-        session = self.record.session
-        if session is not None and session.last_message_id != str(position):
-            self.record.session = attrs.evolve(session, last_message_id=str(position))
-
-    def _forget(self) -> None:
-        self._stored = None
+    def forget(self) -> None:
+        self.stored = None
         self.emit(Forget())
 
     def finish(self) -> int | None:
@@ -238,7 +213,7 @@ class ChatMachine:
         ending = self.state
         record = self.record
         if not record.guest_left and record.session is not None:
-            self._updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
+            self.updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
         for member_id in sorted(record.agents_typing):
             self.emit(CancelTimer(f"agentTyping:{member_id}"))
         record.agents_typing.clear()
@@ -249,7 +224,7 @@ class ChatMachine:
         self.polling.end_chat()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
-        self._forget()
+        self.forget()
         self.call(actions.CloseTransport())
         self.publish("ended")
         return ending.ticket if isinstance(ending, Ending) else None
@@ -271,81 +246,18 @@ class ChatMachine:
         if not isinstance(state, Starting) or state.generation != pending.generation:
             self.call(actions.CloseTransport(), generation=pending.generation)
             return
-        self.record = ChatRecord(session, started_at=self.now_ms(), gms=self._gms)
+        self.record = ChatRecord(session, started_at=self.now_ms(), gms=self.gms)
         self.state = Active(state.generation)
         self.publish("started", self.record.session_data())
         self.polling.begin_chat()
         self.save()
-        self._replay(state.buffered)
+        self.replay(state.buffered)
         self.answer(state.ticket, self.record.session_data())
 
-    def _replay(self, buffered: list[TransportUpdate]) -> None:
+    def replay(self, buffered: list[TransportUpdate]) -> None:
         for update in buffered:
             if self.chat_is_on:
-                self._updates.handle(update)
-
-    # Restoring -------------------------------------------------------------------------
-
-    def _restore(self, command: inputs.Restore) -> None:
-        state, stored = self.state, self._stored
-        if isinstance(state, Restoring):
-            self.refuse(command.ticket, ALREADY_RESTORING)
-        elif not isinstance(state, Idle):
-            self.refuse(command.ticket, RESTORE_WHILE_ACTIVE)
-        elif isinstance(stored, ValueError) or (
-            stored is not None and stored.saved_at > self.clock() + FUTURE_TOLERANCE
-        ):
-            why = stored if isinstance(stored, ValueError) else "it was saved in the future"
-            log.warning("the stored chat session is discarded: %s", why)
-            self._forget()
-            self.publish("restoreFailed")
-            self.refuse(
-                command.ticket,
-                f"The stored chat session could not be used and is discarded: {why}.",
-            )
-        elif stored is None:
-            self.refuse(command.ticket, NOTHING_TO_RESTORE)
-        elif self.clock() - stored.saved_at > self.settings.restore_timeout:
-            self._forget()
-            self.publish("restoreTimeout")
-            self.refuse(
-                command.ticket,
-                f"The stored chat is older than restoreTimeout "
-                f"({self.settings.restore_timeout:g} s).",
-            )
-        else:
-            self.generation += 1
-            self.state = Restoring(self.generation, command.ticket, stored)
-            settings = self.settings
-            resume = actions.Resume(stored.session, settings.page_size, settings.paginated)
-            self.call(resume, command.ticket)
-
-    def _resumed(
-        self, pending: Pending, resumed: tuple[list[Member], list[list[ChatMessage]], bool]
-    ) -> None:
-        state = self.state
-        if not isinstance(state, Restoring) or state.generation != pending.generation:
-            self.call(actions.CloseTransport(), generation=pending.generation)
-            return
-        members, pages, offline = resumed
-        stored = state.stored
-        for pattern, flags in stored.filters:
-            self.filters.add(re.compile(pattern, flags))
-        self.record = ChatRecord(
-            stored.session, started_at=stored.started_at or self.now_ms(), gms=self._gms
-        )
-        self.state = Active(state.generation)
-        for page in pages:
-            self._updates.messages(page, restoring=True)
-        self.record.guest_joined = True  # whether or not the history said so
-        self.record.agents_from(members, self.now_ms())
-        self.publish("restored")
-        self.polling.begin_chat()
-        if offline:
-            self.polling.restored_offline()
-        self.save()
-        self._replay(state.buffered)
-        self.answer(state.ticket)
+                self.updates.handle(update)
 
     # Ending ------------------------------------------------------------------------------
 
@@ -360,7 +272,8 @@ class ChatMachine:
     # Closing --------------------------------------------------------------------------------
 
     @property
-    def _gms(self) -> bool:
+    def gms(self) -> bool:
+        """The chat goes through GMS (a polling transport)."""
         return self.settings.polling is not None
 
     def _close(self, _: Close) -> None:
@@ -387,7 +300,7 @@ class ChatMachine:
             self._started(pending, value)
             return
         if isinstance(action, actions.Resume):
-            self._resumed(pending, value)
+            self.restoring.resumed(pending, value)
             return
         if isinstance(action, actions.Leave):
             value = None
@@ -423,7 +336,7 @@ class ChatMachine:
                 self.state = Idle()
                 self.call(actions.CloseTransport(), generation=pending.generation)
         elif isinstance(action, actions.Resume):
-            self._resume_failed(pending, outcome)
+            self.restoring.failed(pending, outcome)
         elif isinstance(action, actions.Leave):
             self._leave_failed(pending, outcome)
             return
@@ -432,17 +345,6 @@ class ChatMachine:
             self.save()
         if pending.ticket is not None:
             self.refuse(pending.ticket, outcome.reason)
-
-    def _resume_failed(self, pending: Pending, outcome: CallFailed) -> None:
-        state = self.state
-        if not isinstance(state, Restoring) or state.generation != pending.generation:
-            return
-        self.state = Idle()
-        self.call(actions.CloseTransport(), generation=pending.generation)
-        if outcome.status in GONE:  # else a later restore may still succeed
-            self._forget()
-        ended = self._gms and outcome.status == ENDED_ON_RESTORE
-        self.publish("restoreTimeout" if ended else "restoreFailed")
 
     def _leave_failed(self, pending: Pending, outcome: CallFailed) -> None:
         """The guest can always end their chat: it ends here, and the command says
@@ -468,7 +370,7 @@ class ChatMachine:
         if isinstance(state, (Starting, Restoring)) and updated.generation == state.generation:
             state.buffered.append(updated.update)
         elif self.chat_is_on and updated.generation == self.generation:
-            self._updates.handle(updated.update)
+            self.updates.handle(updated.update)
         else:
             log.debug(
                 "dropping %s of chat %d: not the chat going on",
@@ -482,7 +384,7 @@ class ChatMachine:
         elif fired.name == "clientTyping":
             self._commands.stop_client_typing()
         elif fired.name.startswith("agentTyping:"):
-            self._updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
+            self.updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
 
 
 def _sentence(reason: Any) -> str:

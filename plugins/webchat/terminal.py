@@ -284,8 +284,9 @@ class TerminalChat:
             )
 
 
-def run(section: dict[str, Any] | None, nickname: str) -> int:
-    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
+def run(section: dict[str, Any] | None, nickname: str, gms: bool = False) -> int:
+    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent
+    (over its GMS chat service with ``gms``)."""
     with contextlib.ExitStack() as stack:
         # First, so that every line from here on goes above the prompt.
         stack.enter_context(printing_above_prompt())
@@ -295,10 +296,12 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
 
             emulator = stack.enter_context(Emulator())
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            section = {**emulator.webchat_config(), "sessionFile": str(scratch / "session.json")}
+            chosen = emulator.gms_config() if gms else emulator.webchat_config()
+            section = {**chosen, "sessionFile": str(scratch / "session.json")}
+            where = f"GMS chat service {chosen['dataURL']}" if gms else emulator.data_url
             print(
                 "No Genesys Cloud deployment configured: chatting with the demo agent "
-                f"of the embedded emulator at {emulator.data_url}",
+                f"of the embedded emulator at {where}",
                 flush=True,
             )
         config = parse_config(section)

@@ -134,3 +134,32 @@ def test_a_stored_chat_older_than_restore_timeout_is_not_offered(
     chat.sendline("/end")
     assert finish(chat)[0] == 0
     assert "/restore" not in chat.logfile_read.getvalue()
+
+
+def test_chat_over_gms_with_the_embedded_emulators_demo_agent(tmp_path: Path) -> None:
+    """cxbus chat --gms: the same demo, through the emulator's GMS chat service, polled."""
+    chat = spawn_chat(tmp_path, "--gms")
+    chat.expect("chatting with the demo agent of the embedded emulator at GMS chat service")
+    chat.expect(r"\* Alex joined the chat")
+    chat.expect(r"\[\d\d:\d\d\] Alex: Hi Ada, I'm Alex")
+    chat.sendline("what is cxbus?")
+    chat.expect(r"\[\d\d:\d\d\] Alex: You said: what is cxbus\?")
+    chat.sendline("/end")
+    chat.expect(r"\* the chat has ended")
+    status, rest = finish(chat)
+    assert status == 0 and "Traceback" not in rest
+
+
+def test_a_gms_config_file_chats_with_that_gms(tmp_path: Path, emulator: Emulator) -> None:
+    """A --config with a top-level dataURL and no transport section is a GMS deployment."""
+    path = tmp_path / "gms.json"
+    path.write_text(
+        json.dumps({**emulator.gms_config(), "sessionFile": str(tmp_path / "chat.json")})
+    )
+    chat = spawn_chat(tmp_path, "--config", str(path))
+    chat.expect(r"Alex: Hi Ada")
+    chat.sendeof()
+    chat.expect(r"\* you left the chat")
+    assert finish(chat)[0] == 0
+    (server_chat,) = emulator.gms_server.chats.values()
+    assert server_chat.ended

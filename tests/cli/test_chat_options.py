@@ -207,3 +207,14 @@ def test_chat_help_names_the_variables_the_demo_and_how_to_leave() -> None:
         " ".join(shown.split())
     )
     assert "Ctrl-C leaves it open" in shown and "/restore picks it up" in " ".join(shown.split())
+
+
+def test_gms_with_a_deployment_is_one_line_and_status_2(tmp_path: Path) -> None:
+    path = tmp_path / "widgets.json"
+    path.write_text(json.dumps({"dataURL": "https://gms.example.com/genesys/2/chat/x"}))
+    result = cxbus("chat", "--gms", "--config", str(path), env={"HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "cxbus chat: --gms chats with the embedded emulator's GMS: give it without --config, "
+        "a deployment or --channel messaging\n"
+    )

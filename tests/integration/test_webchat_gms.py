@@ -150,9 +150,7 @@ def test_polling_commands_with_no_chat(emulator: Emulator, tmp_path: Path) -> No
         assert chat("resetPollExceptions") is None
 
 
-def test_polling_commands_on_genesys_cloud_still_reject(
-    emulator: Emulator, tmp_path: Path
-) -> None:
+def test_polling_commands_on_genesys_cloud_still_reject(emulator: Emulator, tmp_path: Path) -> None:
     with Bus(config={"webchat": emulator.webchat_config()}) as bus:
         chat = ChatDriver(bus)
         for command in ("startPoll", "stopPoll"):
