@@ -58,7 +58,9 @@ class SendText:
 
 @attrs.frozen
 class TellTyping:
-    """Tell the agent the guest is typing."""
+    """Tell the agent the guest is typing, or (``started`` off, GMS) has stopped."""
+
+    started: bool = True
 
 
 @attrs.frozen

@@ -15,10 +15,11 @@ the chat's I/O lane. The page's commands (``reference/gms-chat-api.md`` ยง4.1, ย
 - ``resetPollExceptions``: the count of poll exceptions to 0 and the offline mark
   forgotten, publishing nothing; it always resolves.
 
-Ours: ``startPoll`` and ``stopPoll`` publish only when they change something;
-``stopPoll`` resolves once no refresh is under way (one in flight is let finish, so
-that nothing polls after it resolves); ``poll`` with no chat rejects with the page's
-"No active chat session.".
+As the widgets' GMS module does, ``startPoll`` publishes only when polling was
+stopped, and ``stopPoll`` while not polling rejects "Not currently polling. Ignoring
+command.". Ours: ``stopPoll`` resolves once no refresh is under way (one in flight
+is let finish, so that nothing polls after it resolves); with no chat, ``poll``,
+``startPoll`` and ``stopPoll`` reject with the page's "No active chat session.".
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ __all__ = ["ChatPolling"]
 
 TIMER = "poll"
 NOT_REACHED = "The chat server could not be reached."
+# The widgets' GMS module's sentence, word for word.
+NOT_POLLING = "Not currently polling. Ignoring command."
 
 
 class ChatPolling:
@@ -128,6 +131,8 @@ class ChatPolling:
         elif command.what == "startPoll":
             self._start()
             machine.answer(command.ticket)
+        elif not schedule.running:
+            machine.refuse(command.ticket, NOT_POLLING)
         else:
             self.end_chat()
             if schedule.in_flight:
@@ -148,6 +153,8 @@ class ChatPolling:
             machine.publish("error", refreshed.error)  # unreachable: disconnected says it
         if refreshed.position is not None:
             self._note_position(refreshed.position)
+        if refreshed.status == 200:
+            machine.record.idle_countdown = refreshed.idle_countdown
         self._take(refreshed.updates)
         if pending.ticket is not None:
             if refreshed.reply:  # the server's reply, whatever it said

@@ -307,7 +307,8 @@ class ChatMachine:
             if self.finish() is None:
                 return  # the guest's own leaving came first and answered endChat
         elif isinstance(action, actions.TellTyping):
-            self._commands.typing_told(pending.generation)
+            if action.started:
+                self._commands.typing_told(pending.generation)
             value = None
         elif isinstance(action, actions.SendText):
             if pending.generation == self.generation:
@@ -383,6 +384,8 @@ class ChatMachine:
             self.polling.timer_fired()
         elif fired.name == "clientTyping":
             self._commands.stop_client_typing()
+            if self.gms and self.is_active:  # the widgets' GMS module tells the server
+                self.call(actions.TellTyping(started=False))
         elif fired.name.startswith("agentTyping:"):
             self.updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
 

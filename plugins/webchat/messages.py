@@ -12,7 +12,8 @@ plain dicts (``Message.to_dict``)::
 server sent (the media request's id), never shown as the agent's words. Through GMS,
 the transcript's other types keep their GMS names (``"PushUrl"``, ``"CustomNotice"``,
 ``"IdleAlert"``, ``"IdleClose"``, ``"FileUploaded"``, ...). ``from.type``
-is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot).
+is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot); through
+GMS also ``"Supervisor"`` and ``"Bot"``.
 """
 
 from __future__ import annotations
@@ -50,10 +51,14 @@ _GMS_TYPES = frozenset(
 
 
 def sender_type(member: Member, own_member_id: str | None) -> str:
-    """``"Client"`` for the guest, ``"Agent"`` for an agent, else ``"External"``."""
+    """``"Client"`` for the guest, ``"Agent"`` for an agent (GMS: ``"Supervisor"``,
+    ``"Bot"``), else ``"External"``."""
     if member.id == own_member_id or member.role == "CUSTOMER":
         return "Client"
-    return "Agent" if member.role == "AGENT" else "External"
+    return _SENDER_TYPES.get(member.role, "External")
+
+
+_SENDER_TYPES = {"AGENT": "Agent", "SUPERVISOR": "Supervisor", "BOT": "Bot"}
 
 
 @attrs.frozen

@@ -161,6 +161,8 @@ class Refreshed:
     error: Any = None
     status: int | None = None
     position: int | None = None
+    idle_countdown: int | None = None
+    """Seconds until the chat closes for inactivity, while an idle alert runs."""
 
 
 @attrs.frozen
@@ -267,6 +269,11 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Stop the transport's threads and connections; no call to the server."""
+
+    def stop_typing(self) -> None:
+        """Tell the agent the guest stopped typing (its countdown ended), if the protocol
+        says so (GMS's ``stopTyping``); the others say nothing."""
+        return None
 
     def refresh(self) -> Refreshed:
         """Poll the server once (a transport that ``supports_polling``); never raises

@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -30,14 +31,19 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-@pytest.fixture
-def config(tmp_path: Path, emulator: Emulator) -> Path:
-    """A --config file for ``emulator``, with a session file of its own."""
+@pytest.fixture(params=["guest chat", "gms"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, emulator: Emulator) -> Path:
+    """A --config file for ``emulator``, with a session file of its own: its guest chat,
+    or its GMS chat service (a top-level dataURL and no transport section)."""
+    section = emulator.gms_config() if request.param == "gms" else emulator.webchat_config()
     path = tmp_path / "widgets.json"
-    path.write_text(
-        json.dumps({**emulator.webchat_config(), "sessionFile": str(tmp_path / "chat.json")})
-    )
+    path.write_text(json.dumps({**section, "sessionFile": str(tmp_path / "chat.json")}))
     return path
+
+
+def open_chats(emulator: Emulator) -> list[Any]:
+    """The chats the emulator holds, on either API (each with ``ended``)."""
+    return [*emulator.server.conversations.values(), *emulator.gms_server.chats.values()]
 
 
 def test_chat_with_the_demo_agent_on_the_embedded_emulator(tmp_path: Path) -> None:
@@ -80,7 +86,7 @@ def test_ctrl_d_ends_the_chat(tmp_path: Path, config: Path, emulator: Emulator) 
     chat.sendeof()
     chat.expect(r"\* you left the chat")
     assert finish(chat)[0] == 0
-    (conversation,) = emulator.server.conversations.values()
+    (conversation,) = open_chats(emulator)
     assert conversation.ended
     assert not (tmp_path / "chat.json").exists()
 
@@ -105,7 +111,7 @@ def test_a_chat_left_open_is_picked_up_with_restore(
     else:
         first.kill(signal.SIGKILL)
         first.close()
-    (conversation,) = emulator.server.conversations.values()
+    (conversation,) = open_chats(emulator)
     assert not conversation.ended
 
     second = spawn_chat(tmp_path, "--config", str(config))
@@ -148,18 +154,3 @@ def test_chat_over_gms_with_the_embedded_emulators_demo_agent(tmp_path: Path) ->
     chat.expect(r"\* the chat has ended")
     status, rest = finish(chat)
     assert status == 0 and "Traceback" not in rest
-
-
-def test_a_gms_config_file_chats_with_that_gms(tmp_path: Path, emulator: Emulator) -> None:
-    """A --config with a top-level dataURL and no transport section is a GMS deployment."""
-    path = tmp_path / "gms.json"
-    path.write_text(
-        json.dumps({**emulator.gms_config(), "sessionFile": str(tmp_path / "chat.json")})
-    )
-    chat = spawn_chat(tmp_path, "--config", str(path))
-    chat.expect(r"Alex: Hi Ada")
-    chat.sendeof()
-    chat.expect(r"\* you left the chat")
-    assert finish(chat)[0] == 0
-    (server_chat,) = emulator.gms_server.chats.values()
-    assert server_chat.ended

@@ -3,11 +3,14 @@ v2 over sockets: every command and event of the page as the widgets' GMS module 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 
 import pytest
 
 from cxbus import Bus, CommandRejected
+from cxbus import runtime as runtime_module
 from cxbus_emulator import Emulator
 from cxbus_emulator.gms import FileLimits
 from cxbus_webchat.testing import ChatDriver
@@ -62,13 +65,35 @@ def test_a_whole_gms_chat_over_the_network(emulator: Emulator, tmp_path: Path) -
         assert chat("getSessionData") == {}
 
 
+def test_a_supervisor_joining_and_leaving_is_told_as_a_supervisor(
+    emulator: Emulator, chat: ChatDriver
+) -> None:
+    cid = chat_id(chat)
+    emulator.gms.agent_leave(cid)
+    chat.wait("agentDisconnected", timeout=10)
+    emulator.gms.agent_join(cid, "Sam", kind="Supervisor")
+    joined = chat.wait("supervisorConnected", timeout=10)
+    assert joined["numAgentsConnected"] == 1
+    assert joined["message"]["from"] == {"name": "Sam", "type": "Supervisor"}
+    sam = next(agent for agent in chat("getAgents") if agent["name"] == "Sam")
+    assert sam["supervisor"] is True and sam["connected"] is True
+    emulator.gms.agent_leave(cid)
+    assert chat.wait("supervisorDisconnected", timeout=10)["numAgentsConnected"] == 0
+
+
 def test_messages_keep_their_gms_fields_and_the_page_shape(
     emulator: Emulator, chat: ChatDriver
 ) -> None:
     emulator.gms.agent_send(chat_id(chat), "fields")
     received = said(chat, "fields")
-    assert set(received) == {"originalMessages", "messages", "restoring", "sessionData"}
-    assert received["restoring"] is False
+    assert set(received) == {
+        "originalMessages",
+        "messages",
+        "restoring",
+        "sessionData",
+        "idleTimeCountDown",
+    }
+    assert received["restoring"] is False and received["idleTimeCountDown"] is None
     assert received["sessionData"]["sessionID"] == chat_id(chat)
     original = received["originalMessages"][0]
     assert original["type"] == "Message" and original["from"]["type"] == "Agent"
@@ -113,7 +138,7 @@ def test_stop_and_start_poll_publish_what_the_widgets_publish(
 ) -> None:
     chat.forget_events()
     chat("stopPoll")  # resolves once no refresh is under way
-    chat("stopPoll")  # stopped already: nothing to publish
+    assert chat.rejection("stopPoll") == "Not currently polling. Ignoring command."
     assert chat.names() == ["pollingStopped"]
     emulator.gms.agent_send(chat_id(chat), "while not polling")
     chat("startPoll")
@@ -227,3 +252,57 @@ def test_an_upload_cut_off_is_the_unknown_error_row(
         "filename": "a.txt",
         "errorReason": "FileUploadError",
     }
+
+
+def test_the_typing_countdown_tells_the_server_typing_stopped(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    with gms_chat(emulator, tmp_path, clientTypingTimeout=0.05) as chat:
+        chat("startChat", {"nickname": "Ada"})
+        chat("sendTyping")
+        chat.wait("clientTypingStopped")
+        emulator.gms.wait_for(chat_id(chat), lambda c: c.transcript[-1].type == "TypingStopped")
+
+
+def test_an_idle_alert_carries_the_countdown_and_idle_close_ends_the_chat(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.gms.set_idle(alert_after=0.05, close_after=0.5)
+    try:
+        with gms_chat(emulator, tmp_path) as chat:
+            chat("startChat", {"nickname": "Ada"})
+            alert = chat.wait(
+                "messageReceived",
+                lambda d: any(m["type"] == "IdleAlert" for m in d["messages"]),
+                timeout=10,
+            )
+            assert isinstance(alert["idleTimeCountDown"], int)
+            chat.wait("ended", timeout=10)
+            types = [m["type"] for m in chat("getTranscript")["messages"]]
+            assert types.index("IdleAlert") < types.index("IdleClose")
+    finally:
+        emulator.gms.set_idle(alert_after=300.0, close_after=60.0)
+
+
+def test_many_chats_poll_on_the_shared_threads_only(emulator: Emulator, tmp_path: Path) -> None:
+    """No thread per chat: 30 chats polling add no thread outside the shared loop and pools."""
+    shared = ("cxbus-loop", "cxbus-io", "cxbus-delivery")
+
+    def others() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if not t.name.startswith(shared)}
+
+    before = others()
+    with contextlib.ExitStack() as stack:
+        chats = []
+        for number in range(30):
+            chat = stack.enter_context(gms_chat(emulator, tmp_path / str(number)))
+            chat("startChat", {"nickname": f"Guest {number}"})
+            chats.append(chat)
+        for chat in chats:
+            emulator.gms.agent_join(chat_id(chat), "Kate")
+        for chat in chats:
+            chat.wait("agentConnected", timeout=20)
+        assert others() == before
+        assert len([t for t in threading.enumerate() if t.name.startswith(shared)]) <= (
+            1 + runtime_module.IO_THREADS + runtime_module.DELIVERY_THREADS
+        )

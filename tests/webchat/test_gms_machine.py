@@ -142,6 +142,36 @@ def test_stop_poll_waits_for_the_refresh_in_flight_and_start_poll_polls_at_once(
     assert names(out) == ["pollingStarted"] and timers(out) == [0.0]
 
 
+def test_stop_poll_while_not_polling_rejects_as_the_widgets_do() -> None:
+    chat, _ = started()
+    chat.handle(CallSucceeded(refresh_due(chat).id, Refreshed(PollResult.QUIET)))
+    assert names(chat.handle(Polling(7, "stopPoll"))) == ["pollingStopped"]
+    assert answers(chat.handle(Polling(8, "stopPoll"))) == [
+        effects.Refuse(8, "Not currently polling. Ignoring command.")
+    ]
+    assert names(chat.handle(Polling(9, "startPoll"))) == ["pollingStarted"]
+    assert names(chat.handle(Polling(10, "startPoll"))) == []  # polling already
+
+
+def test_supervisors_and_bots_have_their_own_events() -> None:
+    chat, _ = started()
+    sam = Member("3", "SUPERVISOR", "CONNECTED", "Sam")
+    bot = Member("4", "BOT", "CONNECTED", "Helper")
+    joins = (
+        ChatMessage("2", sam, "", "member-join", "", {}),
+        ChatMessage("3", bot, "", "member-join", "", {}),
+    )
+    out = chat.handle(CallSucceeded(refresh_due(chat).id, Refreshed(PollResult.NEWS, joins)))
+    assert [n for n in names(out) if n != "messageReceived"] == [
+        "supervisorConnected",
+        "botConnected",
+    ]
+    (answer,) = answers(chat.handle(Read(5, "getAgents")))
+    assert isinstance(answer, effects.Answer)
+    agents = answer.value
+    assert [(a["name"], a["supervisor"]) for a in agents] == [("Sam", True)]  # no bot
+
+
 def test_poll_exceptions_over_the_limit_go_offline_and_a_reset_forgets() -> None:
     chat, _ = started()
 

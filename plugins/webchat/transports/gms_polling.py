@@ -219,6 +219,9 @@ class GmsPolling(Transport):
     def send_typing(self) -> None:
         self._made("start_typing")
 
+    def stop_typing(self) -> None:
+        self._made("stop_typing")
+
     def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
         return self._made("update_data", user_data).body
 
@@ -289,7 +292,12 @@ class GmsPolling(Transport):
         if reply.chat_ended:
             updates.append(ChatEnded("the chat server says chatEnded"))
         return Refreshed(
-            result, tuple(updates), reply.body, status=status, position=self._transcript.position
+            result,
+            tuple(updates),
+            reply.body,
+            status=status,
+            position=self._transcript.position,
+            idle_countdown=reply.idle_timer_expire,
         )
 
 

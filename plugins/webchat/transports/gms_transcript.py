@@ -8,8 +8,10 @@ from ``L``, so nothing is lost. ``reference/gms-chat-api.md`` §3, §4.1:
 
 - ``ParticipantJoined`` / ``ParticipantLeft``: a ``ChatMessage`` of body type
   ``member-join`` / ``member-leave`` whose sender is the participant (``Client`` is
-  the guest, role ``CUSTOMER``; ``Agent`` and ``Supervisor`` are agents, role
-  ``AGENT``; ``External`` is the system).
+  the guest, role ``CUSTOMER``; ``Agent``, ``Supervisor``: roles ``AGENT``,
+  ``SUPERVISOR``; a sender whose ``eventAttributes`` say ``GCTI_SYSTEM`` ->
+  ``party-info`` -> ``style`` ``BOT`` is a bot, role ``BOT``, as the widgets read it;
+  ``External`` is the system).
 - ``Message``: a ``standard`` message; ``TypingStarted`` / ``TypingStopped`` of
   anyone but the guest: ``Typing`` (the guest's own are dropped).
 - Any other type (``PushUrl``, ``Notice``, ``CustomNotice``, ``IdleAlert``,
@@ -24,14 +26,16 @@ it, the first the position the call read from: the server answers from there.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..transport import ChatMessage, Member, TransportUpdate, Typing
 from .gms_replies import TranscriptMessage
 
 __all__ = ["ROLES", "Transcript"]
 
-ROLES = {"Client": "CUSTOMER", "Agent": "AGENT", "Supervisor": "AGENT"}
+ROLES = {"Client": "CUSTOMER", "Agent": "AGENT", "Supervisor": "SUPERVISOR", "Bot": "BOT"}
 PRESENCE = {"ParticipantJoined": "member-join", "ParticipantLeft": "member-leave"}
 TYPING = {"TypingStarted": True, "TypingStopped": False}
 
@@ -44,10 +48,28 @@ def iso_time(utc_ms: int | None) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _json(value: Any) -> Any:
+    """A value the widgets accept as an object or as JSON text of one."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def is_bot(message: TranscriptMessage) -> bool:
+    """Whether ``eventAttributes`` say the sender is a bot (``GCTI_SYSTEM.party-info.style``)."""
+    system = _json(message.event_attributes)
+    system = _json(system.get("GCTI_SYSTEM")) if isinstance(system, Mapping) else None
+    party = _json(system.get("party-info")) if isinstance(system, Mapping) else None
+    return isinstance(party, Mapping) and party.get("style") == "BOT"
+
+
 def member(message: TranscriptMessage, state: str = "CONNECTED") -> Member:
     """The message's sender as a member; its id is its ``participantId`` (else its name)."""
     sender = message.sender
-    kind = sender.type or "External"
+    kind = "Bot" if is_bot(message) else sender.type or "External"
     ident = sender.participant_id if sender.participant_id is not None else sender.nickname
     return Member(
         str(ident if ident is not None else kind),
