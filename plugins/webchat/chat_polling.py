@@ -2,10 +2,11 @@
 
 Part of ``machine.ChatMachine`` (kept apart to keep each module to one idea): it
 runs inside ``ChatMachine.handle``, on the chat's thread. Each chat that starts or
-is restored gets a ``polling.PollSchedule`` on the machine's clock; the next refresh
-is a ``SetTimer("poll")`` of the shared loop, and a refresh is an ``actions.Refresh``
-call, so one is in flight at a time and every call of the chat keeps its order on
-the chat's I/O lane. The page's commands (``reference/gms-chat-api.md`` §4.1, §4.2):
+is restored gets a ``polling.PollSchedule`` on the machine's monotonic clock; the
+next refresh is a ``SetTimer("poll")`` of the shared loop, and a refresh is an
+``actions.Refresh`` call, so one is in flight at a time and every call of the chat
+keeps its order on the chat's I/O lane. The page's commands
+(``reference/gms-chat-api.md`` §4.1, §4.2):
 
 - ``startPoll`` / ``stopPoll``: start or stop the schedule, publishing
   ``pollingStarted`` / ``pollingStopped`` (the widgets' GMS module's events); a chat
@@ -68,12 +69,12 @@ class ChatPolling:
         options = machine.settings.polling
         if options is None:
             return
-        self.schedule = PollSchedule(options, machine.clock)
+        self.schedule = PollSchedule(options, machine.monotonic)
         self._generation = machine.generation
         self._start()
 
-    def end_chat(self) -> None:
-        """The chat ended (or stopPoll): polling stops."""
+    def stop(self) -> None:
+        """stopPoll, or the chat ended: polling stops."""
         schedule = self.schedule
         if schedule is not None and schedule.stop():
             self._machine.emit(CancelTimer(TIMER))
@@ -96,7 +97,7 @@ class ChatPolling:
         due_at = schedule.next_poll_at() if schedule is not None and self._on else None
         if due_at is None:
             return
-        self._machine.emit(SetTimer(TIMER, max(0.0, due_at - self._machine.clock())))
+        self._machine.emit(SetTimer(TIMER, max(0.0, due_at - self._machine.monotonic())))
 
     def timer_fired(self) -> None:
         schedule = self.schedule
@@ -134,7 +135,7 @@ class ChatPolling:
         elif not schedule.running:
             machine.refuse(command.ticket, NOT_POLLING)
         else:
-            self.end_chat()
+            self.stop()
             if schedule.in_flight:
                 self._stopping.append(command.ticket)
             else:

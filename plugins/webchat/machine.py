@@ -92,13 +92,15 @@ SESSION_RENEWAL_INTERVAL = 5.0
 class ChatMachine:
     """One WebChatService's chat. ``stored`` is what the session store held when the
     service was configured (a ``ValueError`` when it held something unreadable);
-    ``clock`` gives ``time.time()``."""
+    ``clock`` gives ``time.time()``; ``monotonic`` (``time.monotonic()``, else
+    ``clock``) times the polls, which a change of the system's clock must not stall."""
 
     def __init__(
         self,
         settings: Settings,
         stored: StoredSession | ValueError | None,
         clock: Callable[[], float],
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.state: State = Idle()
@@ -108,6 +110,7 @@ class ChatMachine:
         self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
         self.stored = stored
         self.clock = clock
+        self.monotonic = monotonic or clock
         self.generation = 0
         """The chat under way (or last): each start or restore opens the next."""
         self._calls: dict[int, Pending] = {}
@@ -221,7 +224,7 @@ class ChatMachine:
             self.emit(CancelTimer("clientTyping"))
             record.client_typing = False
         record.ended_at = self.now_ms()
-        self.polling.end_chat()
+        self.polling.stop()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
         self.forget()

@@ -215,7 +215,7 @@ class WebChatService(MachineService):
             supports_files=transport.supports_files,
             polling=gms.polling() if gms is not None else None,
         )
-        machine = ChatMachine(settings, stored, time.time)
+        machine = ChatMachine(settings, stored, time.time, time.monotonic)
         try:
             connection = transport(options, self.plugin.bus)
         except BaseException:

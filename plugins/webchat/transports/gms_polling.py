@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -197,10 +197,10 @@ class GmsPolling(Transport):
         if reply.chat_ended:
             self._tell([ChatEnded("the chat server says chatEnded")])
 
-    def _made(self, call: str, *args: Any, **kwargs: Any) -> ChatReply:
+    def _made(self, call: Callable[[GmsChatApi], ChatReply]) -> ChatReply:
         """Make a call of the chat; its reply's chatEnded (or a statusCode 2) is told."""
         try:
-            reply: ChatReply = getattr(self._chat(), call)(*args, **kwargs)
+            reply = call(self._chat())
         except ChatFinished:
             self._tell([ChatEnded("the chat server says the chat is over (statusCode 2)")])
             raise
@@ -209,26 +209,26 @@ class GmsPolling(Transport):
 
     def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
         if body_type == "notice":
-            reply = self._made("custom_notice", text)
+            reply = self._made(lambda api: api.custom_notice(text))
         else:
-            reply = self._made("send", text)
+            reply = self._made(lambda api: api.send(text))
         own = Member(self._session().member_id, "CUSTOMER", "CONNECTED")
         now = iso_time(int(time.time() * 1000))
         return ChatMessage("", own, text, body_type, now, reply.body)
 
     def send_typing(self) -> None:
-        self._made("start_typing")
+        self._made(GmsChatApi.start_typing)
 
     def stop_typing(self) -> None:
-        self._made("stop_typing")
+        self._made(GmsChatApi.stop_typing)
 
     def update_user_data(self, user_data: Mapping[str, Any]) -> Any:
-        return self._made("update_data", user_data).body
+        return self._made(lambda api: api.update_data(user_data)).body
 
     def send_file(self, name: str, content: bytes, content_type: str) -> Any:
         try:
-            return self._made("upload", name, content, content_type).body
-        except (ChatServerUnreachable, GmsError) as error:
+            return self._made(lambda api: api.upload(name, content, content_type)).body
+        except GmsError as error:
             sentence = next((s for cls, s in FILE_REFUSALS.items() if isinstance(error, cls)), None)
             if sentence is None and not isinstance(error, ChatServerUnreachable):
                 raise
