@@ -17,7 +17,7 @@ import pytest
 from cxbus import Bus, CommandRejected
 from cxbus_emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
-from cxbus_webchat.transports import event_stream, purecloud_v2_sockets
+from cxbus_webchat.transports import attached_chat, event_stream
 
 
 def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
@@ -182,7 +182,7 @@ def test_a_failed_catch_up_is_tried_again(
     emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When fetching the missed messages fails, the catch-up runs again later: none lost."""
-    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    monkeypatch.setattr(attached_chat, "CATCH_UP_RETRY", 0.1)
     cid = conversation_of(chat)
     with stream_held_down(emulator):
         emulator.drop_sockets(cid)
@@ -442,7 +442,7 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
 ) -> None:
     """A message that arrives live while the catch-up keeps failing waits for the ones
     before it: the transcript reads 1, 2, 3 as the server has them, never 1, 3, 2."""
-    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    monkeypatch.setattr(attached_chat, "CATCH_UP_RETRY", 0.1)
     cid = conversation_of(chat)
     emulator.agent_send(cid, "1")
     said(chat, "1")
