@@ -145,7 +145,10 @@ def main() -> None:
     during = (threading.active_count(), open_fds(), rss_mib())
     for chat in chats:
         chat.bus.close()
-    time.sleep(1.0)  # the reader closes the sockets on its own thread: let it
+    # The reader closes the sockets on its own thread: wait (bounded) until it has.
+    deadline = time.monotonic() + TIMEOUT
+    while open_fds() > before[1] + 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
     after = (threading.active_count(), open_fds(), rss_mib())
     emulator.stop()
 

@@ -221,7 +221,7 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Stop the transport's threads and connections; no call to the server."""
+        """Close the chat's connections (its stream); no call to the server."""
 
 
 _registry: dict[str, type[Transport]] = {}

@@ -485,3 +485,27 @@ def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told
             )
             chat.wait("ended")
             assert chat("verifySession") == {"sessionActive": False}
+
+
+def test_endchat_on_a_vanished_server_does_not_wait_behind_the_calls_under_way(
+    tmp_path: Path,
+) -> None:
+    """A send still retrying against a dead server does not hold the guest's leaving."""
+    with Emulator(demo_agent=False) as vanishing:
+        config = {
+            **config_for(vanishing, tmp_path),
+            "transport": {**vanishing.webchat_config()["transport"], "timeout": 2.0},
+        }
+        with Bus(config={"webchat": config}) as bus:
+            chat = ChatDriver(bus)
+            chat("startChat", {"nickname": "Ada"})
+            vanishing.stop()
+            settled: list[str] = []
+            sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+            sending.always(lambda _: settled.append("sendMessage"))
+            ending = bus.command("WebChatService.endChat")
+            ending.always(lambda _: settled.append("endChat"))
+            for answer in (ending, sending):
+                with pytest.raises(CommandRejected):
+                    answer.result(timeout=30)
+            assert settled == ["endChat", "sendMessage"]

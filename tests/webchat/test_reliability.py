@@ -343,6 +343,10 @@ def test_null_options_take_their_defaults() -> None:
             "webchat.transport.caBundle must be the path of an existing CA bundle file; "
             "got '/no/such/bundle.pem'.",
         ),
+        (  # a secret's value is never shown, only its type
+            {"transport": {"type": "fake", "deploymentKey": ["s3cr3t-key"]}},
+            "webchat.transport.deploymentKey must be a non-empty string; got a list.",
+        ),
     ],
 )
 def test_bad_numbers_and_mistyped_options_are_refused_naming_them(
@@ -458,3 +462,23 @@ def test_a_bus_closed_while_a_chat_starts_or_restores_closes_quietly(
             closer.join(timeout=15)
     assert thread_failures == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_chat_created_as_its_bus_closed_is_stored_and_restored_by_the_next(
+    tmp_path: Path,
+) -> None:
+    config = webchat_config(tmp_path, transport={"type": "fake-held-start-once"})
+    HeldStart.release.clear()
+    HeldStart.entered.clear()
+    starting = Bus(config={"webchat": config})
+    starting.command("WebChatService.startChat", {"nickname": "Ada"})
+    assert HeldStart.entered.wait(timeout=5)
+    closer = threading.Thread(target=starting.close)
+    closer.start()
+    HeldStart.release.set()
+    closer.join(timeout=15)
+    assert not closer.is_alive()
+    with Bus(config={"webchat": webchat_config(tmp_path)}) as next_bus:
+        chat = chat_on(next_bus)
+        chat.wait("restored")
+        assert chat("verifySession") == {"sessionActive": True}
