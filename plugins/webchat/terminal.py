@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,7 +29,7 @@ from typing import Any, TextIO
 
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
-from cxbus.terminal import TerminalPrompt, TypingPreviewInput, help_lines, printing_above_prompt
+from cxbus.terminal import TerminalPrompt, TypingPreviewInput, chat_section, help_lines
 
 from .config import parse_config
 from .session_store import FileSessionStore
@@ -287,20 +286,12 @@ class TerminalChat:
 def run(section: dict[str, Any] | None, nickname: str) -> int:
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
     with contextlib.ExitStack() as stack:
-        # First, so that every line from here on goes above the prompt.
-        stack.enter_context(printing_above_prompt())
-        demo = section is None
-        if section is None:
-            from cxbus_emulator import Emulator
-
-            emulator = stack.enter_context(Emulator())
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            section = {**emulator.webchat_config(), "sessionFile": str(scratch / "session.json")}
-            print(
-                "No Genesys Cloud deployment configured: chatting with the demo agent "
-                f"of the embedded emulator at {emulator.data_url}",
-                flush=True,
-            )
+        section, demo = chat_section(
+            stack,
+            section,
+            lambda emulator: emulator.webchat_config(),
+            "No Genesys Cloud deployment configured: chatting with the demo agent",
+        )
         config = parse_config(section)
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
         # The guest chooses: /restore picks a chat left open up, a message starts anew.

@@ -24,7 +24,7 @@ from cxbus_webchat import (
     parse_config,
     register_transport,
 )
-from cxbus_webchat.transport import Member, SessionData
+from cxbus_webchat.transport import ChatEnded, Member, SessionData
 from cxbus_webchat.transports.fake import FakeTransport
 
 from .conftest import Chat, webchat_config
@@ -65,8 +65,10 @@ def test_a_late_leave_of_the_previous_chat_does_not_end_the_next_one(tmp_path: P
         chat("endChat")
         chat("startChat", {"nickname": "Ada"})
         chat.forget_events()
-        late = Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada")
-        RememberingListeners.listeners[-2](late).result(timeout=5)
+        # The first chat's last words, late: its guest's leaving, and its end.
+        previous = RememberingListeners.listeners[-2]
+        previous(Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada")).result(timeout=5)
+        previous(ChatEnded("the first chat is over")).result(timeout=5)
         chat.settle()
         assert chat("verifySession") == {"sessionActive": True}
         assert chat.names() == []
@@ -275,6 +277,33 @@ def test_sendfile_refuses_a_fifo_without_blocking_anyone(started: Chat, tmp_path
     with pytest.raises(CommandRejected, match="sendFile can only send a regular file"):
         sending.result(timeout=5)
     assert started("verifySession") == {"sessionActive": True}
+
+
+class SlowFile:
+    """A binary file object whose read waits until the test lets it go."""
+
+    name = "slow.txt"
+
+    def __init__(self) -> None:
+        self.reading = threading.Event()
+        self.release = threading.Event()
+        self.reader: threading.Thread | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        self.reader = threading.current_thread()
+        self.reading.set()
+        assert self.release.wait(timeout=5)
+        return b""
+
+
+def test_sendfile_reads_a_file_object_off_the_caller_s_thread(started: Chat) -> None:
+    slow = SlowFile()
+    sending = started.bus.command("WebChatService.sendFile", {"files": slow})
+    assert slow.reading.wait(timeout=5)  # the command has returned, and the read waits
+    assert started("verifySession") == {"sessionActive": True}
+    slow.release.set()
+    sending.result(timeout=5)
+    assert slow.reader is not threading.current_thread()
 
 
 def test_sendfile_refuses_a_device(started: Chat) -> None:
