@@ -58,6 +58,7 @@ class ConversationConnection:
         machine = self._machine
         if machine.record.token is None:
             machine.record.token = machine.new_token()
+        machine.record.closed_by_server = False  # said of the socket this one replaces
         machine.generation += 1
         if isinstance(machine.state, Reconnecting):
             machine.state.generation = machine.generation

@@ -77,7 +77,8 @@ class ConversationRecord:
     expiration_date: int | None = None
     duration_told: bool = False
     closed_by_server: bool = False
-    """A ConnectionClosedEvent came: the socket that closes next is not reopened."""
+    """A ConnectionClosedEvent came on the socket in use: when it closes, it is not
+    reopened. Opening a socket (``ConversationConnection.connect``) clears it."""
 
     @property
     def read_only(self) -> bool:

@@ -848,3 +848,16 @@ def test_the_sessions_timing_is_published_and_a_warning_comes_five_minutes_befor
     assert data(chat.handle(TimerFired("sessionWarning")), "sessionWarning") == {
         "expirationTime": int(NOW) + 259200
     }
+
+
+def test_a_conversation_resumed_after_the_server_closed_its_socket_reconnects_when_lost_again() -> (
+    None
+):
+    chat = started()
+    chat.handle(Updated(chat.generation, Pushed(frame("ConnectionClosedEvent", {}))))
+    chat.handle(Updated(chat.generation, SocketLost("closed by the server")))
+    connect(chat, chat.handle(StartConversation(3)), newSession=False)
+    assert isinstance(chat.state, Active)
+    out = chat.handle(Updated(chat.generation, SocketLost("network gone")))
+    assert names(out) == ["offline", "reconnecting"] and isinstance(chat.state, Reconnecting)
+    assert call(out, calls.Connect).action.token == "token-1"
