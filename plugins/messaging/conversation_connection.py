@@ -129,17 +129,15 @@ class ConversationConnection:
             machine.state = CatchingUp(state.generation, CatchUp(restoring=True), record.read_only)
             self.fetch_history_page()
             return
-        machine.go_on(frame)
         deployment = machine.deployment
-        if (
+        join = bool(
             state.join
             and deployment is not None
             and deployment.auto_start
             and record.session is not None
             and record.session.new_session
-            and not record.read_only
-        ):
-            machine.commands.join()
+        )
+        machine.go_on(frame, join=join)
 
     def _reconfigured(self, state: Reconnecting, frame: Frame) -> None:
         machine = self._machine

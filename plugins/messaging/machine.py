@@ -196,8 +196,9 @@ class ConversationMachine:
 
     @property
     def is_on(self) -> bool:
-        """A session is configured and its socket up: requests go out at once."""
-        return isinstance(self.state, (Active, ReadOnly, Resetting))
+        """A session is configured and its socket up: requests go out at once. Not while
+        resetting: what the guest sends then waits for the new session."""
+        return isinstance(self.state, (Active, ReadOnly))
 
     @property
     def has_session(self) -> bool:
@@ -290,14 +291,18 @@ class ConversationMachine:
             self.connection.connect(None, join=False, restoring=True)
         self.answer(command.ticket)
 
-    def go_on(self, frame: Frame | None) -> None:
-        """The session is configured and caught up: Active or ReadOnly, and what waited goes."""
+    def go_on(self, frame: Frame | None, join: bool = False) -> None:
+        """The session is configured and caught up: Active or ReadOnly, and what waited
+        goes. ``join``: the Join presence goes first (autoStart on a new session), before
+        any message that waited, as the conversation starts with it."""
         if self.record.read_only:
             self.state = ReadOnly(self.generation)
             if frame is not None:
                 self.publish("readOnlyConversation", dict(frame.raw))
         else:
             self.state = Active(self.generation)
+            if join:
+                self.commands.join()
         self.flush()
 
     # Closing -------------------------------------------------------------------------------

@@ -861,3 +861,44 @@ def test_a_conversation_resumed_after_the_server_closed_its_socket_reconnects_wh
     out = chat.handle(Updated(chat.generation, SocketLost("network gone")))
     assert names(out) == ["offline", "reconnecting"] and isinstance(chat.state, Reconnecting)
     assert call(out, calls.Connect).action.token == "token-1"
+
+
+def texts(requests: list[Request]) -> list[str]:
+    """What each onMessage request says: its text, or its presence."""
+    said = []
+    for request in requests:
+        sent_message = request.payload["message"]
+        events = sent_message.get("events") or []
+        said.append(events[0]["presence"]["type"] if events else sent_message["text"])
+    return said
+
+
+def test_a_message_sent_while_the_conversation_resets_goes_on_the_new_session_after_join() -> None:
+    chat = started(auto_start=True)
+    pushed(chat, disconnect())
+    (close,) = sent(chat.handle(ResetConversation(3)))
+    out = chat.handle(SendMessage(4, "hello again"))
+    assert sent(out) == [] and answers(out) == [effects.Answer(4, None)]
+    (configure,) = sent(
+        answered(chat, close, session(connected=False, newSession=False, readOnly=True))
+    )
+    assert configure.action == "configureSession"
+    assert texts(sent(answered(chat, configure, session()))) == ["Join", "hello again"]
+
+
+def test_a_message_sent_while_a_reset_fails_goes_to_the_read_only_session_to_be_refused() -> None:
+    chat = started()
+    pushed(chat, disconnect())
+    (close,) = sent(chat.handle(ResetConversation(3)))
+    chat.handle(SendMessage(4, "hello again"))
+    refused = frame("string", "Session not found", "response", 4007, tracingId=close.tracing_id)
+    out = answered(chat, close, refused)
+    assert texts(sent(out)) == ["hello again"] and isinstance(chat.state, ReadOnly)
+
+
+def test_with_autostart_a_sendmessage_that_opens_the_session_sends_join_before_the_message() -> (
+    None
+):
+    chat = machine(auto_start=True)
+    out = chat.handle(SendMessage(2, "hi"))
+    assert texts(sent(connect(chat, out))) == ["Join", "hi"]
