@@ -11,7 +11,8 @@ it runs inside ``handle``, on the loop thread.
   the same token); refused with 403, or out of time: ``error`` "Failed to reconnect.".
   A socket the server closed on purpose (``ConnectionClosedEvent``) is not reopened.
 - **caught up**: once the session is back, the history is read (``catch_up``) before
-  live messages go on.
+  live messages go on. A session that came back new (it expired meanwhile) has no
+  history to read: the guest messages the lost socket left unanswered go again on it.
 """
 
 from __future__ import annotations
@@ -146,7 +147,14 @@ class ConversationConnection:
         record = machine.record
         if record.session is not None and record.session.new_session:
             # The session expired meanwhile: a new conversation, nothing to catch up on.
+            # What the lost socket left unanswered cannot have reached the new session:
+            # its guest messages go again, there. It has no custom attributes yet either.
             record.seen.clear()
+            record.sent_attributes = {}
+            _, again = CatchUp(
+                restoring=False, unfinished=tuple(state.unfinished)
+            ).settle_unfinished()
+            machine.outbox = [*again, *machine.outbox]
             machine.publish("started", record.started_data(), retain=True)
             machine.go_on(frame)
             return

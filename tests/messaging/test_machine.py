@@ -902,3 +902,19 @@ def test_with_autostart_a_sendmessage_that_opens_the_session_sends_join_before_t
     chat = machine(auto_start=True)
     out = chat.handle(SendMessage(2, "hi"))
     assert texts(sent(connect(chat, out))) == ["Join", "hi"]
+
+
+def test_messages_in_flight_when_the_socket_is_lost_go_again_when_the_session_comes_back_new() -> (
+    None
+):
+    chat = started()
+    (in_flight,) = sent(chat.handle(SendMessage(3, "are you there?")))
+    (typing,) = sent(chat.handle(SendTyping(4)))
+    out = chat.handle(Updated(chat.generation, SocketLost("gone", (in_flight, typing))))
+    out = connect(chat, out, newSession=True)
+    assert names(out)[-2:] == ["reconnected", "started"] and isinstance(chat.state, Active)
+    (again,) = sent(out)  # the typing is stale by now
+    assert again.tracing_id == in_flight.tracing_id
+    echo = frame("StructuredMessage", message("i1", "are you there?", "Inbound"))
+    received = data(answered(chat, again, echo), "messagesReceived")
+    assert received["messages"][0]["tracingId"] == in_flight.tracing_id
