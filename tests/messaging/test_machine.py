@@ -49,7 +49,7 @@ from cxbus_messaging.inputs import (
 )
 from cxbus_messaging.machine import ConversationMachine
 from cxbus_messaging.session_store import StoredSession
-from cxbus_messaging.transport_updates import Answered, Pushed, SocketLost
+from cxbus_messaging.transport_updates import Answered, HealthChecked, Pushed, SocketLost
 
 A = TypeVar("A")
 NOW = 1_700_000_000.0
@@ -918,3 +918,28 @@ def test_messages_in_flight_when_the_socket_is_lost_go_again_when_the_session_co
     echo = frame("StructuredMessage", message("i1", "are you there?", "Inbound"))
     received = data(answered(chat, again, echo), "messagesReceived")
     assert received["messages"][0]["tracingId"] == in_flight.tracing_id
+
+
+def test_an_expiration_date_in_milliseconds_is_taken_as_the_same_moment_in_seconds() -> None:
+    """Ours: the reference has seen seconds only; a value above 1e11 is milliseconds."""
+    chat = machine()
+    expires = int(NOW) + 259200
+    out = connect(chat, chat.handle(StartConversation(2)), expirationDate=expires * 1000)
+    assert data(out, "started")["expirationDate"] == expires
+    assert data(out, "sessionTimingUpdated")["expirationDate"] == expires
+    assert effects.SetTimer("sessionWarning", 259200 - 300) in out
+    later = expires + 600
+    echo = frame(
+        "StructuredMessage",
+        {
+            "id": "e1",
+            "type": "Text",
+            "text": "ping",
+            "direction": "Inbound",
+            "metadata": {"durationSeconds": "259200", "expirationDate": str(later * 1000)},
+        },
+        "response",
+    )
+    out = chat.handle(Updated(chat.generation, HealthChecked(echo)))
+    assert data(out, "sessionTimingUpdated")["expirationDate"] == later
+    assert effects.SetTimer("sessionWarning", 259200 + 600 - 300) in out
