@@ -43,7 +43,7 @@ class Asked:
     """Why a request was sent: what its answer is for, and the command waiting on it."""
 
     kind: str
-    """configure, message, join, typing, jwt, upload, file, delete, clear, close, startNew"""
+    """configure, message, join, typing, jwt, upload, file, delete, clear, close"""
     ticket: int | None = None
     detail: Any = None
 
