@@ -24,7 +24,6 @@ class UploadState(enum.Enum):
     REQUESTED = "requested"  # onAttachment sent
     UPLOADING = "uploading"  # the PUT to the presigned URL is under way
     UPLOADED = "uploaded"  # the server said so: the next message carries it
-    FAILED = "failed"
 
 
 @attrs.define
@@ -33,7 +32,6 @@ class GuestFile:
 
     attachment_id: str
     name: str
-    mime: str = "application/octet-stream"
     state: UploadState = UploadState.READING
     data: bytes = attrs.field(default=b"", repr=False)
 
