@@ -6,9 +6,10 @@ it runs inside ``handle``, on the loop thread.
 
 - **connect**: a socket (a new generation) is opened with ``configureSession`` first;
   the command that asked resolves once the socket is open, before ``started``.
-- **lost**: ``offline`` and ``reconnecting``; the socket is opened again at once, then
-  every ``reconnectInterval`` until ``reconnectTimeout`` (as the mobile clients, with
-  the same token); refused with 403, or out of time: ``error`` "Failed to reconnect.".
+- **lost**: ``offline`` and ``reconnecting``; the socket is opened again at once (ours:
+  Android waits 5 s first, the JavaScript SDK's timing is unknown), then every
+  ``reconnectInterval`` until ``reconnectTimeout`` (as the mobile clients, with the
+  same token); refused with 403, or out of time: ``error`` "Failed to reconnect.".
   A socket the server closed on purpose (``ConnectionClosedEvent``) is not reopened.
 - **caught up**: once the session is back, the history is read (``catch_up``) before
   live messages go on. A session that came back new (it expired meanwhile) has no

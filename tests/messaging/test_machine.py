@@ -35,6 +35,7 @@ from cxbus_messaging.inputs import (
     ButtonReply,
     ClearConversation,
     ClearSession,
+    ClearTypingTimeout,
     Configure,
     DeleteFile,
     FetchHistory,
@@ -441,6 +442,21 @@ def test_the_agents_typing_is_received_and_times_out_unless_a_message_comes_firs
     assert effects.SetTimer("agentTyping", 3.0) in out
     assert names(chat.handle(TimerFired("agentTyping"))) == ["typingTimeout"]
     assert effects.CancelTimer("agentTyping") in pushed(chat, message("m1", "Here I am"))
+
+
+def test_cleartypingtimeout_cancels_the_agents_typing_timer_and_nothing_times_out() -> None:
+    chat = started()
+    typing = {
+        "id": "t1",
+        "type": "Event",
+        "direction": "Outbound",
+        "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
+    }
+    assert effects.SetTimer("agentTyping", 3.0) in pushed(chat, typing)
+    assert chat.handle(ClearTypingTimeout(3)) == [
+        effects.CancelTimer("agentTyping"),
+        effects.Answer(3, None),
+    ]
 
 
 # Disconnect, read-only, reset ------------------------------------------------------------
