@@ -429,15 +429,17 @@ def test_sendtyping_sends_one_typing_per_5_seconds_and_the_others_are_dropped() 
     assert sent(chat.handle(SendTyping(5)))
 
 
+AGENT_TYPING = {
+    "id": "t1",
+    "type": "Event",
+    "direction": "Outbound",
+    "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
+}
+
+
 def test_the_agents_typing_is_received_and_times_out_unless_a_message_comes_first() -> None:
     chat = started()
-    typing = {
-        "id": "t1",
-        "type": "Event",
-        "direction": "Outbound",
-        "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
-    }
-    out = pushed(chat, typing)
+    out = pushed(chat, AGENT_TYPING)
     assert data(out, "typingReceived") == {"typing": {"type": "On", "duration": 3000}}
     assert effects.SetTimer("agentTyping", 3.0) in out
     assert names(chat.handle(TimerFired("agentTyping"))) == ["typingTimeout"]
@@ -446,13 +448,7 @@ def test_the_agents_typing_is_received_and_times_out_unless_a_message_comes_firs
 
 def test_cleartypingtimeout_cancels_the_agents_typing_timer_and_nothing_times_out() -> None:
     chat = started()
-    typing = {
-        "id": "t1",
-        "type": "Event",
-        "direction": "Outbound",
-        "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
-    }
-    assert effects.SetTimer("agentTyping", 3.0) in pushed(chat, typing)
+    assert effects.SetTimer("agentTyping", 3.0) in pushed(chat, AGENT_TYPING)
     assert chat.handle(ClearTypingTimeout(3)) == [
         effects.CancelTimer("agentTyping"),
         effects.Answer(3, None),
