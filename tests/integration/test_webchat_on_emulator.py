@@ -462,10 +462,10 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
     assert_transcript_complete(chat, ["1", "2", "3"])
 
 
-def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told(
-    tmp_path: Path,
-) -> None:
-    """The guest can always end their chat; every failure is one sentence."""
+@pytest.fixture
+def vanished(tmp_path: Path) -> Iterator[tuple[Bus, ChatDriver, str]]:
+    """A chat started on a server that then stopped (a 2 s timeout); the sentence that
+    says the server could not be reached."""
     with Emulator(demo_agent=False) as vanishing:
         config = {
             **config_for(vanishing, tmp_path),
@@ -475,37 +475,36 @@ def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told
             chat = ChatDriver(bus)
             chat("startChat", {"nickname": "Ada"})
             vanishing.stop()
-            unreachable = f"The chat server at {vanishing.data_url} could not be reached."
-            sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
-            with pytest.raises(CommandRejected) as refused:  # after its retries, ~8 s
-                sending.result(timeout=30)
-            assert refused.value.reason == unreachable
-            assert chat.rejection("endChat") == (
-                f"The chat has ended here, but the chat server could not be told: {unreachable}"
-            )
-            chat.wait("ended")
-            assert chat("verifySession") == {"sessionActive": False}
+            yield bus, chat, f"The chat server at {vanishing.data_url} could not be reached."
+
+
+def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told(
+    vanished: tuple[Bus, ChatDriver, str],
+) -> None:
+    """The guest can always end their chat; every failure is one sentence."""
+    bus, chat, unreachable = vanished
+    sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+    with pytest.raises(CommandRejected) as refused:  # after its retries, ~8 s
+        sending.result(timeout=30)
+    assert refused.value.reason == unreachable
+    assert chat.rejection("endChat") == (
+        f"The chat has ended here, but the chat server could not be told: {unreachable}"
+    )
+    chat.wait("ended")
+    assert chat("verifySession") == {"sessionActive": False}
 
 
 def test_endchat_on_a_vanished_server_does_not_wait_behind_the_calls_under_way(
-    tmp_path: Path,
+    vanished: tuple[Bus, ChatDriver, str],
 ) -> None:
     """A send still retrying against a dead server does not hold the guest's leaving."""
-    with Emulator(demo_agent=False) as vanishing:
-        config = {
-            **config_for(vanishing, tmp_path),
-            "transport": {**vanishing.webchat_config()["transport"], "timeout": 2.0},
-        }
-        with Bus(config={"webchat": config}) as bus:
-            chat = ChatDriver(bus)
-            chat("startChat", {"nickname": "Ada"})
-            vanishing.stop()
-            settled: list[str] = []
-            sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
-            sending.always(lambda _: settled.append("sendMessage"))
-            ending = bus.command("WebChatService.endChat")
-            ending.always(lambda _: settled.append("endChat"))
-            for answer in (ending, sending):
-                with pytest.raises(CommandRejected):
-                    answer.result(timeout=30)
-            assert settled == ["endChat", "sendMessage"]
+    bus, _, _ = vanished
+    settled: list[str] = []
+    sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+    sending.always(lambda _: settled.append("sendMessage"))
+    ending = bus.command("WebChatService.endChat")
+    ending.always(lambda _: settled.append("endChat"))
+    for answer in (ending, sending):
+        with pytest.raises(CommandRejected):
+            answer.result(timeout=30)
+    assert settled == ["endChat", "sendMessage"]
