@@ -174,7 +174,7 @@ def main() -> None:
     for label, (threads, fds, rss) in (
         ("before the chats", before),
         ("with the chats", during),
-        ("1 s after closing", after),
+        ("after closing", after),
     ):
         print(f"{label:<22}{threads:>8}{fds:>8}{rss:>10.1f}")
 
