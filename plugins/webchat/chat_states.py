@@ -78,7 +78,10 @@ class Ending:
 
 @attrs.define
 class Closed:
-    """The bus closed."""
+    """The bus closed. ``starting``: the generation of a start under way then, whose
+    chat is stored once created, for a restarted program to restore."""
+
+    starting: int | None = None
 
 
 State = Idle | Starting | Restoring | Active | Ending | Closed

@@ -13,8 +13,8 @@ The states (``machine.state``), and the rows of the Genesys page that move them:
     Idle      --startChat-->  Starting   --created-->  Active     (refused: Idle)
     Idle      --restore-->    Restoring  --resumed-->  Active     (failed: Idle)
     Active    --endChat-->    Ending     --left-->     Idle       (failed: Idle, told so)
-    Active, Ending  --the guest's own DISCONNECTED-->  Idle
-    any       --close-->      Closed
+    Active, Ending  --the guest's own member-leave, or the server's ChatEnded-->  Idle
+    any       --close-->      Closed     (a chat created after: stored, to restore)
 
 On a polling transport (GMS), an active chat also polls (``chat_polling``).
 
@@ -186,7 +186,9 @@ class ChatMachine:
         self._call_ids += 1
         generation = pending.pop("generation", self.generation)
         self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
-        self.emit(Call(self._call_ids, generation, action))
+        # Leaving ends within the transport's timeout, not behind calls a dead server holds.
+        urgent = isinstance(action, actions.Leave)
+        self.emit(Call(self._call_ids, generation, action, urgent))
 
     def save(self, renew: bool = False) -> None:
         """Keep the chat in the session store (``renew``: only if not saved lately)."""
@@ -246,6 +248,10 @@ class ChatMachine:
 
     def _started(self, pending: Pending, session: SessionData) -> None:
         state = self.state
+        if isinstance(state, Closed) and state.starting == pending.generation:
+            # Created on the server as the bus closed: kept, so it is not lost there.
+            self.record = ChatRecord(session, started_at=self.now_ms())
+            self.emit(Save(StoredSession(session, (), self.record.started_at, self.clock())))
         if not isinstance(state, Starting) or state.generation != pending.generation:
             self.call(actions.CloseTransport(), generation=pending.generation)
             return
@@ -286,7 +292,8 @@ class ChatMachine:
             self.emit(CancelTimer(name))
         if self.record.client_typing:
             self.emit(CancelTimer("clientTyping"))
-        self.state = Closed()
+        starting = self.state.generation if isinstance(self.state, Starting) else None
+        self.state = Closed(starting)
         self.call(actions.CloseTransport())
 
     # Outcomes of calls ------------------------------------------------------------------

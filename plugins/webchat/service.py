@@ -197,12 +197,6 @@ class WebChatService(MachineService):
             stored: StoredSession | ValueError | None = store.load()
         except ValueError as error:
             stored = error
-        self._config = config
-        self._supports_custom_notice = transport.supports_custom_notice
-        self._polls = transport.supports_polling
-        self._max_message_length = (
-            gms.max_message_length if gms is not None else transport.max_message_length
-        )
         settings = Settings(
             agent_typing_timeout=config.agent_typing_timeout,
             client_typing_timeout=config.client_typing_timeout,
@@ -221,6 +215,13 @@ class WebChatService(MachineService):
         except BaseException:
             release()
             raise
+        # Configured from here on: a transport that failed above leaves nothing half-set.
+        self._config = config
+        self._supports_custom_notice = transport.supports_custom_notice
+        self._polls = transport.supports_polling
+        self._max_message_length = (
+            gms.max_message_length if gms is not None else transport.max_message_length
+        )
         self._runner = MachineRunner(
             machine, performer(connection), store, self.plugin, STOPPED, release
         )

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,7 +29,7 @@ from typing import Any, TextIO
 
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
-from cxbus.terminal import TerminalPrompt, TypingPreviewInput, help_lines, printing_above_prompt
+from cxbus.terminal import TerminalPrompt, TypingPreviewInput, chat_section, help_lines
 
 from .config import parse_config, parse_gms, restore_seconds
 from .session_store import FileSessionStore
@@ -288,22 +287,14 @@ def run(section: dict[str, Any] | None, nickname: str, gms: bool = False) -> int
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent
     (over its GMS chat service with ``gms``)."""
     with contextlib.ExitStack() as stack:
-        # First, so that every line from here on goes above the prompt.
-        stack.enter_context(printing_above_prompt())
-        demo = section is None
-        if section is None:
-            from cxbus_emulator import Emulator
-
-            emulator = stack.enter_context(Emulator())
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            chosen = emulator.gms_config() if gms else emulator.webchat_config()
-            section = {**chosen, "sessionFile": str(scratch / "session.json")}
-            where = f"GMS chat service {chosen['dataURL']}" if gms else emulator.data_url
-            print(
-                "No Genesys Cloud deployment configured: chatting with the demo agent "
-                f"of the embedded emulator at {where}",
-                flush=True,
-            )
+        section, demo = chat_section(
+            stack,
+            section,
+            lambda emulator: emulator.gms_config() if gms else emulator.webchat_config(),
+            "No deployment configured: chatting over GMS with the demo agent"
+            if gms
+            else "No Genesys Cloud deployment configured: chatting with the demo agent",
+        )
         config = parse_config(section)
         restore_timeout = restore_seconds(config, parse_gms(section))
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())

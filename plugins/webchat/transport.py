@@ -268,7 +268,7 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Stop the transport's threads and connections; no call to the server."""
+        """Close the chat's connections (its stream); no call to the server."""
 
     def stop_typing(self) -> None:
         """Tell the agent the guest stopped typing (its countdown ended), if the protocol

@@ -145,7 +145,7 @@ def test_a_stored_chat_older_than_restore_timeout_is_not_offered(
 def test_chat_over_gms_with_the_embedded_emulators_demo_agent(tmp_path: Path) -> None:
     """cxbus chat --gms: the same demo, through the emulator's GMS chat service, polled."""
     chat = spawn_chat(tmp_path, "--gms")
-    chat.expect("chatting with the demo agent of the embedded emulator at GMS chat service")
+    chat.expect("chatting over GMS with the demo agent of the embedded emulator")
     chat.expect(r"\* Alex joined the chat")
     chat.expect(r"\[\d\d:\d\d\] Alex: Hi Ada, I'm Alex")
     chat.sendline("what is cxbus?")

@@ -381,6 +381,19 @@ def test_a_failed_restore_closes_the_transport_and_forgets_only_a_gone_chat() ->
 # Closing ------------------------------------------------------------------------------
 
 
+def test_a_chat_created_after_the_bus_closed_is_stored_to_be_restored() -> None:
+    """Closed while startChat was under way: the server's new conversation is not lost
+    there, a restarted program picks it up."""
+    chat = machine()
+    out = chat.handle(StartChat(1, StartRequest(nickname="Ada")))
+    start = call(out, actions.Start)
+    chat.handle(Close())
+    out = chat.handle(CallSucceeded(start.id, SESSION))
+    (save,) = [e for e in out if isinstance(e, effects.Save)]
+    assert save.stored.session == SESSION
+    assert isinstance(call(out, actions.CloseTransport).action, actions.CloseTransport)
+
+
 def test_closing_keeps_the_chat_restorable_from_now_and_refuses_what_comes_after() -> None:
     clock = Clock()
     chat = ChatMachine(Settings(), None, clock)
