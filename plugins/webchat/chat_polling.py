@@ -4,8 +4,8 @@ Part of ``machine.ChatMachine`` (kept apart to keep each module to one idea): it
 runs inside ``ChatMachine.handle``, on the chat's thread. Each chat that starts or
 is restored gets a ``polling.PollSchedule`` on the machine's monotonic clock; the
 next refresh is a ``SetTimer("poll")`` of the shared loop, and a refresh is an
-``actions.Refresh`` call, so one is in flight at a time and every call of the chat
-keeps its order on the chat's I/O lane. The page's commands
+``actions.Refresh`` call (on the chat's second lane, beside its other calls), one in
+flight at a time. The page's commands
 (``reference/gms-chat-api.md`` §4.1, §4.2):
 
 - ``startPoll`` / ``stopPoll``: start or stop the schedule, publishing

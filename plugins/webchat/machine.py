@@ -186,8 +186,10 @@ class ChatMachine:
         self._call_ids += 1
         generation = pending.pop("generation", self.generation)
         self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
-        # Leaving ends within the transport's timeout, not behind calls a dead server holds.
-        urgent = isinstance(action, actions.Leave)
+        # Leaving ends within the transport's timeout, not behind calls a dead server
+        # holds; a poll (GMS) neither waits behind the chat's calls nor holds them up
+        # (the widgets' polls overlap their sends too).
+        urgent = isinstance(action, (actions.Leave, actions.Refresh))
         self.emit(Call(self._call_ids, generation, action, urgent))
 
     def save(self, renew: bool = False) -> None:

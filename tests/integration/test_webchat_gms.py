@@ -162,6 +162,15 @@ def test_poll_answers_with_the_reply_and_refuses_while_one_is_in_flight(
     assert first.result(timeout=10)["statusCode"] == 0
 
 
+def test_a_send_does_not_wait_for_a_slow_poll(emulator: Emulator, chat: ChatDriver) -> None:
+    chat("stopPoll")
+    emulator.gms.delay("*/refresh", 3.0)
+    slow = private(chat, "poll")
+    chat("sendMessage", {"message": "not held up"})
+    assert slow.state == "pending"
+    assert slow.result(timeout=10)["statusCode"] == 0
+
+
 def test_poll_is_private(chat: ChatDriver) -> None:
     assert chat.rejection("poll") == (
         "Access Denied to private command. Only WebChatService is allowed to invoke this command."

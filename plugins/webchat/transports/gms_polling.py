@@ -2,11 +2,14 @@
 
 WebChatService runs in GMS mode when its section has no ``transport`` (its options
 are ``config.GmsOptions``). A chat of this transport holds no thread and no timer of
-its own: every call, the refreshes included, is made on the chat's I/O lane (a lane
-of the shared ``cxbus-io`` pool) by WebChatService, one at a time, in order; when to
-refresh is the chat state machine's to say (``chat_polling``, on the shared loop's
-timers, by the rules of ``polling.PollSchedule``). So one refresh is in flight at a
-time, and the transcript's position (``gms_transcript``) has one writer.
+its own: its calls are made by WebChatService on the chat's I/O lane (a lane of the
+shared ``cxbus-io`` pool), one at a time, in order, and its refreshes on the chat's
+second lane, so that a poll and a send overlap as the widgets' do (``GmsChatApi`` is
+safe for that); when to refresh is the chat state machine's to say
+(``chat_polling``, on the shared loop's timers, by the rules of
+``polling.PollSchedule``). One refresh is in flight at a time, and only refreshes
+(and the start and restore, before any refresh) read the transcript, so its
+position (``gms_transcript``) has one writer.
 
 Every reply's ``chatEnded`` is read: on a refresh it ends the chat after the
 reply's messages; on any other call it is reported as ``ChatEnded``, and so is a
