@@ -51,11 +51,8 @@ from .gms_errors import (
     ChatFinished,
     ChatServerBusy,
     ChatServerUnreachable,
-    FileTooLarge,
-    FileTypeNotAllowed,
     GmsError,
     InvalidService,
-    TooManyFiles,
 )
 from .gms_replies import ChatKeys, ChatReply
 from .gms_transcript import Transcript, iso_time
@@ -65,10 +62,10 @@ __all__ = ["GmsPolling"]
 log = logging.getLogger("cxbus.webchat.gms")
 
 # sendFile's rejections, the page's rows, by the errors code that stands for each.
-FILE_REFUSALS: dict[type[GmsError], str] = {
-    FileTypeNotAllowed: "The file sent is an invalid type.",
-    TooManyFiles: "The number of uploads is exceeded.",
-    FileTooLarge: "The file size exceeds the limit.",
+FILE_REFUSALS = {
+    203: "The file sent is an invalid type.",
+    201: "The number of uploads is exceeded.",
+    202: "The file size exceeds the limit.",
 }
 FILE_UNKNOWN = "The file size is too large or an unknown error occurs."
 
@@ -232,7 +229,7 @@ class GmsPolling(Transport):
         try:
             return self._made(lambda api: api.upload(name, content, content_type)).body
         except GmsError as error:
-            sentence = next((s for cls, s in FILE_REFUSALS.items() if isinstance(error, cls)), None)
+            sentence = next((FILE_REFUSALS[c] for c in error.codes if c in FILE_REFUSALS), None)
             if sentence is None and not isinstance(error, ChatServerUnreachable):
                 raise
             reason: dict[str, Any] = {"message": sentence or FILE_UNKNOWN, "filename": name}
