@@ -4,6 +4,7 @@ v2 over sockets: every command and event of the page as the widgets' GMS module 
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from pathlib import Path
 
@@ -315,3 +316,18 @@ def test_many_chats_poll_on_the_shared_threads_only(emulator: Emulator, tmp_path
         assert len([t for t in threading.enumerate() if t.name.startswith(shared)]) <= (
             1 + runtime_module.IO_THREADS + runtime_module.DELIVERY_THREADS
         )
+
+
+def test_a_closed_port_refuses_the_start_in_one_sentence(tmp_path: Path) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    section = {
+        "dataURL": f"http://127.0.0.1:{port}/genesys/2/chat/customer-support",
+        "sessionFile": str(tmp_path / "session.json"),
+    }
+    with Bus(config={"webchat": section}) as bus:
+        chat = ChatDriver(bus)
+        reason = chat.rejection("startChat", {"nickname": "Ada"})
+        assert reason.startswith("The chat server could not be reached for requestChat")
+        assert chat("verifySession") == {"sessionActive": False}
