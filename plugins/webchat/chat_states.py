@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from . import actions
+from .polling import PollingOptions
 from .session_store import StoredSession
 from .transport import TransportUpdate
 
@@ -40,6 +41,8 @@ class Settings:
     user_data: dict[str, Any] = attrs.field(factory=dict)
     supports_user_data_update: bool = False
     supports_files: bool = True
+    polling: PollingOptions | None = None
+    """The poll schedule's options, for a polling transport (GMS); ``None``: no polling."""
 
 
 @attrs.define

@@ -31,7 +31,7 @@ from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
 from cxbus.terminal import TerminalPrompt, TypingPreviewInput, chat_section, help_lines
 
-from .config import parse_config
+from .config import parse_config, parse_gms, restore_seconds
 from .session_store import FileSessionStore
 from .terminal_text import describe, epoch, with_files
 
@@ -283,16 +283,20 @@ class TerminalChat:
             )
 
 
-def run(section: dict[str, Any] | None, nickname: str) -> int:
-    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
+def run(section: dict[str, Any] | None, nickname: str, gms: bool = False) -> int:
+    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent
+    (over its GMS chat service with ``gms``)."""
     with contextlib.ExitStack() as stack:
         section, demo = chat_section(
             stack,
             section,
-            lambda emulator: emulator.webchat_config(),
-            "No Genesys Cloud deployment configured: chatting with the demo agent",
+            lambda emulator: emulator.gms_config() if gms else emulator.webchat_config(),
+            "No deployment configured: chatting over GMS with the demo agent"
+            if gms
+            else "No Genesys Cloud deployment configured: chatting with the demo agent",
         )
         config = parse_config(section)
+        restore_timeout = restore_seconds(config, parse_gms(section))
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
         # The guest chooses: /restore picks a chat left open up, a message starts anew.
         webchat = {**section, "sessionFile": stored, "autoRestore": False}
@@ -302,10 +306,10 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
             nickname,
             sys.stdout,
             demo=demo,
-            restore_timeout=config.restore_timeout,
+            restore_timeout=restore_timeout,
         )
         try:
-            chat.start(restorable=_restorable(stored, config.restore_timeout))
+            chat.start(restorable=_restorable(stored, restore_timeout))
             chat.run()
         except KeyboardInterrupt:
             chat.step_away()

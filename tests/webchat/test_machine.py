@@ -237,7 +237,7 @@ def test_a_restored_history_has_one_line_per_join_and_the_members_say_who_is_the
         ]
     ]
     back = Member("agent-1", "AGENT", "CONNECTED", "Alex")  # the list says Alex is back
-    out = chat.handle(CallSucceeded(resume.id, ([GUEST, back], pages)))
+    out = chat.handle(CallSucceeded(resume.id, ([GUEST, back], pages, False)))
     assert names(out) == ["messageReceived", "restored"]
     assert [m["text"] for m in data(out, "messageReceived")["messages"]] == [
         "Ada joined the chat",
@@ -332,7 +332,7 @@ def test_restore_resumes_the_stored_chat_with_its_history_as_restoring() -> None
     chat = machine(stored(filters=(("secret", 0),)))
     resume = call(chat.handle(Restore(1)), actions.Resume)
     pages = [[message("m1", AGENT, "before"), message("m2", AGENT, "a secret")]]
-    out = chat.handle(CallSucceeded(resume.id, ([GUEST, AGENT], pages)))
+    out = chat.handle(CallSucceeded(resume.id, ([GUEST, AGENT], pages, False)))
     assert names(out) == ["messageReceived", "restored"]
     received = data(out, "messageReceived")
     assert received["restoring"] is True

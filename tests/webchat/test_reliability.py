@@ -22,6 +22,7 @@ from cxbus_webchat import (
     MemorySessionStore,
     StoredSession,
     parse_config,
+    parse_gms,
     register_transport,
 )
 from cxbus_webchat.transport import ChatEnded, Member, SessionData
@@ -364,8 +365,8 @@ def test_null_options_take_their_defaults() -> None:
             "got 'abc'.",
         ),
         (
-            {"transport": None},
-            "webchat.transport must be an object of options; got None.",
+            {"transport": None, "dataURL": "http://127.0.0.1:1/genesys/2/chat/s", "ajaxTimeout": 0},
+            "webchat.ajaxTimeout must be a finite number of milliseconds above 0; got 0.",
         ),
         (
             {"transport": {"type": "fake", "caBundle": "/no/such/bundle.pem"}},
@@ -383,6 +384,7 @@ def test_bad_numbers_and_mistyped_options_are_refused_naming_them(
 ) -> None:
     with pytest.raises(Exception) as refused:
         parse_config(section)
+        parse_gms(section)
     assert str(refused.value) == sentence
 
 
