@@ -2,9 +2,11 @@
 
     pip install "cxbus[locust]"
 
-Each Locust user has a bus of its own, with its chat plugin configured from the
-class's ``config`` (the chat is kept in memory), starts a chat in ``on_start`` and
-ends it in ``on_stop`` (within ``stop_timeout``, even when the server is gone).
+``WebChatUser`` is a guest of a web chat (WebChatService), ``MessagingUser`` one of a
+Web Messaging conversation (MessagingService). Each Locust user has a bus of its own,
+with its chat plugin configured from the class's ``config`` (the chat is kept in
+memory), starts a chat in ``on_start`` and ends it in ``on_stop`` (within
+``stop_timeout``, even when the server is gone).
 Every command the user runs is reported to Locust's statistics under its name
 (``WebChatService.sendMessage``), timed from dispatch to answer, through the bus's
 instrumentation signals, so nothing is timed twice; ``wait_for`` times an event
@@ -34,15 +36,23 @@ from typing import Any, ClassVar
 from cxbus import Bus, CommandCall, CommandRejected, Event, signals
 from locust import User
 
-__all__ = ["ChatUser", "WebChatUser", "from_agent"]
+__all__ = ["ChatUser", "MessagingUser", "WebChatUser", "from_agent"]
 
 DEFAULT_TIMEOUT = 30.0
 
 
 def from_agent(data: Any) -> bool:
-    """Whether a ``messageReceived`` carries a message from an agent."""
+    """Whether a WebChatService ``messageReceived`` or a MessagingService
+    ``messagesReceived`` carries a message from an agent (or a bot)."""
     messages = data.get("messages", []) if isinstance(data, Mapping) else []
-    return any(m.get("from", {}).get("type") == "Agent" for m in messages)
+    return any(_is_agents(m) for m in messages if isinstance(m, Mapping))
+
+
+def _is_agents(message: Mapping[str, Any]) -> bool:
+    if "direction" in message:  # Web Messaging: the agent's side is Outbound
+        return message["direction"] == "Outbound" and message.get("type") != "Event"
+    sender = message.get("from")
+    return isinstance(sender, Mapping) and sender.get("type") == "Agent"
 
 
 class ChatUser(User):
@@ -66,7 +76,8 @@ class ChatUser(User):
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
         self.bus = Bus(config={self.section: dict(self.config)})
-        self._events: list[Event] = []
+        self._events: list[Event] = []  # kept only while a wait_for waits
+        self._waiting = 0
         self._arrived = threading.Condition()
         self.bus.register_plugin("LocustUser").subscribe(f"{self.service}.*", self._record)
         signals.command_settled.connect(self._settled, sender=self.bus)
@@ -114,13 +125,19 @@ class ChatUser(User):
         started = time.time()
         with self._arrived:
             first = len(self._events)
+            self._waiting += 1
 
             def found() -> list[Any]:
                 return [
                     e.data for e in self._events[first:] if e.name == full_name and where(e.data)
                 ]
 
-            matches = self._arrived.wait_for(found, timeout)
+            try:
+                matches = self._arrived.wait_for(found, timeout)
+            finally:
+                self._waiting -= 1
+                if not self._waiting:
+                    self._events.clear()
         label = name or full_name
         if not matches:
             late = TimeoutError(f"no {full_name} within {timeout:g} s")
@@ -133,8 +150,9 @@ class ChatUser(User):
 
     def _record(self, event: Event) -> None:
         with self._arrived:
-            self._events.append(event)
-            self._arrived.notify_all()
+            if self._waiting:
+                self._events.append(event)
+                self._arrived.notify_all()
 
     def _settled(self, bus: Bus, *, call: CommandCall, state: str, value: Any) -> None:
         if call.commander is not None:
@@ -164,3 +182,19 @@ class WebChatUser(ChatUser):
     start_command = "startChat"
     end_command = "endChat"
     start_options: ClassVar[Mapping[str, Any]] = {"nickname": "Locust"}
+
+
+class MessagingUser(ChatUser):
+    """A guest of a Web Messaging conversation through MessagingService; ``config`` is its
+    ``messaging`` section. Its agent's messages come in ``messagesReceived``.
+
+    ``on_stop`` clears the conversation (``clearConversation``: it ends on the server, as
+    the Messenger's "clear" does); where the deployment does not allow that, set
+    ``end_command = "clearSession"``, which only forgets it here.
+    """
+
+    abstract = True
+    service = "MessagingService"
+    section = "messaging"
+    start_command = "startConversation"
+    end_command = "clearConversation"

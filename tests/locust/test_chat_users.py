@@ -1,5 +1,7 @@
-"""Locust, headless, runs WebChatUser guests against the emulator's demo agent (under
-gevent, as Locust runs them), and its statistics hold every command and the replies."""
+"""Locust, headless, runs WebChatUser and MessagingUser guests against the emulator's demo
+agent and bot (under gevent, as Locust runs them), and its statistics hold every command
+and the replies. (cxbus_locust is imported only in Locust's process: Locust patches the
+standard library with gevent's on import.)"""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ import pytest
 
 from cxbus_emulator import Emulator
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 LOCUSTFILE = textwrap.dedent(
     """
     import json
@@ -22,7 +22,7 @@ LOCUSTFILE = textwrap.dedent(
 
     from locust import constant, task
 
-    from cxbus_locust import WebChatUser, from_agent
+    from cxbus_locust import MessagingUser, WebChatUser, from_agent
 
     class Guest(WebChatUser):
         config = json.loads(Path("webchat.json").read_text())
@@ -32,13 +32,29 @@ LOCUSTFILE = textwrap.dedent(
         def ask(self):
             self.command("sendMessage", {"message": "Where is my order?"})
             self.wait_for("messageReceived", from_agent, name="agent reply", timeout=10)
+
+    def echoed(data):  # the bot's answer to this message, not its greeting
+        texts = [m.get("text") for m in data["messages"]]
+        return from_agent(data) and "You said: Is it shipped?" in texts
+
+    class Customer(MessagingUser):
+        config = json.loads(Path("messaging.json").read_text())
+        wait_time = constant(0.2)
+
+        @task
+        def ask(self):
+            self.command("sendMessage", {"message": "Is it shipped?"})
+            self.wait_for("messagesReceived", echoed, name="bot reply", timeout=10)
     """
 )
 
 
-def test_locust_reports_every_command_and_the_agent_s_replies(tmp_path: Path) -> None:
+@pytest.mark.integration
+@pytest.mark.slow
+def test_locust_reports_every_command_and_the_replies_of_both_services(tmp_path: Path) -> None:
     with Emulator(agent_join_delay=0.1, agent_typing_delay=0.05) as emulator:
         (tmp_path / "webchat.json").write_text(json.dumps(emulator.webchat_config()))
+        (tmp_path / "messaging.json").write_text(json.dumps(emulator.messaging_config()))
         (tmp_path / "locustfile.py").write_text(LOCUSTFILE)
         result = subprocess.run(
             [
@@ -49,13 +65,13 @@ def test_locust_reports_every_command_and_the_agent_s_replies(tmp_path: Path) ->
                 "locustfile.py",
                 "--headless",
                 "--users",
-                "3",
+                "6",
                 "--spawn-rate",
-                "3",
+                "6",
                 "--run-time",
                 "6s",
                 "--stop-timeout",
-                "10",
+                "15",
                 "--json-file",
                 "run",
                 "--only-summary",
@@ -65,7 +81,7 @@ def test_locust_reports_every_command_and_the_agent_s_replies(tmp_path: Path) ->
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=90,
+            timeout=120,
         )
     assert result.returncode == 0, result.stderr
     stats = {row["name"]: row for row in json.loads((tmp_path / "run.json").read_text())}
@@ -74,9 +90,19 @@ def test_locust_reports_every_command_and_the_agent_s_replies(tmp_path: Path) ->
         "WebChatService.sendMessage",
         "WebChatService.endChat",
         "agent reply",
+        "MessagingService.startConversation",
+        "MessagingService.sendMessage",
+        "MessagingService.clearConversation",
+        "bot reply",
     ):
         assert stats[name]["num_requests"] > 0, name
         assert stats[name]["num_failures"] == 0, name
-    assert stats["WebChatService.startChat"]["num_requests"] == 3
-    assert stats["WebChatService.endChat"]["num_requests"] == 3
+    for name in (
+        "WebChatService.startChat",
+        "WebChatService.endChat",
+        "MessagingService.startConversation",
+        "MessagingService.clearConversation",
+    ):
+        assert stats[name]["num_requests"] == 3, name  # once per user of each class
     assert stats["agent reply"]["total_response_time"] > 0
+    assert stats["bot reply"]["total_response_time"] > 0
