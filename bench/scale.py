@@ -11,9 +11,9 @@ or MessagingService, kept in memory), all asked for at once; then the emulator's
 send each chat a numbered, time-stamped message every ``--interval`` seconds for
 ``--duration`` seconds, spread evenly (5,000 chats at 10 s: a steady 500 messages a
 second). It prints one table row: how fast the chats started (from the first start
-asked to the last answered), RSS added, OS threads, messages lost and duplicated,
-disconnects, and the latency from the emulator's send to the subscriber (both on this
-machine's clock).
+asked to the last answered) and this process's CPU time per start meanwhile, RSS
+added, OS threads, messages lost and duplicated, disconnects, and the latency from the
+emulator's send to the subscriber (both on this machine's clock).
 
 ``--client raw`` runs the guest chat load on the stack's own limit: conversations
 created with requests and their streams read by websocket-client in one selector loop,
@@ -270,9 +270,10 @@ def main() -> None:
         chats = CxbusChats(emulator, service, args.chats, received, args.session_files)
     else:
         chats = RawChats(emulator, args.chats, received)
-    began = time.monotonic()
+    began, cpu_began = time.monotonic(), time.process_time()
     chats.start()
     start_rate = args.chats / (time.monotonic() - began)
+    start_cpu = (time.process_time() - cpu_began) / args.chats
     chats.wait_until_ready()
     taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
@@ -289,14 +290,16 @@ def main() -> None:
     chats.close()
     emulator.stop()
     print(
-        "| client | service | chats | started | RSS added | OS threads | messages | lost "
+        "| client | service | chats | started | CPU per start | RSS added | OS threads "
+        "| messages | lost "
         "| duplicated | disconnects | p50 / p99 / max |"
     )
     p50, p99 = (percentile(latencies, share) * 1e3 for share in (0.5, 0.99))
     worst = max(latencies, default=float("nan")) * 1e3
     print(
         f"| {args.client} | {args.service} | {args.chats:,} | {start_rate:,.0f} chats/s "
-        f"| {rss_added:,.0f} MiB | {threads} | {expected:,} at {expected / args.duration:,.0f}/s "
+        f"| {start_cpu * 1e3:.1f} ms | {rss_added:,.0f} MiB | {threads} "
+        f"| {expected:,} at {expected / args.duration:,.0f}/s "
         f"| {expected - unique:,} | {got - unique:,} | {disconnects} "
         f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms |"
     )

@@ -6,14 +6,18 @@ standard library with gevent's on import.)"""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cxbus_emulator import Emulator
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 LOCUSTFILE = textwrap.dedent(
     """
@@ -49,6 +53,39 @@ LOCUSTFILE = textwrap.dedent(
 )
 
 
+def run_locust(folder: Path, users: int, seconds: int) -> dict[str, Any]:
+    """Run ``folder``'s locustfile headless; Locust's statistics, by name."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "locustfile.py",
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(users),
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            "15",
+            "--json-file",
+            "run",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return {row["name"]: row for row in json.loads((folder / "run.json").read_text())}
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_locust_reports_every_command_and_the_replies_of_both_services(tmp_path: Path) -> None:
@@ -56,35 +93,7 @@ def test_locust_reports_every_command_and_the_replies_of_both_services(tmp_path:
         (tmp_path / "webchat.json").write_text(json.dumps(emulator.webchat_config()))
         (tmp_path / "messaging.json").write_text(json.dumps(emulator.messaging_config()))
         (tmp_path / "locustfile.py").write_text(LOCUSTFILE)
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                "locustfile.py",
-                "--headless",
-                "--users",
-                "6",
-                "--spawn-rate",
-                "6",
-                "--run-time",
-                "6s",
-                "--stop-timeout",
-                "15",
-                "--json-file",
-                "run",
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert result.returncode == 0, result.stderr
-    stats = {row["name"]: row for row in json.loads((tmp_path / "run.json").read_text())}
+        stats = run_locust(tmp_path, users=6, seconds=6)
     for name in (
         "WebChatService.startChat",
         "WebChatService.sendMessage",
@@ -106,3 +115,19 @@ def test_locust_reports_every_command_and_the_replies_of_both_services(tmp_path:
         assert stats[name]["num_requests"] == 3, name  # once per user of each class
     assert stats["agent reply"]["total_response_time"] > 0
     assert stats["bot reply"]["total_response_time"] > 0
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_readme_s_locustfile_chats_with_the_emulator_s_agent_and_bot(tmp_path: Path) -> None:
+    section = README.read_text().split("## Load tests with Locust", 1)[1]
+    locustfile = re.search(r"^```py\n(.*?)^```", section, re.S | re.M)
+    assert locustfile is not None
+    with Emulator(agent_join_delay=0.1, agent_typing_delay=0.05) as emulator:
+        sections = {"webchat": emulator.webchat_config(), "messaging": emulator.messaging_config()}
+        (tmp_path / "sections.json").write_text(json.dumps(sections))
+        (tmp_path / "locustfile.py").write_text(locustfile.group(1))
+        stats = run_locust(tmp_path, users=2, seconds=5)
+    for name in ("agent joined", "agent reply", "bot reply"):
+        assert stats[name]["num_requests"] == 1, name
+        assert stats[name]["num_failures"] == 0, name
