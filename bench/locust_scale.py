@@ -7,11 +7,13 @@ processes of their own.
 Starts ``--emulators`` emulator processes (``cxbus emulator --json``), then Locust with
 ``bench/locustfile.py``: ``--users`` guests, spawned at ``--spawn-rate``, each sending one
 message every ``--pace`` seconds and timing the agent's reply. Once every user has
-started, it watches Locust's processes for ``--window`` seconds and prints one table
-row: users per worker, messages lost (replies that did not come within the pace),
-p50/p99 of the reply (the demo agent types 0.5 s before it answers: that is in it),
-the workers' RSS per chat (above what they held as they began), their CPU per message
-over the window, and the emulators' CPU share. Locust's own summary is left in ``--json-file``.
+started and sent a first message, Locust's statistics start again: they are the steady
+state's. It watches Locust's processes for ``--window`` seconds after that and prints
+one table row: users per worker, messages lost (sends refused, and replies that did not
+come within the pace), p50/p99 of the reply (the demo agent types 0.5 s before it
+answers: that is in it), the workers' RSS per chat (above what they held as they
+began), their CPU per message over the window, and the emulators' CPU share; then
+each row of Locust's statistics.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 from emulator_process import EmulatorProcess
@@ -32,17 +33,6 @@ from emulator_process import EmulatorProcess
 HERE = Path(__file__).parent
 CLASSES = {"webchat": "WebChatGuest", "messaging": "MessagingGuest"}
 NAMESPACES = {"webchat": "WebChatService", "messaging": "MessagingService"}
-
-
-def percentile_of(row: dict[str, Any], share: float) -> float:
-    """A percentile (ms) from a Locust stats row's histogram of rounded response times."""
-    times = sorted((float(ms), count) for ms, count in row["response_times"].items())
-    wanted, seen = share * row["num_requests"], 0
-    for ms, count in times:
-        seen += count
-        if seen >= wanted:
-            return ms
-    return float("nan")
 
 
 def workers(locust: psutil.Process) -> list[psutil.Process]:
@@ -67,7 +57,9 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=50.0)
     parser.add_argument("--pace", type=float, default=30.0, help="seconds between messages")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured")
-    parser.add_argument("--json-file", default=str(Path(tempfile.gettempdir()) / "locust_scale"))
+    parser.add_argument(
+        "--stats-file", default=str(Path(tempfile.gettempdir()) / "locust_scale.json")
+    )
     args = parser.parse_args()
 
     emulators = [EmulatorProcess() for _ in range(args.emulators)]
@@ -79,6 +71,8 @@ def main() -> None:
         **os.environ,
         "CXBUS_LOCUST_SECTIONS": json.dumps(sections),
         "CXBUS_LOCUST_PACE": str(args.pace),
+        "CXBUS_LOCUST_STATS": args.stats_file,
+        "CXBUS_LOCUST_MEASURE_AFTER": str(spawning + settle),
     }
     command = [
         sys.executable,
@@ -97,8 +91,6 @@ def main() -> None:
         f"{run_time}s",
         "--stop-timeout",
         "60",
-        "--json-file",
-        args.json_file,
         "--only-summary",
         "--loglevel",
         "WARNING",
@@ -121,14 +113,16 @@ def main() -> None:
     rss = sum(p.memory_info().rss for p in held) / 2**20
     master_rss = locust.memory_info().rss / 2**20
     returncode = popen.wait()
+    psutil.wait_procs(held, timeout=60)  # the workers end their chats before the emulators go
     for emulator in emulators:
         emulator.stop()
 
-    stats = {row["name"]: row for row in json.loads(Path(f"{args.json_file}.json").read_text())}
-    reply = stats.get("agent reply", {"num_requests": 0, "num_failures": 0, "response_times": {}})
-    sent = stats.get(f"{NAMESPACES[args.service]}.sendMessage", {"num_requests": 0})
-    sent = sent["num_requests"]
-    failures = {name: row["num_failures"] for name, row in stats.items() if row["num_failures"]}
+    stats = json.loads(Path(args.stats_file).read_text())
+    nothing = {"requests": 0, "failures": 0, "p50": 0, "p99": 0, "max": 0}
+    reply = stats.get("agent reply", nothing)
+    sending = stats.get(f"{NAMESPACES[args.service]}.sendMessage", nothing)
+    sent = sending["requests"]
+    failures = {name: row["failures"] for name, row in stats.items() if row["failures"]}
     messages_in_window = args.users * args.window / args.pace
     print(
         f"locust exited {returncode} after {time.monotonic() - began:.0f} s; failures: {failures}"
@@ -139,13 +133,18 @@ def main() -> None:
     )
     print(
         f"| {args.service} | {args.users:,} | {len(held)} | {args.users // max(1, len(held)):,} "
-        f"| {sent:,} | {reply['num_failures'] + max(0, sent - reply['num_requests']):,} "
-        f"| {percentile_of(reply, 0.5):,.0f} / {percentile_of(reply, 0.99):,.0f} ms "
+        f"| {sent:,} | {reply['failures'] + sending['failures']:,} "
+        f"| {reply['p50']:,.0f} / {reply['p99']:,.0f} ms "
         f"| {rss:,.0f} MiB (+{master_rss:,.0f} master) "
         f"| {(rss - baseline) * 1024 / args.users:,.0f} KiB "
         f"| {cpu / messages_in_window * 1e3:,.2f} ms "
         f"| {emulator_cpu / args.window * 100:,.0f} % of a core |"
     )
+    for name, row in sorted(stats.items()):
+        print(
+            f"  {name}: {row['requests']:,} ({row['failures']:,} failed), "
+            f"p50 / p99 / max {row['p50']:,.0f} / {row['p99']:,.0f} / {row['max']:,.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,11 @@ seconds and time the agent's reply (the emulator's demo agent and bot answer
 ``CXBUS_LOCUST_SECTIONS`` is a JSON list of configuration sections, one per emulator
 process; the users of a worker take them in turn. ``CXBUS_LOCUST_PACE`` is the seconds
 between two messages of a chat (30). A reply that does not come within the pace is a
-failure of ``agent reply``: a message lost.
+failure of ``agent reply``: a message lost. ``CXBUS_LOCUST_MEASURE_AFTER`` seconds
+after the test starts, the master's statistics start again (the steady state's, once
+every chat has started). At the end the master writes each row's
+requests, failures and percentiles to ``CXBUS_LOCUST_STATS`` (a JSON file), where the
+workers cannot write over it.
 """
 
 from __future__ import annotations
@@ -18,13 +22,41 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from locust import constant_pacing, task
+import gevent
+from locust import constant_pacing, events, task
+from locust.runners import WorkerRunner
 
 from cxbus_locust import ChatUser, MessagingUser, WebChatUser, from_agent
 
 SECTIONS: list[dict[str, Any]] = json.loads(os.environ.get("CXBUS_LOCUST_SECTIONS", "[]"))
 PACE = float(os.environ.get("CXBUS_LOCUST_PACE", "30"))
 _users = itertools.count()
+
+
+@events.test_start.add_listener
+def _measure_from(environment: Any, **kwargs: Any) -> None:
+    after = os.environ.get("CXBUS_LOCUST_MEASURE_AFTER")
+    if after is not None and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn_later(float(after), environment.stats.reset_all)
+
+
+@events.quitting.add_listener
+def _write_stats(environment: Any, **kwargs: Any) -> None:
+    path = os.environ.get("CXBUS_LOCUST_STATS")
+    if path is None or isinstance(environment.runner, WorkerRunner):
+        return
+    rows = {
+        entry.name: {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50": entry.get_response_time_percentile(0.5),
+            "p99": entry.get_response_time_percentile(0.99),
+            "max": entry.max_response_time,
+        }
+        for entry in environment.stats.entries.values()
+    }
+    with open(path, "w") as file:
+        json.dump(rows, file)
 
 
 def replied_to(text: str) -> Callable[[Any], bool]:

@@ -59,6 +59,10 @@ def _is_agents(message: Mapping[str, Any]) -> bool:
     return isinstance(sender, Mapping) and sender.get("type") == "Agent"
 
 
+def _ignore(reason: Any) -> None:
+    pass
+
+
 class ChatUser(User):
     """A Locust user with a bus and a chat plugin of its own (see the module docstring).
 
@@ -112,6 +116,9 @@ class ChatUser(User):
             self._events.clear()
             self._since = started = time.time()
         deferred = self.bus.command(full_name, data)
+        # Its rejection is reported through command_settled, even one that comes after
+        # the wait below gave up: not an unhandled rejection for the log.
+        deferred.fail(_ignore)
         try:
             return deferred.result(timeout=timeout or self.command_timeout)
         except TimeoutError as late:

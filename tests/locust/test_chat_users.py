@@ -53,8 +53,9 @@ LOCUSTFILE = textwrap.dedent(
 )
 
 
-def run_locust(folder: Path, users: int, seconds: int) -> dict[str, Any]:
-    """Run ``folder``'s locustfile headless; Locust's statistics, by name."""
+def run_locust(folder: Path, users: int, seconds: int, failing: bool = False) -> dict[str, Any]:
+    """Run ``folder``'s locustfile headless; Locust's statistics, by name. Locust exits
+    with 1 when a request failed: ``failing`` when the test means that."""
     result = subprocess.run(
         [
             sys.executable,
@@ -82,7 +83,7 @@ def run_locust(folder: Path, users: int, seconds: int) -> dict[str, Any]:
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == (1 if failing else 0), result.stderr
     return {row["name"]: row for row in json.loads((folder / "run.json").read_text())}
 
 
@@ -131,3 +132,63 @@ def test_the_readme_s_locustfile_chats_with_the_emulator_s_agent_and_bot(tmp_pat
     for name in ("agent joined", "agent reply", "bot reply"):
         assert stats[name]["num_requests"] == 1, name
         assert stats[name]["num_failures"] == 0, name
+
+
+GONE_LOCUSTFILE = textwrap.dedent(
+    """
+    import json
+    import os
+    import signal
+    from pathlib import Path
+
+    from locust import constant, events, task
+
+    from cxbus_locust import MessagingUser, WebChatUser
+
+    SECTIONS = json.loads(Path("sections.json").read_text())
+
+    @events.test_stopping.add_listener
+    def the_server_goes(**kwargs):
+        os.kill(int(Path("emulator.pid").read_text()), signal.SIGKILL)
+
+    class Guest(WebChatUser):
+        config = SECTIONS["webchat"]
+        wait_time = constant(0.5)
+
+        @task
+        def ask(self):
+            self.command("sendMessage", {"message": "Still there?"})
+
+    class Customer(MessagingUser):
+        config = SECTIONS["messaging"]
+        wait_time = constant(0.5)
+
+        @task
+        def ask(self):
+            self.command("sendMessage", {"message": "Still there?"})
+    """
+)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_users_end_their_chats_and_stop_when_the_server_is_gone(tmp_path: Path) -> None:
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert emulator.stdout is not None
+        (tmp_path / "sections.json").write_text(emulator.stdout.readline())
+        (tmp_path / "emulator.pid").write_text(str(emulator.pid))
+        (tmp_path / "locustfile.py").write_text(GONE_LOCUSTFILE)
+        stats = run_locust(tmp_path, users=2, seconds=4, failing=True)
+    finally:
+        emulator.kill()
+        emulator.wait()
+    # Each user tried to end its chat once, and its failure is in the statistics.
+    assert stats["WebChatService.endChat"]["num_requests"] == 1
+    assert stats["WebChatService.endChat"]["num_failures"] == 1
+    assert stats["MessagingService.clearConversation"]["num_requests"] == 1
+    assert stats["MessagingService.clearConversation"]["num_failures"] == 1
