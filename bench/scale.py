@@ -12,8 +12,9 @@ send each chat a numbered, time-stamped message every ``--interval`` seconds for
 ``--duration`` seconds, spread evenly (5,000 chats at 10 s: a steady 500 messages a
 second). It prints one table row: how fast the chats started (from the first start
 asked to the last answered) and this process's CPU time per start meanwhile, RSS
-added, OS threads, messages lost and duplicated, disconnects, and the latency from the
-emulator's send to the subscriber (both on this machine's clock).
+added, OS threads, messages lost and duplicated, disconnects, the latency from the
+emulator's send to the subscriber (both on this machine's clock), and the emulator's
+CPU share while the load runs (near a whole core, it is the emulator that lags).
 
 ``--client raw`` runs the guest chat load on the stack's own limit: conversations
 created with requests and their streams read by websocket-client in one selector loop,
@@ -41,7 +42,7 @@ from typing import Any
 import requests
 import websocket
 from emulator_process import EmulatorProcess
-from measures import percentile, rss_mib
+from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
 
@@ -275,11 +276,15 @@ def main() -> None:
     start_rate = args.chats / (time.monotonic() - began)
     start_cpu = (time.process_time() - cpu_began) / args.chats
     chats.wait_until_ready()
+    emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
     taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
     deadline = time.monotonic() + args.duration + TIMEOUT
     while received.count() < expected and time.monotonic() < deadline:
         time.sleep(0.5)  # a progress check, not a synchronisation: the load runs on its own
+    emulator_share = (cpu_seconds(emulator.process.pid) - emulator_cpu_began) / (
+        time.monotonic() - load_began
+    )
     rss_added = rss_mib() - rss_before
     threads = threading.active_count()
     with received.lock:
@@ -292,7 +297,7 @@ def main() -> None:
     print(
         "| client | service | chats | started | CPU per start | RSS added | OS threads "
         "| messages | lost "
-        "| duplicated | disconnects | p50 / p99 / max |"
+        "| duplicated | disconnects | p50 / p99 / max | emulator's CPU |"
     )
     p50, p99 = (percentile(latencies, share) * 1e3 for share in (0.5, 0.99))
     worst = max(latencies, default=float("nan")) * 1e3
@@ -301,7 +306,7 @@ def main() -> None:
         f"| {start_cpu * 1e3:.1f} ms | {rss_added:,.0f} MiB | {threads} "
         f"| {expected:,} at {expected / args.duration:,.0f}/s "
         f"| {expected - unique:,} | {got - unique:,} | {disconnects} "
-        f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms |"
+        f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms | {emulator_share:.0%} of a core |"
     )
     os._exit(0)  # 5,000 buses need not be unwound one by one at exit
 
