@@ -21,7 +21,9 @@ created with requests and their streams read by websocket-client in one selector
 with no bus, no state machine, no ping. To time another cxbus, run this script with the
 Python of an environment where that version is installed, and ``CXBUS_EMULATOR_PYTHON``
 naming a Python whose cxbus has this emulator (``--session-files`` for a cxbus that
-shares one session file by default).
+shares one session file by default). ``--freeze`` moves what the started chats hold out
+of the garbage collector's way (``gc.freeze()``): with thousands of chats in one
+process, a full collection walks all of them and stops every thread meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -257,6 +260,11 @@ def main() -> None:
         metavar="DIR",
         help="a session file per chat in DIR (a cxbus that shares one file by default needs it)",
     )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="gc.freeze() once the chats have started, so that full collections skip them",
+    )
     args = parser.parse_args()
     if args.client == "raw" and args.service != "webchat":
         parser.error("--client raw runs the guest chat (--service webchat) only")
@@ -276,6 +284,8 @@ def main() -> None:
     start_rate = args.chats / (time.monotonic() - began)
     start_cpu = (time.process_time() - cpu_began) / args.chats
     chats.wait_until_ready()
+    if args.freeze:
+        gc.freeze()
     emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
     taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
