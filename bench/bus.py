@@ -5,7 +5,9 @@
 Command round trips are timed in every order a command is answered in: at once
 (settled before ``done`` is attached), later (``done`` attached first), through a
 chain of three ``then``s, and ``await``-ed in asyncio code. Each is set against
-Twisted's Deferred and ``concurrent.futures.Future`` doing the same; the ``await``
+Twisted's Deferred and ``concurrent.futures.Future`` doing the same, and so is the
+cxbus Deferred alone (the command row also pays for the bus: its dispatch, the
+handler's ``CommandCall``, the answer); the ``await``
 rows also against a bare asyncio Future, the floor of any awaitable.
 
 Times are the CPU time of this process (``time.process_time``), so other processes
@@ -106,6 +108,33 @@ def cxbus_three_thens() -> Statement:
     def trip() -> None:
         command("Later.work", 1).then(increment).then(increment).then(increment).done(noop)
         settle()
+
+    return trip
+
+
+def deferred_settle_then_attach() -> Statement:
+    def trip() -> None:
+        deferred = cxbus.Deferred()
+        deferred.resolve(1)
+        deferred.done(noop)
+
+    return trip
+
+
+def deferred_attach_then_settle() -> Statement:
+    def trip() -> None:
+        deferred = cxbus.Deferred()
+        deferred.done(noop)
+        deferred.resolve(1)
+
+    return trip
+
+
+def deferred_three_thens() -> Statement:
+    def trip() -> None:
+        deferred = cxbus.Deferred()
+        deferred.then(increment).then(increment).then(increment).done(noop)
+        deferred.resolve(1)
 
     return trip
 
@@ -340,16 +369,17 @@ def interleaved_rounds(rows: dict[str, Timed | None]) -> dict[str, list[float]]:
     return samples
 
 
-def report(ours: str, rows: dict[str, Timed | None]) -> None:
-    """Time a group and print each row; the cxbus row with its ratio to every peer."""
+def report(ours: str | tuple[str, ...], rows: dict[str, Timed | None]) -> None:
+    """Time a group and print each row; each of our rows with its ratio to every peer."""
+    mine = (ours,) if isinstance(ours, str) else ours
     samples = interleaved_rounds(rows)
     best = {label: min(ns) for label, ns in samples.items()}
     print(f"  {'':<30} {'min':>7} {'median':>7} {'max':>7}  (ns)")
     for label, ns in samples.items():
         ratios = ""
-        if label == ours:
+        if label in mine:
             ratios = "  ".join(
-                f"{best[label] / best[peer]:5.2f}x {peer}" for peer in samples if peer != ours
+                f"{best[label] / best[peer]:5.2f}x {peer}" for peer in samples if peer not in mine
             )
         median = statistics.median(ns)
         print(f"  {label:<30} {best[label]:7.0f} {median:7.0f} {max(ns):7.0f}  {ratios}")
@@ -365,32 +395,38 @@ def per_await(statement: Statement | None) -> Timed | None:
 
 
 def round_trips() -> None:
-    orders: list[tuple[str, Statement, Statement, Statement | None]] = [
+    # The cxbus command row is the whole trip through the bus (the handler, its
+    # CommandCall, the answer); the Deferred row is the deferred alone, as the peers are.
+    orders: list[tuple[str, Statement, Statement, Statement, Statement | None]] = [
         (
             "answered at once, then done attached",
             cxbus_settle_then_attach(),
+            deferred_settle_then_attach(),
             future_settle_then_attach(),
             twisted_settle_then_attach(),
         ),
         (
             "done attached, then answered",
             cxbus_attach_then_settle(),
+            deferred_attach_then_settle(),
             future_attach_then_settle(),
             twisted_attach_then_settle(),
         ),
         (
             "three thens and a done attached, then answered",
             cxbus_three_thens(),
+            deferred_three_thens(),
             future_three_thens(),
             twisted_three_thens(),
         ),
     ]
-    for title, ours, future, twisted in orders:
+    for title, ours, deferred, future, twisted in orders:
         print(f"Command round trip: {title}")
         report(
-            "cxbus command",
+            ("cxbus command", "cxbus Deferred alone"),
             {
                 "cxbus command": per_call(ours),
+                "cxbus Deferred alone": per_call(deferred),
                 "Twisted Deferred": per_call(twisted),
                 "concurrent.futures.Future": per_call(future),
             },

@@ -6,8 +6,10 @@ Everything runs in this one process against the embedded emulator on loopback:
 first a raw websocket-client loop and then WebChatService on the
 purecloud-v2-sockets transport read the same conversation's stream while the
 agent sends a burst; each message carries the time it was sent, so the reader
-measures frame-to-subscriber latency. Then N chats, each its own bus, get one
-agent message each: RSS, threads, messages lost and p99 latency.
+measures frame-to-subscriber latency. Then N chats, each its own bus, get a burst
+(one agent message to every chat at once) and a steady rate (``--rate`` messages a
+second across the chats, three rounds): RSS, threads, messages lost and the
+p50/p99/max latency of each.
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ import time
 from pathlib import Path
 
 import websocket
-from measures import milliseconds, percentile, rss_mib
+from measures import milliseconds, rss_mib
 
 from cxbus import Bus, Event
 from cxbus_emulator import Emulator
 
 
 def stamped(count: int) -> list[str]:
-    return [f"{n} {time.monotonic()!r}" for n in range(count)]
+    return [f"{n} {time.time()!r}" for n in range(count)]
 
 
 def latency_of(text: str) -> float:
-    return time.monotonic() - float(text.split()[1])
+    """The emulator's load (``Emulator.chatter``) stamps ``time.time()`` too."""
+    return time.time() - float(text.split()[1])
 
 
 class Chat:
@@ -134,7 +137,7 @@ def paced_latency(emulator: Emulator, scratch: Path, rate: int, seconds: float) 
     reader = threading.Thread(target=read_raw)
     reader.start()
     for n in range(total):
-        emulator.agent_send(chat.conversation, f"{n} {time.monotonic()!r}")
+        emulator.agent_send(chat.conversation, f"{n} {time.time()!r}")
         time.sleep(1 / rate)  # pacing the sender, not waiting on a result
     reader.join(60)
     chat.done.wait(60)
@@ -149,7 +152,7 @@ def paced_latency(emulator: Emulator, scratch: Path, rate: int, seconds: float) 
     print()
 
 
-def many_chats(emulator: Emulator, scratch: Path, count: int) -> None:
+def many_chats(emulator: Emulator, scratch: Path, count: int, rate: int) -> None:
     before = rss_mib()
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
@@ -157,35 +160,44 @@ def many_chats(emulator: Emulator, scratch: Path, count: int) -> None:
     start_seconds = time.monotonic() - started
     for chat in chats:
         emulator.agent_join(chat.conversation, "Alex")
-        chat.expected = 1
-    for chat in chats:
-        emulator.agent_send_many(chat.conversation, stamped(1))
-    deadline = time.monotonic() + 60
-    for chat in chats:
-        chat.done.wait(max(0.0, deadline - time.monotonic()))
-    latencies = [lat for chat in chats for lat in chat.latencies]
-    lost = count - len(latencies)
-    p99 = percentile(latencies, 0.99) * 1e3
+    rows = []
+    # A burst: every agent sends at once. Then a steady rate, three rounds of it.
+    for kind, interval, rounds in (("burst", 0.001, 1), (f"{rate}/s", count / rate, 3)):
+        for chat in chats:
+            chat.latencies.clear()
+            chat.done.clear()
+            chat.expected = rounds
+        emulator.chatter(interval, interval * rounds)
+        deadline = time.monotonic() + interval * rounds + 60
+        for chat in chats:
+            chat.done.wait(max(0.0, deadline - time.monotonic()))
+        latencies = [lat for chat in chats for lat in chat.latencies]
+        rows.append((kind, count * rounds - len(latencies), latencies))
     print(
         f"  {count:>5} chats: started in {start_seconds:5.1f} s, "
-        f"RSS +{rss_mib() - before:6.0f} MiB, threads {threading.active_count():5d}, "
-        f"lost {lost}, p99 {p99:.1f} ms"
+        f"RSS +{rss_mib() - before:6.0f} MiB, threads {threading.active_count():5d}"
     )
+    for kind, lost, latencies in rows:
+        worst = max(latencies, default=float("nan")) * 1e3
+        print(f"  {kind:>13}: lost {lost}, p50/p99 ms{milliseconds(latencies)}, max {worst:.1f} ms")
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
         list(pool.map(lambda chat: chat.bus.close(), chats))
+    for chat in chats:  # no agent of these chats takes part in the next load
+        emulator.end_conversation(chat.conversation)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--chats", default="100,300,1000")
+    parser.add_argument("--rate", type=int, default=200, help="messages a second, all chats")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, Emulator(demo_agent=False) as emulator:
         throughput(emulator, Path(scratch), args.messages)
         paced_latency(emulator, Path(scratch), rate=200, seconds=3)
-        print("Concurrent chats in one process (one agent message each)")
+        print("Concurrent chats in one process: a burst, then a steady rate")
         for count in (int(n) for n in args.chats.split(",")):
-            many_chats(emulator, Path(scratch), count)
+            many_chats(emulator, Path(scratch), count, args.rate)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,14 @@ import attrs
 
 from cxbus import __version__
 
-__all__ = ["SUBCOMMAND_GROUP", "Subcommand", "SubcommandError", "main", "require_extra"]
+__all__ = [
+    "SUBCOMMAND_GROUP",
+    "Subcommand",
+    "SubcommandError",
+    "installed_subcommands",
+    "main",
+    "require_extra",
+]
 
 SUBCOMMAND_GROUP = "cxbus.subcommands"
 DEBUG_HELP = "a debug log on stderr, secrets masked"

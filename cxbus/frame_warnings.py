@@ -13,7 +13,8 @@ __all__ = ["FrameWarnings"]
 
 
 class FrameWarnings:
-    """One thread's warnings about bad frames (not thread-safe: one per thread)."""
+    """One stream's warnings about bad frames: used from one lane (or thread) at a time,
+    so no lock. The count held back is told when the next window's first warning comes."""
 
     def __init__(
         self,

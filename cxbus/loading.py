@@ -16,8 +16,10 @@ The group is read once per process, on first need (reading it opens every instal
 distribution's metadata), and kept: a distribution installed while the process runs
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
-A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer
-thread that fails the load after ``Bus.ready_timeout``, and the plugin's ``ready()``,
+A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer on
+the shared loop (``cxbus.runtime``) that fails the load after ``Bus.ready_timeout``
+(on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
+and the plugin's ``ready()``,
 which hands it its configuration section through its private ``configure`` command.
 """
 
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import CommandRejected, PluginError
 from cxbus.redaction import redact
+from cxbus.runtime import runtime
 
 if TYPE_CHECKING:
     from cxbus.bus import Bus
@@ -123,10 +126,12 @@ class Loader:
             self.loading[name] = loading
         # A load that fails right here is the caller's to see in the returned deferred.
         loading._report_unhandled = False
-        # The wait is bounded from now: a setup that hangs counts against it too.
-        timer = threading.Timer(bus.ready_timeout, self._timed_out, (name, loading))
-        timer.daemon = True
-        timer.start()
+        # The wait is bounded from now: a setup that hangs counts against it too. The
+        # loop's timer hands the failing (which runs on_unregister: user code) to a pool.
+        shared = runtime()
+        timer = shared.loop.call_later(
+            bus.ready_timeout, lambda: shared.delivery.submit(self._timed_out, name, loading)
+        )
         loading._observe(lambda _: timer.cancel(), lambda _: timer.cancel())
         try:
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
@@ -158,7 +163,7 @@ class Loader:
         """What the setup of ``name`` answered with rejected: so does its load, if pending."""
         if loading.state == "pending":
             self.fail(name, reason)
-        else:
+        elif loading.state == "resolved":  # a rejected load has said so already
             log.warning("The setup of %s rejected after it was loaded: %r", name, redact(reason))
 
     def _timed_out(self, name: str, loading: Deferred) -> None:

@@ -10,8 +10,10 @@ step. ``MachineRunner`` runs it:
   through ``command``), the outcomes of its calls, updates from the network, timers.
   The machine is touched by one thread, in the order things happened: no lock.
 - on the plugin's I/O lane (``cxbus-io`` pool) run the calls (``Call``: the plugin's
-  ``perform(action, report)`` makes them, blocking as it likes) and the store's saves,
-  one at a time in the order asked; the loop never waits on the network.
+  ``perform(action, report)`` makes them, blocking as it likes), one at a time in the
+  order asked; the loop never waits on the network. An urgent call runs on a second
+  lane, not behind the others; the store's saves and clears on a third, in order, so
+  that neither waits behind a server that hangs.
 - on the events lane (``cxbus-delivery`` pool) the events are published: subscribers'
   code runs there, in order, and a slow one delays later events, never a command.
 - on the answers lane (``cxbus-delivery`` pool) commands' deferreds settle:
@@ -100,11 +102,15 @@ class Refuse:
 @attrs.frozen
 class Call(Generic[A]):
     """Carry out ``action`` off the loop, for the conversation of ``generation``; its
-    outcome comes back as ``CallSucceeded`` or ``CallFailed`` with the same ``id``."""
+    outcome comes back as ``CallSucceeded`` or ``CallFailed`` with the same ``id``.
+
+    ``urgent``: run it on a lane of its own rather than behind the calls under way, for
+    a call that must end in time even when the server hangs (the guest leaving)."""
 
     id: int
     generation: int
     action: A
+    urgent: bool = False
 
 
 @attrs.frozen
@@ -212,8 +218,8 @@ class MachineRunner(Generic[A]):
     returns its value, or raises ``CallRefused``; ``report`` is how the network's
     updates for that call's conversation reach the machine. ``store`` takes the
     ``Save`` and ``Forget`` effects. ``stopped`` is the sentence a command gets once
-    the runner is closed, and ``on_closed`` runs on the I/O lane once the calls under
-    way and the last save are done.
+    the runner is closed, and ``on_closed`` runs on the store's lane once the calls
+    under way and the last save are done.
     """
 
     def __init__(
@@ -228,6 +234,8 @@ class MachineRunner(Generic[A]):
         shared = runtime()
         self._loop = shared.loop
         self._io = Lane(shared.io)
+        self._urgent = Lane(shared.io)
+        self._store_lane = Lane(shared.io)
         self._events = Lane(shared.delivery)
         self._answers = Lane(shared.delivery)
         self._machine = machine
@@ -274,8 +282,13 @@ class MachineRunner(Generic[A]):
 
         def close_on_loop() -> None:
             self._step(Close())
-            self._io.submit(self._on_closed)
-            self._io.submit(finished.set)
+            # Behind the calls under way: their outcomes reach the loop first, and what
+            # the machine makes of them (a last save) is done before on_closed.
+            self._io.submit(functools.partial(self._loop.call, after_the_calls))
+
+        def after_the_calls() -> None:
+            self._store_lane.submit(self._on_closed)
+            self._store_lane.submit(finished.set)
 
         self._loop.call(close_on_loop)
         if self._loop.in_loop():
@@ -323,11 +336,12 @@ class MachineRunner(Generic[A]):
         elif isinstance(effect, Refuse):
             self._settle(effect.ticket, "reject", effect.reason, after_store)
         elif isinstance(effect, Call):
-            self._io.submit(functools.partial(self._call, effect))
+            lane = self._urgent if effect.urgent else self._io
+            lane.submit(functools.partial(self._call, effect))
         elif isinstance(effect, Save):
-            self._io.submit(functools.partial(self._save, effect.stored))
+            self._store_lane.submit(functools.partial(self._save, effect.stored))
         elif isinstance(effect, Forget):
-            self._io.submit(self._forget)
+            self._store_lane.submit(self._forget)
         elif isinstance(effect, SetTimer):
             self._cancel_timer(effect.name)
             self._timers[effect.name] = self._loop.call_later(
@@ -344,7 +358,7 @@ class MachineRunner(Generic[A]):
             self._answers.submit, functools.partial(getattr(answer, how), value)
         )
         if after_store:
-            self._io.submit(settle)  # behind the store's work, on the I/O lane
+            self._store_lane.submit(settle)  # behind the store's work
         else:
             settle()
 

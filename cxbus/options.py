@@ -57,27 +57,32 @@ class ConfigError(PluginError):
     """An option of a plugin's section is missing or not what it should be.
 
     ``option`` is its path, such as ``"webchat.transport.interactionData.routing.priority"``.
+    The value given is shown, unless it is ``secret`` (a field with ``repr=False``, such
+    as a deployment key): then only its type is.
     """
 
-    def __init__(self, option: str, expected: str, got: Any = attrs.NOTHING) -> None:
-        shown = "it is missing" if got is attrs.NOTHING else f"got {_describe(got)}"
+    def __init__(
+        self, option: str, expected: str, got: Any = attrs.NOTHING, secret: bool = False
+    ) -> None:
+        shown = "it is missing" if got is attrs.NOTHING else f"got {_describe(got, secret)}"
         super().__init__(f"{option} must be {expected}; {shown}.")
         self.option = option
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, secret: bool) -> str:
     text = repr(value)
-    return text if len(text) <= 60 else f"a {type(value).__name__}"
+    return text if len(text) <= 60 and not secret else f"a {type(value).__name__}"
 
 
 class _Invalid(Exception):
     """Raised by an option's check, with what the option should have been."""
 
-    def __init__(self, option: str, expected: str, got: Any) -> None:
+    def __init__(self, option: str, expected: str, got: Any, secret: bool) -> None:
         super().__init__(expected)
         self.option = option
         self.expected = expected
         self.got = got
+        self.secret = secret
 
 
 def option(name: str, expected: str, test: Callable[[Any], bool], **kwargs: Any) -> Any:
@@ -85,7 +90,7 @@ def option(name: str, expected: str, test: Callable[[Any], bool], **kwargs: Any)
 
     def validate(instance: Any, attribute: Any, value: Any) -> None:
         if value is not None and not test(value):
-            raise _Invalid(name, expected, value)
+            raise _Invalid(name, expected, value, secret=not attribute.repr)
 
     return attrs.field(
         metadata={"option": name, "expected": expected},
@@ -125,7 +130,9 @@ def build(cls: type[T], options: Any, path: str) -> T:
     try:
         return cls(**values)
     except _Invalid as invalid:
-        raise ConfigError(f"{path}.{invalid.option}", invalid.expected, invalid.got) from None
+        raise ConfigError(
+            f"{path}.{invalid.option}", invalid.expected, invalid.got, invalid.secret
+        ) from None
 
 
 def unknown_option(

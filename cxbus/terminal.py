@@ -14,14 +14,22 @@ Imported only when a terminal chat runs: prompt_toolkit is the ``cxbus[chat]`` e
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.patch_stdout import patch_stdout
 
-__all__ = ["TerminalPrompt", "TypingPreviewInput", "help_lines", "printing_above_prompt"]
+__all__ = [
+    "TerminalPrompt",
+    "TypingPreviewInput",
+    "chat_section",
+    "help_lines",
+    "printing_above_prompt",
+]
 
 PROMPT = "you> "
 
@@ -29,6 +37,29 @@ PROMPT = "you> "
 def printing_above_prompt() -> contextlib.AbstractContextManager[None]:
     """Enter first: every line printed from now on goes above the prompt."""
     return patch_stdout(raw=True)
+
+
+def chat_section(
+    stack: contextlib.ExitStack,
+    section: dict[str, Any] | None,
+    demo_section: Callable[[Any], dict[str, Any]],
+    demo_intro: str,
+) -> tuple[dict[str, Any], bool]:
+    """Start printing above the prompt; the section to chat with, and whether it is the demo.
+
+    With no ``section``, the embedded emulator runs in ``stack`` and its
+    ``demo_section(emulator)`` is the section, its session file in a temporary folder;
+    ``demo_intro`` is printed, followed by the emulator's address.
+    """
+    stack.enter_context(printing_above_prompt())  # first: every line goes above the prompt
+    if section is not None:
+        return section, False
+    from cxbus_emulator import Emulator
+
+    emulator = stack.enter_context(Emulator())
+    scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    print(f"{demo_intro} of the embedded emulator at {emulator.data_url}", flush=True)
+    return {**demo_section(emulator), "sessionFile": str(scratch / "session.json")}, True
 
 
 class TypingPreviewInput:

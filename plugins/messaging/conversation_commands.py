@@ -105,7 +105,11 @@ class ConversationCommands:
             machine.answer(command.ticket)
 
     def join(self) -> None:
-        """Send the Join presence, which starts the conversation when autoStart is on."""
+        """Send the Join presence, which starts the conversation when autoStart is on.
+
+        Ours: on a new session the Join goes before any message that waited for the
+        session (the mobile client sends it as soon as the session is configured, before
+        the guest can send anything; the reference gives the Messenger no other order)."""
         message = actions.presence_event("Join")
         request = actions.on_message(self._token, message)
         self._machine.publish(
@@ -310,7 +314,10 @@ class ConversationCommands:
         if frame.is_error or not isinstance(frame.body, SessionResponse):
             machine.error(frame)
             machine.refuse(state.ticket, RESET_NOT_ALLOWED)
+            # Still read-only: what the guest sent meanwhile goes, and the server refuses
+            # it (an ``error`` each), rather than wait for a session that will not come.
             machine.state = ReadOnly(state.generation)
+            machine.flush()
             return
         if not state.closed:
             state.closed = True
@@ -328,10 +335,8 @@ class ConversationCommands:
             state.ticket,
             {"authenticated": False, "newSession": started["newSession"], "readOnly": False},
         )
-        machine.go_on(None)
         deployment = machine.deployment
-        if deployment is not None and deployment.auto_start and not machine.record.read_only:
-            self.join()
+        machine.go_on(None, join=deployment is not None and deployment.auto_start)
 
 
 def _text(frame: Frame) -> str:

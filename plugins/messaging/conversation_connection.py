@@ -6,12 +6,14 @@ it runs inside ``handle``, on the loop thread.
 
 - **connect**: a socket (a new generation) is opened with ``configureSession`` first;
   the command that asked resolves once the socket is open, before ``started``.
-- **lost**: ``offline`` and ``reconnecting``; the socket is opened again at once, then
-  every ``reconnectInterval`` until ``reconnectTimeout`` (as the mobile clients, with
-  the same token); refused with 403, or out of time: ``error`` "Failed to reconnect.".
+- **lost**: ``offline`` and ``reconnecting``; the socket is opened again at once (ours:
+  Android waits 5 s first, the JavaScript SDK's timing is unknown), then every
+  ``reconnectInterval`` until ``reconnectTimeout`` (as the mobile clients, with the
+  same token); refused with 403, or out of time: ``error`` "Failed to reconnect.".
   A socket the server closed on purpose (``ConnectionClosedEvent``) is not reopened.
 - **caught up**: once the session is back, the history is read (``catch_up``) before
-  live messages go on.
+  live messages go on. A session that came back new (it expired meanwhile) has no
+  history to read: the guest messages the lost socket left unanswered go again on it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class ConversationConnection:
         machine = self._machine
         if machine.record.token is None:
             machine.record.token = machine.new_token()
+        machine.record.closed_by_server = False  # said of the socket this one replaces
         machine.generation += 1
         if isinstance(machine.state, Reconnecting):
             machine.state.generation = machine.generation
@@ -128,17 +131,15 @@ class ConversationConnection:
             machine.state = CatchingUp(state.generation, CatchUp(restoring=True), record.read_only)
             self.fetch_history_page()
             return
-        machine.go_on(frame)
         deployment = machine.deployment
-        if (
+        join = bool(
             state.join
             and deployment is not None
             and deployment.auto_start
             and record.session is not None
             and record.session.new_session
-            and not record.read_only
-        ):
-            machine.commands.join()
+        )
+        machine.go_on(frame, join=join)
 
     def _reconfigured(self, state: Reconnecting, frame: Frame) -> None:
         machine = self._machine
@@ -147,7 +148,14 @@ class ConversationConnection:
         record = machine.record
         if record.session is not None and record.session.new_session:
             # The session expired meanwhile: a new conversation, nothing to catch up on.
+            # What the lost socket left unanswered cannot have reached the new session:
+            # its guest messages go again, there. It has no custom attributes yet either.
             record.seen.clear()
+            record.sent_attributes = {}
+            _, again = CatchUp(
+                restoring=False, unfinished=tuple(state.unfinished)
+            ).settle_unfinished()
+            machine.outbox = [*again, *machine.outbox]
             machine.publish("started", record.started_data(), retain=True)
             machine.go_on(frame)
             return

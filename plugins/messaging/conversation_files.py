@@ -89,7 +89,7 @@ class ConversationFiles:
         if refusal is not None:
             self._failed(attachment_id, *refusal)
             return
-        guest_file.data, guest_file.mime = data, mime
+        guest_file.data = data
         guest_file.state = UploadState.REQUESTED
         token = machine.record.token
         assert token is not None

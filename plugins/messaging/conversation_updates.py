@@ -30,6 +30,7 @@ from .guest_api import (
     StructuredMessage,
     UploadFailureEvent,
     UploadSuccessEvent,
+    epoch_seconds,
 )
 from .guest_api.json_object import whole_number
 
@@ -106,9 +107,8 @@ class ConversationUpdates:
         """The echo's metadata carries the session's timing (as strings)."""
         if isinstance(frame.body, StructuredMessage):
             metadata = frame.body.metadata
-            self.timing(
-                _number(metadata.get("durationSeconds")), _number(metadata.get("expirationDate"))
-            )
+            expiration = epoch_seconds(_number(metadata.get("expirationDate")))
+            self.timing(_number(metadata.get("durationSeconds")), expiration)
 
     # What the server pushes -------------------------------------------------------------
 

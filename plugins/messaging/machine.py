@@ -15,6 +15,7 @@ The states (``conversation_states``), and what moves them::
     Active      --Disconnect (readOnly)-->      ReadOnly
     Active, ReadOnly, CatchingUp  --socket lost-->  Reconnecting
     Reconnecting  --SessionResponse-->          CatchingUp    (out of time: Idle)
+    Reconnecting  --SessionResponse, new session (it expired)-->  Active | ReadOnly
     CatchingUp  --history read-->               Active | ReadOnly
     ReadOnly    --resetConversation-->          Resetting  --new session-->  Active
     any         --cleared, expired, clearSession-->  Idle;  --bus closed-->  Closed
@@ -23,7 +24,8 @@ Every socket opened is a new *generation*; an update of another (a late frame of
 socket given up) is dropped. The parts: ``conversation_connection`` (sockets,
 reconnecting, the history a gap left), ``conversation_commands`` (what the guest
 does), ``conversation_files`` (uploads and downloads), ``conversation_updates``
-(what the server sends), ``catch_up`` (what history holds that was missed).
+(what the server sends), ``call_outcomes`` (the calls' outcomes, to the part that
+asked), ``catch_up`` (what history holds that was missed).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from cxbus.machine_runner import (
 )
 
 from . import calls, inputs
+from .call_outcomes import CallOutcomes
 from .conversation_commands import APP_OFF, ConversationCommands
 from .conversation_connection import ConversationConnection
 from .conversation_files import ConversationFiles
@@ -75,14 +78,13 @@ from .record import Asked, ConversationRecord
 from .session_store import StoredSession
 from .transport_updates import Answered, HealthChecked, Pushed, SocketLost
 
-__all__ = ["NOT_LOADED", "STOPPED", "ConversationMachine", "Settings"]
+__all__ = ["NOT_CONFIGURED", "STOPPED", "ConversationMachine", "Settings"]
 
 log = logging.getLogger("cxbus.messaging")
 
 # Ours, where the SDK has no words.
 STOPPED = "MessagingService has stopped: its bus was closed."
-NOT_LOADED = "MessagingService is not configured yet."
-LOAD_FAILED = "MessagingService could not read the deployment's configuration: {}"
+NOT_CONFIGURED = "MessagingService is not configured yet."
 # A JWT this close to its expiry is renewed first (the mobile client's margin).
 JWT_MARGIN = 5.0
 
@@ -122,9 +124,11 @@ class ConversationMachine:
         self.clock = clock
         self.new_token = new_token
         self._stored = stored
-        self._calls: dict[int, Pending] = {}
+        self.under_way: dict[int, Pending] = {}
+        """The calls asked for and not settled yet, by call id."""
         self._call_ids = 0
         self._out: list[Effect] = []
+        self.outcomes = CallOutcomes(self)
         self.connection = ConversationConnection(self)
         self.updates = ConversationUpdates(self)
         self.files = ConversationFiles(self)
@@ -133,8 +137,8 @@ class ConversationMachine:
             inputs.Configure: self._configure,
             inputs.Restore: self._restore,
             Close: self._close,
-            CallSucceeded: self._call_succeeded,
-            CallFailed: self._call_failed,
+            CallSucceeded: self.outcomes.succeeded,
+            CallFailed: self.outcomes.failed,
             StoreFailed: lambda failed: log.warning("%s", failed.sentence),
             Updated: self._updated,
             TimerFired: self._timer_fired,
@@ -152,7 +156,7 @@ class ConversationMachine:
             and isinstance(self.state, Unloaded)
             and not isinstance(happened, inputs.Configure)
         ):
-            self.refuse(ticket, NOT_LOADED)
+            self.refuse(ticket, NOT_CONFIGURED)
         else:
             self._handlers[type(happened)](happened)
         out, self._out = self._out, []
@@ -190,14 +194,15 @@ class ConversationMachine:
     def call(self, action: calls.Action, ticket: int | None = None, detail: Any = None) -> int:
         """Ask for ``action`` (for the socket in use) and remember it; its call id."""
         self._call_ids += 1
-        self._calls[self._call_ids] = Pending(action, self.generation, ticket, detail)
+        self.under_way[self._call_ids] = Pending(action, self.generation, ticket, detail)
         self.emit(Call(self._call_ids, self.generation, action))
         return self._call_ids
 
     @property
     def is_on(self) -> bool:
-        """A session is configured and its socket up: requests go out at once."""
-        return isinstance(self.state, (Active, ReadOnly, Resetting))
+        """A session is configured and its socket up: requests go out at once. Not while
+        resetting: what the guest sends then waits for the new session."""
+        return isinstance(self.state, (Active, ReadOnly))
 
     @property
     def has_session(self) -> bool:
@@ -290,14 +295,18 @@ class ConversationMachine:
             self.connection.connect(None, join=False, restoring=True)
         self.answer(command.ticket)
 
-    def go_on(self, frame: Frame | None) -> None:
-        """The session is configured and caught up: Active or ReadOnly, and what waited goes."""
+    def go_on(self, frame: Frame | None, join: bool = False) -> None:
+        """The session is configured and caught up: Active or ReadOnly, and what waited
+        goes. ``join``: the Join presence goes first (autoStart on a new session), before
+        any message that waited, as the conversation starts with it."""
         if self.record.read_only:
             self.state = ReadOnly(self.generation)
             if frame is not None:
                 self.publish("readOnlyConversation", dict(frame.raw))
         else:
             self.state = Active(self.generation)
+            if join:
+                self.commands.join()
         self.flush()
 
     # Closing -------------------------------------------------------------------------------
@@ -308,47 +317,7 @@ class ConversationMachine:
         self.stop_socket()
         self.state = Closed()
 
-    # Outcomes of calls, updates, timers ------------------------------------------------------
-
-    def _call_succeeded(self, outcome: CallSucceeded) -> None:
-        pending = self._calls.pop(outcome.call)
-        action = pending.action
-        if isinstance(action, calls.LoadDeployment):
-            self.deployment = outcome.value
-            self.state = Idle()
-            if pending.ticket is not None:
-                self.answer(pending.ticket)
-        elif isinstance(action, calls.Connect):
-            self.connection.connected(pending)
-        elif isinstance(action, calls.Send):
-            if outcome.value is False:
-                # The socket went first: what it did not take waits for the next one.
-                self.outbox = [*action.requests, *self.outbox]
-        elif isinstance(action, calls.FetchPage):
-            if pending.detail == "catchUp":
-                self.connection.page_read(pending, outcome.value)
-            else:
-                self.commands.history_page(pending, outcome.value)
-        else:
-            self.files.call_succeeded(pending, outcome.value)
-
-    def _call_failed(self, outcome: CallFailed) -> None:
-        pending = self._calls.pop(outcome.call)
-        action = pending.action
-        if isinstance(action, calls.LoadDeployment):
-            if pending.ticket is not None:
-                self.refuse(pending.ticket, LOAD_FAILED.format(calls.sentence(outcome.reason)))
-        elif isinstance(action, calls.Connect):
-            self.connection.connect_failed(pending, outcome)
-        elif isinstance(action, calls.FetchPage):
-            if pending.detail == "catchUp":
-                self.connection.page_failed(pending, outcome)
-            else:
-                self.commands.history_failed(pending, outcome)
-        elif isinstance(action, (calls.Send, calls.Disconnect)):
-            log.warning("%s failed: %s", type(action).__name__, calls.sentence(outcome.reason))
-        else:
-            self.files.call_failed(pending, outcome)
+    # Updates, timers ------------------------------------------------------------------------
 
     def _updated(self, updated: Updated) -> None:
         if updated.generation != self.generation:

@@ -24,7 +24,6 @@ class UploadState(enum.Enum):
     REQUESTED = "requested"  # onAttachment sent
     UPLOADING = "uploading"  # the PUT to the presigned URL is under way
     UPLOADED = "uploaded"  # the server said so: the next message carries it
-    FAILED = "failed"
 
 
 @attrs.define
@@ -33,7 +32,6 @@ class GuestFile:
 
     attachment_id: str
     name: str
-    mime: str = "application/octet-stream"
     state: UploadState = UploadState.READING
     data: bytes = attrs.field(default=b"", repr=False)
 
@@ -43,7 +41,7 @@ class Asked:
     """Why a request was sent: what its answer is for, and the command waiting on it."""
 
     kind: str
-    """configure, message, join, typing, jwt, upload, file, delete, clear, close, startNew"""
+    """configure, message, join, typing, jwt, upload, file, delete, clear, close"""
     ticket: int | None = None
     detail: Any = None
 
@@ -77,7 +75,8 @@ class ConversationRecord:
     expiration_date: int | None = None
     duration_told: bool = False
     closed_by_server: bool = False
-    """A ConnectionClosedEvent came: the socket that closes next is not reopened."""
+    """A ConnectionClosedEvent came on the socket in use: when it closes, it is not
+    reopened. Opening a socket (``ConversationConnection.connect``) clears it."""
 
     @property
     def read_only(self) -> bool:

@@ -33,7 +33,7 @@ from .conversation_states import Settings
 from .database import Database
 from .guest_api import GuestRestApi
 from .guest_socket import GuestSocket
-from .machine import STOPPED, ConversationMachine
+from .machine import NOT_CONFIGURED, STOPPED, ConversationMachine
 from .pacing import Pacer
 from .session_store import FileSessionStore, MemorySessionStore, StoredSession
 from .transport_calls import performer
@@ -45,7 +45,6 @@ log = logging.getLogger("cxbus.messaging")
 SERVICE = "MessagingService"
 # Ours, where the SDK has no words.
 CONFIGURED_ALREADY = "MessagingService is configured already: configure can only be called once."
-NOT_CONFIGURED = "MessagingService is not configured yet."
 NO_STEP_UP = (
     "stepUpConversation is not supported yet: MessagingService runs guest "
     "(unauthenticated) sessions only."

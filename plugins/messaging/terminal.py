@@ -22,7 +22,6 @@ import contextlib
 import os
 import shlex
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -31,7 +30,7 @@ from typing import Any, TextIO
 
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
-from cxbus.terminal import TerminalPrompt, help_lines, printing_above_prompt
+from cxbus.terminal import TerminalPrompt, chat_section, help_lines
 
 from .guest_api import parse_message
 from .guest_api.messages import Attachment, Card, Carousel, QuickReply, StructuredMessage
@@ -287,19 +286,12 @@ class MessagingTerminalChat:
 def run(section: dict[str, Any] | None) -> int:
     """``cxbus chat --channel messaging``: talk with ``section``'s deployment, or the demo bot."""
     with contextlib.ExitStack() as stack:
-        stack.enter_context(printing_above_prompt())  # first: every line goes above the prompt
-        demo = section is None
-        if section is None:
-            from cxbus_emulator import Emulator
-
-            emulator = stack.enter_context(Emulator())
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            section = {**emulator.messaging_config(), "sessionFile": str(scratch / "s.json")}
-            print(
-                "No Messenger deployment configured: talking with the demo bot "
-                f"of the embedded emulator at {emulator.data_url}",
-                flush=True,
-            )
+        section, demo = chat_section(
+            stack,
+            section,
+            lambda emulator: emulator.messaging_config(),
+            "No Messenger deployment configured: talking with the demo bot",
+        )
         stored = Path(section.get("sessionFile") or SESSION_FILE).expanduser()
         resuming = _resumable(stored, str(section.get("deploymentId")))
         bus = stack.enter_context(

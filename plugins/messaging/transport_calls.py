@@ -1,11 +1,11 @@
 """What each call the conversation machine asks for does with the socket and the REST API.
 
-``performer(socket, rest)`` is the ``perform`` of the conversation's ``MachineRunner``:
-it runs on the conversation's I/O lane (never on the loop thread), may block on the
-network or on a file, and returns the value the machine gets back in
-``CallSucceeded``. A refusal (the socket not opened, a REST call refused, a file that
-cannot be read or written) raises ``CallRefused`` with one sentence, which the machine
-gets as ``CallFailed``.
+``performer(socket, rest, deployment_id)`` makes the ``perform`` of the
+conversation's ``MachineRunner``: it runs on the conversation's I/O lane (never on the
+loop thread), may block on the network or on a file, and returns the value the
+machine gets back in ``CallSucceeded``. A refusal (the socket not opened, a REST call
+refused, a file that cannot be read or written) raises ``CallRefused`` with one
+sentence, which the machine gets as ``CallFailed``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ __all__ = ["performer"]
 def performer(
     socket: GuestSocket, rest: GuestRestApi, deployment_id: str
 ) -> Callable[[calls.Action, Report], Any]:
-    """How the conversation's calls are made with ``socket`` and ``rest``."""
+    """How the conversation's calls are made with ``socket`` and ``rest``, for the
+    deployment ``deployment_id`` (whose ``config.json`` ``LoadDeployment`` reads)."""
 
     def perform(action: calls.Action, report: Report) -> Any:
         try:

@@ -6,11 +6,14 @@ Installed with cxbus, it is found through the ``cxbus.plugins`` entry point::
     bus.command("WebChatService.startChat", {"nickname": "Ada"}).result(timeout=5)
 
 ``transport.type`` picks the protocol: ``purecloud-v2-sockets`` for Genesys Cloud,
-``fake`` for tests (see ``cxbus_webchat.transports.fake``).
+``fake`` for tests (see ``cxbus_webchat.transports.fake``). With no ``transport``
+section, the chat goes through GMS (Genesys Engage / Multicloud CX), polled, with
+the widgets' GMS options in the section itself (``dataURL``, ``apikey``, ...: see
+``cxbus_webchat.config.GmsOptions``).
 """
 
 from . import transports
-from .config import ConfigError, WebChatConfig, parse_config
+from .config import ConfigError, GmsOptions, WebChatConfig, parse_config, parse_gms
 from .service import EVENTS, SERVICE, WebChatService, setup
 from .session_store import (
     FileSessionStore,
@@ -26,6 +29,7 @@ __all__ = [
     "SERVICE",
     "ConfigError",
     "FileSessionStore",
+    "GmsOptions",
     "MemorySessionStore",
     "SessionStore",
     "SessionStoreError",
@@ -35,6 +39,7 @@ __all__ = [
     "WebChatConfig",
     "WebChatService",
     "parse_config",
+    "parse_gms",
     "register_transport",
     "setup",
     "transports",

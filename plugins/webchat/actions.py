@@ -19,6 +19,7 @@ __all__ = [
     "CloseTransport",
     "Download",
     "Leave",
+    "Refresh",
     "Resume",
     "SendText",
     "Start",
@@ -38,8 +39,9 @@ class Start:
 @attrs.frozen
 class Resume:
     """Attach to the stored conversation and read it back; succeeds with
-    ``(members, pages)``: every member, and the history in pages of ``page_size``
-    (one page when ``paginated`` is off)."""
+    ``(members, pages, offline)``: every member, the history in pages of
+    ``page_size`` (one page when ``paginated`` is off), and whether the server said
+    it is offline for now."""
 
     session: SessionData
     page_size: int
@@ -56,7 +58,9 @@ class SendText:
 
 @attrs.frozen
 class TellTyping:
-    """Tell the agent the guest is typing."""
+    """Tell the agent the guest is typing, or (``started`` off, GMS) has stopped."""
+
+    started: bool = True
 
 
 @attrs.frozen
@@ -88,6 +92,11 @@ class Leave:
 
 
 @attrs.frozen
+class Refresh:
+    """Poll the server once (a polling transport); succeeds with ``Refreshed``."""
+
+
+@attrs.frozen
 class CloseTransport:
     """Stop the transport's connections for the chat; no call to the server."""
 
@@ -101,5 +110,6 @@ Action = (
     | Upload
     | Download
     | Leave
+    | Refresh
     | CloseTransport
 )

@@ -24,7 +24,7 @@ from cxbus.cli_options import OptionError as ChatOptionError
 from cxbus.cli_options import get_option, put_option, read_config_file
 from cxbus.options import unknown_option as find_unknown
 
-from .config import ConfigError, WebChatConfig, parse_config
+from .config import ConfigError, GmsOptions, WebChatConfig, parse_config, parse_gms
 from .transport import transport_class
 
 __all__ = ["DEPLOYMENT_OPTIONS", "ChatOptionError", "unknown_option", "webchat_section"]
@@ -91,7 +91,10 @@ def webchat_section(
     where = f"--config {config_file}: " if config_file and not given else ""
     try:
         config = parse_config(section)
-        transport_class(config.transport.type)
+        if config.transport is None:
+            parse_gms(section)  # GMS mode: dataURL and its options in the section itself
+        else:
+            transport_class(config.transport.type)
     except ConfigError as error:
         raise ChatOptionError(f"{where}{error}") from None
     except KeyError as error:
@@ -100,5 +103,16 @@ def webchat_section(
 
 
 def unknown_option(section: Mapping[str, Any]) -> str | None:
-    """A sentence naming the first option of ``section`` that WebChatService does not know."""
+    """A sentence naming the first option of ``section`` that WebChatService does not know.
+
+    With no ``transport``, the section is in GMS mode: its GMS options are known too."""
+    if section.get("transport") is None:
+        found = find_unknown(section, GmsOptions, "webchat", "WebChatService")
+        if found is None:
+            return None
+        rest = {key: value for key, value in section.items() if key not in _GMS_NAMES}
+        return find_unknown(rest, WebChatConfig, "webchat", "WebChatService")
     return find_unknown(section, WebChatConfig, "webchat", "WebChatService")
+
+
+_GMS_NAMES = frozenset(field.metadata["option"] for field in attrs.fields(GmsOptions))

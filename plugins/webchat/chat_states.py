@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from . import actions
+from .polling import PollingOptions
 from .session_store import StoredSession
 from .transport import TransportUpdate
 
@@ -40,6 +41,8 @@ class Settings:
     user_data: dict[str, Any] = attrs.field(factory=dict)
     supports_user_data_update: bool = False
     supports_files: bool = True
+    polling: PollingOptions | None = None
+    """The poll schedule's options, for a polling transport (GMS); ``None``: no polling."""
 
 
 @attrs.define
@@ -75,7 +78,10 @@ class Ending:
 
 @attrs.define
 class Closed:
-    """The bus closed."""
+    """The bus closed. ``starting``: the generation of a start under way then, whose
+    chat is stored once created, for a restarted program to restore."""
+
+    starting: int | None = None
 
 
 State = Idle | Starting | Restoring | Active | Ending | Closed

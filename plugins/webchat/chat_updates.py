@@ -30,6 +30,9 @@ log = logging.getLogger("cxbus.webchat")
 # DISCONNECTED, which may be temporary for the guest, it is final.
 LEFT = "LEFT"
 PRESENCE = {"member-join": "CONNECTED", "member-leave": LEFT}
+# The members whose joins and leaves are told, by role: the prefix of their events
+# (agentConnected, supervisorConnected, botConnected, and ...Disconnected).
+EVENT_PREFIX = {"AGENT": "agent", "SUPERVISOR": "supervisor", "BOT": "bot"}
 
 
 @attrs.define
@@ -53,8 +56,10 @@ class ChatUpdates:
     def handle(self, update: TransportUpdate) -> None:
         if isinstance(update, ChatMessage):
             self.messages([update], restoring=False)
-        elif isinstance(update, Typing):
+        elif isinstance(update, Typing) and update.started:
             self._typing(update.sender)
+        elif isinstance(update, Typing):
+            self._agent_stopped_typing(update.sender.id)
         elif isinstance(update, Member):
             self._presence(update, update.state, update.time, attrs.asdict(update), False)
         elif isinstance(update, Connection):
@@ -119,15 +124,16 @@ class ChatUpdates:
         if not batch.shown:
             return
         machine = self._machine
-        machine.publish(
-            "messageReceived",
-            {
-                "originalMessages": batch.originals,
-                "messages": batch.shown,
-                "restoring": restoring,
-                "sessionData": machine.record.session_data(),
-            },
-        )
+        record = machine.record
+        received = {
+            "originalMessages": batch.originals,
+            "messages": batch.shown,
+            "restoring": restoring,
+            "sessionData": record.session_data(),
+        }
+        if record.gms:  # the widgets' GMS module's countdown of an idle alert
+            received["idleTimeCountDown"] = record.idle_countdown
+        machine.publish("messageReceived", received)
 
     # Joins and leaves ----------------------------------------------------------------------
 
@@ -162,13 +168,19 @@ class ChatUpdates:
                 if ticket is not None:
                     machine.answer(ticket)
             return None
-        if member.role != "AGENT" or state not in ("CONNECTED", "DISCONNECTED", LEFT):
+        prefix = EVENT_PREFIX.get(member.role)
+        if prefix is None or state not in ("CONNECTED", "DISCONNECTED", LEFT):
             return None
         known = record.agents.get(member.id)
         if joined == (known is not None and known.connected):
             return None  # said already, by the other frame
         if joined:
-            record.agents[member.id] = Agent(member.display_name or "Agent", machine.now_ms())
+            record.agents[member.id] = Agent(
+                member.display_name or "Agent",
+                machine.now_ms(),
+                supervisor=member.role == "SUPERVISOR",
+                bot=member.role == "BOT",
+            )
         elif known is not None:
             known.connected = False
             known.disconnected_time = machine.now_ms()
@@ -179,9 +191,8 @@ class ChatUpdates:
         if restoring:
             return line
         self._publish_messages(Batch([dict(original)], [line]), restoring=False)
-        machine.publish(
-            "agentConnected" if joined else "agentDisconnected", record.agents_data(line)
-        )
+        event = f"{prefix}Connected" if joined else f"{prefix}Disconnected"
+        machine.publish(event, record.agents_data(line))
         return None
 
     def _line(

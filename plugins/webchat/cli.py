@@ -29,7 +29,9 @@ the guest chat API of the web chat widget (--channel webchat, deprecated by Gene
 With no deployment configured (no --config, no flag, no GENESYS_* variable), it
 starts the embedded emulator, a local Genesys Cloud, and chats with its demo agent
 (the web chat's, unless --channel messaging): nothing to set up. That demo chat ends
-with the command.
+with the command. --gms chats with the emulator's GMS chat service instead (Genesys
+Engage / Multicloud CX, polled), and a --config with a top-level dataURL and no
+transport section chats with a real GMS.
 """
 
 EPILOG = """\
@@ -42,8 +44,9 @@ from flags, else the environment, else --config:
              --org-guid        GENESYS_ORG_GUID        transport.orgGuid
              --queue           GENESYS_QUEUE           (its routing.targetAddress)
 --config FILE is a JSON object shaped like the messaging section ({"deploymentId",
-"domain"}), or like _genesys.widgets.webchat; an option the service does not know is
-an error.
+"domain"}), or like _genesys.widgets.webchat (with no transport section: GMS, as
+{"dataURL": "https://host/genesys/2/chat/customer-support", "apikey": "..."}); an
+option the service does not know is an error.
 
 In the chat: type a message and Enter; /help lists the commands. Web Messaging: a
 number picks a quick reply or a card's button; /quit, Ctrl-D or Ctrl-C leaves the
@@ -88,6 +91,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     webchat.add_argument("--org-guid", metavar="ID", help="the organization id (GENESYS_ORG_GUID)")
     webchat.add_argument(
         "--queue", metavar="NAME", help="the queue to route the chat to (GENESYS_QUEUE)"
+    )
+    webchat.add_argument(
+        "--gms",
+        action="store_true",
+        help="chat through the embedded emulator's GMS chat service (Genesys Engage), polled",
     )
     parser.add_argument(
         "--name",
@@ -144,6 +152,11 @@ def _run(args: argparse.Namespace) -> int:
         "--queue": args.queue,
     }
     channel = _channel(args, messaging_flags, webchat_flags)
+    if args.gms and (channel == "messaging" or args.config or any(webchat_flags.values())):
+        raise SubcommandError(
+            "--gms chats with the embedded emulator's GMS: give it without --config, "
+            "a deployment or --channel messaging"
+        )
     try:
         if channel == "messaging":
             from cxbus_messaging.chat_options import messaging_section
@@ -165,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from .terminal import run
 
-    return run(section, args.name)
+    return run(section, args.name, gms=args.gms)
 
 
 chat = Subcommand(help="chat with an agent in the terminal", run=_run, arguments=_arguments)

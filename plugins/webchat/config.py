@@ -6,6 +6,16 @@ before any network call and raises ``ConfigError`` naming the first bad one with
 what was expected. Options this service does not know are ignored: the WebChat
 widget shares the section for its UI options.
 
+Two modes, as the widgets have them (``reference/gms-chat-api.md`` §0): with a
+``transport`` section, its ``type`` names the transport (``purecloud-v2-sockets``,
+``fake``); with none, the chat goes through the GMS Chat API v2 (Genesys Engage /
+Multicloud CX) and its options sit in the section itself (``GmsOptions``:
+``dataURL``, ``apikey``, ``ajaxTimeout``, ``pollExceptionLimit``, the poll rates,
+``restoreTimeout``), with the widgets' GMS module's names, defaults and units:
+times in milliseconds. (So ``restoreTimeout`` is in milliseconds in GMS mode, as
+the widgets' GMS module reads it, and in seconds with a ``transport``: ours, as
+the page says "60 seconds".)
+
 An option set to ``null`` (``None``) takes its default, as if it were left out (ours:
 configurations built from templates carry nulls); a required option cannot be null.
 Numbers must be finite.
@@ -33,14 +43,22 @@ from cxbus.options import as_tuple as _as_tuple
 from cxbus.options import option as _option
 from cxbus.options import section as _section
 
+from .polling import PollingOptions
+
 __all__ = [
     "ConfigError",
+    "GmsOptions",
     "InteractionData",
     "Routing",
     "TransportOptions",
     "WebChatConfig",
     "parse_config",
+    "parse_gms",
+    "restore_seconds",
 ]
+
+MILLISECONDS = "a finite number of milliseconds above 0"
+WHOLE = "a whole number from 0"
 
 
 @attrs.frozen
@@ -101,7 +119,8 @@ class TransportOptions:
 class WebChatConfig:
     """The ``webchat`` section."""
 
-    transport: TransportOptions = _section("transport", TransportOptions)
+    transport: TransportOptions | None = _section("transport", TransportOptions, default=None)
+    """``None``: GMS mode, whose options are ``WebChatConfig.gms``."""
     user_data: Mapping[str, Any] = _option(
         "userData",
         "an object of key/value pairs",
@@ -132,6 +151,107 @@ class WebChatConfig:
     """Ours: the countdown after the guest's last keystroke before typing stops."""
 
 
+def _is_milliseconds(value: Any) -> bool:
+    return is_seconds(value)  # the same test: finite and above 0; only the unit differs
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _above_one(value: Any) -> bool:
+    return is_seconds(value) and value > 1
+
+
+@attrs.frozen
+class GmsOptions:
+    """GMS mode's options, read from the ``webchat`` section itself (no ``transport``).
+
+    Names, defaults and units are the widgets' GMS module's (``reference/gms-chat-api.md``
+    §0): times in milliseconds. ``caBundle`` is ours.
+    """
+
+    data_url: str = _option(
+        "dataURL",
+        "the GMS chat service's http(s) URL, service name included, such as "
+        "'http://host:8080/genesys/2/chat/customer-support' (or give a transport section "
+        "with its type for another chat service)",
+        is_url,
+    )
+    apikey: str | None = _option("apikey", TEXT, is_text, default=None, repr=False)
+    """Sent as the ``apikey`` header of every call (an API gateway's key: a secret)."""
+    endpoint: str | None = _option("endpoint", TEXT, is_text, default=None)
+    enable_url_trailing_slash: bool = _option(
+        "enableUrlTrailingSlash", "true or false", lambda v: isinstance(v, bool), default=True
+    )
+    ajax_timeout: float = _option("ajaxTimeout", MILLISECONDS, _is_milliseconds, default=3000)
+    file_upload_timeout: float = _option(
+        "fileUploadTimeout",
+        "a finite number of milliseconds from 0 (0: none)",
+        lambda v: v == 0 or _is_milliseconds(v),
+        default=0,
+    )
+    poll_exception_limit: int = _option("pollExceptionLimit", WHOLE, _is_whole, default=5)
+    poll_rate: float = _option("pollRate", MILLISECONDS, _is_milliseconds, default=3000)
+    """The interval when ``dynamicPolling`` is off."""
+    poll_rate_min: float = _option("pollRateMin", MILLISECONDS, _is_milliseconds, default=500)
+    poll_rate_max: float = _option("pollRateMax", MILLISECONDS, _is_milliseconds, default=3000)
+    poll_rate_mult: float = _option(
+        "pollRateMult", "a finite number above 1", _above_one, default=1.2
+    )
+    dynamic_polling: bool = _option(
+        "dynamicPolling", "true or false", lambda v: isinstance(v, bool), default=True
+    )
+    restore_timeout: float = _option(
+        "restoreTimeout", MILLISECONDS, _is_milliseconds, default=60000
+    )
+    max_message_length: int | None = _option(
+        "maxMessageLength", "a whole number above 0", lambda v: _is_whole(v) and v > 0, default=None
+    )
+    ca_bundle: str | None = _option(
+        "caBundle", "the path of an existing CA bundle file", is_file, default=None
+    )
+    """Ours: a CA bundle to verify the server with, instead of the system's."""
+
+    @property
+    def restore_seconds(self) -> float:
+        return self.restore_timeout / 1000
+
+    def polling(self) -> PollingOptions:
+        """The poll schedule's options, in seconds."""
+        return PollingOptions(
+            min_interval=self.poll_rate_min / 1000,
+            max_interval=self.poll_rate_max / 1000,
+            multiplier=self.poll_rate_mult,
+            fixed_interval=self.poll_rate / 1000,
+            dynamic=self.dynamic_polling,
+            exception_limit=self.poll_exception_limit,
+        )
+
+
 def parse_config(section: Any, path: str = "webchat") -> WebChatConfig:
-    """Validate the ``webchat`` section into a ``WebChatConfig``; raise ``ConfigError``."""
+    """Validate the ``webchat`` section into a ``WebChatConfig``; raise ``ConfigError``.
+
+    With no ``transport`` (or a null one) the section is in GMS mode: ``parse_gms``
+    reads its GMS options.
+    """
     return build(WebChatConfig, section, path)
+
+
+def parse_gms(section: Any, path: str = "webchat") -> GmsOptions | None:
+    """GMS mode's options of the ``webchat`` section; ``None`` when it has a ``transport``."""
+    if isinstance(section, Mapping) and section.get("transport") is not None:
+        return None
+    options = build(GmsOptions, section, path)
+    if options.poll_rate_max < options.poll_rate_min:
+        raise ConfigError(
+            f"{path}.pollRateMax",
+            f"at least pollRateMin ({options.poll_rate_min:g} ms)",
+            options.poll_rate_max,
+        )
+    return options
+
+
+def restore_seconds(config: WebChatConfig, gms: GmsOptions | None) -> float:
+    """How long a stored chat may be restored, in seconds, in either mode."""
+    return gms.restore_seconds if gms is not None else config.restore_timeout

@@ -22,6 +22,7 @@ __all__ = [
     "Command",
     "DownloadFile",
     "EndChat",
+    "Polling",
     "Read",
     "RegisterPreprocessor",
     "Restore",
@@ -113,6 +114,14 @@ class Read:
     what: str
 
 
+@attrs.frozen
+class Polling:
+    """poll, startPoll, stopPoll or resetPollExceptions (``what``), on a polling transport."""
+
+    ticket: int
+    what: str
+
+
 Command = (
     StartChat
     | EndChat
@@ -126,4 +135,5 @@ Command = (
     | DownloadFile
     | RegisterPreprocessor
     | Read
+    | Polling
 )

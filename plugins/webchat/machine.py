@@ -13,8 +13,10 @@ The states (``machine.state``), and the rows of the Genesys page that move them:
     Idle      --startChat-->  Starting   --created-->  Active     (refused: Idle)
     Idle      --restore-->    Restoring  --resumed-->  Active     (failed: Idle)
     Active    --endChat-->    Ending     --left-->     Idle       (failed: Idle, told so)
-    Active, Ending  --the guest's own DISCONNECTED-->  Idle
-    any       --close-->      Closed
+    Active, Ending  --the guest's own member-leave, or the server's ChatEnded-->  Idle
+    any       --close-->      Closed     (a chat created after: stored, to restore)
+
+On a polling transport (GMS), an active chat also polls (``chat_polling``).
 
 Every start or restore opens a new *generation*; an update of another generation
 (a late frame of a chat that has ended) is dropped. While starting or restoring,
@@ -24,7 +26,6 @@ the new chat's updates wait in a buffer and are handled once it is active.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,9 @@ from cxbus.machine_runner import (
 
 from . import actions, inputs
 from .chat_commands import NO_SESSION, ChatCommands
+from .chat_polling import TIMER as POLL_TIMER
+from .chat_polling import ChatPolling
+from .chat_restore import ChatRestore
 from .chat_states import (
     Active,
     Closed,
@@ -64,7 +68,12 @@ from .chat_updates import ChatUpdates
 from .messages import Filters
 from .record import ChatRecord
 from .session_store import StoredSession
-from .transport import GONE, ChatMessage, Member, SessionData, TransportUpdate
+from .transport import (
+    GONE,
+    Member,
+    SessionData,
+    TransportUpdate,
+)
 
 __all__ = ["ChatMachine", "Settings"]
 
@@ -72,29 +81,26 @@ log = logging.getLogger("cxbus.webchat")
 
 # The page's sentences, word for word.
 ALREADY_ACTIVE = "There is already an active chat session."
-ALREADY_RESTORING = "Already restoring. Ignoring request."
-RESTORE_WHILE_ACTIVE = "Chat session is already active, ignoring restore command."
 # Ours, where the page gives no words.
-NOTHING_TO_RESTORE = "There is no chat session to restore."
 STOPPED = "WebChatService has stopped: its bus was closed."
 ENDED_UNTOLD = "The chat has ended here, but the chat server could not be told: {}"
 # restoreTimeout counts from when the guest went away: the stored time is renewed when
 # the bus closes, and while messages flow at most once per this many seconds.
 SESSION_RENEWAL_INTERVAL = 5.0
-# A stored session saved further ahead than this is not trusted (a clock gone wrong).
-FUTURE_TOLERANCE = 5.0
 
 
 class ChatMachine:
     """One WebChatService's chat. ``stored`` is what the session store held when the
     service was configured (a ``ValueError`` when it held something unreadable);
-    ``clock`` gives ``time.time()``."""
+    ``clock`` gives ``time.time()``; ``monotonic`` (``time.monotonic()``, else
+    ``clock``) times the polls, which a change of the system's clock must not stall."""
 
     def __init__(
         self,
         settings: Settings,
         stored: StoredSession | ValueError | None,
         clock: Callable[[], float],
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self.settings = settings
         self.state: State = Idle()
@@ -102,8 +108,9 @@ class ChatMachine:
         self.user_data: dict[str, Any] = dict(settings.user_data)
         self.filters = Filters()
         self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
-        self._stored = stored
-        self._clock = clock
+        self.stored = stored
+        self.clock = clock
+        self.monotonic = monotonic or clock
         self.generation = 0
         """The chat under way (or last): each start or restore opens the next."""
         self._calls: dict[int, Pending] = {}
@@ -111,8 +118,10 @@ class ChatMachine:
         self._saved_at = float("-inf")
         self._store_failure_told = False
         self._out: list[Effect] = []
-        self._updates = ChatUpdates(self)
+        self.updates = ChatUpdates(self)
         self._commands = ChatCommands(self)
+        self.polling = ChatPolling(self)
+        self.restoring = ChatRestore(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             inputs.StartChat: self._start_chat,
             inputs.EndChat: self._end_chat,
@@ -121,11 +130,12 @@ class ChatMachine:
             inputs.AddPrefilter: self._commands.add_prefilter,
             inputs.SendTyping: self._commands.send_typing,
             inputs.UpdateUserData: self._commands.update_user_data,
-            inputs.Restore: self._restore,
+            inputs.Restore: self.restoring.restore,
             inputs.SendFile: self._commands.send_file,
             inputs.DownloadFile: self._commands.download_file,
             inputs.RegisterPreprocessor: self._commands.register_preprocessor,
             inputs.Read: self._commands.read,
+            inputs.Polling: self.polling.command,
             Close: self._close,
             CallSucceeded: self._call_succeeded,
             CallFailed: self._call_failed,
@@ -159,7 +169,7 @@ class ChatMachine:
         self.emit(Refuse(ticket, reason))
 
     def now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return int(self.clock() * 1000)
 
     @property
     def is_active(self) -> bool:
@@ -176,24 +186,28 @@ class ChatMachine:
         self._call_ids += 1
         generation = pending.pop("generation", self.generation)
         self._calls[self._call_ids] = Pending(action, generation, ticket, **pending)
-        self.emit(Call(self._call_ids, generation, action))
+        # Leaving ends within the transport's timeout, not behind calls a dead server
+        # holds; a poll (GMS) neither waits behind the chat's calls nor holds them up
+        # (the widgets' polls overlap their sends too).
+        urgent = isinstance(action, (actions.Leave, actions.Refresh))
+        self.emit(Call(self._call_ids, generation, action, urgent))
 
     def save(self, renew: bool = False) -> None:
         """Keep the chat in the session store (``renew``: only if not saved lately)."""
         session = self.record.session
         if session is None or not self.chat_is_on:
             return
-        now = self._clock()
+        now = self.clock()
         if renew and now - self._saved_at < SESSION_RENEWAL_INTERVAL:
             return
         self._saved_at = now
-        self._stored = StoredSession(
+        self.stored = StoredSession(
             session, tuple(self.filters.sources()), self.record.started_at, now
         )
-        self.emit(Save(self._stored))
+        self.emit(Save(self.stored))
 
-    def _forget(self) -> None:
-        self._stored = None
+    def forget(self) -> None:
+        self.stored = None
         self.emit(Forget())
 
     def finish(self) -> int | None:
@@ -206,7 +220,7 @@ class ChatMachine:
         ending = self.state
         record = self.record
         if not record.guest_left and record.session is not None:
-            self._updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
+            self.updates.guest_left(Member(record.session.member_id, "CUSTOMER", "DISCONNECTED"))
         for member_id in sorted(record.agents_typing):
             self.emit(CancelTimer(f"agentTyping:{member_id}"))
         record.agents_typing.clear()
@@ -214,9 +228,10 @@ class ChatMachine:
             self.emit(CancelTimer("clientTyping"))
             record.client_typing = False
         record.ended_at = self.now_ms()
+        self.polling.stop()
         self.filters = Filters()  # filters last as long as the chat
         self.state = Idle()
-        self._forget()
+        self.forget()
         self.call(actions.CloseTransport())
         self.publish("ended")
         return ending.ticket if isinstance(ending, Ending) else None
@@ -235,78 +250,25 @@ class ChatMachine:
 
     def _started(self, pending: Pending, session: SessionData) -> None:
         state = self.state
+        if isinstance(state, Closed) and state.starting == pending.generation:
+            # Created on the server as the bus closed: kept, so it is not lost there.
+            self.record = ChatRecord(session, started_at=self.now_ms())
+            self.emit(Save(StoredSession(session, (), self.record.started_at, self.clock())))
         if not isinstance(state, Starting) or state.generation != pending.generation:
             self.call(actions.CloseTransport(), generation=pending.generation)
             return
-        self.record = ChatRecord(session, started_at=self.now_ms())
+        self.record = ChatRecord(session, started_at=self.now_ms(), gms=self.gms)
         self.state = Active(state.generation)
         self.publish("started", self.record.session_data())
+        self.polling.begin_chat()
         self.save()
-        self._replay(state.buffered)
+        self.replay(state.buffered)
         self.answer(state.ticket, self.record.session_data())
 
-    def _replay(self, buffered: list[TransportUpdate]) -> None:
+    def replay(self, buffered: list[TransportUpdate]) -> None:
         for update in buffered:
             if self.chat_is_on:
-                self._updates.handle(update)
-
-    # Restoring -------------------------------------------------------------------------
-
-    def _restore(self, command: inputs.Restore) -> None:
-        state, stored = self.state, self._stored
-        if isinstance(state, Restoring):
-            self.refuse(command.ticket, ALREADY_RESTORING)
-        elif not isinstance(state, Idle):
-            self.refuse(command.ticket, RESTORE_WHILE_ACTIVE)
-        elif isinstance(stored, ValueError) or (
-            stored is not None and stored.saved_at > self._clock() + FUTURE_TOLERANCE
-        ):
-            why = stored if isinstance(stored, ValueError) else "it was saved in the future"
-            log.warning("the stored chat session is discarded: %s", why)
-            self._forget()
-            self.publish("restoreFailed")
-            self.refuse(
-                command.ticket,
-                f"The stored chat session could not be used and is discarded: {why}.",
-            )
-        elif stored is None:
-            self.refuse(command.ticket, NOTHING_TO_RESTORE)
-        elif self._clock() - stored.saved_at > self.settings.restore_timeout:
-            self._forget()
-            self.publish("restoreTimeout")
-            self.refuse(
-                command.ticket,
-                f"The stored chat is older than restoreTimeout "
-                f"({self.settings.restore_timeout:g} s).",
-            )
-        else:
-            self.generation += 1
-            self.state = Restoring(self.generation, command.ticket, stored)
-            settings = self.settings
-            resume = actions.Resume(stored.session, settings.page_size, settings.paginated)
-            self.call(resume, command.ticket)
-
-    def _resumed(
-        self, pending: Pending, members_and_pages: tuple[list[Member], list[list[ChatMessage]]]
-    ) -> None:
-        state = self.state
-        if not isinstance(state, Restoring) or state.generation != pending.generation:
-            self.call(actions.CloseTransport(), generation=pending.generation)
-            return
-        members, pages = members_and_pages
-        stored = state.stored
-        for pattern, flags in stored.filters:
-            self.filters.add(re.compile(pattern, flags))
-        self.record = ChatRecord(stored.session, started_at=stored.started_at or self.now_ms())
-        self.state = Active(state.generation)
-        for page in pages:
-            self._updates.messages(page, restoring=True)
-        self.record.guest_joined = True  # whether or not the history said so
-        self.record.agents_from(members, self.now_ms())
-        self.publish("restored")
-        self.save()
-        self._replay(state.buffered)
-        self.answer(state.ticket)
+                self.updates.handle(update)
 
     # Ending ------------------------------------------------------------------------------
 
@@ -320,13 +282,20 @@ class ChatMachine:
 
     # Closing --------------------------------------------------------------------------------
 
+    @property
+    def gms(self) -> bool:
+        """The chat goes through GMS (a polling transport)."""
+        return self.settings.polling is not None
+
     def _close(self, _: Close) -> None:
         self.save()  # restoreTimeout counts from now
+        self.emit(CancelTimer(POLL_TIMER))
         for name in [f"agentTyping:{m}" for m in sorted(self.record.agents_typing)]:
             self.emit(CancelTimer(name))
         if self.record.client_typing:
             self.emit(CancelTimer("clientTyping"))
-        self.state = Closed()
+        starting = self.state.generation if isinstance(self.state, Starting) else None
+        self.state = Closed(starting)
         self.call(actions.CloseTransport())
 
     # Outcomes of calls ------------------------------------------------------------------
@@ -334,18 +303,24 @@ class ChatMachine:
     def _call_succeeded(self, outcome: CallSucceeded) -> None:
         pending = self._calls.pop(outcome.call)
         action, value = pending.action, outcome.value
+        if isinstance(action, actions.Refresh):
+            self.polling.refreshed(pending, value)
+            return
+        self.polling.call_done(answered=True)
+        self.polling.sent(action)
         if isinstance(action, actions.Start):
             self._started(pending, value)
             return
         if isinstance(action, actions.Resume):
-            self._resumed(pending, value)
+            self.restoring.resumed(pending, value)
             return
         if isinstance(action, actions.Leave):
             value = None
             if self.finish() is None:
                 return  # the guest's own leaving came first and answered endChat
         elif isinstance(action, actions.TellTyping):
-            self._commands.typing_told(pending.generation)
+            if action.started:
+                self._commands.typing_told(pending.generation)
             value = None
         elif isinstance(action, actions.SendText):
             if pending.generation == self.generation:
@@ -359,6 +334,13 @@ class ChatMachine:
     def _call_failed(self, outcome: CallFailed) -> None:
         pending = self._calls.pop(outcome.call)
         action = pending.action
+        if isinstance(action, actions.Refresh):
+            self.polling.refresh_failed(pending)
+            if pending.ticket is not None:
+                self.refuse(pending.ticket, outcome.reason)
+            return
+        if outcome.from_server:
+            self.polling.call_done(answered=outcome.status is not None)
         if outcome.from_server and not isinstance(action, actions.CloseTransport):
             self.publish("error", outcome.reason)
         if isinstance(action, actions.Start):
@@ -367,7 +349,7 @@ class ChatMachine:
                 self.state = Idle()
                 self.call(actions.CloseTransport(), generation=pending.generation)
         elif isinstance(action, actions.Resume):
-            self._resume_failed(pending, outcome)
+            self.restoring.failed(pending, outcome)
         elif isinstance(action, actions.Leave):
             self._leave_failed(pending, outcome)
             return
@@ -376,16 +358,6 @@ class ChatMachine:
             self.save()
         if pending.ticket is not None:
             self.refuse(pending.ticket, outcome.reason)
-
-    def _resume_failed(self, pending: Pending, outcome: CallFailed) -> None:
-        state = self.state
-        if not isinstance(state, Restoring) or state.generation != pending.generation:
-            return
-        self.state = Idle()
-        self.call(actions.CloseTransport(), generation=pending.generation)
-        if outcome.status in GONE:  # else a later restore may still succeed
-            self._forget()
-        self.publish("restoreFailed")
 
     def _leave_failed(self, pending: Pending, outcome: CallFailed) -> None:
         """The guest can always end their chat: it ends here, and the command says
@@ -411,7 +383,7 @@ class ChatMachine:
         if isinstance(state, (Starting, Restoring)) and updated.generation == state.generation:
             state.buffered.append(updated.update)
         elif self.chat_is_on and updated.generation == self.generation:
-            self._updates.handle(updated.update)
+            self.updates.handle(updated.update)
         else:
             log.debug(
                 "dropping %s of chat %d: not the chat going on",
@@ -420,10 +392,14 @@ class ChatMachine:
             )
 
     def _timer_fired(self, fired: TimerFired) -> None:
-        if fired.name == "clientTyping":
+        if fired.name == POLL_TIMER:
+            self.polling.timer_fired()
+        elif fired.name == "clientTyping":
             self._commands.stop_client_typing()
+            if self.gms and self.is_active:  # the widgets' GMS module tells the server
+                self.call(actions.TellTyping(started=False))
         elif fired.name.startswith("agentTyping:"):
-            self._updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
+            self.updates.agent_typing_timed_out(fired.name.split(":", 1)[1])
 
 
 def _sentence(reason: Any) -> str:

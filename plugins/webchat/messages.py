@@ -9,8 +9,11 @@ plain dicts (``Message.to_dict``)::
 ``type`` is one of the Genesys widgets' message types: ``"Message"``, ``"Notice"``
 (a custom notice), ``"ParticipantJoined"`` and ``"ParticipantLeft"``; and ours,
 ``"MediaRequest"``: an offer of co-browse or screen share, whose text is what the
-server sent (the media request's id), never shown as the agent's words. ``from.type``
-is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot).
+server sent (the media request's id), never shown as the agent's words. Through GMS,
+the transcript's other types keep their GMS names (``"PushUrl"``, ``"CustomNotice"``,
+``"IdleAlert"``, ``"IdleClose"``, ``"FileUploaded"``, ...). ``from.type``
+is ``"Client"`` (the guest), ``"Agent"``, or ``"External"`` (a flow or bot); through
+GMS also ``"Supervisor"`` and ``"Bot"``.
 """
 
 from __future__ import annotations
@@ -32,13 +35,30 @@ _TYPES = {
     "member-leave": "ParticipantLeft",
     "media-request": "MediaRequest",
 }
+# GMS transcript types that are neither messages nor joins and leaves: kept as they are.
+_GMS_TYPES = frozenset(
+    {
+        "PushUrl",
+        "Notice",
+        "CustomNotice",
+        "IdleAlert",
+        "IdleClose",
+        "FileUploaded",
+        "FileDeleted",
+        "NicknameUpdated",
+    }
+)
 
 
 def sender_type(member: Member, own_member_id: str | None) -> str:
-    """``"Client"`` for the guest, ``"Agent"`` for an agent, else ``"External"``."""
+    """``"Client"`` for the guest, ``"Agent"`` for an agent (GMS: ``"Supervisor"``,
+    ``"Bot"``), else ``"External"``."""
     if member.id == own_member_id or member.role == "CUSTOMER":
         return "Client"
-    return "Agent" if member.role == "AGENT" else "External"
+    return _SENDER_TYPES.get(member.role, "External")
+
+
+_SENDER_TYPES = {"AGENT": "Agent", "SUPERVISOR": "Supervisor", "BOT": "Bot"}
 
 
 @attrs.frozen
@@ -60,7 +80,11 @@ class Message:
         kind = sender_type(sender, own_member_id)
         return cls(
             index=index,
-            type=_TYPES.get(message.body_type, "Message"),
+            type=(
+                message.body_type
+                if message.body_type in _GMS_TYPES
+                else _TYPES.get(message.body_type, "Message")
+            ),
             from_name=sender.display_name or ("You" if kind == "Client" else kind),
             from_type=kind,
             text=message.body,

@@ -16,6 +16,9 @@ from .transport import Member, SessionData
 
 __all__ = ["Agent", "ChatRecord"]
 
+# The roles of the members getAgents knows of (bots left out of its list).
+ROLES = frozenset({"AGENT", "SUPERVISOR", "BOT"})
+
 
 @attrs.define
 class Agent:
@@ -26,6 +29,9 @@ class Agent:
     connected: bool = True
     supervisor: bool = False
     disconnected_time: int | None = None
+    bot: bool = False
+    """A bot (GMS): its joins and leaves are told, and getAgents leaves it out, as the
+    widgets do."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,22 +63,36 @@ class ChatRecord:
     """clientConnected was published for the guest (or the chat was restored)."""
     guest_left: bool = False
     """clientDisconnected was published for the guest."""
+    gms: bool = False
+    """The chat goes through GMS: its session data has the GMS shape."""
+    idle_countdown: int | None = None
+    """GMS: seconds until the chat closes for inactivity, while an idle alert runs."""
 
     @property
     def own_id(self) -> str | None:
         return self.session.member_id if self.session is not None else None
 
     def session_data(self) -> dict[str, Any]:
-        """What getSessionData and events tell of the chat; never the JWT."""
+        """What getSessionData and events tell of the chat; never the JWT.
+
+        Through GMS, the page's shape "when using Chat via GMS API": the secure key
+        with the ids (the page gives it to the guest's own code; tracing masks it)."""
         if self.session is None:
             return {}
+        if self.gms:
+            return {
+                "secureKey": self.session.jwt,
+                "sessionID": self.session.conversation_id,
+                "alias": self.session.alias,
+                "userId": self.session.member_id,
+            }
         return {
             "conversationId": self.session.conversation_id,
             "memberId": self.session.member_id,
         }
 
     def agent_list(self) -> list[dict[str, Any]]:
-        return [agent.to_dict() for agent in self.agents.values()]
+        return [agent.to_dict() for agent in self.agents.values() if not agent.bot]
 
     def agents_data(self, message: dict[str, Any]) -> dict[str, Any]:
         """The data of clientConnected, agentConnected and their Disconnected events."""
@@ -100,13 +120,17 @@ class ChatRecord:
         history (whose joins and leaves made the agents it names), the list has the
         last word on who is connected."""
         for member in members:
-            if member.role != "AGENT" or member.state not in ("CONNECTED", "DISCONNECTED"):
+            if member.role not in ROLES or member.state not in ("CONNECTED", "DISCONNECTED"):
                 continue
             connected = member.state == "CONNECTED"
             known = self.agents.get(member.id)
             if known is None:
                 self.agents[member.id] = Agent(
-                    member.display_name or "Agent", now_ms, connected=connected
+                    member.display_name or "Agent",
+                    now_ms,
+                    connected=connected,
+                    supervisor=member.role == "SUPERVISOR",
+                    bot=member.role == "BOT",
                 )
             elif known.connected != connected:
                 known.connected = connected

@@ -25,7 +25,7 @@ from cxbus.machine_service import MachineService, text_option
 from cxbus.session_store import open_store
 
 from . import inputs
-from .config import ConfigError, WebChatConfig, parse_config
+from .config import ConfigError, WebChatConfig, parse_config, parse_gms, restore_seconds
 from .machine import STOPPED, ChatMachine, Settings
 from .messages import Message, is_pattern
 from .session_store import (
@@ -35,7 +35,7 @@ from .session_store import (
     SessionStoreError,
     StoredSession,
 )
-from .transport import StartRequest, transport_class
+from .transport import NO_POLLING, StartRequest, Transport, transport_class
 from .transport_calls import performer
 
 __all__ = ["EVENTS", "SERVICE", "WebChatService", "setup"]
@@ -47,7 +47,6 @@ SERVICE = "WebChatService"
 # The page's sentences, word for word.
 NO_MESSAGE = "No message text provided."
 MALFORMED_USER_DATA = "malformed data object provided in userData property."
-NO_POLLING = "This transport doesn't support polling."
 NO_POLL_RESET = "This transport doesn't support resetPollExceptions command."
 NO_CUSTOM_NOTICE = "This transport doesn't support sendCustomNotice command."
 BAD_FILTERS = (
@@ -87,6 +86,12 @@ EVENTS = [
     "agentTypingStarted",
     "agentTypingStopped",
     "agentTypingTimeout",
+    # Through GMS (the widgets' GMS module's events): polling and the server's health.
+    "pollingStarted",
+    "pollingStopped",
+    "chatServerWentOffline",
+    "chatServerBackOnline",
+    "restoredOffline",
 ]
 
 # Typing preview: at most one sendTyping per this many seconds while the guest types.
@@ -113,6 +118,7 @@ class WebChatService(MachineService):
         self.plugin.register_events(EVENTS)
         self._config: WebChatConfig | None = None
         self._supports_custom_notice = False
+        self._polls = False
         self._max_message_length: int | None = None
         self._last_preview = 0.0
         _services[bus] = self
@@ -127,10 +133,10 @@ class WebChatService(MachineService):
             "sendFilteredMessage": self._send_filtered_message,
             "addPrefilter": self._add_prefilter,
             "updateUserData": self._update_user_data,
-            "poll": self._reject(NO_POLLING),
-            "startPoll": self._reject(NO_POLLING),
-            "stopPoll": self._reject(NO_POLLING),
-            "resetPollExceptions": self._reject(NO_POLL_RESET),
+            "poll": self._polling("poll", NO_POLLING),
+            "startPoll": self._polling("startPoll", NO_POLLING),
+            "stopPoll": self._polling("stopPoll", NO_POLLING),
+            "resetPollExceptions": self._polling("resetPollExceptions", NO_POLL_RESET),
             "restore": self._restore,
             "getTranscript": lambda call: self._read("getTranscript").then(_transcript),
             "getAgents": lambda call: self._read("getAgents"),
@@ -155,6 +161,16 @@ class WebChatService(MachineService):
     def _read(self, what: str) -> Deferred:
         return self._tell(lambda ticket: inputs.Read(ticket, what))
 
+    def _polling(self, what: str, refusal: str) -> Callable[[CommandCall], Deferred]:
+        """A polling command: the machine's on a polling transport, else ``refusal``."""
+
+        def command(call: CommandCall) -> Deferred:
+            if self._runner is not None and not self._polls:
+                raise CommandRejected(refusal)
+            return self._tell(lambda ticket: inputs.Polling(ticket, what))
+
+        return command
+
     @staticmethod
     def _reject(sentence: str) -> Callable[[CommandCall], None]:
         def reject(call: CommandCall) -> None:
@@ -169,7 +185,9 @@ class WebChatService(MachineService):
             raise CommandRejected(CONFIGURED_ALREADY)
         try:
             config = parse_config(call.data)
-            transport = transport_class(config.transport.type)
+            gms = parse_gms(call.data)
+            options: Any = gms if gms is not None else config.transport
+            transport = gms_transport() if gms is not None else transport_class(options.type)
         except ConfigError as error:
             raise CommandRejected(str(error)) from None
         except KeyError as error:
@@ -179,25 +197,31 @@ class WebChatService(MachineService):
             stored: StoredSession | ValueError | None = store.load()
         except ValueError as error:
             stored = error
-        self._config = config
-        self._supports_custom_notice = transport.supports_custom_notice
-        self._max_message_length = transport.max_message_length
         settings = Settings(
             agent_typing_timeout=config.agent_typing_timeout,
             client_typing_timeout=config.client_typing_timeout,
-            restore_timeout=config.restore_timeout,
-            page_size=config.transport.max_message_page_size,
-            paginated=config.transport.pagination,
+            restore_timeout=restore_seconds(config, gms),
+            # GMS restores its transcript in one reply: one page, one messageReceived.
+            page_size=options.max_message_page_size if gms is None else 100,
+            paginated=options.pagination if gms is None else False,
             user_data=dict(config.user_data),
             supports_user_data_update=transport.supports_user_data_update,
             supports_files=transport.supports_files,
+            polling=gms.polling() if gms is not None else None,
         )
-        machine = ChatMachine(settings, stored, time.time)
+        machine = ChatMachine(settings, stored, time.time, time.monotonic)
         try:
-            connection = transport(config.transport, self.plugin.bus)
+            connection = transport(options, self.plugin.bus)
         except BaseException:
             release()
             raise
+        # Configured from here on: a transport that failed above leaves nothing half-set.
+        self._config = config
+        self._supports_custom_notice = transport.supports_custom_notice
+        self._polls = transport.supports_polling
+        self._max_message_length = (
+            gms.max_message_length if gms is not None else transport.max_message_length
+        )
         self._runner = MachineRunner(
             machine, performer(connection), store, self.plugin, STOPPED, release
         )
@@ -351,6 +375,13 @@ class WebChatService(MachineService):
                 f"Type provided was '{type(preprocessor).__name__}'."
             )
         return self._tell(lambda ticket: inputs.RegisterPreprocessor(ticket, preprocessor))
+
+
+def gms_transport() -> type[Transport]:
+    """The GMS transport, imported when GMS mode is configured (it brings requests)."""
+    from .transports.gms_polling import GmsPolling
+
+    return GmsPolling
 
 
 def setup(bus: Bus) -> Deferred:

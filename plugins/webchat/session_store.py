@@ -91,7 +91,7 @@ class StoredSession:
 
 
 _SESSION_FIELDS = tuple(field.name for field in attrs.fields(SessionData))
-_OPTIONAL = frozenset({"last_message_id"})
+_OPTIONAL = frozenset({"last_message_id", "alias"})
 
 
 def _pairs(filters: Any) -> list[tuple[str, int]]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -30,9 +29,9 @@ from typing import Any, TextIO
 
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
-from cxbus.terminal import TerminalPrompt, TypingPreviewInput, help_lines, printing_above_prompt
+from cxbus.terminal import TerminalPrompt, TypingPreviewInput, chat_section, help_lines
 
-from .config import parse_config
+from .config import parse_config, parse_gms, restore_seconds
 from .session_store import FileSessionStore
 from .terminal_text import describe, epoch, with_files
 
@@ -284,24 +283,20 @@ class TerminalChat:
             )
 
 
-def run(section: dict[str, Any] | None, nickname: str) -> int:
-    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent."""
+def run(section: dict[str, Any] | None, nickname: str, gms: bool = False) -> int:
+    """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent
+    (over its GMS chat service with ``gms``)."""
     with contextlib.ExitStack() as stack:
-        # First, so that every line from here on goes above the prompt.
-        stack.enter_context(printing_above_prompt())
-        demo = section is None
-        if section is None:
-            from cxbus_emulator import Emulator
-
-            emulator = stack.enter_context(Emulator())
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            section = {**emulator.webchat_config(), "sessionFile": str(scratch / "session.json")}
-            print(
-                "No Genesys Cloud deployment configured: chatting with the demo agent "
-                f"of the embedded emulator at {emulator.data_url}",
-                flush=True,
-            )
+        section, demo = chat_section(
+            stack,
+            section,
+            lambda emulator: emulator.gms_config() if gms else emulator.webchat_config(),
+            "No deployment configured: chatting over GMS with the demo agent"
+            if gms
+            else "No Genesys Cloud deployment configured: chatting with the demo agent",
+        )
         config = parse_config(section)
+        restore_timeout = restore_seconds(config, parse_gms(section))
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
         # The guest chooses: /restore picks a chat left open up, a message starts anew.
         webchat = {**section, "sessionFile": stored, "autoRestore": False}
@@ -311,10 +306,10 @@ def run(section: dict[str, Any] | None, nickname: str) -> int:
             nickname,
             sys.stdout,
             demo=demo,
-            restore_timeout=config.restore_timeout,
+            restore_timeout=restore_timeout,
         )
         try:
-            chat.start(restorable=_restorable(stored, config.restore_timeout))
+            chat.start(restorable=_restorable(stored, restore_timeout))
             chat.run()
         except KeyboardInterrupt:
             chat.step_away()

@@ -2,7 +2,9 @@
 
 A transport speaks one chat protocol (``transport.type`` in the configuration):
 ``purecloud-v2-sockets`` is Genesys Cloud's guest chat (REST and a WebSocket event
-stream); ``fake`` is the in-process stand-in that tests script through the bus.
+stream); ``fake`` is the in-process stand-in that tests script through the bus;
+``gms`` (no ``transport`` section: GMS mode) is the GMS Chat API v2, which has no
+stream: WebChatService polls it (``refresh``, on the timers of its state machine).
 
 Its methods block until the server has answered and raise ``TransportError`` when
 it did not agree; WebChatService calls them one at a time, in order, on the chat's
@@ -25,17 +27,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from .polling import PollResult
+
 if TYPE_CHECKING:
     from cxbus import Bus, Deferred
 
 __all__ = [
+    "ENDED_ON_RESTORE",
     "GONE",
     "NO_FILES",
+    "NO_POLLING",
     "ChatEnded",
     "ChatMessage",
     "Connection",
     "Listener",
     "Member",
+    "Refreshed",
     "SessionData",
     "StartRequest",
     "Transport",
@@ -50,8 +57,14 @@ __all__ = [
 # The page's sentence for sendFile where there is no upload: WebChatService rejects
 # with it for a transport without files, a transport when its server has none.
 NO_FILES = "This transport doesn't support file uploads."
+# The page's sentence for the polling commands on a transport that does not poll.
+NO_POLLING = "This transport doesn't support polling."
 # HTTP statuses that say the conversation is over (or its token no longer valid).
 GONE = frozenset({401, 403, 404, 410})
+# The status a polling transport's restore refuses with when the server says the chat
+# is over: WebChatService then publishes restoreTimeout, as the widgets' GMS module
+# does, rather than restoreFailed.
+ENDED_ON_RESTORE = 410
 
 
 class TransportError(Exception):
@@ -99,10 +112,11 @@ class ChatMessage:
 
 @attrs.frozen
 class Typing:
-    """A member is typing."""
+    """A member is typing (``started``), or says it stopped (GMS's ``TypingStopped``)."""
 
     sender: Member
     timestamp: str
+    started: bool = True
 
 
 @attrs.frozen
@@ -130,6 +144,28 @@ Listener = Callable[[TransportUpdate], "Deferred"]
 
 
 @attrs.frozen
+class Refreshed:
+    """What one refresh (a poll) of a polling transport found.
+
+    ``result`` is how it ended, for the chat's ``PollSchedule``; ``updates`` what is
+    new in the transcript, in order (a ``ChatEnded`` last when the reply said
+    ``chatEnded``); ``reply`` the server's reply with its secrets masked (what the
+    ``poll`` command answers); ``error`` what the ``error`` event carries when the
+    server refused (``None``: nothing to tell); ``position`` where the next refresh
+    reads from.
+    """
+
+    result: PollResult
+    updates: tuple[TransportUpdate, ...] = ()
+    reply: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    error: Any = None
+    status: int | None = None
+    position: int | None = None
+    idle_countdown: int | None = None
+    """Seconds until the chat closes for inactivity, while an idle alert runs."""
+
+
+@attrs.frozen
 class StartRequest:
     """What the guest tells the server when a chat starts (the page's startChat options)."""
 
@@ -147,6 +183,11 @@ class SessionData:
 
     Kept in the session store; ``jwt`` and ``event_stream_uri`` (which carries the
     JWT on Genesys Cloud) are secrets and never reach a log line or a repr.
+
+    On GMS: ``conversation_id`` is the chat id, ``member_id`` the ``userId``, ``jwt``
+    the secure key (the chat's secret), ``event_stream_uri`` empty (no stream),
+    ``alias`` the chat's alias and ``last_message_id`` the transcript position the
+    next refresh reads from.
     """
 
     conversation_id: str
@@ -154,6 +195,7 @@ class SessionData:
     jwt: str = attrs.field(repr=False)
     event_stream_uri: str = attrs.field(repr=False)
     last_message_id: str | None = None
+    alias: str | None = None
 
 
 class Transport(abc.ABC):
@@ -170,6 +212,8 @@ class Transport(abc.ABC):
     supports_custom_notice: ClassVar[bool] = True
     supports_user_data_update: ClassVar[bool] = False
     supports_files: ClassVar[bool] = True
+    supports_polling: ClassVar[bool] = False
+    """Whether the chat is polled (``refresh``) rather than streamed."""
     max_upload_bytes: ClassVar[int] = 10 * 2**20
     """The largest file ``sendFile`` reads and uploads."""
     max_message_length: ClassVar[int | None] = None
@@ -184,8 +228,11 @@ class Transport(abc.ABC):
         """Create the conversation and attach its event stream."""
 
     @abc.abstractmethod
-    def resume(self, session: SessionData, listener: Listener) -> None:
-        """Attach to an existing conversation (a restore); raise if it is gone."""
+    def resume(self, session: SessionData, listener: Listener) -> bool | None:
+        """Attach to an existing conversation (a restore); raise if it is gone.
+
+        ``True`` says the server is offline for now (GMS's ``statusCode`` 1: the chat
+        goes on, and is restored offline)."""
 
     @abc.abstractmethod
     def send_message(self, text: str, body_type: str = "standard") -> ChatMessage:
@@ -221,7 +268,17 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Stop the transport's threads and connections; no call to the server."""
+        """Close the chat's connections (its stream); no call to the server."""
+
+    def stop_typing(self) -> None:
+        """Tell the agent the guest stopped typing (its countdown ended), if the protocol
+        says so (GMS's ``stopTyping``); the others say nothing."""
+        return None
+
+    def refresh(self) -> Refreshed:
+        """Poll the server once (a transport that ``supports_polling``); never raises
+        for what the server answered: the answer says it."""
+        raise TransportError(NO_POLLING)
 
 
 _registry: dict[str, type[Transport]] = {}

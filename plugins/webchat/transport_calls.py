@@ -41,12 +41,14 @@ def perform(transport: Transport, action: actions.Action, listener: Listener) ->
     if isinstance(action, actions.Start):
         return transport.start(action.request, listener)
     if isinstance(action, actions.Resume):
-        transport.resume(action.session, listener)
-        return transport.members(), _history(transport, action)
+        offline = bool(transport.resume(action.session, listener))
+        return transport.members(), _history(transport, action), offline
+    if isinstance(action, actions.Refresh):
+        return transport.refresh()
     if isinstance(action, actions.SendText):
         return transport.send_message(action.text, action.body_type)
     if isinstance(action, actions.TellTyping):
-        return transport.send_typing()
+        return transport.send_typing() if action.started else transport.stop_typing()
     if isinstance(action, actions.TellUserData):
         return transport.update_user_data(action.user_data)
     if isinstance(action, actions.Upload):

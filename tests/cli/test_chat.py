@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
@@ -30,14 +31,19 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
-@pytest.fixture
-def config(tmp_path: Path, emulator: Emulator) -> Path:
-    """A --config file for ``emulator``, with a session file of its own."""
+@pytest.fixture(params=["guest chat", "gms"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, emulator: Emulator) -> Path:
+    """A --config file for ``emulator``, with a session file of its own: its guest chat,
+    or its GMS chat service (a top-level dataURL and no transport section)."""
+    section = emulator.gms_config() if request.param == "gms" else emulator.webchat_config()
     path = tmp_path / "widgets.json"
-    path.write_text(
-        json.dumps({**emulator.webchat_config(), "sessionFile": str(tmp_path / "chat.json")})
-    )
+    path.write_text(json.dumps({**section, "sessionFile": str(tmp_path / "chat.json")}))
     return path
+
+
+def open_chats(emulator: Emulator) -> list[Any]:
+    """The chats the emulator holds, on either API (each with ``ended``)."""
+    return [*emulator.server.conversations.values(), *emulator.gms_server.chats.values()]
 
 
 def test_chat_with_the_demo_agent_on_the_embedded_emulator(tmp_path: Path) -> None:
@@ -80,7 +86,7 @@ def test_ctrl_d_ends_the_chat(tmp_path: Path, config: Path, emulator: Emulator) 
     chat.sendeof()
     chat.expect(r"\* you left the chat")
     assert finish(chat)[0] == 0
-    (conversation,) = emulator.server.conversations.values()
+    (conversation,) = open_chats(emulator)
     assert conversation.ended
     assert not (tmp_path / "chat.json").exists()
 
@@ -105,7 +111,7 @@ def test_a_chat_left_open_is_picked_up_with_restore(
     else:
         first.kill(signal.SIGKILL)
         first.close()
-    (conversation,) = emulator.server.conversations.values()
+    (conversation,) = open_chats(emulator)
     assert not conversation.ended
 
     second = spawn_chat(tmp_path, "--config", str(config))
@@ -134,3 +140,17 @@ def test_a_stored_chat_older_than_restore_timeout_is_not_offered(
     chat.sendline("/end")
     assert finish(chat)[0] == 0
     assert "/restore" not in chat.logfile_read.getvalue()
+
+
+def test_chat_over_gms_with_the_embedded_emulators_demo_agent(tmp_path: Path) -> None:
+    """cxbus chat --gms: the same demo, through the emulator's GMS chat service, polled."""
+    chat = spawn_chat(tmp_path, "--gms")
+    chat.expect("chatting over GMS with the demo agent of the embedded emulator")
+    chat.expect(r"\* Alex joined the chat")
+    chat.expect(r"\[\d\d:\d\d\] Alex: Hi Ada, I'm Alex")
+    chat.sendline("what is cxbus?")
+    chat.expect(r"\[\d\d:\d\d\] Alex: You said: what is cxbus\?")
+    chat.sendline("/end")
+    chat.expect(r"\* the chat has ended")
+    status, rest = finish(chat)
+    assert status == 0 and "Traceback" not in rest

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cxbus_webchat.chat_options import webchat_section
+
 from .conftest import cxbus
 
 DEPLOYMENT = [
@@ -141,7 +143,7 @@ WIDGETS = {
 @pytest.mark.parametrize(
     ("content", "line"),
     [
-        ({}, "webchat.transport must be an object of options; it is missing."),
+        ({}, "webchat.dataURL must be the GMS chat service's http(s) URL"),
         (
             {"trasport": WIDGETS["transport"]},
             "webchat.trasport is not an option of WebChatService; did you mean transport?",
@@ -176,13 +178,23 @@ def test_a_config_file_that_configures_no_deployment_is_one_line_and_status_2(
     assert result.stdout == ""
 
 
-def test_a_top_level_data_url_is_no_deployment_of_this_version(tmp_path: Path) -> None:
-    """dataURL beside no transport (a GMS section, in the widgets) is named, not ignored."""
+def test_a_top_level_data_url_with_no_transport_is_a_gms_configuration(tmp_path: Path) -> None:
+    """dataURL beside no transport is GMS mode, as in the widgets: the check lets it through."""
     path = tmp_path / "widgets.json"
-    path.write_text(json.dumps({"dataURL": "https://gms.example.com/genesys/2/chat/customer"}))
+    gms = {"dataURL": "https://gms.example.com/genesys/2/chat/customer", "apikey": "k"}
+    path.write_text(json.dumps({**gms, "pollExceptionLimit": 3}))
+    assert webchat_section({}, {}, str(path)) == {**gms, "pollExceptionLimit": 3}
+
+
+def test_a_bad_gms_option_is_one_line_and_status_2(tmp_path: Path) -> None:
+    path = tmp_path / "widgets.json"
+    path.write_text(json.dumps({"dataURL": "https://gms.example.com/x", "pollRateMin": -1}))
     result = cxbus("chat", "--config", str(path), env={"HOME": str(tmp_path)})
     assert result.returncode == 2
-    assert result.stderr.startswith(f"cxbus chat: --config {path}: webchat.dataURL ")
+    assert result.stderr == (
+        f"cxbus chat: --config {path}: webchat.pollRateMin must be a finite number of "
+        "milliseconds above 0; got -1.\n"
+    )
 
 
 def test_chat_help_names_the_variables_the_demo_and_how_to_leave() -> None:
@@ -195,3 +207,14 @@ def test_chat_help_names_the_variables_the_demo_and_how_to_leave() -> None:
         " ".join(shown.split())
     )
     assert "Ctrl-C leaves it open" in shown and "/restore picks it up" in " ".join(shown.split())
+
+
+def test_gms_with_a_deployment_is_one_line_and_status_2(tmp_path: Path) -> None:
+    path = tmp_path / "widgets.json"
+    path.write_text(json.dumps({"dataURL": "https://gms.example.com/genesys/2/chat/x"}))
+    result = cxbus("chat", "--gms", "--config", str(path), env={"HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "cxbus chat: --gms chats with the embedded emulator's GMS: give it without --config, "
+        "a deployment or --channel messaging\n"
+    )

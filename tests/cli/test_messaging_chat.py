@@ -105,3 +105,14 @@ def test_a_config_file_with_an_unknown_option_names_it(tmp_path: Path) -> None:
         f"cxbus chat: --config {config}: messaging.domian is not an option of "
         "MessagingService; did you mean domain?"
     )
+
+
+def test_an_unreachable_server_is_one_line_once_and_status_1(tmp_path: Path) -> None:
+    config = tmp_path / "messaging.json"
+    config.write_text(json.dumps({"deploymentId": "d", "baseURL": "http://127.0.0.1:9"}))
+    result = cxbus("chat", "--config", str(config), env={"HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(
+        "cxbus chat: the conversation did not start: "
+    )
+    assert "could not be reached" in result.stderr and "reached" not in result.stdout

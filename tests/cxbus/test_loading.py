@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import importlib.metadata
 import logging
+import subprocess
 import sys
 import textwrap
 import threading
@@ -49,6 +50,8 @@ def answers_with_ready(bus):
     def configure(call):
         if call.data.get("fail"):
             raise CommandRejected("ready.fail is set.")
+        if call.data.get("answer_later"):
+            return configure_answer  # the test settles it
 
     plugin.register_command("configure", configure, private=True)
     plugin.register_command("greet", lambda call: "hi")
@@ -64,6 +67,7 @@ loaded = []
 in_setup = threading.Event()
 finish_setup = threading.Event()
 answer = None
+configure_answer = None
 """
 
 
@@ -194,6 +198,22 @@ def test_a_setup_answering_with_a_rejected_ready_fails_the_load_and_reports_noth
     assert unhandled_rejections(caplog) == []
 
 
+def test_a_configure_that_rejects_after_setup_returned_fails_the_load_with_no_warning(
+    installed_demo: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """setup returned ready(), and configure rejects later: the load says so, once; no
+    warning claims the setup rejected after the plugin was loaded."""
+    installed_demo.configure_answer = Deferred()
+    reasons: list[Any] = []
+    config = {"ready": {"answer_later": True}}
+    with caplog.at_level(logging.WARNING, logger="cxbus"), Bus(config=config) as bus:
+        bus.load_plugin("Ready").fail(reasons.append)
+        installed_demo.configure_answer.reject("the Ready service is down.")
+        assert reasons == ["the Ready service is down."]
+        assert "Ready" not in bus.plugins
+    assert [record.getMessage() for record in caplog.records] == []
+
+
 def test_a_setup_answering_with_a_deferred_that_rejects_later_fails_the_load(
     installed_demo: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -250,3 +270,15 @@ def test_the_entry_points_are_read_once_per_process_and_again_on_refresh(
     cxbus.loading.refresh()
     assert "Demo" in cxbus.loading.installed_plugins()
     assert len(reads) == 2
+
+
+def test_import_cxbus_pulls_in_neither_asyncio_nor_importlib_metadata() -> None:
+    """They cost a third of the import; asyncio comes with the first await, the entry
+    points' reader with the first load."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, cxbus; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "'asyncio'" not in imported and "'importlib.metadata'" not in imported

@@ -52,3 +52,24 @@ def test_redact_leaves_the_original_untouched() -> None:
     data = {"jwt": JWT, "nested": [{"token": "t"}], "text": "plain"}
     assert redact(data) == {"jwt": "***", "nested": [{"token": "***"}], "text": "plain"}
     assert data["jwt"] == JWT
+
+
+SIGNED_URL = (
+    "https://bucket.s3.amazonaws.com/uploads/a1?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+    "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr&X-Amz-Signature=5d672d79c15b13162d9279b0855cfba6"
+)
+
+
+def test_traces_mask_the_query_of_urls_and_keep_where_they_point(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A presigned URL's signature and session token never reach the log, whatever the
+    key it is under or the text it is in; its host and path do."""
+    with caplog.at_level(logging.DEBUG, logger="cxbus"), Bus() as bus:
+        files = bus.register_plugin("Files")
+        files.publish("uploadApproved", {"attachmentId": "a1", "uploadURL": SIGNED_URL})
+        files.publish("messagesReceived", {"messages": [{"text": f"see {SIGNED_URL} now"}]})
+    assert "X-Amz-Security-Token" not in caplog.text and "5d672d79" not in caplog.text
+    assert "'uploadURL': 'https://bucket.s3.amazonaws.com/uploads/a1?***'" in caplog.text
+    assert "see https://bucket.s3.amazonaws.com/uploads/a1?*** now" in caplog.text
+    assert redact("http://127.0.0.1:8080/v1/files#sig=abc") == "http://127.0.0.1:8080/v1/files?***"

@@ -116,7 +116,7 @@ def test_a_conversation_through_the_protocol_layer(
 def test_the_deployment_configuration_is_read(emulator: Emulator, rest: GuestRestApi) -> None:
     emulator.messaging.set_deployment(auto_start=True)
     config = rest.deployment_config(emulator.messaging.deployment_id)
-    assert config.id == emulator.messaging.deployment_id and config.active
+    assert config.id == emulator.messaging.deployment_id and config.status == "Active"
     assert config.auto_start and config.uploads_enabled and config.clear_enabled
     assert config.disconnect_type == "ReadOnly" and config.show_user_typing
     assert config.session_duration_seconds == 72 * 3600

@@ -17,7 +17,7 @@ import pytest
 from cxbus import Bus, CommandRejected
 from cxbus_emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
-from cxbus_webchat.transports import event_stream, purecloud_v2_sockets
+from cxbus_webchat.transports import attached_chat, event_stream
 
 
 def config_for(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
@@ -182,7 +182,7 @@ def test_a_failed_catch_up_is_tried_again(
     emulator: Emulator, chat: ChatDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When fetching the missed messages fails, the catch-up runs again later: none lost."""
-    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    monkeypatch.setattr(attached_chat, "CATCH_UP_RETRY", 0.1)
     cid = conversation_of(chat)
     with stream_held_down(emulator):
         emulator.drop_sockets(cid)
@@ -442,7 +442,7 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
 ) -> None:
     """A message that arrives live while the catch-up keeps failing waits for the ones
     before it: the transcript reads 1, 2, 3 as the server has them, never 1, 3, 2."""
-    monkeypatch.setattr(purecloud_v2_sockets, "CATCH_UP_RETRY", 0.1)
+    monkeypatch.setattr(attached_chat, "CATCH_UP_RETRY", 0.1)
     cid = conversation_of(chat)
     emulator.agent_send(cid, "1")
     said(chat, "1")
@@ -462,10 +462,10 @@ def test_messages_keep_the_server_s_order_while_a_catch_up_is_owed(
     assert_transcript_complete(chat, ["1", "2", "3"])
 
 
-def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told(
-    tmp_path: Path,
-) -> None:
-    """The guest can always end their chat; every failure is one sentence."""
+@pytest.fixture
+def vanished(tmp_path: Path) -> Iterator[tuple[Bus, ChatDriver, str]]:
+    """A chat started on a server that then stopped (a 2 s timeout); the sentence that
+    says the server could not be reached."""
     with Emulator(demo_agent=False) as vanishing:
         config = {
             **config_for(vanishing, tmp_path),
@@ -475,13 +475,36 @@ def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told
             chat = ChatDriver(bus)
             chat("startChat", {"nickname": "Ada"})
             vanishing.stop()
-            unreachable = f"The chat server at {vanishing.data_url} could not be reached."
-            sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
-            with pytest.raises(CommandRejected) as refused:  # after its retries, ~8 s
-                sending.result(timeout=30)
-            assert refused.value.reason == unreachable
-            assert chat.rejection("endChat") == (
-                f"The chat has ended here, but the chat server could not be told: {unreachable}"
-            )
-            chat.wait("ended")
-            assert chat("verifySession") == {"sessionActive": False}
+            yield bus, chat, f"The chat server at {vanishing.data_url} could not be reached."
+
+
+def test_a_chat_whose_server_vanished_ends_here_and_says_the_server_was_not_told(
+    vanished: tuple[Bus, ChatDriver, str],
+) -> None:
+    """The guest can always end their chat; every failure is one sentence."""
+    bus, chat, unreachable = vanished
+    sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+    with pytest.raises(CommandRejected) as refused:  # after its retries, ~8 s
+        sending.result(timeout=30)
+    assert refused.value.reason == unreachable
+    assert chat.rejection("endChat") == (
+        f"The chat has ended here, but the chat server could not be told: {unreachable}"
+    )
+    chat.wait("ended")
+    assert chat("verifySession") == {"sessionActive": False}
+
+
+def test_endchat_on_a_vanished_server_does_not_wait_behind_the_calls_under_way(
+    vanished: tuple[Bus, ChatDriver, str],
+) -> None:
+    """A send still retrying against a dead server does not hold the guest's leaving."""
+    bus, _, _ = vanished
+    settled: list[str] = []
+    sending = bus.command("WebChatService.sendMessage", {"message": "anyone?"})
+    sending.always(lambda _: settled.append("sendMessage"))
+    ending = bus.command("WebChatService.endChat")
+    ending.always(lambda _: settled.append("endChat"))
+    for answer in (ending, sending):
+        with pytest.raises(CommandRejected):
+            answer.result(timeout=30)
+    assert settled == ["endChat", "sendMessage"]

@@ -149,7 +149,9 @@ def test_a_reattach_refused_for_an_expired_token_ends_the_chat_with_no_retry_loo
     chat.wait("ended")
     assert chat("verifySession") == {"sessionActive": False}
     since = emulator.requests_seen(mark)
-    assert len([path for _, path, _ in since if jwt in path]) == 1  # refused: no more
+    # One reattach at most: refused, no more. (None when a member lookup met the expired
+    # token first: that ends the chat as well.)
+    assert len([path for _, path, _ in since if jwt in path]) <= 1
 
 
 def test_the_stream_address_is_a_secret_like_the_jwt(

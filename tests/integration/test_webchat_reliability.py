@@ -128,6 +128,40 @@ def test_bad_frames_are_skipped_with_few_warnings_and_nothing_escapes(
     assert len([r for r in records if r.levelno == logging.WARNING]) <= 20  # of 200 bad frames
 
 
+def test_the_environment_s_ca_bundle_verifies_the_server_when_cabundle_is_not_given(
+    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator, signer, _ = tls
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(signer))
+    with Bus(config={"webchat": emulator.webchat_config()}) as bus:
+        chat = ChatDriver(bus)
+        session = chat("startChat", {"nickname": "Ada"})
+        chat.wait("clientConnected")
+        assert emulator.sockets(session["conversationId"]) == 1
+
+
+@pytest.mark.parametrize("sender", ["..", "."])
+def test_a_sender_id_of_dots_is_a_bad_frame_and_no_request_climbs_a_level(
+    emulator: Emulator, chat: ChatDriver, sender: str
+) -> None:
+    cid = str(chat("getSessionData")["conversationId"])
+    mark = emulator.requests_served()
+    emulator.send_frame(
+        cid, message_frame(cid, {"id": "m2", "sender": {"id": sender}, "body": "x"})
+    )
+    emulator.agent_send(cid, "after")
+    chat.wait("messageReceived", lambda d: d["messages"][-1]["text"] == "after")
+    conversation = f"/api/v2/webchat/guest/conversations/{cid}"
+    climbed = {
+        conversation,
+        conversation + "/",
+        conversation + "/members",
+        conversation + "/members/",
+    }
+    assert not [p for _, p, _ in emulator.requests_seen(mark) if p.split("?")[0] in climbed]
+    assert "x" not in [m["text"] for m in chat("getTranscript")["messages"]]
+
+
 def test_a_sender_id_from_a_frame_cannot_reach_another_path(
     emulator: Emulator, chat: ChatDriver
 ) -> None:
@@ -142,3 +176,16 @@ def test_a_sender_id_from_a_frame_cannot_reach_another_path(
     with_token = [path for _, path, token in emulator.requests_seen(mark) if token]
     assert all(path.startswith(("/api/v2/webchat/guest/", "/v1/token/")) for path in with_token)
     assert any("..%2F..%2F" in path for path in with_token)
+
+
+def test_an_answer_to_creating_the_chat_without_its_fields_is_one_sentence(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.fail_next(CREATE, status=200)  # a 200 whose body is an ErrorBody
+    with Bus(config={"webchat": emulator.webchat_config()}) as bus:
+        chat = ChatDriver(bus)
+        assert chat.rejection("startChat", {"nickname": "Ada"}) == (
+            "The chat server's answer to creating the conversation lacks one of "
+            "id, jwt, eventStreamUri and member.id."
+        )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

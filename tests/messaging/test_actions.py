@@ -116,7 +116,7 @@ def test_the_token_never_shows_in_a_repr() -> None:
 def test_custom_attributes_are_counted_in_utf8_bytes_of_keys_and_values() -> None:
     assert actions.custom_attributes_size({"ab": "é"}) == 4
     assert actions.custom_attributes_size({}) == 0
-    assert actions.MAX_CUSTOM_ATTRIBUTES_BYTES == 2048 and actions.MAX_TEXT_BYTES == 4096
+    assert actions.MAX_CUSTOM_ATTRIBUTES_BYTES == 2048
 
 
 @pytest.mark.parametrize(

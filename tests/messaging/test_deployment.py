@@ -17,7 +17,7 @@ EXAMPLES = json.loads(
 def test_the_reference_s_sample_is_read() -> None:
     config = parse_deployment_config(EXAMPLES["config"]["json"])
     assert (config.id, config.version, config.status) == ("test_config_id", "3", "Active")
-    assert config.active and config.messenger_enabled and config.journey_events
+    assert config.messenger_enabled and config.journey_events
     assert config.api_endpoint == "https://api.inindca.com"
     assert config.messaging_endpoint == "wss://webmessaging.inindca.com"
     assert config.languages == ("en-us",) and config.default_language == "en-us"
@@ -33,7 +33,8 @@ def test_the_reference_s_sample_is_read() -> None:
 
 def test_switches_that_are_missing_read_as_off() -> None:
     config = parse_deployment_config({"id": "d", "status": "Inactive"})
-    assert not config.active and not config.uploads_enabled and config.upload_modes == ()
+    assert config.status == "Inactive"
+    assert not config.uploads_enabled and config.upload_modes == ()
     assert config.disconnect_type is None and not config.clear_enabled
 
 

@@ -35,6 +35,7 @@ from cxbus_messaging.inputs import (
     ButtonReply,
     ClearConversation,
     ClearSession,
+    ClearTypingTimeout,
     Configure,
     DeleteFile,
     FetchHistory,
@@ -49,7 +50,7 @@ from cxbus_messaging.inputs import (
 )
 from cxbus_messaging.machine import ConversationMachine
 from cxbus_messaging.session_store import StoredSession
-from cxbus_messaging.transport_updates import Answered, Pushed, SocketLost
+from cxbus_messaging.transport_updates import Answered, HealthChecked, Pushed, SocketLost
 
 A = TypeVar("A")
 NOW = 1_700_000_000.0
@@ -428,19 +429,30 @@ def test_sendtyping_sends_one_typing_per_5_seconds_and_the_others_are_dropped() 
     assert sent(chat.handle(SendTyping(5)))
 
 
+AGENT_TYPING = {
+    "id": "t1",
+    "type": "Event",
+    "direction": "Outbound",
+    "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
+}
+
+
 def test_the_agents_typing_is_received_and_times_out_unless_a_message_comes_first() -> None:
     chat = started()
-    typing = {
-        "id": "t1",
-        "type": "Event",
-        "direction": "Outbound",
-        "events": [{"eventType": "Typing", "typing": {"type": "On", "duration": 3000}}],
-    }
-    out = pushed(chat, typing)
+    out = pushed(chat, AGENT_TYPING)
     assert data(out, "typingReceived") == {"typing": {"type": "On", "duration": 3000}}
     assert effects.SetTimer("agentTyping", 3.0) in out
     assert names(chat.handle(TimerFired("agentTyping"))) == ["typingTimeout"]
     assert effects.CancelTimer("agentTyping") in pushed(chat, message("m1", "Here I am"))
+
+
+def test_cleartypingtimeout_cancels_the_agents_typing_timer_and_nothing_times_out() -> None:
+    chat = started()
+    assert effects.SetTimer("agentTyping", 3.0) in pushed(chat, AGENT_TYPING)
+    assert chat.handle(ClearTypingTimeout(3)) == [
+        effects.CancelTimer("agentTyping"),
+        effects.Answer(3, None),
+    ]
 
 
 # Disconnect, read-only, reset ------------------------------------------------------------
@@ -848,3 +860,98 @@ def test_the_sessions_timing_is_published_and_a_warning_comes_five_minutes_befor
     assert data(chat.handle(TimerFired("sessionWarning")), "sessionWarning") == {
         "expirationTime": int(NOW) + 259200
     }
+
+
+def test_a_conversation_resumed_after_the_server_closed_its_socket_reconnects_when_lost_again() -> (
+    None
+):
+    chat = started()
+    chat.handle(Updated(chat.generation, Pushed(frame("ConnectionClosedEvent", {}))))
+    chat.handle(Updated(chat.generation, SocketLost("closed by the server")))
+    connect(chat, chat.handle(StartConversation(3)), newSession=False)
+    assert isinstance(chat.state, Active)
+    out = chat.handle(Updated(chat.generation, SocketLost("network gone")))
+    assert names(out) == ["offline", "reconnecting"] and isinstance(chat.state, Reconnecting)
+    assert call(out, calls.Connect).action.token == "token-1"
+
+
+def texts(requests: list[Request]) -> list[str]:
+    """What each onMessage request says: its text, or its presence."""
+    said = []
+    for request in requests:
+        sent_message = request.payload["message"]
+        events = sent_message.get("events") or []
+        said.append(events[0]["presence"]["type"] if events else sent_message["text"])
+    return said
+
+
+def test_a_message_sent_while_the_conversation_resets_goes_on_the_new_session_after_join() -> None:
+    chat = started(auto_start=True)
+    pushed(chat, disconnect())
+    (close,) = sent(chat.handle(ResetConversation(3)))
+    out = chat.handle(SendMessage(4, "hello again"))
+    assert sent(out) == [] and answers(out) == [effects.Answer(4, None)]
+    (configure,) = sent(
+        answered(chat, close, session(connected=False, newSession=False, readOnly=True))
+    )
+    assert configure.action == "configureSession"
+    assert texts(sent(answered(chat, configure, session()))) == ["Join", "hello again"]
+
+
+def test_a_message_sent_while_a_reset_fails_goes_to_the_read_only_session_to_be_refused() -> None:
+    chat = started()
+    pushed(chat, disconnect())
+    (close,) = sent(chat.handle(ResetConversation(3)))
+    chat.handle(SendMessage(4, "hello again"))
+    refused = frame("string", "Session not found", "response", 4007, tracingId=close.tracing_id)
+    out = answered(chat, close, refused)
+    assert texts(sent(out)) == ["hello again"] and isinstance(chat.state, ReadOnly)
+
+
+def test_with_autostart_a_sendmessage_that_opens_the_session_sends_join_before_the_message() -> (
+    None
+):
+    chat = machine(auto_start=True)
+    out = chat.handle(SendMessage(2, "hi"))
+    assert texts(sent(connect(chat, out))) == ["Join", "hi"]
+
+
+def test_messages_in_flight_when_the_socket_is_lost_go_again_when_the_session_comes_back_new() -> (
+    None
+):
+    chat = started()
+    (in_flight,) = sent(chat.handle(SendMessage(3, "are you there?")))
+    (typing,) = sent(chat.handle(SendTyping(4)))
+    out = chat.handle(Updated(chat.generation, SocketLost("gone", (in_flight, typing))))
+    out = connect(chat, out, newSession=True)
+    assert names(out)[-2:] == ["reconnected", "started"] and isinstance(chat.state, Active)
+    (again,) = sent(out)  # the typing is stale by now
+    assert again.tracing_id == in_flight.tracing_id
+    echo = frame("StructuredMessage", message("i1", "are you there?", "Inbound"))
+    received = data(answered(chat, again, echo), "messagesReceived")
+    assert received["messages"][0]["tracingId"] == in_flight.tracing_id
+
+
+def test_an_expiration_date_in_milliseconds_is_taken_as_the_same_moment_in_seconds() -> None:
+    """Ours: the reference has seen seconds only; a value above 1e11 is milliseconds."""
+    chat = machine()
+    expires = int(NOW) + 259200
+    out = connect(chat, chat.handle(StartConversation(2)), expirationDate=expires * 1000)
+    assert data(out, "started")["expirationDate"] == expires
+    assert data(out, "sessionTimingUpdated")["expirationDate"] == expires
+    assert effects.SetTimer("sessionWarning", 259200 - 300) in out
+    later = expires + 600
+    echo = frame(
+        "StructuredMessage",
+        {
+            "id": "e1",
+            "type": "Text",
+            "text": "ping",
+            "direction": "Inbound",
+            "metadata": {"durationSeconds": "259200", "expirationDate": str(later * 1000)},
+        },
+        "response",
+    )
+    out = chat.handle(Updated(chat.generation, HealthChecked(echo)))
+    assert data(out, "sessionTimingUpdated")["expirationDate"] == later
+    assert effects.SetTimer("sessionWarning", 259200 + 600 - 300) in out

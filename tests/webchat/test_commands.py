@@ -64,7 +64,13 @@ def test_configure_can_only_be_called_once(chat: Chat) -> None:
 @pytest.mark.parametrize(
     ("webchat", "sentence"),
     [
-        ({}, "webchat.transport must be an object of options; it is missing."),
+        # No transport: GMS mode, which needs its chat service's URL.
+        (
+            {},
+            "webchat.dataURL must be the GMS chat service's http(s) URL, service name "
+            "included, such as 'http://host:8080/genesys/2/chat/customer-support' (or give "
+            "a transport section with its type for another chat service); it is missing.",
+        ),
         ({"transport": {}}, "webchat.transport.type must be a non-empty string; it is missing."),
         (
             {"transport": {"type": "fake", "interactionData": {"routing": {"priority": 11}}}},

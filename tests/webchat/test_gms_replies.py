@@ -203,3 +203,38 @@ def test_code_240_is_a_start_refused_for_now_with_no_field() -> None:
     found = refusal("requestChat", 400, read_reply(envelope(1, 240)))
     assert isinstance(found, StartRefused) and found.field is None
     assert str(found) == 'The chat server cannot start a chat now (code 240: "5").'
+
+
+def test_a_bot_is_told_by_its_event_attributes_as_object_or_json_text() -> None:
+    from cxbus_webchat.transports.gms_transcript import Transcript
+
+    party = {"GCTI_SYSTEM": {"party-info": {"style": "BOT"}}}
+    as_text = {"GCTI_SYSTEM": '{"party-info": {"style": "BOT"}}'}
+    reply = read_reply(
+        {
+            "statusCode": 0,
+            "messages": [
+                {
+                    "from": {"nickname": "Helper", "participantId": 3, "type": "Agent"},
+                    "index": 2,
+                    "type": "ParticipantJoined",
+                    "eventAttributes": party,
+                },
+                {
+                    "from": {"nickname": "Helper", "participantId": 3, "type": "Agent"},
+                    "index": 3,
+                    "type": "Message",
+                    "text": "hi",
+                    "eventAttributes": as_text,
+                },
+                {
+                    "from": {"nickname": "Kate", "participantId": 4, "type": "Agent"},
+                    "index": 4,
+                    "type": "Message",
+                    "text": "me too",
+                },
+            ],
+        }
+    )
+    updates = Transcript().read(reply.messages, 1)
+    assert [u.sender.role for u in updates] == ["BOT", "BOT", "AGENT"]  # type: ignore[union-attr]

@@ -237,7 +237,7 @@ def test_a_restored_history_has_one_line_per_join_and_the_members_say_who_is_the
         ]
     ]
     back = Member("agent-1", "AGENT", "CONNECTED", "Alex")  # the list says Alex is back
-    out = chat.handle(CallSucceeded(resume.id, ([GUEST, back], pages)))
+    out = chat.handle(CallSucceeded(resume.id, ([GUEST, back], pages, False)))
     assert names(out) == ["messageReceived", "restored"]
     assert [m["text"] for m in data(out, "messageReceived")["messages"]] == [
         "Ada joined the chat",
@@ -332,7 +332,7 @@ def test_restore_resumes_the_stored_chat_with_its_history_as_restoring() -> None
     chat = machine(stored(filters=(("secret", 0),)))
     resume = call(chat.handle(Restore(1)), actions.Resume)
     pages = [[message("m1", AGENT, "before"), message("m2", AGENT, "a secret")]]
-    out = chat.handle(CallSucceeded(resume.id, ([GUEST, AGENT], pages)))
+    out = chat.handle(CallSucceeded(resume.id, ([GUEST, AGENT], pages, False)))
     assert names(out) == ["messageReceived", "restored"]
     received = data(out, "messageReceived")
     assert received["restoring"] is True
@@ -379,6 +379,19 @@ def test_a_failed_restore_closes_the_transport_and_forgets_only_a_gone_chat() ->
 
 
 # Closing ------------------------------------------------------------------------------
+
+
+def test_a_chat_created_after_the_bus_closed_is_stored_to_be_restored() -> None:
+    """Closed while startChat was under way: the server's new conversation is not lost
+    there, a restarted program picks it up."""
+    chat = machine()
+    out = chat.handle(StartChat(1, StartRequest(nickname="Ada")))
+    start = call(out, actions.Start)
+    chat.handle(Close())
+    out = chat.handle(CallSucceeded(start.id, SESSION))
+    (save,) = [e for e in out if isinstance(e, effects.Save)]
+    assert save.stored.session == SESSION
+    assert isinstance(call(out, actions.CloseTransport).action, actions.CloseTransport)
 
 
 def test_closing_keeps_the_chat_restorable_from_now_and_refuses_what_comes_after() -> None:

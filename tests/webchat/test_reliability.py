@@ -22,9 +22,10 @@ from cxbus_webchat import (
     MemorySessionStore,
     StoredSession,
     parse_config,
+    parse_gms,
     register_transport,
 )
-from cxbus_webchat.transport import Member, SessionData
+from cxbus_webchat.transport import ChatEnded, Member, SessionData
 from cxbus_webchat.transports.fake import FakeTransport
 
 from .conftest import Chat, webchat_config
@@ -65,8 +66,10 @@ def test_a_late_leave_of_the_previous_chat_does_not_end_the_next_one(tmp_path: P
         chat("endChat")
         chat("startChat", {"nickname": "Ada"})
         chat.forget_events()
-        late = Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada")
-        RememberingListeners.listeners[-2](late).result(timeout=5)
+        # The first chat's last words, late: its guest's leaving, and its end.
+        previous = RememberingListeners.listeners[-2]
+        previous(Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada")).result(timeout=5)
+        previous(ChatEnded("the first chat is over")).result(timeout=5)
         chat.settle()
         assert chat("verifySession") == {"sessionActive": True}
         assert chat.names() == []
@@ -277,6 +280,33 @@ def test_sendfile_refuses_a_fifo_without_blocking_anyone(started: Chat, tmp_path
     assert started("verifySession") == {"sessionActive": True}
 
 
+class SlowFile:
+    """A binary file object whose read waits until the test lets it go."""
+
+    name = "slow.txt"
+
+    def __init__(self) -> None:
+        self.reading = threading.Event()
+        self.release = threading.Event()
+        self.reader: threading.Thread | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        self.reader = threading.current_thread()
+        self.reading.set()
+        assert self.release.wait(timeout=5)
+        return b""
+
+
+def test_sendfile_reads_a_file_object_off_the_caller_s_thread(started: Chat) -> None:
+    slow = SlowFile()
+    sending = started.bus.command("WebChatService.sendFile", {"files": slow})
+    assert slow.reading.wait(timeout=5)  # the command has returned, and the read waits
+    assert started("verifySession") == {"sessionActive": True}
+    slow.release.set()
+    sending.result(timeout=5)
+    assert slow.reader is not threading.current_thread()
+
+
 def test_sendfile_refuses_a_device(started: Chat) -> None:
     reason = started.rejection("sendFile", {"files": "/dev/zero"})
     assert reason == "sendFile can only send a regular file; 'zero' is not one."
@@ -335,13 +365,17 @@ def test_null_options_take_their_defaults() -> None:
             "got 'abc'.",
         ),
         (
-            {"transport": None},
-            "webchat.transport must be an object of options; got None.",
+            {"transport": None, "dataURL": "http://127.0.0.1:1/genesys/2/chat/s", "ajaxTimeout": 0},
+            "webchat.ajaxTimeout must be a finite number of milliseconds above 0; got 0.",
         ),
         (
             {"transport": {"type": "fake", "caBundle": "/no/such/bundle.pem"}},
             "webchat.transport.caBundle must be the path of an existing CA bundle file; "
             "got '/no/such/bundle.pem'.",
+        ),
+        (  # a secret's value is never shown, only its type
+            {"transport": {"type": "fake", "deploymentKey": ["s3cr3t-key"]}},
+            "webchat.transport.deploymentKey must be a non-empty string; got a list.",
         ),
     ],
 )
@@ -350,6 +384,7 @@ def test_bad_numbers_and_mistyped_options_are_refused_naming_them(
 ) -> None:
     with pytest.raises(Exception) as refused:
         parse_config(section)
+        parse_gms(section)
     assert str(refused.value) == sentence
 
 
@@ -458,3 +493,23 @@ def test_a_bus_closed_while_a_chat_starts_or_restores_closes_quietly(
             closer.join(timeout=15)
     assert thread_failures == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_chat_created_as_its_bus_closed_is_stored_and_restored_by_the_next(
+    tmp_path: Path,
+) -> None:
+    config = webchat_config(tmp_path, transport={"type": "fake-held-start-once"})
+    HeldStart.release.clear()
+    HeldStart.entered.clear()
+    starting = Bus(config={"webchat": config})
+    starting.command("WebChatService.startChat", {"nickname": "Ada"})
+    assert HeldStart.entered.wait(timeout=5)
+    closer = threading.Thread(target=starting.close)
+    closer.start()
+    HeldStart.release.set()
+    closer.join(timeout=15)
+    assert not closer.is_alive()
+    with Bus(config={"webchat": webchat_config(tmp_path)}) as next_bus:
+        chat = chat_on(next_bus)
+        chat.wait("restored")
+        assert chat("verifySession") == {"sessionActive": True}

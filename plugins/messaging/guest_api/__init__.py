@@ -35,6 +35,7 @@ from .frames import (
     Unknown,
     UploadFailureEvent,
     UploadSuccessEvent,
+    epoch_seconds,
     parse_frame,
 )
 from .messages import (
@@ -112,6 +113,7 @@ __all__ = [
     "UploadMode",
     "UploadSuccessEvent",
     "actions",
+    "epoch_seconds",
     "new_tracing_id",
     "parse_deployment_config",
     "parse_frame",

@@ -20,7 +20,6 @@ from .tracing import new_tracing_id
 __all__ = [
     "HEALTH_CHECK_TRACING_ID",
     "MAX_CUSTOM_ATTRIBUTES_BYTES",
-    "MAX_TEXT_BYTES",
     "PRESENCE_TYPES",
     "Request",
     "button_response",
@@ -41,7 +40,6 @@ __all__ = [
 
 # The mobile client's fixed tracingId for the echo health check.
 HEALTH_CHECK_TRACING_ID = "SGVhbHRoQ2hlY2tNZXNzYWdlSWQ="
-MAX_TEXT_BYTES = 4096
 MAX_CUSTOM_ATTRIBUTES_BYTES = 2048
 PRESENCE_TYPES = ("Join", "Disconnect", "Clear")
 BUTTON_TYPES = ("QuickReply", "Button", "DatePicker", "ListPicker", "Form")

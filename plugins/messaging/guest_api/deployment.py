@@ -52,10 +52,6 @@ class DeploymentConfig:
     session_duration_seconds: int | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
-    @property
-    def active(self) -> bool:
-        return self.status != "Inactive"
-
 
 def _on(parent: JsonObject | None, key: str) -> bool:
     """``parent.key.enabled``."""

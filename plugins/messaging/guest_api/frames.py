@@ -43,6 +43,7 @@ __all__ = [
     "Unknown",
     "UploadFailureEvent",
     "UploadSuccessEvent",
+    "epoch_seconds",
     "parse_frame",
 ]
 
@@ -70,7 +71,8 @@ class SessionResponse:
     allowed_media: AllowedMedia | None = None  # None: no uploads
     blocked_extensions: tuple[str, ...] = ()
     duration_seconds: int | None = None
-    expiration_date: int | None = None  # epoch seconds
+    expiration_date: int | None = None
+    """Epoch seconds (``epoch_seconds``: milliseconds are taken too)."""
     auto_started: bool | None = None
 
     def blocks(self, file_name: str) -> bool:
@@ -255,6 +257,18 @@ def _allowed_media(body: JsonObject) -> AllowedMedia | None:
     return AllowedMedia(types, inbound.integer("maxFileSizeKB"))
 
 
+# Ours: the reference has seen expirationDate in seconds only and marks its unit unknown.
+# An epoch this large in seconds is past the year 5000; in milliseconds it is 1973 on.
+_MILLISECONDS_FROM = 10**11
+
+
+def epoch_seconds(value: int | None) -> int | None:
+    """An ``expirationDate`` in epoch seconds, whether it came in seconds or milliseconds."""
+    if value is not None and value > _MILLISECONDS_FROM:
+        return value // 1000
+    return value
+
+
 def _session_response(body: JsonObject) -> SessionResponse:
     return SessionResponse(
         connected=body.required_flag("connected"),
@@ -265,7 +279,7 @@ def _session_response(body: JsonObject) -> SessionResponse:
         allowed_media=_allowed_media(body),
         blocked_extensions=body.texts("blockedExtensions"),
         duration_seconds=body.integer("durationSeconds"),
-        expiration_date=body.integer("expirationDate"),
+        expiration_date=epoch_seconds(body.integer("expirationDate")),
         auto_started=body.flag("autoStarted"),
     )
 

@@ -1,7 +1,8 @@
 """The Genesys Cloud guest chat REST API, through one ``requests.Session`` per chat.
 
 Every call has a timeout and verifies TLS (against ``transport.caBundle`` when
-given, which wins over ``REQUESTS_CA_BUNDLE`` and ``CURL_CA_BUNDLE``). Refused calls
+given, else the bundle ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names, which the
+event stream uses too). Refused calls
 are retried by urllib3's ``Retry``: 429 after its ``Retry-After``, 5xx and
 connection failures with capped exponential backoff and jitter. A POST is retried
 only where the server cannot have acted on it (429, 503, no connection): a 500, 502
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import os
 import threading
 from types import TracebackType
 from typing import Any
@@ -114,6 +116,11 @@ def _session(retry: Retry, proxies: dict[str, str]) -> requests.Session:
     return session
 
 
+def environment_ca_bundle() -> str | None:
+    """The bundle ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names, as requests reads them."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
 class GuestChatApi:
     """REST calls of one guest; ``jwt`` is set once the conversation is created.
 
@@ -129,7 +136,8 @@ class GuestChatApi:
         self.root = options.data_url.rstrip("/")
         self.timeout = options.timeout
         # Given with every request: a session's own verify loses to the environment's.
-        self.verify: str | None = options.ca_bundle
+        # The shared sessions do not read the environment, so its bundle is read here.
+        self.verify: str | None = options.ca_bundle or environment_ca_bundle()
         self.session, self.once = shared_sessions(self.root)
         self.jwt: str | None = None
 

@@ -128,7 +128,7 @@ def shape(frame: Frame) -> tuple[str, str, str]:
     return (frame["metadata"]["type"], body["sender"]["id"], body.get("bodyType", ""))
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
     """Wait for something the emulator does on its own clock (an idle limit, an expiry)."""
     deadline = time.monotonic() + timeout
     while not condition():
