@@ -1,8 +1,13 @@
-"""``cxbus emulator`` in a process of its own, for the benchmarks that keep theirs for cxbus."""
+"""``cxbus emulator`` in a process of its own, for the benchmarks that keep theirs for cxbus.
+
+``CXBUS_EMULATOR_PYTHON`` names the Python to run it with (this one by default): to time
+another cxbus, run a benchmark with that cxbus's Python and the emulator with this one's.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -19,8 +24,9 @@ class EmulatorProcess:
     ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
 
     def __init__(self) -> None:
+        python = os.environ.get("CXBUS_EMULATOR_PYTHON", sys.executable)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cxbus", "emulator", "--port", "0", "--json"],
+            [python, "-m", "cxbus", "emulator", "--port", "0", "--json"],
             stdout=subprocess.PIPE,
             text=True,
         )

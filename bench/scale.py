@@ -1,83 +1,53 @@
-"""Thousands of chats in one process: WebChatService, and a raw websocket-client loop.
+"""Thousands of chats in one process: WebChatService, MessagingService, and a raw
+websocket-client loop.
 
-    python bench/scale.py [--chats 5000] [--interval 10] [--duration 60] [--client cxbus]
+    python bench/scale.py [--service webchat|messaging] [--client cxbus|raw]
+                          [--chats 5000] [--interval 10] [--duration 60]
 
-The emulator runs in a process of its own (``cxbus emulator --json``), its demo agent
-joining every chat. This process starts ``--chats`` chats (each a bus of its own with
-WebChatService on ``purecloud-v2-sockets``, kept in memory), as fast as they will go;
-then the emulator's agents send each chat a numbered, time-stamped message every
-``--interval`` seconds for ``--duration`` seconds, spread evenly (5,000 chats at 10 s:
-a steady 500 messages a second). It prints one table row: how fast the chats started,
-RSS added, OS threads, messages lost and duplicated, disconnects, and the latency from
-the emulator's send to the subscriber (both on this machine's clock).
+The emulator runs in a process of its own (``cxbus emulator --json``): its demo agent
+joins every guest chat, its bot keeps every Web Messaging session. This process starts
+``--chats`` chats (each a bus of its own with WebChatService on ``purecloud-v2-sockets``
+or MessagingService, kept in memory), all asked for at once; then the emulator's agents
+send each chat a numbered, time-stamped message every ``--interval`` seconds for
+``--duration`` seconds, spread evenly (5,000 chats at 10 s: a steady 500 messages a
+second). It prints one table row: how fast the chats started (from the first start
+asked to the last answered) and this process's CPU time per start meanwhile, RSS
+added, OS threads, messages lost and duplicated, disconnects, the latency from the
+emulator's send to the subscriber (both on this machine's clock), and the emulator's
+CPU share while the load runs (near a whole core, it is the emulator that lags).
 
-``--client raw`` runs the same load on the stack's own limit: conversations created
-with requests and their streams read by websocket-client in one selector loop, with
-no bus, no state machine, no ping. To time another cxbus, run this script with the
+``--client raw`` runs the guest chat load on the stack's own limit: conversations
+created with requests and their streams read by websocket-client in one selector loop,
+with no bus, no state machine, no ping. To time another cxbus, run this script with the
 Python of an environment where that version is installed, and ``CXBUS_EMULATOR_PYTHON``
-naming a Python whose cxbus has this emulator.
+naming a Python whose cxbus has this emulator (``--session-files`` for a cxbus that
+shares one session file by default). ``--freeze`` moves what the started chats hold out
+of the garbage collector's way (``gc.freeze()``): with thousands of chats in one
+process, a full collection walks all of them and stops every thread meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
+import gc
 import json
 import logging
 import os
 import selectors
-import subprocess
-import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
 import websocket
+from emulator_process import EmulatorProcess
+from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
-class EmulatorProcess:
-    """``cxbus emulator --json`` in a process of its own."""
-
-    def __init__(self) -> None:
-        python = os.environ.get("CXBUS_EMULATOR_PYTHON", sys.executable)
-        self.process = subprocess.Popen(
-            [python, "-m", "cxbus", "emulator", "--port", "0", "--json"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.webchat = json.loads(self.process.stdout.readline())["webchat"]
-        self.url = self.webchat["transport"]["dataURL"]
-
-    def chatter(self, interval: float, duration: float) -> int:
-        answer = requests.post(
-            f"{self.url}/emulator/load",
-            json={"interval": interval, "duration": duration},
-            timeout=TIMEOUT,
-        )
-        answer.raise_for_status()
-        return int(answer.json()["chats"])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=TIMEOUT)
 
 
 class Received:
@@ -98,62 +68,128 @@ class Received:
             self.numbers[chat].append(int(number))
             self.latencies.append(latency)
 
+    def disconnected(self) -> None:
+        with self.lock:
+            self.disconnects += 1
+
     def count(self) -> int:
         with self.lock:
             return sum(len(numbers) for numbers in self.numbers.values())
 
 
+def webchat_texts(data: Any) -> list[str]:
+    return [
+        m["text"]
+        for m in data["messages"]
+        if m["type"] == "Message" and m["from"]["type"] == "Agent"
+    ]
+
+
+def messaging_texts(data: Any) -> list[str]:
+    return [m["text"] for m in data["messages"] if m["direction"] == "Outbound" and m.get("text")]
+
+
+@dataclasses.dataclass(frozen=True)
+class Service:
+    """How the benchmark drives one chat plugin: its section, start command and events."""
+
+    section: str
+    namespace: str
+    start: str
+    start_data: dict[str, Any]
+    ready: str  # the event after which the emulator's load reaches the chat
+    messages: str
+    agent_texts: Callable[[Any], list[str]]  # the agent's texts in a ``messages`` event
+    disconnected: str
+    load_path: str
+
+
+SERVICES = {
+    "webchat": Service(
+        "webchat",
+        "WebChatService",
+        "startChat",
+        {"nickname": "B"},
+        "agentConnected",
+        "messageReceived",
+        webchat_texts,
+        "disconnected",
+        "/emulator/load",
+    ),
+    "messaging": Service(
+        "messaging",
+        "MessagingService",
+        "startConversation",
+        {},
+        "started",
+        "messagesReceived",
+        messaging_texts,
+        "offline",
+        "/emulator/messaging/load",
+    ),
+}
+
+
+def chatter(emulator: EmulatorProcess, service: Service, interval: float, duration: float) -> int:
+    """Start the emulator's load; how many chats take part."""
+    answer = emulator.post(service.load_path, {"interval": interval, "duration": duration})
+    return int(answer.get("chats", answer.get("sessions", 0)))
+
+
 class CxbusChats:
-    """The chats as a program on cxbus runs them: a bus and WebChatService each."""
+    """The chats as a program on cxbus runs them: a bus and a chat plugin each."""
 
     def __init__(
-        self, emulator: EmulatorProcess, chats: int, received: Received, files: str | None = None
+        self,
+        emulator: EmulatorProcess,
+        service: Service,
+        chats: int,
+        received: Received,
+        files: str | None = None,
     ) -> None:
         from cxbus import Bus
 
+        self.service = service
+        base = getattr(emulator, service.section)
+
         def section(index: int) -> dict[str, Any]:
             if files is None:
-                return dict(emulator.webchat)
-            return {**emulator.webchat, "sessionFile": f"{files}/{index}.json"}
+                return dict(base)
+            return {**base, "sessionFile": f"{files}/{index}.json"}
 
-        self.buses = [Bus(config={"webchat": section(index)}) for index in range(chats)]
-        self.agents = threading.Semaphore(0)
+        self.buses = [Bus(config={service.section: section(index)}) for index in range(chats)]
+        self.ready = threading.Semaphore(0)
+        ns = service.namespace
         for index, bus in enumerate(self.buses):
             plugin = bus.register_plugin("Bench")
             plugin.subscribe(
-                "WebChatService.messageReceived",
+                f"{ns}.{service.messages}",
                 lambda event, index=index: [
-                    received.text(index, m["text"])
-                    for m in event.data["messages"]
-                    if m["type"] == "Message" and m["from"]["type"] == "Agent"
+                    received.text(index, text) for text in service.agent_texts(event.data)
                 ],
             )
-            plugin.subscribe("WebChatService.agentConnected", lambda event: self.agents.release())
-            plugin.subscribe("WebChatService.disconnected", lambda event: _disconnected(received))
+            plugin.subscribe(f"{ns}.{service.ready}", lambda event: self.ready.release())
+            plugin.subscribe(f"{ns}.{service.disconnected}", lambda event: received.disconnected())
 
     def start(self) -> None:
-        answers = [bus.command("WebChatService.startChat", {"nickname": "B"}) for bus in self.buses]
+        command = f"{self.service.namespace}.{self.service.start}"
+        answers = [bus.command(command, dict(self.service.start_data)) for bus in self.buses]
         for answer in answers:
             answer.result(timeout=TIMEOUT)
 
-    def wait_for_agents(self) -> None:
+    def wait_until_ready(self) -> None:
         for _ in self.buses:
-            if not self.agents.acquire(timeout=TIMEOUT):
-                raise TimeoutError("an agent did not join")
+            if not self.ready.acquire(timeout=TIMEOUT):
+                raise TimeoutError(f"a chat did not publish {self.service.ready}")
 
     def close(self) -> None:
         for bus in self.buses:
             bus.close()
 
 
-def _disconnected(received: Received) -> None:
-    with received.lock:
-        received.disconnects += 1
-
-
 class RawChats:
     """The stack's limit: requests for the create call, websocket-client sockets read in
-    one selector loop."""
+    one selector loop (guest chat)."""
 
     def __init__(self, emulator: EmulatorProcess, chats: int, received: Received) -> None:
         transport = emulator.webchat["transport"]
@@ -202,7 +238,7 @@ class RawChats:
                 elif body.get("bodyType") == "standard":
                     self.received.text(index, str(body.get("body", "")))
 
-    def wait_for_agents(self) -> None:
+    def wait_until_ready(self) -> None:
         for _ in range(self.chats):
             if not self.agents.acquire(timeout=TIMEOUT):
                 raise TimeoutError("an agent did not join")
@@ -217,32 +253,48 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=5000)
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--service", choices=("webchat", "messaging"), default="webchat")
     parser.add_argument("--client", choices=("cxbus", "raw"), default="cxbus")
     parser.add_argument(
         "--session-files",
         metavar="DIR",
         help="a session file per chat in DIR (a cxbus that shares one file by default needs it)",
     )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="gc.freeze() once the chats have started, so that full collections skip them",
+    )
     args = parser.parse_args()
+    if args.client == "raw" and args.service != "webchat":
+        parser.error("--client raw runs the guest chat (--service webchat) only")
     logging.basicConfig(level=logging.ERROR)
 
+    service = SERVICES[args.service]
     emulator = EmulatorProcess()
     received = Received()
     rss_before = rss_mib()
     chats: CxbusChats | RawChats
     if args.client == "cxbus":
-        chats = CxbusChats(emulator, args.chats, received, args.session_files)
+        chats = CxbusChats(emulator, service, args.chats, received, args.session_files)
     else:
         chats = RawChats(emulator, args.chats, received)
-    began = time.monotonic()
+    began, cpu_began = time.monotonic(), time.process_time()
     chats.start()
     start_rate = args.chats / (time.monotonic() - began)
-    chats.wait_for_agents()
-    taking_part = emulator.chatter(args.interval, args.duration)
+    start_cpu = (time.process_time() - cpu_began) / args.chats
+    chats.wait_until_ready()
+    if args.freeze:
+        gc.freeze()
+    emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
+    taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
     deadline = time.monotonic() + args.duration + TIMEOUT
     while received.count() < expected and time.monotonic() < deadline:
         time.sleep(0.5)  # a progress check, not a synchronisation: the load runs on its own
+    emulator_share = (cpu_seconds(emulator.process.pid) - emulator_cpu_began) / (
+        time.monotonic() - load_began
+    )
     rss_added = rss_mib() - rss_before
     threads = threading.active_count()
     with received.lock:
@@ -253,15 +305,18 @@ def main() -> None:
     chats.close()
     emulator.stop()
     print(
-        "| client | chats | started | RSS added | OS threads | messages | lost | duplicated "
-        "| disconnects | p50 / p99 / max |"
+        "| client | service | chats | started | CPU per start | RSS added | OS threads "
+        "| messages | lost "
+        "| duplicated | disconnects | p50 / p99 / max | emulator's CPU |"
     )
     p50, p99 = (percentile(latencies, share) * 1e3 for share in (0.5, 0.99))
     worst = max(latencies, default=float("nan")) * 1e3
     print(
-        f"| {args.client} | {args.chats:,} | {start_rate:,.0f} chats/s | {rss_added:,.0f} MiB "
-        f"| {threads} | {expected:,} at {expected / args.duration:,.0f}/s | {expected - unique:,} "
-        f"| {got - unique:,} | {disconnects} | {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms |"
+        f"| {args.client} | {args.service} | {args.chats:,} | {start_rate:,.0f} chats/s "
+        f"| {start_cpu * 1e3:.1f} ms | {rss_added:,.0f} MiB | {threads} "
+        f"| {expected:,} at {expected / args.duration:,.0f}/s "
+        f"| {expected - unique:,} | {got - unique:,} | {disconnects} "
+        f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms | {emulator_share:.0%} of a core |"
     )
     os._exit(0)  # 5,000 buses need not be unwound one by one at exit
 

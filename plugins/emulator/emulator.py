@@ -293,7 +293,7 @@ class Emulator:
         ``"<number> <time.time()>"``; (how many chats take part, messages each gets)."""
 
         async def start() -> tuple[int, int]:
-            return self.server.load.start(interval, duration)
+            return self.server.chatter(interval, duration)
 
         return self._run(start())
 

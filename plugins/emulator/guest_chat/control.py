@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..faults import Fault
+from ..load import chatter_plan
 from .conversations import Conversation
 from .errors import ApiError, bad_request, not_found
 from .rest import API, json_body
@@ -142,13 +143,10 @@ class Controls:
 
     async def load(self, request: web.Request) -> web.Response:
         """``{"interval", "duration"}`` in seconds: every chat's agent sends a message every
-        interval, for the duration (``load.Load``)."""
-        body = await json_body(request)
-        numbers = {}
-        for name in ("interval", "duration"):
-            value = body.get(name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise bad_request(name, "must be a number of seconds above 0")
-            numbers[name] = float(value)
-        chats, each = self.server.load.start(numbers["interval"], numbers["duration"])
+        interval, for the duration (``..load``)."""
+        try:
+            interval, duration = chatter_plan(await json_body(request))
+        except ValueError as error:
+            raise bad_request(str(error), "must be a number of seconds above 0") from None
+        chats, each = self.server.chatter(interval, duration)
         return web.json_response({"chats": chats, "messagesPerChat": each})

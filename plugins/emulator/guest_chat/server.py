@@ -26,12 +26,12 @@ from aiohttp import web
 
 from ..cloud import now
 from ..faults import Faults
+from ..load import start_chatter
 from .agent import DemoAgent
 from .control import Controls
 from .conversations import MEDIA_TYPES, Conversation, MediaRequest, Member, Message, Phase
 from .errors import ApiError, bad_request, error_body, not_found
 from .frames import frame, member_change, typing
-from .load import Load
 from .rest import API, GuestChatApi
 from .settings import Settings
 from .stream import STREAM_PATH, EventStreams
@@ -66,7 +66,6 @@ class ChatServer:
         self.tokens = Tokens()
         self.faults = Faults()
         self.streams = EventStreams(self)
-        self.load = Load(self)
         self.base_url = ""  # http://host:port, once the site is bound
         self.conversations: dict[str, Conversation] = {}
         self.background: set[asyncio.Task[Any]] = set()
@@ -269,6 +268,16 @@ class ChatServer:
 
     async def agent_send(self, conversation: Conversation, text: str) -> Message:
         return await self.post_message(conversation, self._agent_of(conversation), text)
+
+    def chatter(self, interval: float, duration: float) -> tuple[int, int]:
+        """Load for benchmarks (``..load``): the agent of every chat that has one sends a
+        message every ``interval`` s for ``duration`` s; (chats taking part, messages each)."""
+
+        def send(conversation: Conversation, text: str) -> Awaitable[Message] | None:
+            return self.agent_send(conversation, text) if conversation.agent else None
+
+        chats = [c for c in self.conversations.values() if c.agent is not None]
+        return start_chatter(self.spawn, chats, send, interval, duration)
 
     async def agent_request_media(
         self, conversation: Conversation, media_type: str

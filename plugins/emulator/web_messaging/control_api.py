@@ -12,6 +12,8 @@ Each path does what the method of the same name of ``Emulator.messaging`` does:
 - ``POST /emulator/messaging/sessions/{id}/{switch}``: ``expire``, ``malformed-frame``
   (``{"text"}``), ``out-of-order`` (``{"count"}``), ``signed-in-elsewhere``, ``log-out``;
 - ``POST /emulator/messaging/sockets/drop`` (``{"sessionId"}`` or every socket);
+- ``POST /emulator/messaging/load`` (``{"interval", "duration"}`` in seconds): the bot sends
+  every open session a numbered, time-stamped message every interval (``..load``);
 - ``POST /emulator/messaging/faults/{switch}``: ``refuse-connections`` (``{"seconds",
   "count", "status"}``), ``allow-connections``, ``action`` (``{"action", "count",
   "code", "retryAfter"}``), ``rest`` (``{"path", "status", "count", "retryAfter",
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..faults import Fault
+from ..load import chatter_plan
 from .agent import CARD, quick_replies
 from .faults import ActionFault
 from .rest_api import RestError
@@ -68,6 +71,7 @@ class ControlApi:
         app.router.add_post(f"{ROOT}/sessions/{{sid}}/agent/{{action}}", self.agent)
         app.router.add_post(f"{ROOT}/sessions/{{sid}}/{{switch}}", self.session_switch)
         app.router.add_post(f"{ROOT}/sockets/drop", self.drop)
+        app.router.add_post(f"{ROOT}/load", self.load)
         app.router.add_post(f"{ROOT}/faults/{{switch}}", self.fault)
         app.router.add_delete(f"{ROOT}/faults", self.reset)
 
@@ -159,6 +163,16 @@ class ControlApi:
         if session_id is not None and session_id not in self.server.sessions:
             raise RestError(404, "not.found", "No such web messaging session.")
         return web.json_response({"dropped": await self.server.drop_sockets(session_id)})
+
+    async def load(self, request: web.Request) -> web.Response:
+        try:
+            interval, duration = chatter_plan(await _json(request))
+        except ValueError as error:
+            raise RestError(
+                400, "bad.request", f"{error} must be a number of seconds above 0."
+            ) from None
+        sessions, each = self.server.chatter(interval, duration)
+        return web.json_response({"sessions": sessions, "messagesPerSession": each})
 
     async def fault(self, request: web.Request) -> web.Response:
         faults, body = self.server.faults, await _json(request)

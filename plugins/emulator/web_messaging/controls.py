@@ -100,6 +100,17 @@ class MessagingControls:
 
         return list(self._run(burst()))
 
+    def chatter(self, interval: float, duration: float) -> tuple[int, int]:
+        """Load for benchmarks: the bot sends every open session with a socket a message
+        every ``interval`` seconds for ``duration`` seconds, spread evenly, each text
+        ``"<number> <time.time()>"``; (how many sessions take part, messages each gets)."""
+
+        async def start() -> tuple[int, int]:
+            return self.server.chatter(interval, duration)
+
+        sessions, each = self._run(start())
+        return int(sessions), int(each)
+
     def agent_send_quick_replies(
         self, session_id: str, text: str, choices: tuple[str, ...] = ("Red", "Green", "Blue")
     ) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..load import start_chatter
 from . import frames
 from .control_api import ControlApi
 from .faults import MessagingFaults
@@ -180,6 +181,17 @@ class MessagingServer:
             held, session.held = session.held, []
             for text in reversed(held):
                 await self.push(session, text)
+
+    def chatter(self, interval: float, duration: float) -> tuple[int, int]:
+        """Load for benchmarks (``..load``): the bot sends every open session with a socket
+        a message every ``interval`` s for ``duration`` s; (sessions taking part, messages
+        each)."""
+
+        def send(session: Session, text: str) -> Awaitable[Message] | None:
+            return self.agent_send(session, text) if session.open else None
+
+        chosen = [s for s in self.sessions.values() if s.open and s.connections]
+        return start_chatter(self.spawn, chosen, send, interval, duration)
 
     async def agent_send(
         self,
