@@ -147,7 +147,16 @@ class Lane:
             if self._running:
                 return
             self._running = True
-        self._pool.submit(self._drain)
+        self._hand_to_pool()
+
+    def _hand_to_pool(self) -> None:
+        try:
+            self._pool.submit(self._drain)
+        except RuntimeError:  # the interpreter is exiting: its pools take no more work
+            log.debug("a lane's jobs are dropped: the interpreter is exiting")
+            with self._lock:
+                self._jobs.clear()
+                self._running = False
 
     def _drain(self) -> None:
         for _ in range(LANE_BATCH):
@@ -157,7 +166,7 @@ class Lane:
                     return
                 job = self._jobs.popleft()
             run_guarded(job, "lane job")
-        self._pool.submit(self._drain)  # more to do: let other lanes have the thread first
+        self._hand_to_pool()  # more to do: let other lanes have the thread first
 
 
 @attrs.frozen

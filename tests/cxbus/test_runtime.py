@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
 import sys
 import threading
 from typing import Any
+
+import pytest
 
 from cxbus.runtime import Lane, Loop, runtime
 
@@ -89,3 +93,16 @@ def test_a_lane_job_that_raises_does_not_stop_the_lane() -> None:
         lane.submit(failure)
     lane.submit(done.set)
     assert done.wait(TIMEOUT)
+
+
+def test_a_lane_whose_pool_takes_no_more_work_drops_its_jobs_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """As at interpreter exit, when a timer or a reader still hands work to a lane."""
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    pool.shutdown()
+    lane = Lane(pool)
+    with caplog.at_level(logging.INFO, logger="cxbus"):
+        lane.submit(lambda: None)
+        lane.submit(lambda: None)
+    assert caplog.records == []
