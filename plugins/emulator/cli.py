@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
+import time
 
 from cxbus.cli import Subcommand, SubcommandError, require_extra
 
@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
                 "messaging": emulator.messaging_config(),
             }
             print(json.dumps(sections), flush=True)
-            threading.Event().wait()
+            _wait_for_ctrl_c()
         print("Guest chat API (webchat transport purecloud-v2-sockets):")
         print(f"  dataURL:       {emulator.data_url}")
         print(f"  deploymentKey: {emulator.deployment_key}")
@@ -81,12 +81,22 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  deploymentId:  {messaging['deploymentId']}")
         print(f"  baseURL:       {messaging['baseURL']}")
         print("Ctrl-C stops it.", flush=True)
-        threading.Event().wait()
+        _wait_for_ctrl_c()
     except KeyboardInterrupt:
         pass
     finally:
         emulator.stop()
     return 0
+
+
+def _wait_for_ctrl_c() -> None:
+    """Wait until Ctrl-C (``KeyboardInterrupt``).
+
+    In short waits, not one endless one: the kernel may hand SIGINT to another thread
+    (the emulator's), and then only a main thread that wakes runs Python's handler.
+    """
+    while True:
+        time.sleep(0.5)
 
 
 emulator = Subcommand(
