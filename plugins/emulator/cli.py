@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import time
 
 from cxbus.cli import Subcommand, SubcommandError, require_extra
@@ -59,6 +60,9 @@ def _run(args: argparse.Namespace) -> int:
         # The errno's own words: aiohttp's message repeats the address in a tuple.
         why = os.strerror(error.errno) if error.errno else str(error)
         raise SubcommandError(f"cannot listen on {args.host}:{args.port}: {why}", 1) from None
+    # SIGINT stops it even where it started with SIGINT ignored (a shell's background
+    # job, as tests and benchmarks start it): it is how its callers stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:  # Ctrl-C may come while the lines are still being printed
         if args.json:
             sections = {
