@@ -196,7 +196,6 @@ class MessagingService(MachineService):
 
         def closed() -> None:
             socket.close()
-            rest.close()
             release()
 
         self._runner = MachineRunner(

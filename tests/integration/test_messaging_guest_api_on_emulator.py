@@ -7,11 +7,14 @@ that comes back is read by ``parse_frame`` and matched by ``PendingRequests``;
 
 from __future__ import annotations
 
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 import websocket
 
 from cxbus_emulator import Emulator
@@ -81,10 +84,8 @@ def client(emulator: Emulator) -> Iterator[Client]:
 
 
 @pytest.fixture
-def rest(client: Client) -> Iterator[GuestRestApi]:
-    api = GuestRestApi(client.endpoints, timeout=5)
-    yield api
-    api.close()
+def rest(client: Client) -> GuestRestApi:
+    return GuestRestApi(client.endpoints, timeout=5)
 
 
 def test_a_conversation_through_the_protocol_layer(
@@ -181,7 +182,6 @@ def test_a_server_that_cannot_be_reached_is_a_rest_error_without_the_url() -> No
     with pytest.raises(RestError) as unreachable:
         api.download("http://127.0.0.1:9/file?signature=secret")
     assert unreachable.value.status == 0 and "secret" not in str(unreachable.value)
-    api.close()
 
 
 def test_every_frame_of_a_demo_conversation_is_read_into_a_known_class() -> None:
@@ -202,3 +202,23 @@ def test_every_frame_of_a_demo_conversation_is_read_into_a_known_class() -> None
         content = [type(c).__name__ for b in bodies for c in b.content]
         assert content == ["QuickReply"] * 3 + ["Card"]
         client.close()
+
+
+def test_cabundle_wins_over_the_environment_s_bundle_on_rest_and_fills_in_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer, stranger = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    signer.issue_cert("127.0.0.1").configure_cert(context)
+    signer.cert_pem.write_to_path(str(tmp_path / "signer.pem"))
+    stranger.cert_pem.write_to_path(str(tmp_path / "stranger.pem"))
+    with Emulator(demo_agent=False, ssl_context=context) as emulator:
+        endpoints = Endpoints.for_base_url(emulator.messaging_config()["baseURL"])
+        deployment = emulator.messaging.deployment_id
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "stranger.pem"))
+        trusted = GuestRestApi(endpoints, timeout=5, ca_bundle=str(tmp_path / "signer.pem"))
+        assert trusted.deployment_config(deployment).id == deployment
+        with pytest.raises(RestError, match="could not be reached"):
+            GuestRestApi(endpoints, timeout=5).deployment_config(deployment)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "signer.pem"))
+        assert GuestRestApi(endpoints, timeout=5).deployment_config(deployment).id == deployment

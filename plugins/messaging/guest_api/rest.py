@@ -1,12 +1,14 @@
 """The guest API over HTTP: history, ``config.json``, and the files of the presigned URLs.
 
-One ``requests.Session``; every call has a timeout and verifies TLS (against
-``ca_bundle`` when given). The calls are reads and idempotent PUTs, so urllib3's
-``Retry`` repeats them on a failed connection and on 500, 502, 503 and 504, with
-capped exponential backoff. A 429 is not waited for here: it fails with
-``RestError.retry_after`` so the caller, which knows the session's limits,
-decides when to call again. Blocking: call it from a worker thread, never from
-the thread that reads the socket.
+The calls go through the process's shared sessions (``cxbus.http_sessions``: one
+pool of keep-alive connections per server for every conversation, no cookies); every
+call has a timeout and verifies TLS (against ``ca_bundle`` when given, else the bundle
+``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names). The calls are reads and
+idempotent PUTs, so urllib3's ``Retry`` repeats them on a failed connection and on
+500, 502, 503 and 504, with capped exponential backoff. A 429 is not waited for here:
+it fails with ``RestError.retry_after`` so the caller, which knows the session's
+limits, decides when to call again. Blocking: call it from a worker thread, never
+from the thread that reads the socket.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 import attrs
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from cxbus.http_sessions import ca_bundle_from_environment, shared_session
 
 from .deployment import DeploymentConfig, parse_deployment_config
 from .endpoints import Endpoints
@@ -92,17 +95,15 @@ class GuestRestApi:
     ) -> None:
         self.endpoints = endpoints
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.verify = ca_bundle or True
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-
-    def close(self) -> None:
-        self.session.close()
+        self.retry = retry
+        self.verify = ca_bundle or ca_bundle_from_environment() or True
 
     def _call(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+        session = shared_session(url, self.retry)
         try:
-            answer = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            answer = session.request(
+                method, url, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         except requests.RequestException as error:
             # Only the kind of failure: requests' own text quotes the URL, and a
             # presigned URL's query is as good as a key.

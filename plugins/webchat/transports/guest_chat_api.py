@@ -17,26 +17,22 @@ text. No URL in an error carries a token.
 
 from __future__ import annotations
 
-import http.cookiejar
 import logging
-import os
-import threading
 from types import TracebackType
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from cxbus.runtime import IO_THREADS
+from cxbus.http_sessions import ca_bundle_from_environment, shared_session
 
 from ..config import TransportOptions
 from ..transport import TransportError
 
-__all__ = ["RETRY", "GuestChatApi", "GuestChatRetry", "shared_sessions"]
+__all__ = ["ONCE", "RETRY", "GuestChatApi", "GuestChatRetry"]
 
 log = logging.getLogger("cxbus.webchat.rest")
 
@@ -87,47 +83,17 @@ RETRY = GuestChatRetry(
 )
 
 
-# Connections kept per server: as many as calls can be under way at once.
-POOL_SIZE = IO_THREADS
-_sessions: dict[str, tuple[requests.Session, requests.Session]] = {}
-_sessions_lock = threading.Lock()
-
-
-def shared_sessions(root: str) -> tuple[requests.Session, requests.Session]:
-    """The process's sessions for the server at ``root``: one that retries (``RETRY``),
-    one that tries once; both keep their connections alive and no cookies, and go
-    through the proxy the environment names for ``root`` (read once, not per call)."""
-    with _sessions_lock:
-        if root not in _sessions:
-            proxies = requests.utils.get_environ_proxies(root)
-            _sessions[root] = (_session(RETRY, proxies), _session(Retry(0, read=False), proxies))
-        return _sessions[root]
-
-
-def _session(retry: Retry, proxies: dict[str, str]) -> requests.Session:
-    session = requests.Session()
-    # The environment was read above; requests would read it (and ~/.netrc) on every call.
-    session.trust_env = False
-    session.proxies = proxies
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def environment_ca_bundle() -> str | None:
-    """The bundle ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` names, as requests reads them."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+# A call made with retried=False is tried once.
+ONCE = Retry(0, read=False)
 
 
 class GuestChatApi:
     """REST calls of one guest; ``jwt`` is set once the conversation is created.
 
-    The chats of a process share their HTTP connections: one pool of keep-alive
-    connections per server (``shared_sessions``), so starting a chat costs no TCP (or
-    TLS) handshake of its own. Each request carries its chat's JWT; the shared
-    sessions keep no cookies, so nothing of one chat reaches another.
+    The chats of a process share their HTTP connections (``cxbus.http_sessions``):
+    starting a chat costs no TCP (or TLS) handshake of its own. Each request carries
+    its chat's JWT; the shared sessions keep no cookies, so nothing of one chat reaches
+    another.
     """
 
     def __init__(self, options: TransportOptions) -> None:
@@ -137,8 +103,9 @@ class GuestChatApi:
         self.timeout = options.timeout
         # Given with every request: a session's own verify loses to the environment's.
         # The shared sessions do not read the environment, so its bundle is read here.
-        self.verify: str | None = options.ca_bundle or environment_ca_bundle()
-        self.session, self.once = shared_sessions(self.root)
+        self.verify: str | None = options.ca_bundle or ca_bundle_from_environment()
+        self.session = shared_session(self.root, RETRY)
+        self.once = shared_session(self.root, ONCE)
         self.jwt: str | None = None
 
     def close(self) -> None:
