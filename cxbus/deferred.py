@@ -9,6 +9,8 @@ How it stays cheap (every command makes one, and a chain one per ``then``):
 - One lock serves every deferred. It is held only for the few attribute writes that
   settle a deferred or queue a listener, never while user code runs. A settled
   deferred is read without it: its outcome never changes.
+- A deferred keeps its one listener as is, a list only from the second on: a chain
+  of thens has one per link, and no list is made or iterated for it.
 - Settling runs the listeners in one loop (``_run_listeners``). A ``then`` or an
   adoption settles the next deferred of its chain in that same loop, whose listeners
   run next, as a nested call would run them: a chain of any length takes one frame
@@ -21,7 +23,7 @@ import concurrent.futures
 import logging
 import sys
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from cxbus.errors import CommandRejected
@@ -66,6 +68,17 @@ _release = _lock.release
 _PLAIN = frozenset((type(None), bool, int, float, str, bytes, dict, list, tuple))
 
 
+def _queue(deferred: Deferred, listener: _Listener) -> None:
+    """Add ``listener`` to a pending ``deferred``'s; the caller holds the lock."""
+    queued = deferred._listeners
+    if queued is None:
+        deferred._listeners = listener
+    elif isinstance(queued, list):
+        queued.append(listener)
+    else:  # one so far: a list only from the second on
+        deferred._listeners = [queued, listener]
+
+
 class Deferred:
     """A value or a rejection reason that arrives later, exactly once.
 
@@ -84,7 +97,8 @@ class Deferred:
     def __init__(self) -> None:
         self._state = PENDING
         self._value: Any = None  # the value or the reason, once settled
-        self._listeners: list[_Listener] | None = None  # made on first need: most never wait
+        # None, one listener (a chain of thens has one per link), or a list of them.
+        self._listeners: _Listener | list[_Listener] | None = None
         # The bus turns this off while a command's handler runs in the caller's
         # thread: a deferred rejected before it is returned has no listener *yet*.
         self._report_unhandled = True
@@ -115,8 +129,8 @@ class Deferred:
         _release()
         if listeners is None:
             return
-        if len(listeners) == 1 and listeners[0][2] is None:  # one callback: no loop needed
-            callback = listeners[0][0]
+        if type(listeners) is tuple and listeners[2] is None:  # one callback: no loop needed
+            callback = listeners[0]
             if callback is not None:
                 try:  # _call, inlined
                     callback(value)
@@ -144,7 +158,7 @@ class Deferred:
         self._listeners = None
         _release()
         if listeners is not None or state is REJECTED:
-            _run_listeners(state, value, listeners or (), self._report_unhandled)
+            _run_listeners(state, value, listeners, self._report_unhandled)
 
     def _start_adopting(self, value: Any) -> None:
         """Lock in to ``value``'s outcome, unless settled or adopting already."""
@@ -191,14 +205,11 @@ class Deferred:
         _acquire()
         state = self._state
         if state is PENDING or state is ADOPTING:
-            if self._listeners is None:
-                self._listeners = [listener]
-            else:
-                self._listeners.append(listener)
+            _queue(self, listener)
             _release()
             return
         _release()
-        _run_listeners(state, self._value, (listener,), False)
+        _run_listeners(state, self._value, listener, False)
 
     def _observe(self, on_resolved: Callback, on_rejected: Callback) -> None:
         """Watch the outcome without handling it: a rejection is still reported."""
@@ -208,11 +219,14 @@ class Deferred:
         # By identity: `in` and `remove` would compare callbacks with ==, which may
         # run user code, and no user code runs under the lock.
         with _lock:
-            listeners = self._listeners or []
-            for index, queued in enumerate(listeners):
-                if queued is listener:
-                    del listeners[index]
-                    return
+            listeners = self._listeners
+            if listeners is listener:
+                self._listeners = None
+            elif isinstance(listeners, list):
+                for index, queued in enumerate(listeners):
+                    if queued is listener:
+                        del listeners[index]
+                        return
 
     def done(self, callback: Callback) -> Deferred:
         """Call ``callback(value)`` when resolved; returns this deferred."""
@@ -224,10 +238,13 @@ class Deferred:
             _acquire()
             state = self._state
             if state is PENDING or state is ADOPTING:
-                if self._listeners is None:
-                    self._listeners = [(callback, None, None)]
+                queued = self._listeners  # _queue, inlined
+                if queued is None:
+                    self._listeners = (callback, None, None)
+                elif isinstance(queued, list):
+                    queued.append((callback, None, None))
                 else:
-                    self._listeners.append((callback, None, None))
+                    self._listeners = [queued, (callback, None, None)]
                 _release()
             else:
                 _release()
@@ -271,16 +288,19 @@ class Deferred:
         _acquire()
         state = self._state
         if state is PENDING or state is ADOPTING:
-            if self._listeners is None:
-                self._listeners = [link]
+            queued = self._listeners  # _queue, inlined
+            if queued is None:
+                self._listeners = link
+            elif isinstance(queued, list):
+                queued.append(link)
             else:
-                self._listeners.append(link)
+                self._listeners = [queued, link]
             _release()
             return chained
         _release()
         # Settled already: the chained deferred may reject before anyone holds it.
         chained._report_unhandled = False
-        _run_listeners(state, self._value, (link,), False)
+        _run_listeners(state, self._value, link, False)
         chained._report_unhandled = True
         return chained
 
@@ -364,14 +384,14 @@ def _call(callback: Callback, argument: Any) -> None:
 
 
 # A deferred whose listeners wait while those of a deferred it settled run first:
-# (state, value, its remaining listeners, handled, report).
-_Suspended = tuple[str, Any, Any, bool, bool]
+# (state, value, its next listener, an iterator over the rest or None, handled, report).
+_Suspended = tuple[str, Any, _Listener, Iterator[_Listener] | None, bool, bool]
 
 
 def _run_listeners(
     state: str,
     value: Any,
-    listeners: list[_Listener] | tuple[_Listener, ...],
+    listeners: _Listener | list[_Listener] | None,
     report: bool,
 ) -> None:
     """Run the listeners of a deferred just settled to ``state`` with ``value``.
@@ -381,47 +401,61 @@ def _run_listeners(
     listener handles is reported if ``report``.
     """
     suspended: list[_Suspended] | None = None
-    remaining: Any = iter(listeners)  # a list or tuple iterator: it has __length_hint__
+    # The listener to run now and, when the deferred had a list of them, the rest.
+    # A chain of single listeners (of thens, say) is walked with no iterator.
+    listener: _Listener | None
+    rest: Iterator[_Listener] | None = None
+    # type(x) is list, not isinstance: CPython 3.11 runs type(x) without a call.
+    if type(listeners) is list:
+        rest = iter(listeners)
+        listener = next(rest, None)
+    else:
+        listener = listeners  # type: ignore[assignment]  # mypy narrows isinstance only
     handled = False
     while True:
-        for on_resolved, on_rejected, target in remaining:
+        if listener is not None:
+            on_resolved, on_rejected, target = listener
+            listener = None if rest is None else next(rest, None)  # the one after it
             callback = on_resolved if state is RESOLVED else on_rejected
             if target is None or target is OBSERVER:
                 if callback is not None:
                     handled = handled or target is None
-                    _call(callback, value)
+                    try:  # _call, inlined
+                        callback(value)
+                    except KeyboardInterrupt:
+                        raise
+                    except BaseException:
+                        log.exception("A deferred callback %r raised", callback)
                 continue
             handled = True
             # A link: work out the target's outcome, then settle it.
-            adopted = callback is ADOPTION
-            next_state, next_value = state, value
-            if callback is not None and not adopted:
+            if callback is None or callback is ADOPTION:  # pass the outcome on
+                next_state, next_value = state, value
+            else:
                 try:
                     next_value = callback(value)
-                    next_state = RESOLVED
                 except CommandRejected as rejected:
                     next_state, next_value = REJECTED, rejected.reason
                 except KeyboardInterrupt:
                     raise
                 except BaseException as error:  # SystemExit too: it rejects the chain
                     next_state, next_value = REJECTED, error
-                if (
-                    next_state is RESOLVED
-                    and type(next_value) not in _PLAIN
-                    and is_adoptable(next_value)
-                ):
-                    returned = next_value
-                    if (
-                        not isinstance(returned, Deferred)
-                        or returned is target
-                        or (returned._state is not RESOLVED and returned._state is not REJECTED)
-                    ):
-                        target._start_adopting(returned)
-                        continue  # settled when what it adopts is
-                    next_state, next_value = returned._state, returned._value
+                else:
+                    next_state = RESOLVED
+                    if type(next_value) not in _PLAIN and is_adoptable(next_value):
+                        returned = next_value
+                        if (
+                            not isinstance(returned, Deferred)
+                            or returned is target
+                            or (returned._state is not RESOLVED and returned._state is not REJECTED)
+                        ):
+                            target._start_adopting(returned)
+                            continue  # settled when what it adopts is
+                        next_state, next_value = returned._state, returned._value
             _acquire()
-            current = target._state
-            if current is not PENDING and (current is not ADOPTING or not adopted):
+            if target._state is not PENDING and (
+                target._state is not ADOPTING or callback is not ADOPTION
+            ):
                 _release()
                 continue  # settled already (by hand, say): it stays as it is
             target._value = next_value
@@ -431,16 +465,23 @@ def _run_listeners(
             _release()
             if taken is None and next_state is RESOLVED:
                 continue  # nobody waits on it
-            if remaining.__length_hint__():  # otherwise ours are done: nothing to come back to
+            # Run the target's listeners next; come back to ours if any are left.
+            if listener is not None:
                 if suspended is None:
                     suspended = []
-                suspended.append((state, value, remaining, handled, report))
-            state, value, remaining = next_state, next_value, iter(taken or ())
+                suspended.append((state, value, listener, rest, handled, report))
+            state, value = next_state, next_value
             handled, report = False, target._report_unhandled
-            break
-        else:
-            if state is REJECTED and not handled and report:
-                log.warning("Unhandled rejection: %r", redact(value))
-            if not suspended:
-                return
-            state, value, remaining, handled, report = suspended.pop()
+            if type(taken) is list:
+                rest = iter(taken)
+                listener = next(rest, None)
+            else:
+                rest = None
+                listener = taken
+            continue
+        # This deferred's listeners are done.
+        if state is REJECTED and not handled and report:
+            log.warning("Unhandled rejection: %r", redact(value))
+        if not suspended:
+            return
+        state, value, listener, rest, handled, report = suspended.pop()

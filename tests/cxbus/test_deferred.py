@@ -234,6 +234,20 @@ def test_a_chain_of_thousands_of_thens_settles() -> None:
     assert end.result(timeout=5) == 5000
 
 
+def test_a_chain_whose_middle_deferred_got_a_second_listener_runs_every_listener_in_order() -> None:
+    """Listeners added after a then wait for everything that then settles, as nested calls."""
+    seen: list[Any] = []
+    root = Deferred()
+    middle = root.then(lambda v: v + 1)
+    end = middle.then(lambda v: v * 10)
+    end.done(lambda v: seen.append(("end", v)))
+    middle.done(lambda v: seen.append(("middle", v)))
+    middle.then(lambda v: -v).done(lambda v: seen.append(("branch", v)))
+    root.done(lambda v: seen.append(("root", v)))
+    root.resolve(1)
+    assert seen == [("end", 20), ("middle", 2), ("branch", -2), ("root", 1)]
+
+
 def test_thousands_of_nested_adoptions_settle() -> None:
     """A deferred adopting one that adopts another, thousands deep, settles with the last."""
     chain = [Deferred() for _ in range(3000)]
