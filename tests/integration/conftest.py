@@ -3,10 +3,13 @@ are reset after each test."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 import pytest
+import trustme
 
 from cxbus_emulator import Emulator
 from cxbus_emulator.guest_chat import Settings
@@ -19,6 +22,28 @@ def emulator() -> Iterator[Emulator]:
     """A running emulator with no demo agent: tests play the agent themselves."""
     with Emulator(demo_agent=False, **SWITCHES) as running:
         yield running
+
+
+@attrs.frozen
+class TlsEmulator:
+    """An emulator on HTTPS and WSS, with the CA bundle that signed its certificate
+    (``signer``) and one that did not (``stranger``)."""
+
+    emulator: Emulator
+    signer: Path
+    stranger: Path
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsEmulator]:
+    ca, other = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    folder = tmp_path_factory.mktemp("tls")
+    ca.cert_pem.write_to_path(str(folder / "signer.pem"))
+    other.cert_pem.write_to_path(str(folder / "stranger.pem"))
+    with Emulator(demo_agent=False, ssl_context=context) as emulator:
+        yield TlsEmulator(emulator, folder / "signer.pem", folder / "stranger.pem")
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,8 @@ from cxbus_webchat.transports.gms_errors import (
 )
 from cxbus_webchat.transports.gms_replies import ChatKeys
 
+from .conftest import TlsEmulator
+
 pytestmark = pytest.mark.integration
 
 MakeApi = Callable[..., GmsChatApi]
@@ -480,3 +482,16 @@ def test_the_secure_key_is_in_no_repr_exception_or_log_line(
     assert caplog.records, "the client logs its calls at debug level"
     shown += [record.getMessage() for record in caplog.records]
     assert not [text for text in shown if secret in text]
+
+
+def test_cabundle_wins_over_the_environment_s_bundle_and_fills_in_for_it(
+    tls: TlsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gms = tls.emulator.gms
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.stranger))
+    trusted = GmsChatApi(gms.data_url, apikey=gms.apikey, ca_bundle=str(tls.signer))
+    assert trusted.request_chat(nickname="Ada").keys is not None
+    with pytest.raises(ChatServerUnreachable):
+        GmsChatApi(gms.data_url, apikey=gms.apikey).request_chat(nickname="Ada")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.signer))
+    assert GmsChatApi(gms.data_url, apikey=gms.apikey).request_chat(nickname="Ada").keys

@@ -7,14 +7,11 @@ that comes back is read by ``parse_frame`` and matched by ``PendingRequests``;
 
 from __future__ import annotations
 
-import ssl
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import trustme
 import websocket
 
 from cxbus_emulator import Emulator
@@ -34,6 +31,8 @@ from cxbus_messaging.guest_api import (
     actions,
     parse_frame,
 )
+
+from .conftest import TlsEmulator
 
 
 class Client:
@@ -205,20 +204,14 @@ def test_every_frame_of_a_demo_conversation_is_read_into_a_known_class() -> None
 
 
 def test_cabundle_wins_over_the_environment_s_bundle_on_rest_and_fills_in_for_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls: TlsEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    signer, stranger = trustme.CA(), trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    signer.issue_cert("127.0.0.1").configure_cert(context)
-    signer.cert_pem.write_to_path(str(tmp_path / "signer.pem"))
-    stranger.cert_pem.write_to_path(str(tmp_path / "stranger.pem"))
-    with Emulator(demo_agent=False, ssl_context=context) as emulator:
-        endpoints = Endpoints.for_base_url(emulator.messaging_config()["baseURL"])
-        deployment = emulator.messaging.deployment_id
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "stranger.pem"))
-        trusted = GuestRestApi(endpoints, timeout=5, ca_bundle=str(tmp_path / "signer.pem"))
-        assert trusted.deployment_config(deployment).id == deployment
-        with pytest.raises(RestError, match="could not be reached"):
-            GuestRestApi(endpoints, timeout=5).deployment_config(deployment)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "signer.pem"))
-        assert GuestRestApi(endpoints, timeout=5).deployment_config(deployment).id == deployment
+    endpoints = Endpoints.for_base_url(tls.emulator.messaging_config()["baseURL"])
+    deployment = tls.emulator.messaging.deployment_id
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.stranger))
+    trusted = GuestRestApi(endpoints, timeout=5, ca_bundle=str(tls.signer))
+    assert trusted.deployment_config(deployment).id == deployment
+    with pytest.raises(RestError, match="could not be reached"):
+        GuestRestApi(endpoints, timeout=5).deployment_config(deployment)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.signer))
+    assert GuestRestApi(endpoints, timeout=5).deployment_config(deployment).id == deployment

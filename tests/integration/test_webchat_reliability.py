@@ -5,32 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from cxbus import Bus, CommandRejected
 from cxbus_emulator import Emulator
 from cxbus_webchat.testing import ChatDriver
 
+from .conftest import TlsEmulator
+
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, Path, Path]]:
-    """An emulator on HTTPS and WSS; the CA that signed it, and a CA that did not."""
-    ca, other = trustme.CA(), trustme.CA()
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    folder = tmp_path_factory.mktemp("tls")
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    other.cert_pem.write_to_path(str(folder / "other.pem"))
-    with Emulator(demo_agent=False, ssl_context=context) as emulator:
-        yield emulator, folder / "ca.pem", folder / "other.pem"
 
 
 def with_ca_bundle(emulator: Emulator, bundle: Path) -> dict[str, Any]:
@@ -39,9 +26,9 @@ def with_ca_bundle(emulator: Emulator, bundle: Path) -> dict[str, Any]:
 
 
 def test_cabundle_wins_over_the_environment_and_an_untrusted_server_gets_nothing(
-    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+    tls: TlsEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emulator, signer, stranger = tls
+    emulator, signer, stranger = tls.emulator, tls.signer, tls.stranger
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(signer))  # the environment trusts it...
     untrusted = with_ca_bundle(emulator, stranger)  # ...caBundle does not
     mark = emulator.requests_served()
@@ -54,9 +41,9 @@ def test_cabundle_wins_over_the_environment_and_an_untrusted_server_gets_nothing
 
 
 def test_cabundle_verifies_the_server_on_rest_and_on_the_stream(
-    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+    tls: TlsEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emulator, signer, stranger = tls
+    emulator, signer, stranger = tls.emulator, tls.signer, tls.stranger
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(stranger))  # the environment does not trust it
     with Bus(config={"webchat": with_ca_bundle(emulator, signer)}) as bus:
         chat = ChatDriver(bus)
@@ -129,9 +116,9 @@ def test_bad_frames_are_skipped_with_few_warnings_and_nothing_escapes(
 
 
 def test_the_environment_s_ca_bundle_verifies_the_server_when_cabundle_is_not_given(
-    tls: tuple[Emulator, Path, Path], monkeypatch: pytest.MonkeyPatch
+    tls: TlsEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    emulator, signer, _ = tls
+    emulator, signer = tls.emulator, tls.signer
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(signer))
     with Bus(config={"webchat": emulator.webchat_config()}) as bus:
         chat = ChatDriver(bus)

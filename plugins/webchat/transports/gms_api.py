@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from cxbus.http_sessions import ca_bundle_from_environment
+
 from .gms_errors import ChatServerUnreachable, GmsError, refusal
 from .gms_replies import ChatKeys, ChatReply, DownloadedFile, read_reply
 
@@ -90,7 +92,8 @@ class GmsChatApi:
         self.file_timeout = file_timeout
         self.trailing_slash = trailing_slash
         self.session = requests.Session()
-        self.session.verify = ca_bundle or True
+        # Given with every call: a session's own verify loses to REQUESTS_CA_BUNDLE.
+        self.verify: str | bool = ca_bundle or ca_bundle_from_environment() or True
         if apikey is not None:
             self.session.headers["apikey"] = apikey
         self._keys = keys
@@ -283,7 +286,7 @@ class GmsChatApi:
     def _post(self, operation: str, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         try:
-            answer = self.session.post(url, **kwargs)
+            answer = self.session.post(url, verify=self.verify, **kwargs)
         except requests.RequestException as error:
             raise ChatServerUnreachable(
                 f"The chat server could not be reached for {operation}: {error}",
