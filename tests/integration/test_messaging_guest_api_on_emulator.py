@@ -7,6 +7,8 @@ that comes back is read by ``parse_frame`` and matched by ``PendingRequests``;
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -214,4 +216,27 @@ def test_cabundle_wins_over_the_environment_s_bundle_on_rest_and_fills_in_for_it
     with pytest.raises(RestError, match="could not be reached"):
         GuestRestApi(endpoints, timeout=5).deployment_config(deployment)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.signer))
+    assert GuestRestApi(endpoints, timeout=5).deployment_config(deployment).id == deployment
+
+
+def test_conversations_that_read_config_json_at_the_same_time_share_one_request(
+    emulator: Emulator,
+) -> None:
+    endpoints = Endpoints.for_base_url(emulator.messaging_config()["baseURL"])
+    deployment = emulator.messaging.deployment_id
+    emulator.messaging.fail_rest("*/config.json", status=None, count=1, delay=1.0)
+    together = threading.Barrier(2)
+
+    def read() -> tuple[str, float]:
+        together.wait(timeout=5)
+        began = time.monotonic()
+        config = GuestRestApi(endpoints, timeout=5).deployment_config(deployment)
+        return config.id, time.monotonic() - began
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        reads = [pool.submit(read) for _ in range(2)]
+        outcomes = [done.result(timeout=10) for done in reads]
+    assert [read_id for read_id, _ in outcomes] == [deployment, deployment]
+    # Only the first request is held back by the server: the other read waited for it.
+    assert min(took for _, took in outcomes) > 0.5
     assert GuestRestApi(endpoints, timeout=5).deployment_config(deployment).id == deployment

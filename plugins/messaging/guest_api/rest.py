@@ -13,9 +13,12 @@ from the thread that reads the socket.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import mimetypes
 import re
+import threading
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import attrs
@@ -82,6 +85,41 @@ def parse_history_page(value: Any, page_number: int = 1, page_size: int = 25) ->
     )
 
 
+class SharedReads:
+    """Reads of one resource that overlap share one request: the first caller makes it,
+    the others wait for its outcome (its value, or what it raised). A read that starts
+    after it ended asks the server again: nothing is kept beyond the overlap, so a
+    change the server makes is seen by the next read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._under_way: dict[Hashable, concurrent.futures.Future[Any]] = {}
+
+    def read(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()``, or the outcome of the one under way for ``key``."""
+        with self._lock:
+            shared = self._under_way.get(key)
+            leading = shared is None
+            if shared is None:
+                shared = self._under_way[key] = concurrent.futures.Future()
+        if not leading:
+            return shared.result()
+        try:
+            value = make()
+        except BaseException as error:
+            shared.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                del self._under_way[key]
+        shared.set_result(value)
+        return value
+
+
+# Thousands of conversations started at once read their deployment's config.json once.
+_config_reads = SharedReads()
+
+
 class GuestRestApi:
     """The HTTP calls of one guest of the deployment at ``endpoints``."""
 
@@ -140,10 +178,16 @@ class GuestRestApi:
         return parse_history_page(self._json(answer, what), page_number, page_size)
 
     def deployment_config(self, deployment_id: str) -> DeploymentConfig:
-        """The deployment's ``config.json`` (public: no token)."""
-        what = "The deployment configuration"
-        answer = self._call("GET", self.endpoints.config_url(deployment_id), what)
-        return parse_deployment_config(self._json(answer, what))
+        """The deployment's ``config.json`` (public: no token). The conversations of the
+        process that ask for it at the same time share one request (``SharedReads``)."""
+        url = self.endpoints.config_url(deployment_id)
+
+        def read() -> DeploymentConfig:
+            what = "The deployment configuration"
+            return parse_deployment_config(self._json(self._call("GET", url, what), what))
+
+        result: DeploymentConfig = _config_reads.read((url, self.verify), read)
+        return result
 
     def upload(self, url: str, headers: dict[str, str], data: bytes, file_name: str) -> None:
         """PUT a file to the presigned ``url`` with every header it came with.
