@@ -17,7 +17,7 @@ distribution's metadata), and kept: a distribution installed while the process r
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
 A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer on
-the shared loop (``cxbus.runtime``) that fails the load after ``Bus.ready_timeout``
+the shared loop (``cxbus.runtime.threads``) that fails the load after ``Bus.ready_timeout``
 (on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
 and the plugin's ``ready()``,
 which hands it its configuration section through its private ``configure`` command.
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import CommandRejected, PluginError
 from cxbus.redaction import redact
-from cxbus.runtime import runtime
+from cxbus.runtime.threads import runtime
 
 if TYPE_CHECKING:
     from cxbus.bus import Bus

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from urllib3.util.retry import Retry
 
-from cxbus.http_sessions import shared_session
+from cxbus.runtime.http_sessions import shared_session
 
 RETRY = Retry(0)
 OTHER_RETRY = Retry(2)

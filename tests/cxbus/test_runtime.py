@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cxbus.runtime import Lane, Loop, runtime
+from cxbus.runtime.threads import Lane, Loop, runtime
 
 TIMEOUT = 5.0
 

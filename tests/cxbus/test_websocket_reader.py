@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
-from cxbus.websocket_reader import WebSocketReader, websocket_reader
+from cxbus.runtime.websocket_reader import WebSocketReader, websocket_reader
 
 TIMEOUT = 5.0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cxbus import Bus, CommandRejected
-from cxbus import runtime as runtime_module
+from cxbus.runtime import threads as runtime_module
 from cxbus_emulator import Emulator
 from cxbus_emulator.gms import FileLimits
 from cxbus_webchat.testing import ChatDriver

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from cxbus import machine_runner as effects
-from cxbus.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
+from cxbus.runtime import machine_runner as effects
+from cxbus.runtime.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
 from cxbus_messaging import calls
 from cxbus_messaging.conversation_commands import THROTTLED
 from cxbus_messaging.conversation_states import (

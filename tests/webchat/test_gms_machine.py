@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from cxbus import machine_runner as effects
-from cxbus.machine_runner import CallFailed, CallSucceeded, TimerFired
+from cxbus.runtime import machine_runner as effects
+from cxbus.runtime.machine_runner import CallFailed, CallSucceeded, TimerFired
 from cxbus_webchat import actions
 from cxbus_webchat.inputs import EndChat, Polling, Read, SendMessage, StartChat
 from cxbus_webchat.machine import ChatMachine, Settings

@@ -9,8 +9,8 @@ import math
 import re
 from typing import Any
 
-from cxbus import machine_runner as effects
-from cxbus.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
+from cxbus.runtime import machine_runner as effects
+from cxbus.runtime.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
 from cxbus_webchat import actions
 from cxbus_webchat.inputs import (
     AddPrefilter,

@@ -1,0 +1,408 @@
+"""A plugin's state machine, run on the shared loop thread, and what it may ask for.
+
+A plugin that holds state (a chat) keeps it in a *machine*: an object whose
+``handle(input)`` takes what happened and returns the *effects* to carry out, in
+order, with no threads, no I/O and no clock of its own, so its tests drive it step by
+step. ``MachineRunner`` runs it:
+
+- on the loop thread (``cxbus.runtime.threads``) runs ``machine.handle`` and the carrying out
+  of its effects. Every input reaches the machine there: commands (from any thread,
+  through ``command``), the outcomes of its calls, updates from the network, timers.
+  The machine is touched by one thread, in the order things happened: no lock.
+- on the plugin's I/O lane (``cxbus-io`` pool) run the calls (``Call``: the plugin's
+  ``perform(action, report)`` makes them, blocking as it likes), one at a time in the
+  order asked; the loop never waits on the network. An urgent call runs on a second
+  lane, not behind the others; the store's saves and clears on a third, in order, so
+  that neither waits behind a server that hangs.
+- on the events lane (``cxbus-delivery`` pool) the events are published: subscribers'
+  code runs there, in order, and a slow one delays later events, never a command.
+- on the answers lane (``cxbus-delivery`` pool) commands' deferreds settle:
+  commanders' callbacks run there.
+
+A command's deferred may settle before the events the command caused have reached
+every subscriber; ``settled()`` waits for them. The answers of a step that saved or
+cleared the store wait for that store work, so a resolved command's state is stored.
+Updates that ``report`` hands in carry the *generation* of the call that was given
+``report``: the machine tells an update of an ended conversation by it.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from cxbus.deferred import Deferred
+from cxbus.plugin import Plugin
+from cxbus.runtime.threads import Lane, Timer, runtime
+
+__all__ = [
+    "Answer",
+    "Call",
+    "CallFailed",
+    "CallRefused",
+    "CallSucceeded",
+    "CancelTimer",
+    "Close",
+    "Effect",
+    "Forget",
+    "Machine",
+    "MachineRunner",
+    "Publish",
+    "Refuse",
+    "Report",
+    "Save",
+    "SetTimer",
+    "Store",
+    "StoreFailed",
+    "TimerFired",
+    "Updated",
+]
+
+log = logging.getLogger("cxbus.runtime.machine_runner")
+
+A = TypeVar("A")
+# How long closing the bus waits for the calls under way and the last save.
+CLOSE_TIMEOUT = 10.0
+
+# Effects: what a machine asks for ---------------------------------------------------
+
+
+@attrs.frozen
+class Publish:
+    """Publish ``<Plugin>.<name>`` with ``data``; ``retain``: republish it, for later
+    subscribers too (as ``ready`` is)."""
+
+    name: str
+    data: Any = None
+    retain: bool = False
+
+
+@attrs.frozen
+class Answer:
+    """Resolve the command of ``ticket`` with ``value``."""
+
+    ticket: int
+    value: Any = None
+
+
+@attrs.frozen
+class Refuse:
+    """Reject the command of ``ticket`` with ``reason``."""
+
+    ticket: int
+    reason: Any
+
+
+@attrs.frozen
+class Call(Generic[A]):
+    """Carry out ``action`` off the loop, for the conversation of ``generation``; its
+    outcome comes back as ``CallSucceeded`` or ``CallFailed`` with the same ``id``.
+
+    ``urgent``: run it on a lane of its own rather than behind the calls under way, for
+    a call that must end in time even when the server hangs (the guest leaving)."""
+
+    id: int
+    generation: int
+    action: A
+    urgent: bool = False
+
+
+@attrs.frozen
+class Save:
+    """Keep ``stored`` in the store."""
+
+    stored: Any
+
+
+@attrs.frozen
+class Forget:
+    """Clear the store."""
+
+
+@attrs.frozen
+class SetTimer:
+    """Fire ``TimerFired(name)`` in ``seconds``, replacing a timer of that name."""
+
+    name: str
+    seconds: float
+
+
+@attrs.frozen
+class CancelTimer:
+    name: str
+
+
+Effect = Publish | Answer | Refuse | Call[Any] | Save | Forget | SetTimer | CancelTimer
+
+# Inputs the runner hands the machine (besides the plugin's commands) ----------------
+
+
+@attrs.frozen
+class CallSucceeded:
+    call: int
+    value: Any
+
+
+@attrs.frozen
+class CallFailed:
+    call: int
+    reason: Any
+    """What the command rejects with: the server's error body, or a sentence."""
+    status: int | None = None
+    """The HTTP status, when a server answered."""
+    from_server: bool = True
+    """False when the call failed before reaching the server (a file not readable)."""
+
+
+@attrs.frozen
+class StoreFailed:
+    """The store could not save or clear; ``sentence`` says why."""
+
+    sentence: str
+
+
+@attrs.frozen
+class Updated:
+    """What the network reported unasked, for the conversation of ``generation``."""
+
+    generation: int
+    update: Any
+
+
+@attrs.frozen
+class TimerFired:
+    name: str
+
+
+@attrs.frozen
+class Close:
+    """The bus is closing: stop, and keep what should survive."""
+
+
+class CallRefused(Exception):
+    """Raised by ``perform`` for a call that did not succeed (see ``CallFailed``)."""
+
+    def __init__(self, reason: Any, status: int | None = None, from_server: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.from_server = from_server
+
+
+class Machine(Protocol):
+    def handle(self, happened: Any) -> list[Effect]:
+        """Take in what happened; return what to do about it, in order."""
+
+
+class Store(Protocol):
+    def save(self, stored: Any) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+Report = Callable[[Any], Deferred]
+"""Hands an update to the machine (any thread); resolves once it is handled and the
+events it caused are delivered."""
+
+
+class MachineRunner(Generic[A]):
+    """Runs ``machine`` for ``plugin`` (see the module docstring).
+
+    ``perform(action, report)`` carries out a ``Call``'s action on the I/O lane and
+    returns its value, or raises ``CallRefused``; ``report`` is how the network's
+    updates for that call's conversation reach the machine. ``store`` takes the
+    ``Save`` and ``Forget`` effects. ``stopped`` is the sentence a command gets once
+    the runner is closed, and ``on_closed`` runs on the store's lane once the calls
+    under way and the last save are done.
+    """
+
+    def __init__(
+        self,
+        machine: Machine,
+        perform: Callable[[A, Report], Any],
+        store: Store,
+        plugin: Plugin,
+        stopped: str,
+        on_closed: Callable[[], object] = lambda: None,
+    ) -> None:
+        shared = runtime()
+        self._loop = shared.loop
+        self._io = Lane(shared.io)
+        self._urgent = Lane(shared.io)
+        self._store_lane = Lane(shared.io)
+        self._events = Lane(shared.delivery)
+        self._answers = Lane(shared.delivery)
+        self._machine = machine
+        self._perform = perform
+        self._store = store
+        self._plugin = plugin
+        self._stopped = stopped
+        self._on_closed = on_closed
+        self._tickets: dict[int, Deferred] = {}  # the loop thread's
+        self._timers: dict[str, Timer] = {}  # the loop thread's
+        self._ticket_ids = itertools.count(1)
+        self._closing = threading.Lock()
+        self._closed = False
+
+    # Any thread --------------------------------------------------------------------------
+
+    def command(self, make: Callable[[int], Any]) -> Deferred:
+        """Hand the command ``make(ticket)`` to the machine; its answer, later."""
+        answer = Deferred()
+        with self._closing:
+            if self._closed:
+                answer.reject(self._stopped)
+                return answer
+            ticket = next(self._ticket_ids)
+        command = make(ticket)
+        self._loop.call(functools.partial(self._take, ticket, answer, command))
+        return answer
+
+    def settled(self) -> Deferred:
+        """Resolves once what was handed to the machine so far has been handled and the
+        events it caused have reached their subscribers (calls under way may go on)."""
+        settled = Deferred()
+        deliver = functools.partial(self._events.submit, functools.partial(settled.resolve, None))
+        self._loop.call(deliver)  # behind the inputs given so far: their events come first
+        return settled
+
+    def close(self) -> None:
+        """Stop: the machine is told ``Close``; wait (bounded) for its calls and last save."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+        finished = threading.Event()
+
+        def close_on_loop() -> None:
+            self._step(Close())
+            # Behind the calls under way: their outcomes reach the loop first, and what
+            # the machine makes of them (a last save) is done before on_closed.
+            self._io.submit(functools.partial(self._loop.call, after_the_calls))
+
+        def after_the_calls() -> None:
+            self._store_lane.submit(self._on_closed)
+            self._store_lane.submit(finished.set)
+
+        self._loop.call(close_on_loop)
+        if self._loop.in_loop():
+            return  # closed from the loop itself: it cannot wait for itself
+        if not finished.wait(CLOSE_TIMEOUT):
+            log.warning("%s's calls did not finish within %g s", self._plugin.name, CLOSE_TIMEOUT)
+        self._loop.call(self._refuse_the_rest)
+
+    def _reporter(self, generation: int) -> Report:
+        def report(update: Any) -> Deferred:
+            handled = Deferred()
+            self._loop.call(functools.partial(self._updated, generation, update, handled))
+            return handled
+
+        return report
+
+    # The loop thread ----------------------------------------------------------------------
+
+    def _take(self, ticket: int, answer: Deferred, command: Any) -> None:
+        self._tickets[ticket] = answer
+        self._step(command)
+
+    def _updated(self, generation: int, update: Any, handled: Deferred) -> None:
+        self._step(Updated(generation, update))
+        self._events.submit(functools.partial(handled.resolve, None))  # once its events are out
+
+    def _fire(self, name: str) -> None:
+        self._timers.pop(name, None)
+        self._step(TimerFired(name))
+
+    def _step(self, happened: Any) -> None:
+        stored = False
+        for effect in self._machine.handle(happened):
+            stored = stored or isinstance(effect, (Save, Forget))
+            self._carry_out(effect, stored)
+
+    def _carry_out(self, effect: Effect, after_store: bool) -> None:
+        """``after_store``: the step saved or cleared the store, and its answers wait for
+        that (so a resolved command's state is stored)."""
+        if isinstance(effect, Publish):
+            publish = self._plugin.republish if effect.retain else self._plugin.publish
+            self._events.submit(functools.partial(publish, effect.name, effect.data))
+        elif isinstance(effect, Answer):
+            self._settle(effect.ticket, "resolve", effect.value, after_store)
+        elif isinstance(effect, Refuse):
+            self._settle(effect.ticket, "reject", effect.reason, after_store)
+        elif isinstance(effect, Call):
+            lane = self._urgent if effect.urgent else self._io
+            lane.submit(functools.partial(self._call, effect))
+        elif isinstance(effect, Save):
+            self._store_lane.submit(functools.partial(self._save, effect.stored))
+        elif isinstance(effect, Forget):
+            self._store_lane.submit(self._forget)
+        elif isinstance(effect, SetTimer):
+            self._cancel_timer(effect.name)
+            self._timers[effect.name] = self._loop.call_later(
+                effect.seconds, functools.partial(self._fire, effect.name)
+            )
+        elif isinstance(effect, CancelTimer):
+            self._cancel_timer(effect.name)
+
+    def _settle(self, ticket: int, how: str, value: object, after_store: bool) -> None:
+        answer = self._tickets.pop(ticket, None)
+        if answer is None:
+            return
+        settle = functools.partial(
+            self._answers.submit, functools.partial(getattr(answer, how), value)
+        )
+        if after_store:
+            self._store_lane.submit(settle)  # behind the store's work
+        else:
+            settle()
+
+    def _cancel_timer(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _refuse_the_rest(self) -> None:
+        """Once closed: whatever is still unanswered never will be."""
+        for ticket in list(self._tickets):
+            self._settle(ticket, "reject", self._stopped, after_store=False)
+
+    # The I/O lane --------------------------------------------------------------------------
+
+    def _call(self, call: Call[A]) -> None:
+        outcome: CallSucceeded | CallFailed
+        try:
+            value = self._perform(call.action, self._reporter(call.generation))
+        except CallRefused as refused:
+            outcome = CallFailed(call.id, refused.reason, refused.status, refused.from_server)
+        except Exception as error:
+            log.exception("%s's call %s failed", self._plugin.name, type(call.action).__name__)
+            outcome = CallFailed(call.id, error, from_server=False)
+        else:
+            outcome = CallSucceeded(call.id, value)
+        self._loop.call(functools.partial(self._step, outcome))
+
+    def _save(self, stored: Any) -> None:
+        try:
+            self._store.save(stored)
+        except Exception as error:
+            self._store_failed("saved", error)
+
+    def _forget(self) -> None:
+        try:
+            self._store.clear()
+        except Exception as error:
+            self._store_failed("cleared", error)
+
+    def _store_failed(self, what: str, error: Exception) -> None:
+        why = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        sentence = (
+            f"The chat could not be {what} in its session store ({self._store!r}): {why}. "
+            "The chat goes on, but a restarted program may not restore it."
+        )
+        self._loop.call(functools.partial(self._step, StoreFailed(sentence)))

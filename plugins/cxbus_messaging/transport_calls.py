@@ -1,0 +1,101 @@
+"""What each call the conversation machine asks for does with the socket and the REST API.
+
+``performer(socket, rest, deployment_id)`` makes the ``perform`` of the
+conversation's ``MachineRunner``: it runs on the conversation's I/O lane (never on the
+loop thread), may block on the network or on a file, and returns the value the
+machine gets back in ``CallSucceeded``. A refusal (the socket not opened, a REST call
+refused, a file that cannot be read or written) raises ``CallRefused`` with one
+sentence, which the machine gets as ``CallFailed``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cxbus.runtime.machine_runner import CallRefused, Report
+from cxbus.runtime.regular_files import FileProblem, FileTooLarge, read_regular_file
+
+from . import calls
+from .guest_api import GuestRestApi, ProtocolError, RestError
+from .guest_socket import GuestSocket, SocketRefused
+
+__all__ = ["performer"]
+
+
+def performer(
+    socket: GuestSocket, rest: GuestRestApi, deployment_id: str
+) -> Callable[[calls.Action, Report], Any]:
+    """How the conversation's calls are made with ``socket`` and ``rest``, for the
+    deployment ``deployment_id`` (whose ``config.json`` ``LoadDeployment`` reads)."""
+
+    def perform(action: calls.Action, report: Report) -> Any:
+        try:
+            return _perform(socket, rest, deployment_id, action, report)
+        except SocketRefused as refused:
+            raise CallRefused(str(refused), refused.status) from None
+        except RestError as error:
+            raise CallRefused(str(error), error.status or None) from None
+        except ProtocolError as error:
+            raise CallRefused(str(error)) from None
+        except FileTooLarge as problem:
+            raise CallRefused(problem, from_server=False) from None
+        except FileProblem as problem:
+            raise CallRefused(str(problem), from_server=False) from None
+
+    return perform
+
+
+def _perform(
+    socket: GuestSocket,
+    rest: GuestRestApi,
+    deployment_id: str,
+    action: calls.Action,
+    report: Report,
+) -> Any:
+    if isinstance(action, calls.Send):
+        return socket.send(action.generation, action.requests)
+    if isinstance(action, calls.Connect):
+        socket.connect(action.token, action.configure, action.generation, report)
+        return None
+    if isinstance(action, calls.Disconnect):
+        socket.close(action.generation)
+        return None
+    if isinstance(action, calls.FetchPage):
+        return rest.history(action.jwt, action.page_number, action.page_size)
+    if isinstance(action, calls.LoadDeployment):
+        return rest.deployment_config(deployment_id)
+    if isinstance(action, calls.ReadFile):
+        return _read(action), mimetypes.guess_type(action.name)[0] or "application/octet-stream"
+    if isinstance(action, calls.Upload):
+        rest.upload(action.url, action.headers, action.data, action.name)
+        return None
+    return _download(rest, action)
+
+
+def _read(action: calls.ReadFile) -> bytes:
+    source = action.source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > action.limit:
+            raise FileTooLarge(
+                f"requestUpload sends files of up to {action.limit} bytes; "
+                f"{action.name!r} is larger."
+            )
+        return bytes(source)
+    return read_regular_file(source, action.name, action.limit, "requestUpload")
+
+
+def _download(rest: GuestRestApi, action: calls.Download) -> bytes | str:
+    content = rest.download(action.url)
+    path: Path | None = action.path
+    if path is None:
+        return content
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise FileProblem(
+            f"downloadFile could not write {str(path)!r}: {error.strerror}."
+        ) from None
+    return str(path)
