@@ -37,7 +37,9 @@ _CONTENT_KEY = re.compile(
 )
 # Key names whose every value is content, whatever its key: the bags of data a guest or
 # a deployment attaches to a conversation.
-_CONTENT_BAG = re.compile(r"^(custom_?attributes|user_?data|form(_?data)?|participant_?data)$", re.I)
+_CONTENT_BAG = re.compile(
+    r"^(custom_?attributes|user_?data|form(_?data)?|participant_?data)$", re.I
+)
 _TRUE = {"1", "true", "yes", "on"}
 
 
