@@ -22,7 +22,6 @@ from typing import Any
 
 from cxbus import CommandRejected, Deferred
 
-from .conditions import Condition
 from .core import BaseConversation, condition, unwrapped
 from .message import Message
 
@@ -83,8 +82,9 @@ class AsyncConversation(BaseConversation):
         timeout: float | None = None,
     ) -> Message:
         """As ``Conversation.wait_for``."""
-        wanted = condition(
+        return await self._wait(
             "wait_for",
+            timeout,
             contains=contains,
             matches=matches,
             equals=equals,
@@ -94,24 +94,22 @@ class AsyncConversation(BaseConversation):
             attachment=attachment,
             sender=sender,
         )
-        return await self._wait(wanted, timeout)
 
     async def wait_for_joined(
         self, *, sender: str | Sequence[str] = "agent", timeout: float | None = None
     ) -> Message:
         """As ``Conversation.wait_for_joined``."""
-        wanted = condition("wait_for_joined", event="joined", sender=sender)
-        return await self._wait(wanted, timeout)
+        return await self._wait("wait_for_joined", timeout, event="joined", sender=sender)
 
     async def wait_for_left(
         self, *, sender: str | Sequence[str] = "agent", timeout: float | None = None
     ) -> Message:
         """As ``Conversation.wait_for_left``."""
-        return await self._wait(condition("wait_for_left", event="left", sender=sender), timeout)
+        return await self._wait("wait_for_left", timeout, event="left", sender=sender)
 
     async def wait_for_end(self, *, timeout: float | None = None) -> Message:
         """As ``Conversation.wait_for_end``."""
-        return await self._wait(condition("wait_for_end", event="ended"), timeout)
+        return await self._wait("wait_for_end", timeout, event="ended")
 
     async def end(self) -> None:
         """As ``Conversation.end``."""
@@ -120,10 +118,11 @@ class AsyncConversation(BaseConversation):
             await asyncio.wait_for(_awaited(core.end()), core.options.timeout)
         await asyncio.to_thread(core.close)
 
-    async def _wait(self, wanted: Condition, timeout: float | None) -> Message:
+    async def _wait(self, operation: str, timeout: float | None, **criteria: Any) -> Message:
+        wanted = condition(operation, **criteria)
         seconds = self._timeout(timeout)
         inbox = self._core.inbox
-        wait = self._core.wait(wanted)
+        wait = self._core.wait(operation, wanted)
         try:
             await asyncio.wait_for(_awaited(wait.settled), seconds)
         except asyncio.TimeoutError:

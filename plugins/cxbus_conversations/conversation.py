@@ -109,8 +109,9 @@ class Conversation(BaseConversation):
         conversation ended first. Both name the condition, the time waited and the
         nearest message.
         """
-        wanted = condition(
+        return self._wait(
             "wait_for",
+            timeout,
             contains=contains,
             matches=matches,
             equals=equals,
@@ -120,23 +121,22 @@ class Conversation(BaseConversation):
             attachment=attachment,
             sender=sender,
         )
-        return self._wait(wanted, timeout)
 
     def wait_for_joined(
         self, *, sender: str | Sequence[str] = "agent", timeout: float | None = None
     ) -> Message:
         """The next agent (or ``sender``) joining, as ``wait_for`` waits."""
-        return self._wait(condition("wait_for_joined", event="joined", sender=sender), timeout)
+        return self._wait("wait_for_joined", timeout, event="joined", sender=sender)
 
     def wait_for_left(
         self, *, sender: str | Sequence[str] = "agent", timeout: float | None = None
     ) -> Message:
         """The next agent (or ``sender``) leaving, as ``wait_for`` waits."""
-        return self._wait(condition("wait_for_left", event="left", sender=sender), timeout)
+        return self._wait("wait_for_left", timeout, event="left", sender=sender)
 
     def wait_for_end(self, *, timeout: float | None = None) -> Message:
         """The conversation's end (at once if it has ended), whoever ended it."""
-        return self._wait(condition("wait_for_end", event="ended"), timeout)
+        return self._wait("wait_for_end", timeout, event="ended")
 
     def end(self) -> None:
         """End the conversation as far as the guest can, and close its bus. Always safe:
@@ -146,9 +146,10 @@ class Conversation(BaseConversation):
             core.end().result(core.options.timeout)
         core.close()
 
-    def _wait(self, wanted: Any, timeout: float | None) -> Message:
+    def _wait(self, operation: str, timeout: float | None, **criteria: Any) -> Message:
+        wanted = condition(operation, **criteria)
         seconds = self._timeout(timeout)
-        wait = self._core.wait(wanted)
+        wait = self._core.wait(operation, wanted)
         with contextlib.suppress(TimeoutError):
             wait.settled.result(seconds)
         return self._core.inbox.conclude(wait)

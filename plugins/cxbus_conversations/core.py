@@ -116,9 +116,9 @@ class ConversationCore:
         sent = self._channel.send_file(self._active_plugin(), file.resolve(), text)
         return sent.then(self._file_sent, refused("send_file", self.options.service))
 
-    def wait(self, condition: Condition) -> Wait:
+    def wait(self, operation: str, condition: Condition) -> Wait:
         """Begin a wait (``Inbox.wait``); ``inbox.conclude`` it."""
-        self.lifecycle.check("wait_for", "wait")
+        self.lifecycle.check(operation, "wait")
         return self.inbox.wait(condition)
 
     def end(self) -> Deferred:
