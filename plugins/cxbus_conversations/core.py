@@ -74,7 +74,7 @@ class ConversationCore:
         reader = self._channel.reader()
         for name in self._channel.events:
             plugin.subscribe(name, functools.partial(self._received, reader))
-        return bus.load_plugin(options.service).then(None, refused("start", options.service))
+        return bus.load_plugin(options.service).then(None, self._not_started)
 
     def close(self) -> None:
         """Close the bus made for the conversation, or leave the user's; then it has ended."""
@@ -137,9 +137,9 @@ class ConversationCore:
 
     def _received(self, reader: Reader, event: Event) -> None:
         messages = reader.read(event)
-        self.inbox.add(messages)
         if any(message.event == "ended" for message in messages):
-            self.lifecycle.move("ended")
+            self.lifecycle.move("ended")  # before a wait for the end is told of it
+        self.inbox.add(messages)
 
     def _started(self, _: Any) -> None:
         if self.lifecycle.move("started") is not State.STARTING:
