@@ -29,9 +29,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from cxbus import CommandRejected, Deferred, Event, Plugin
+from cxbus import Deferred, Event, Plugin
 
-from .errors import ConversationError, NotOffered
+from .errors import NotOffered, reason_text
 from .message import Attachment, Message
 from .options import Options
 from .web_chat import EVENTS as WEB_CHAT_EVENTS
@@ -39,7 +39,7 @@ from .web_chat import WebChatReader
 from .web_messaging import EVENTS as MESSAGING_EVENTS
 from .web_messaging import MessagingReader
 
-__all__ = ["Channel", "MessagingChannel", "Reader", "WebChatChannel", "channel_for", "reason_text"]
+__all__ = ["Channel", "MessagingChannel", "Reader", "WebChatChannel", "channel_for"]
 
 log = logging.getLogger("cxbus.conversations")
 
@@ -80,15 +80,6 @@ def channel_for(options: Options) -> Channel:
     if options.channel == "messaging":
         return MessagingChannel(options)
     return WebChatChannel(options)
-
-
-def reason_text(reason: Any) -> str:
-    """A command's rejection as a sentence: the service's own, or the server's message."""
-    if isinstance(reason, dict):
-        for key in ("message", "errorMessage", "error"):
-            if isinstance(reason.get(key), str):
-                return str(reason[key])
-    return str(reason)
 
 
 def _settled(deferred: Deferred, fallback: Callable[[Any], Any]) -> Deferred:
@@ -143,13 +134,13 @@ class MessagingChannel:
     def send_file(self, plugin: Plugin, path: Path, text: str) -> Deferred:
         uploaded = Deferred()
 
-        def refused(event: Event) -> None:
+        def failed(event: Event) -> None:
             error = event.data.get("errorMessage") or event.data.get("errorCode")
             uploaded.reject(f"the file was refused: {error}")
 
         watching = [
             plugin.subscribe("MessagingService.fileUploaded", lambda event: uploaded.resolve()),
-            plugin.subscribe("MessagingService.fileUploadError", refused),
+            plugin.subscribe("MessagingService.fileUploadError", failed),
         ]
 
         def stop_watching(_: Any) -> None:
@@ -238,16 +229,3 @@ def _logged(doing: str) -> Callable[[Any], None]:
         log.warning("The conversation has ended here; %s failed: %s", doing, reason_text(reason))
 
     return log_it
-
-
-def refused(operation: str, service: str) -> Callable[[Any], Any]:
-    """A rejection handler that rejects with a ``ConversationError`` naming ``operation``."""
-
-    def refuse(reason: Any) -> Any:
-        if isinstance(reason, ConversationError):
-            raise CommandRejected(reason)
-        raise CommandRejected(
-            ConversationError(f"{operation}: {service} refused: {reason_text(reason)}")
-        )
-
-    return refuse

@@ -149,10 +149,16 @@ class Conversation(BaseConversation):
     def _wait(self, operation: str, timeout: float | None, **criteria: Any) -> Message:
         wanted = condition(operation, **criteria)
         seconds = self._timeout(timeout)
+        inbox = self._core.inbox
         wait = self._core.wait(operation, wanted)
-        with contextlib.suppress(TimeoutError):
+        try:
             wait.settled.result(seconds)
-        return self._core.inbox.conclude(wait)
+        except TimeoutError:
+            pass
+        except BaseException:  # interrupted: nobody waits any more
+            inbox.drop(wait)
+            raise
+        return inbox.conclude(wait)
 
     def _outcome(self, operation: str, deferred: Deferred, timeout: float) -> Any:
         try:

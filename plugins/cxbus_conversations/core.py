@@ -20,9 +20,9 @@ from typing import Any
 
 from cxbus import Bus, CommandRejected, Deferred, Event, Plugin
 
-from .channels import Reader, channel_for, reason_text, refused
+from .channels import Reader, channel_for
 from .conditions import Condition
-from .errors import ConversationError, WrongState
+from .errors import ConversationError, WrongState, reason_text, refused
 from .inbox import Inbox, Wait
 from .message import Message
 from .options import Options

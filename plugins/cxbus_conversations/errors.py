@@ -8,7 +8,10 @@ nearest message, since they are what a test is about.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cxbus import CommandRejected
 
 from .transcript import Entry, speaker
 
@@ -22,7 +25,12 @@ __all__ = [
     "NotReceived",
     "WaitTimeout",
     "WrongState",
+    "reason_text",
+    "refused",
 ]
+
+# How much of the nearest message an error shows (all of it is in ``nearest``).
+SHOWN = 200
 
 
 class ConversationError(Exception):
@@ -98,4 +106,27 @@ def _nearest(condition: Condition, nearest: Entry | None) -> str:
     if nearest is None:
         return f"no {' or '.join(condition.sender)} message came meanwhile"
     said = nearest.message
-    return f"the nearest: {speaker(said)} at {nearest.at:.2f} s: {said.text!r}"
+    text = said.text if len(said.text) <= SHOWN else said.text[: SHOWN - 3] + "..."
+    return f"the nearest: {speaker(said)} at {nearest.at:.2f} s: {text!r}"
+
+
+def reason_text(reason: Any) -> str:
+    """A command's rejection as a sentence: the service's own, or the server's message."""
+    if isinstance(reason, dict):
+        for key in ("message", "errorMessage", "error"):
+            if isinstance(reason.get(key), str):
+                return str(reason[key])
+    return str(reason)
+
+
+def refused(operation: str, service: str) -> Callable[[Any], Any]:
+    """A rejection handler that rejects with a ``ConversationError`` naming ``operation``."""
+
+    def refuse(reason: Any) -> Any:
+        if isinstance(reason, ConversationError):
+            raise CommandRejected(reason)
+        raise CommandRejected(
+            ConversationError(f"{operation}: {service} refused: {reason_text(reason)}")
+        )
+
+    return refuse

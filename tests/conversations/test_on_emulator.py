@@ -181,6 +181,11 @@ def test_ending_here_ends_it_on_the_server(
     chat.wait_for(equals=HELLO[channel])
     chat.end()
     assert ended_on_server(conversation_emulator, channel, mark)
+    if channel == "gms":  # the attributes rode as userData (on Web Messaging: see marked)
+        [gms] = [
+            c for c in conversation_emulator.gms_server.chats.values() if c.client.nickname == mark
+        ]
+        assert gms.user_data["test"] == mark
     assert chat.state == "ended" and chat.transcript[-1].message.event == "ended"
     chat.end()
 
@@ -250,3 +255,30 @@ def test_async_bad_use_and_timeouts(conversations: Conversations) -> None:
             await chat.end()
 
     assert asyncio.run(main()) == "You chose Red."
+
+
+def test_where_clearing_is_not_allowed_the_session_is_closed_and_a_warning_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from cxbus_conversations import channels
+    from cxbus_emulator.web_messaging import Deployment
+
+    channels._told_clear_off.clear()  # said once per process: this test wants to hear it
+    with Emulator(
+        agent_join_delay=0.05,
+        agent_typing_delay=0.02,
+        messaging_deployment=Deployment(clear_enabled=False),
+    ) as emulator:
+        for _ in range(2):
+            with Conversation("messaging", emulator.messaging_config()) as chat:
+                chat.say("hello")
+                chat.wait_for(contains="You said")
+            assert chat.transcript[-1].message.text == "The session was closed here."
+        sessions = [emulator.messaging.describe(s) for s in emulator.messaging.sessions()]
+    assert [s["state"] for s in sessions] == ["active", "active"]  # open on the platform
+    warnings = [r.getMessage() for r in caplog.records if r.name == "cxbus.conversations"]
+    assert warnings == [
+        "This Web Messaging deployment does not let the guest clear its conversation: the "
+        "session is closed here, but the conversation stays open on the platform until its "
+        "flow or an agent ends it."
+    ]
