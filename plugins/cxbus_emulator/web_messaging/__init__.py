@@ -72,7 +72,8 @@ as follows. These are **ours**, not Genesys's; a client must not depend on them:
 """
 
 from .controls import MessagingControls
+from .identity import IdentityError, User
 from .server import MessagingServer
 from .settings import Deployment, Limits
 
-__all__ = ["Deployment", "Limits", "MessagingControls", "MessagingServer"]
+__all__ = ["Deployment", "IdentityError", "Limits", "MessagingControls", "MessagingServer", "User"]
