@@ -17,6 +17,7 @@ from ..faults import Fault
 from .agent import CARD, quick_replies
 from .control_api import RECEIPT_STATUSES, describe
 from .faults import ActionFault
+from .identity import User
 from .idp_api import IDP
 from .server import MessagingServer
 from .sessions import Session
@@ -72,7 +73,12 @@ class MessagingControls:
 
     def users(self) -> list[str]:
         """The logins of the identity provider's users."""
-        return self.server.identity.logins()
+        return self._call(self.server.identity.logins)
+
+    def add_user(self, user: User) -> None:
+        """One more user of the identity provider (a test's own, whose conversations no
+        other test shares); ``IdentityError`` if the login is taken."""
+        self._call(lambda: self.server.identity.add(user))
 
     def authorization_code(
         self,

@@ -86,6 +86,12 @@ class IdentityProvider:
     def logins(self) -> list[str]:
         return [user.login for user in self.users]
 
+    def add(self, user: User) -> None:
+        """One more user; ``IdentityError`` if the login is taken."""
+        if user.login in self.logins():
+            raise IdentityError(f"The login {user.login!r} is taken.")
+        self.users = (*self.users, user)
+
     def check_password(self, user: User, password: str) -> None:
         if user.password is not None and not hmac.compare_digest(user.password, password):
             raise IdentityError("The password is not right.")

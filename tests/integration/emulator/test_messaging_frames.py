@@ -132,9 +132,7 @@ def test_get_configuration_of_another_deployment_is_refused(emulator: Emulator) 
     guest.close()
 
 
-def test_a_receipt_names_the_message_it_is_about(
-    emulator: Emulator, messenger: Messenger
-) -> None:
+def test_a_receipt_names_the_message_it_is_about(emulator: Emulator, messenger: Messenger) -> None:
     # Source: Java SDK, build/docs/WebMessagingMessage.md: type Receipt, its status, reasons
     # when Failed, and "message receipts will have the same ID as the message they reference";
     # build/docs/Reason.md for the reasons' codes.
