@@ -52,8 +52,7 @@ class AuthActions:
         self, connection: Connection, token: str, request: Request
     ) -> frames.Frame:
         server = self.server
-        if request.get("deploymentId") != server.deployment_id:
-            raise Refused(400, "deploymentId must name this deployment")
+        server.check_deployment(request)
         if not server.deployment.auth_enabled:
             raise Refused(403, AUTH_OFF)
         data = request.get("data")
@@ -71,25 +70,14 @@ class AuthActions:
             and current is not None
             and current.state is State.READ_ONLY
         )
-        cleared, new = False, False
+        cleared = new = False
         if current is not None and not anew and current.user == user:
-            session = current
+            session = current  # resumed
         elif current is not None and not anew and current.user is None:
-            if not server.deployment.allow_session_upgrade:
-                raise Refused(403, UPGRADE_OFF)
-            elsewhere = server.signed_in.get(user.login)
-            if elsewhere is not None:
-                server.forget(connection)
-                await server.end(elsewhere, frames.connection_closed("signedIn"))
-                cleared = True
-            server.attach(connection, current)
-            await server.keep_to_limit(current)
-            await server.sign_in(current, user)
-            session = current
+            session, cleared = current, await self._step_up(connection, current, user)
         else:
             session, new = await self._sign_in_here(connection, token, current, anew, user)
-        server.attach(connection, session)
-        await server.keep_to_limit(session)
+        await server.attach(connection, session)
         return frames.session_response(
             session,
             server.deployment,
@@ -97,6 +85,20 @@ class AuthActions:
             new_session=new,
             cleared_existing_session=cleared,
         )
+
+    async def _step_up(self, connection: Connection, guest: Session, user: User) -> bool:
+        """The guest's conversation signs in as ``user``; whether a conversation the user
+        had elsewhere was ended for it."""
+        server = self.server
+        if not server.deployment.allow_session_upgrade:
+            raise Refused(403, UPGRADE_OFF)
+        elsewhere = server.signed_in.get(user.login)
+        if elsewhere is not None:
+            server.forget(connection)
+            await server.end(elsewhere, frames.connection_closed("signedIn"))
+        await server.attach(connection, guest)  # the caller hears the SignIn too
+        await server.sign_in(guest, user)
+        return elsewhere is not None
 
     async def _sign_in_here(
         self, connection: Connection, token: str, current: Session | None, anew: bool, user: User

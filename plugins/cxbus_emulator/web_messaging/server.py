@@ -23,7 +23,7 @@ from ..load import start_chatter
 from . import frames
 from .control_api import ControlApi
 from .faults import MessagingFaults
-from .frames import too_many
+from .frames import Refused, too_many
 from .grants import Grants
 from .identity import DEMO_USERS, IdentityProvider, User
 from .idp_api import IDP, IdpApi
@@ -117,6 +117,11 @@ class MessagingServer:
         self.touch(session)
         return session
 
+    def check_deployment(self, request: dict[str, Any]) -> None:
+        """``Refused`` (400) unless a configure request's ``deploymentId`` names this one."""
+        if request.get("deploymentId") != self.deployment_id:
+            raise Refused(400, "deploymentId must name this deployment")
+
     def count_configure(self, session: Session | None) -> None:
         """One more configure of ``session`` (if the token has one); ``Refused`` with 429
         past ``Limits.configures_per_minute``."""
@@ -141,18 +146,16 @@ class MessagingServer:
         self.limits = limits
         self.connection_rate.limit = limits.connections_per_minute
 
-    def attach(self, connection: Connection, session: Session) -> None:
-        """``connection`` now carries ``session``; past the limit, the oldest socket of the
-        session is closed first (``ConnectionClosedEvent`` with no reason)."""
+    async def attach(self, connection: Connection, session: Session) -> None:
+        """``connection`` now carries ``session``, as its newest socket; past
+        ``Limits.connections_per_session`` the oldest sockets are closed
+        (``ConnectionClosedEvent`` with no reason)."""
         if connection.session is session:
             return
         self.forget(connection)
         self.connections.add(connection)
         connection.session = session
         session.connections.append(connection)
-
-    async def keep_to_limit(self, session: Session) -> None:
-        """Close the oldest sockets of ``session`` until it has no more than the limit."""
         while len(session.connections) > self.limits.connections_per_session:
             await self.close(session.connections[0], frames.connection_closed(None))
 

@@ -160,7 +160,7 @@ class SocketApi:
         self, connection: Connection, token: str, request: Request
     ) -> frames.Frame:
         server = self.server
-        check_deployment(server, request)
+        server.check_deployment(request)
         if server.deployment.auth_required:
             raise Refused(403, SESSION_AUTH_FAILED)
         current = server.current.get(token)
@@ -174,8 +174,7 @@ class SocketApi:
         else:
             # The caller moves to the new session; the old one's other sockets are closed.
             session, new = await server.start_anew(connection, token, current), True
-        server.attach(connection, session)
-        await server.keep_to_limit(session)
+        await server.attach(connection, session)
         return frames.session_response(session, server.deployment, server.limits, new_session=new)
 
     async def get_configuration(
@@ -183,7 +182,7 @@ class SocketApi:
     ) -> frames.Frame:
         """What the deployment takes (the Java SDK's ``getSupportedContentConfiguration``):
         answered on any socket, with or without a session."""
-        check_deployment(self.server, request)
+        self.server.check_deployment(request)
         return frames.get_configuration_response(self.server.deployment, self.server.limits)
 
     async def close_session(
@@ -381,12 +380,6 @@ class SocketApi:
             session.auto_started = session.auto_started or not session.started
         await self.server.inbound(session, echo, tracing_id)
         return None
-
-
-def check_deployment(server: MessagingServer, request: Request) -> None:
-    """``Refused`` (400) unless the request's ``deploymentId`` names this deployment."""
-    if request.get("deploymentId") != server.deployment_id:
-        raise Refused(400, "deploymentId must name this deployment")
 
 
 def _strings(value: Any, name: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import requests
 
 from cxbus_emulator import Emulator
@@ -174,3 +175,21 @@ def test_history_entries_carry_their_metadata(emulator: Emulator, messenger: Mes
     assert mine["metadata"] == {"correlationId": echo["tracingId"]}
     agent = next(e for e in entities if e["direction"] == "Outbound")
     assert isinstance(agent["metadata"], dict) and "correlationId" in agent["metadata"]
+
+
+def test_a_failure_of_the_server_s_own_is_5000_and_the_socket_lives_on(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Source: transport SDK, androidUnitTest/.../util/Response.kt unknownErrorEvent (code 5000,
+    # "Request failed.") and core/ErrorCode.kt UnexpectedError.
+    guest = Messenger(emulator, configure=False)
+
+    def broken(session: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(emulator.messaging_server, "count_configure", broken)
+    failed = guest.configure()
+    assert (failed["class"], failed["code"], failed["body"]) == ("string", 5000, "Request failed.")
+    monkeypatch.undo()
+    assert guest.configure()["class"] == "SessionResponse"
+    guest.close()
