@@ -329,15 +329,18 @@ class Deferred:
         if state is RESOLVED or state is REJECTED:
             return _outcome_at_once(state, self._value)
         future_of = _future_of or _import_future_of()
-        return future_of(self).__await__()
+        return future_of(self.always, self.result).__await__()
 
 
 # cxbus.awaiting.future_of, imported on the first await: asyncio is imported by
 # code that awaits, never by cxbus itself.
-_future_of: Callable[[Deferred], asyncio.Future[Any]] | None = None
+if TYPE_CHECKING:
+    # future_of(when_settled, outcome): see cxbus.awaiting.
+    _FutureOf = Callable[[Callable[[Callback], object], Callable[[], Any]], asyncio.Future[Any]]
+_future_of: _FutureOf | None = None
 
 
-def _import_future_of() -> Callable[[Deferred], asyncio.Future[Any]]:
+def _import_future_of() -> _FutureOf:
     global _future_of
     from cxbus.awaiting import future_of
 
