@@ -95,7 +95,7 @@ class Bus:
         self._holdings: dict[Plugin, _Holdings] = {}  # by handle: a stale one finds none
         self._commands: dict[str, _Command] = {}
         self._hooks: dict[str, tuple[_Hook, ...]] = {}  # a tuple per command: copied on change
-        self._subscriptions = Subscriptions(self._plugins)
+        self._subscriptions = Subscriptions()
         self._data: dict[str, Any] = {}
         self._loader = Loader(self)
         self._loading = self._loader.loading  # read on every command
@@ -141,6 +141,7 @@ class Bus:
                 raise PluginError(f"A plugin named {name!r} is already registered on this bus.")
             self._plugins[name] = plugin
             self._holdings[plugin] = holdings
+            plugin._routes = self._subscriptions.routes_of(name)
         finally:
             self._lock.release()
         log.debug("plugin %s registered", name)
@@ -166,8 +167,7 @@ class Bus:
                     del self._hooks[command]
             for key in holdings.data_keys:
                 del self._data[key]
-            self._subscriptions.drop_plugin(name)
-            removed._routes = {}  # its later publishes go nowhere (see _route)
+            self._subscriptions.drop_plugin(name)  # its later publishes go nowhere
             loading = self._loading.pop(name, None)
         if loading is not None:
             loading.reject(f"{name} was unregistered while it was loading.")
@@ -365,13 +365,13 @@ class Bus:
             if self._plugins.get(publisher.name) is not publisher:
                 # unregistered: nobody hears it, nothing is cached
                 return f"{publisher.name}.{name}", ()
-            return self._subscriptions.route(publisher, name)
+            return self._subscriptions.route(publisher.name, name)
 
     def _subscribe(self, subscriber: str, pattern: str, callback: Subscriber) -> Subscription:
         event_pattern(pattern)
         if not callable(callback):
             raise TypeError(f"The subscriber to {pattern} must be callable; got {callback!r}.")
-        subscription = Subscription(pattern, callback, subscriber, self)
+        subscription = Subscription(pattern, callback, subscriber, self._unsubscribe)
         with self._lock:
             retained = self._subscriptions.add(subscription)
         for event in retained:

@@ -48,7 +48,8 @@ class Plugin:
         self.on_unregister = on_unregister
         self.is_ready = False
         self.events: tuple[str, ...] = ()
-        # Event name -> (full name, subscribers): the bus's cache for publish.
+        # Event name -> (full name, subscribers): its route cache, which the bus's
+        # Subscriptions keeps from when it registers, and changes in place.
         self._routes: dict[str, Route] = {}
 
     def __repr__(self) -> str:
