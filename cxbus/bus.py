@@ -207,7 +207,7 @@ class Bus:
             if name in self._plugins:
                 self.unregister_plugin(name)
 
-    def load_plugin(self, name: str) -> Deferred:
+    def load_plugin(self, name: str) -> Deferred[Plugin]:
         """Load an installed plugin by name; the deferred resolves with it once ready.
 
         The plugin is found in the entry-point group ``cxbus.plugins`` under its
@@ -239,7 +239,7 @@ class Bus:
 
     # Commands -----------------------------------------------------------------
 
-    def command(self, command: str, data: Any = None) -> Deferred:
+    def command(self, command: str, data: Any = None) -> Deferred[Any]:
         """Call ``"Namespace.command"`` with ``data`` as no plugin; never raises."""
         return self._dispatch(command, data, None)
 
@@ -272,7 +272,7 @@ class Bus:
             self._holdings_of(owner).hooked[command] = None
             self._hooks[command] = (*self._hooks.get(command, ()), _Hook(owner.name, hook))
 
-    def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred:
+    def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred[Any]:
         """Run ``command``'s hooks and handler in this thread; answer with its deferred."""
         try:
             registered = self._commands.get(command)
@@ -284,7 +284,7 @@ class Bus:
         # A loading plugin answers once ready; to itself (its configure) at once.
         if self._loading and owner in self._loading and commander != owner:
             return self._dispatch_unrouted(command, data, commander)
-        deferred = Deferred()
+        deferred: Deferred[Any] = Deferred()
         # The commander gets a rejection made here in its hands when we return.
         deferred._report_unhandled = False
         call = CommandCall(command, data, commander, deferred, _time())
@@ -311,9 +311,9 @@ class Bus:
         deferred._report_unhandled = True
         return deferred
 
-    def _dispatch_unrouted(self, command: str, data: Any, commander: str | None) -> Deferred:
+    def _dispatch_unrouted(self, command: str, data: Any, commander: str | None) -> Deferred[Any]:
         """Answer a command with no registered handler: load its plugin, or reject."""
-        answer = Deferred()
+        answer: Deferred[Any] = Deferred()
         answer._report_unhandled = False
         if not isinstance(command, str):
             answer.reject(

@@ -91,7 +91,7 @@ class Plugin:
         self.bus._register_command(self, name, handler, private)
         return handler
 
-    def command(self, command: str, data: Any = None) -> Deferred:
+    def command(self, command: str, data: Any = None) -> Deferred[Any]:
         """Call ``"Namespace.command"`` with ``data`` as this plugin; never raises."""
         return self.bus._dispatch(command, data, self.name)
 
@@ -137,7 +137,7 @@ class Plugin:
         self.bus._check_registered(self)
         self.bus._republish(self, name, data)
 
-    def ready(self) -> Deferred:
+    def ready(self) -> Deferred[Plugin]:
         """Mark this plugin ready: configure it from its section, then republish ``ready``.
 
         The deferred resolves with the plugin once ``"<Plugin>.ready"`` is out, or
