@@ -15,7 +15,7 @@ from aiohttp import web
 from .faults import Fault
 from .gms.agent import GmsDemoAgent
 from .gms.chats import FileLimits
-from .gms.control import GmsControls
+from .gms.control import GmsControls, add_control_routes
 from .gms.idle import IdleWatch
 from .gms.server import GmsServer
 from .guest_chat.agent import DemoAgent
@@ -184,6 +184,7 @@ class Emulator:
         )
         self.server.add_routes(app)
         self.gms_server.add_routes(app)
+        add_control_routes(app, self.gms_server)
         self.messaging_server.add_routes(app)
         return app
 
