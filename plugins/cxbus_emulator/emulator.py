@@ -18,6 +18,7 @@ from .gms.chats import FileLimits
 from .gms.control import GmsControls, add_control_routes
 from .gms.idle import IdleWatch
 from .gms.server import GmsServer
+from .guest_chat import routes as guest_chat_routes
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
@@ -182,7 +183,7 @@ class Emulator:
             ],
             client_max_size=64 * 2**20,
         )
-        self.server.add_routes(app)
+        guest_chat_routes.add_routes(app, self.server)
         self.gms_server.add_routes(app)
         add_control_routes(app, self.gms_server)
         self.messaging_server.add_routes(app)
