@@ -25,6 +25,7 @@ from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
 from .web_messaging.agent import DemoBot
+from .web_messaging.routes import MessagingApi
 
 __all__ = ["Emulator"]
 
@@ -101,6 +102,7 @@ class Emulator:
                 DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
             ),
         )
+        self.messaging_api = MessagingApi(self.messaging_server)
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -179,14 +181,14 @@ class Emulator:
             middlewares=[
                 self.server.middleware,
                 self.gms_server.middleware,
-                self.messaging_server.middleware,
+                self.messaging_api.middleware,
             ],
             client_max_size=64 * 2**20,
         )
         guest_chat_routes.add_routes(app, self.server)
         self.gms_server.add_routes(app)
         add_control_routes(app, self.gms_server)
-        self.messaging_server.add_routes(app)
+        self.messaging_api.add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:

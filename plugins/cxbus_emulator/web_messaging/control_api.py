@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -34,10 +34,8 @@ from ..load import chatter_plan
 from .agent import CARD, quick_replies
 from .faults import ActionFault
 from .rest_api import RestError
+from .server import MessagingServer
 from .sessions import Session
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["ControlApi", "describe"]
 
