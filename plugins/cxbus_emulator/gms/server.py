@@ -13,18 +13,21 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..faults import Faults
 from .agent import GmsDemoAgent
-from .chats import Chat, FileLimits, Participant, Reply, error_body
+from .chats import Chat, FileLimits, Participant, Reply, TranscriptMessage, error_body
 from .control import add_control_routes
 from .faults import GmsFault
 from .files import FileDesk
 from .idle import IdleWatch
+
+if TYPE_CHECKING:
+    from .flow_bot import GmsFlowBot
 
 __all__ = ["API_ROOT", "GmsServer"]
 
@@ -41,6 +44,8 @@ class GmsServer:
 
     ``apikey`` is required in the ``apikey`` header of every call but downloads
     (``None``: no check); ``max_message_length`` is the longest message ``send`` takes.
+    The ``flow_bot``, when there is one, greets every chat instead of the demo agent,
+    and hands chats over to it.
     """
 
     def __init__(
@@ -52,10 +57,12 @@ class GmsServer:
         idle: IdleWatch,
         limits: FileLimits,
         max_message_length: int,
+        flow_bot: GmsFlowBot | None = None,
     ) -> None:
         self.service = service
         self.apikey = apikey
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.idle = idle
         self.files = FileDesk(self, limits)
         self.max_message_length = max_message_length
@@ -207,6 +214,14 @@ class GmsServer:
         chat.record(kind, Participant("system", 0, "External"), **fields)
         self._changed()
 
+    def party_says(
+        self, chat: Chat, sender: Participant, kind: str, **fields: Any
+    ) -> TranscriptMessage:
+        """A participant of the agent's side (the flow-file bot) adds an event."""
+        message = chat.record(kind, sender, **fields)
+        self._changed()
+        return message
+
     def agent_join(self, chat: Chat, name: str, kind: str = "Agent") -> Participant:
         agent = chat.add_participant(name, kind)
         chat.record("ParticipantJoined", agent)
@@ -277,7 +292,9 @@ class GmsServer:
         )
         self.chats[chat.id] = chat
         self.client_says(chat, "ParticipantJoined")
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.flow_bot.start(self, chat)
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.greet(self, chat))
         return web.json_response(chat.envelope(1))
 
@@ -318,7 +335,9 @@ class GmsServer:
             message_type=_text(form, "messageType") or "text",
             event_attributes=_event_attributes(chat, form),
         )
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.answer(self, chat, text))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.answer(self, chat, text))
 
     def _start_typing(self, chat: Chat, form: Form) -> None:

@@ -37,6 +37,7 @@ from .tokens import Signer
 
 if TYPE_CHECKING:
     from .agent import DemoBot
+    from .flow_bot import MessagingFlowBot
 
 __all__ = ["MessagingServer"]
 
@@ -45,7 +46,11 @@ NORMAL_CLOSURE = 1000
 
 
 class MessagingServer:
-    """The Web Messaging guest API's sessions, connections and agent, for one deployment."""
+    """The Web Messaging guest API's sessions, connections and agent, for one deployment.
+
+    The ``flow_bot``, when there is one, answers every conversation instead of the demo
+    bot, and hands conversations over to it.
+    """
 
     def __init__(
         self,
@@ -55,6 +60,7 @@ class MessagingServer:
         limits: Limits,
         demo_agent: DemoBot | None,
         users: tuple[User, ...] = DEMO_USERS,
+        flow_bot: MessagingFlowBot | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.deployment = deployment
@@ -62,6 +68,7 @@ class MessagingServer:
         self.limits = limits
         self.initial_limits = limits
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.signer = Signer()
         self.identity = IdentityProvider(users)
         self.grants = Grants(self.signer)
@@ -234,7 +241,9 @@ class MessagingServer:
         session.keep(message)
         self.touch(session)
         await self.push(session, frames.structured_message(message.body(), tracing_id))
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.on_inbound(self, session, message, first))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.on_inbound(self, session, message, first))
 
     async def outbound(self, session: Session, message: Message, keep: bool = True) -> None:

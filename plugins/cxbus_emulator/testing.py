@@ -1,0 +1,177 @@
+"""pytest fixtures for chats with the emulator's bots: the pytest plugin ``cxbus_emulator``.
+
+``emulator``: a running ``Emulator`` whose demo agents answer every conversation, or,
+with the marker ``emulator_flow``, the bot of a flow file (a path relative to the
+test's file)::
+
+    @pytest.mark.emulator_flow("order-status.yaml")
+    def test_the_bot_greets(webchat_on_emulator):
+        webchat_on_emulator("startChat", {"nickname": "Ada"})
+        webchat_on_emulator.wait("messageReceived", lambda d: "Ava" in d["messages"][0]["text"])
+
+One emulator runs per flow file (and one with the demo agents) for the whole test
+session; its demo agents join after ``JOIN_DELAY`` and type for ``TYPING_DELAY``
+seconds, and its faults and switches are reset after each test.
+
+``messaging_on_emulator``, ``webchat_on_emulator`` and ``gms_on_emulator``: a bus with
+MessagingService, WebChatService on the guest chat API, or WebChatService on GMS,
+talking to ``emulator``, ready, no conversation yet; as the ``messaging`` and
+``webchat`` fixtures' drivers, which run commands and record events (the markers
+``messaging_config`` and ``webchat_config`` add options to their sections). The plugin
+is on wherever cxbus is installed with its emulator extra; ``pytest -p
+no:cxbus_emulator`` turns it off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pytest
+
+from cxbus import Bus
+from cxbus.plugin_driver import TIMEOUT
+
+if TYPE_CHECKING:
+    from cxbus_messaging.testing import MessagingDriver
+    from cxbus_webchat.testing import ChatDriver
+
+    from .emulator import Emulator
+
+__all__ = [
+    "GMS_POLLING",
+    "JOIN_DELAY",
+    "TYPING_DELAY",
+    "Emulators",
+    "emulator",
+    "emulators",
+    "gms_on_emulator",
+    "messaging_on_emulator",
+    "webchat_on_emulator",
+]
+
+JOIN_DELAY = 0.1
+TYPING_DELAY = 0.05
+# WebChatService's GMS polling, quicker than the Widgets' (0.5 s growing to 3 s) so that a
+# bot's answer is seen within a quarter of a second.
+GMS_POLLING = {"pollRateMin": 50, "pollRateMax": 250}
+
+
+class Emulators:
+    """The running emulators of a test session: one per flow file, and one (``None``)
+    with the demo agents; each is started when first asked for."""
+
+    def __init__(self) -> None:
+        self._running: dict[Path | None, Emulator] = {}
+
+    def get(self, flow: Path | None) -> Emulator:
+        running = self._running.get(flow)
+        if running is None:
+            from .emulator import Emulator
+
+            running = Emulator(
+                flow=flow, agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY
+            )
+            running.start()
+            self._running[flow] = running
+        return running
+
+    def stop(self) -> None:
+        for running in self._running.values():
+            running.stop()
+        self._running.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator_flow(path): the flow file whose bot answers on the cxbus_emulator "
+        "`emulator` fixture (a path relative to the test's file)",
+    )
+
+
+@pytest.fixture(scope="session")
+def emulators() -> Iterator[Emulators]:
+    """The test session's running emulators, stopped when it ends."""
+    pool = Emulators()
+    yield pool
+    pool.stop()
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest, emulators: Emulators) -> Iterator[Emulator]:
+    """An emulator whose demo agents answer, or the bot of the test's ``emulator_flow``."""
+    marker = request.node.get_closest_marker("emulator_flow")
+    flow = None
+    if marker is not None:
+        if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], (str, Path)):
+            raise pytest.UsageError(
+                f"emulator_flow takes one path (of the flow file); got {marker.args!r}"
+            )
+        flow = (request.path.parent / marker.args[0]).resolve()
+    running = emulators.get(flow)
+    settings = running.settings
+    yield running
+    running.clear_faults()
+    running.gms.clear_faults()
+    running.messaging.clear_faults()
+    running.configure(**attrs.asdict(settings))
+
+
+def _options(request: pytest.FixtureRequest, marker_name: str) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(marker_name)
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+@pytest.fixture
+def messaging_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[MessagingDriver]:
+    """MessagingService on ``emulator``'s Web Messaging API, ready, no conversation yet
+    (with the options of the test's ``messaging_config`` marker)."""
+    from cxbus_messaging.testing import messaging_on
+
+    options = _options(request, "messaging_config")
+    with messaging_on(emulator, tmp_path / "messaging-session.json", **options) as driver:
+        yield driver
+
+
+@pytest.fixture
+def webchat_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[ChatDriver]:
+    """WebChatService on ``emulator``'s guest chat API (``purecloud-v2-sockets``), ready,
+    no chat yet (with the options of the test's ``webchat_config`` marker)."""
+    config = {
+        **emulator.webchat_config(),
+        "sessionFile": str(tmp_path / "webchat-session.json"),
+        **_options(request, "webchat_config"),
+    }
+    yield from _webchat(config)
+
+
+@pytest.fixture
+def gms_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[ChatDriver]:
+    """WebChatService on ``emulator``'s GMS chat service, ready, no chat yet, polling
+    every 50 to 250 ms (``GMS_POLLING``; the test's ``webchat_config`` marker adds to it)."""
+    config = {
+        **emulator.gms_config(),
+        **GMS_POLLING,
+        "sessionFile": str(tmp_path / "gms-session.json"),
+        **_options(request, "webchat_config"),
+    }
+    yield from _webchat(config)
+
+
+def _webchat(config: dict[str, Any]) -> Iterator[ChatDriver]:
+    from cxbus_webchat.testing import ChatDriver
+
+    with Bus(config={"webchat": config}) as bus:
+        bus.load_plugin("WebChatService").result(timeout=TIMEOUT)
+        driver = ChatDriver(bus)
+        driver.forget_events()
+        yield driver

@@ -1,0 +1,180 @@
+"""The flow-file bot of docs/examples/order-status.yaml on Web Messaging, the guest chat API
+and GMS, through MessagingService and WebChatService over real sockets: greeting, quick
+replies, choices by label and number, ask and branch, participant data, fallback, a card,
+hand-over to the demo agent, disconnect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from cxbus_emulator import Emulator
+from cxbus_emulator.web_messaging import Deployment
+
+from .flow_guests import CHANNELS, Guest, guest_on
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "order-status.yaml"
+GREETING = "Hi, I'm Ava. What can I do for you?"
+ASK = "What is your order number?"
+
+
+@pytest.fixture(scope="module")
+def flow_emulator() -> Iterator[Emulator]:
+    """The example flow's bot, the demo agents behind it; Web Messaging conversations begin
+    with a Join (autoStart), so that the bot greets on every channel at the start."""
+    with Emulator(
+        flow=EXAMPLE,
+        agent_join_delay=0.05,
+        agent_typing_delay=0.01,
+        messaging_deployment=Deployment(auto_start=True),
+    ) as running:
+        yield running
+
+
+@pytest.fixture(params=CHANNELS)
+def guest(
+    request: pytest.FixtureRequest, flow_emulator: Emulator, tmp_path: Path
+) -> Iterator[Guest]:
+    """A guest of each channel, greeted by the bot."""
+    with guest_on(flow_emulator, request.param, tmp_path) as started:
+        started.start()
+        assert started.text().startswith(GREETING)
+        yield started
+
+
+def quick_replies(message: dict[str, object]) -> list[str]:
+    content = message.get("content") or []
+    assert isinstance(content, list)
+    return [c["quickReply"]["text"] for c in content if c["contentType"] == "QuickReply"]
+
+
+def test_the_greeting_offers_the_quick_replies(flow_emulator: Emulator, tmp_path: Path) -> None:
+    for channel in CHANNELS:
+        with guest_on(flow_emulator, channel, tmp_path / channel) as guest:
+            guest.start()
+            greeting = guest.said()
+            if channel == "messaging":
+                assert greeting["text"] == GREETING
+                assert quick_replies(greeting) == ["Track my order", "Talk to an agent"]
+                assert greeting["originatingEntity"] == "Bot"
+            else:
+                assert greeting["text"] == f"{GREETING}\n1. Track my order\n2. Talk to an agent"
+                expected = {"webchat": "External", "gms": "Bot"}[channel]
+                assert greeting["from"] == {"name": "Ava", "type": expected}
+
+
+def test_a_quick_reply_chosen_by_its_label_goes_on(guest: Guest) -> None:
+    guest.choose("Track my order")
+    assert guest.text() == ASK
+
+
+def test_a_choice_by_its_number_goes_on(guest: Guest) -> None:
+    guest.say("1")
+    assert guest.text() == ASK
+
+
+def test_an_answer_is_kept_branched_on_and_set_as_participant_data(
+    flow_emulator: Emulator, guest: Guest
+) -> None:
+    guest.say("track it")
+    assert guest.text() == ASK
+    guest.say("12345")
+    found = guest.said()
+    data = {"order_number": "12345", "intent": "order-status"}
+    assert flow_emulator.participant_data(guest.conversation_id) == data
+    if guest.channel == "messaging":
+        assert found["text"] == "Order 12345 is on its way."
+        card = found["content"][0]["card"]
+        assert card["title"] == "Your parcel"
+        assert card["actions"] == [
+            {"type": "Postback", "text": "Another order", "payload": "Another order"},
+            {"type": "Postback", "text": "Done", "payload": "Done"},
+            {"type": "Link", "text": "Track the parcel", "url": "https://example.com/track"},
+        ]
+    else:
+        assert found["text"] == (
+            "Order 12345 is on its way.\nYour parcel\nShipped on Monday, arriving on Thursday.\n"
+            "1. Another order\n2. Done\nTrack the parcel: https://example.com/track"
+        )
+
+
+def test_participant_data_are_on_each_apis_control_api(
+    flow_emulator: Emulator, guest: Guest
+) -> None:
+    guest.say("1")
+    guest.text()
+    guest.say("54321")
+    guest.said()
+    path = {
+        "messaging": "/emulator/messaging/sessions/",
+        "webchat": "/emulator/conversations/",
+        "gms": "/emulator/gms/chats/",
+    }[guest.channel]
+    shown = requests.get(flow_emulator.data_url + path + guest.conversation_id, timeout=5).json()
+    assert shown["participantData"] == {"order_number": "54321", "intent": "order-status"}
+
+
+def test_an_answer_no_rule_takes_gets_the_fallback_and_the_state_waits_again(
+    guest: Guest,
+) -> None:
+    guest.say("hello")
+    assert guest.text() == "Sorry, I did not get that. Choose an option, or say agent."
+    guest.say("2")  # the greeting's choices still stand
+    assert guest.text() == "I'm passing you to an agent."
+
+
+def test_a_state_says_its_own_fallback(guest: Guest) -> None:
+    guest.say("1")
+    guest.text()
+    guest.say("my order")
+    assert guest.text() == "An order number has five digits, like 12345."
+
+
+def test_a_card_button_is_chosen(guest: Guest) -> None:
+    guest.say("1")
+    guest.text()
+    guest.say("12345")
+    guest.said()
+    guest.choose("Done", kind="card")
+    assert guest.text() == "Thanks for chatting. Goodbye!"
+
+
+def test_the_hand_over_gives_the_chat_to_the_demo_agent(
+    flow_emulator: Emulator, guest: Guest
+) -> None:
+    guest.say("Can I talk to a human?")  # the flow's own rule, in any state
+    assert guest.text() == "I'm passing you to an agent."
+    assert flow_emulator.participant_data(guest.conversation_id) == {"intent": "agent"}
+    if guest.channel == "messaging":
+        assert guest.text().startswith("Hi, I'm Alex, the demo bot.")
+        guest.say("hello")
+        assert guest.text() == "You said: hello"
+        return
+    joined = guest.driver.wait("agentConnected", timeout=10)
+    assert joined["message"]["from"] == {"name": "Alex", "type": "Agent"}
+    assert guest.text() == "Hi Ada, I'm Alex. How can I help you today?"
+    guest.say("hello")
+    answer = guest.said()
+    assert answer["text"] == "Hello again! What can I do for you?"
+    assert answer["from"] == {"name": "Alex", "type": "Agent"}
+
+
+def test_the_bot_disconnects(flow_emulator: Emulator, guest: Guest) -> None:
+    guest.say("bye")
+    assert guest.text() == "Thanks for chatting. Goodbye!"
+    ended = guest.ended()
+    if guest.channel == "messaging":
+        assert ended["readOnly"] is True
+        assert ended["message"]["events"] == [
+            {"eventType": "Presence", "presence": {"type": "Disconnect"}}
+        ]
+        assert ended["message"]["channel"]["from"] == {"nickname": "Ava"}
+    elif guest.channel == "webchat":
+        assert flow_emulator.conversation(guest.conversation_id).ended
+    else:
+        assert flow_emulator.gms.chat(guest.conversation_id).ended
