@@ -15,6 +15,7 @@ from cxbus_emulator import Emulator
 from cxbus_emulator.web_messaging import Deployment
 
 from .flow_guests import CHANNELS, Guest, guest_on
+from .messenger import Messenger, outbound
 
 pytestmark = pytest.mark.integration
 
@@ -178,3 +179,73 @@ def test_the_bot_disconnects(flow_emulator: Emulator, guest: Guest) -> None:
         assert flow_emulator.conversation(guest.conversation_id).ended
     else:
         assert flow_emulator.gms.chat(guest.conversation_id).ended
+
+
+def test_on_web_messaging_the_first_message_begins_the_conversation_and_is_heard(
+    flow_emulator: Emulator,
+) -> None:
+    """With no Join first: the greeting, then the answer to that first message."""
+    chat = Messenger(flow_emulator)
+    try:
+        chat.say("I want a human")
+        texts = [chat.frame(outbound("Structured"))["body"]["text"]]
+        texts.append(chat.frame(outbound("Text"))["body"]["text"])
+        assert texts == [GREETING, "I'm passing you to an agent."]
+    finally:
+        chat.close()
+
+
+def test_on_guest_chat_the_bot_is_the_chats_flow_until_it_queues_the_chat(
+    flow_emulator: Emulator, tmp_path: Path
+) -> None:
+    """A WORKFLOW member greets before any queue; the hand-over is its leaving, the
+    queue's ACD member, then the agent."""
+    with guest_on(flow_emulator, "webchat", tmp_path) as guest:
+        guest.start()
+        guest.said()
+        conversation = flow_emulator.conversation(guest.conversation_id)
+        members = [(m.role, m.display_name, m.state) for m in conversation.members.values()]
+        assert members == [("CUSTOMER", "Ada", "CONNECTED"), ("WORKFLOW", "Ava", "CONNECTED")]
+        guest.say("2")
+        guest.driver.wait("agentConnected", timeout=10)
+        members = [(m.role, m.display_name, m.state) for m in conversation.members.values()]
+        assert members == [
+            ("CUSTOMER", "Ada", "CONNECTED"),
+            ("WORKFLOW", "Ava", "DISCONNECTED"),
+            ("ACD", "Support", "DISCONNECTED"),
+            ("AGENT", "Alex", "CONNECTED"),
+        ]
+
+
+def test_on_gms_the_bot_is_told_as_a_bot(flow_emulator: Emulator, tmp_path: Path) -> None:
+    """Its events carry the Widgets' bot attributes: botConnected, then botDisconnected at
+    the hand-over, before the agent joins."""
+    with guest_on(flow_emulator, "gms", tmp_path) as guest:
+        guest.start()
+        guest.said()
+        assert guest.driver.wait("botConnected")["message"]["from"] == {
+            "name": "Ava",
+            "type": "Bot",
+        }
+        guest.say("agent")
+        guest.driver.wait("agentConnected", timeout=10)
+        names = guest.driver.names()
+        assert names.index("botConnected") < names.index("botDisconnected")
+        assert names.index("botDisconnected") < names.index("agentConnected")
+        joined = flow_emulator.gms.chat(guest.conversation_id).transcript[1]
+        assert joined.type == "ParticipantJoined" and joined.sender["type"] == "External"
+        assert joined.event_attributes == {"GCTI_SYSTEM": {"party-info": {"style": "BOT"}}}
+
+
+def test_without_demo_agents_a_hand_over_waits_in_the_queue_for_the_test(tmp_path: Path) -> None:
+    with Emulator(flow=EXAMPLE, demo_agent=False, agent_typing_delay=0.01) as emulator:
+        with guest_on(emulator, "webchat", tmp_path) as guest:
+            guest.start()
+            guest.said()
+            guest.say("agent")
+            assert guest.text() == "I'm passing you to an agent."
+            conversation = emulator.conversation(guest.conversation_id)
+            assert conversation.member("ACD") is not None and conversation.agent is None
+            emulator.agent_join(guest.conversation_id, "Kate")
+            emulator.agent_send(guest.conversation_id, "Kate here.")
+            assert guest.text() == "Kate here."
