@@ -238,14 +238,16 @@ def test_on_gms_the_bot_is_told_as_a_bot(flow_emulator: Emulator, tmp_path: Path
 
 
 def test_without_demo_agents_a_hand_over_waits_in_the_queue_for_the_test(tmp_path: Path) -> None:
-    with Emulator(flow=EXAMPLE, demo_agent=False, agent_typing_delay=0.01) as emulator:
-        with guest_on(emulator, "webchat", tmp_path) as guest:
-            guest.start()
-            guest.said()
-            guest.say("agent")
-            assert guest.text() == "I'm passing you to an agent."
-            conversation = emulator.conversation(guest.conversation_id)
-            assert conversation.member("ACD") is not None and conversation.agent is None
-            emulator.agent_join(guest.conversation_id, "Kate")
-            emulator.agent_send(guest.conversation_id, "Kate here.")
-            assert guest.text() == "Kate here."
+    with (
+        Emulator(flow=EXAMPLE, demo_agent=False, agent_typing_delay=0.01) as emulator,
+        guest_on(emulator, "webchat", tmp_path) as guest,
+    ):
+        guest.start()
+        guest.said()
+        guest.say("agent")
+        assert guest.text() == "I'm passing you to an agent."
+        conversation = emulator.conversation(guest.conversation_id)
+        assert conversation.member("ACD") is not None and conversation.agent is None
+        emulator.agent_join(guest.conversation_id, "Kate")
+        emulator.agent_send(guest.conversation_id, "Kate here.")
+        assert guest.text() == "Kate here."
