@@ -15,6 +15,7 @@ from cxbus_emulator import Emulator
 from cxbus_emulator.web_messaging import Deployment
 
 from .flow_guests import CHANNELS, Guest, guest_on
+from .guest import wait_until
 from .messenger import Messenger, outbound
 
 pytestmark = pytest.mark.integration
@@ -207,7 +208,8 @@ def test_on_guest_chat_the_bot_is_the_chats_flow_until_it_queues_the_chat(
         members = [(m.role, m.display_name, m.state) for m in conversation.members.values()]
         assert members == [("CUSTOMER", "Ada", "CONNECTED"), ("WORKFLOW", "Ava", "CONNECTED")]
         guest.say("2")
-        guest.driver.wait("agentConnected", timeout=10)
+        guest.text()
+        assert guest.text() == "Hi Ada, I'm Alex. How can I help you today?"  # Alex has joined
         members = [(m.role, m.display_name, m.state) for m in conversation.members.values()]
         assert members == [
             ("CUSTOMER", "Ada", "CONNECTED"),
@@ -247,7 +249,8 @@ def test_without_demo_agents_a_hand_over_waits_in_the_queue_for_the_test(tmp_pat
         guest.say("agent")
         assert guest.text() == "I'm passing you to an agent."
         conversation = emulator.conversation(guest.conversation_id)
-        assert conversation.member("ACD") is not None and conversation.agent is None
+        wait_until(lambda: conversation.member("ACD") is not None)  # the queue, after the words
+        assert conversation.agent is None
         emulator.agent_join(guest.conversation_id, "Kate")
         emulator.agent_send(guest.conversation_id, "Kate here.")
         assert guest.text() == "Kate here."
