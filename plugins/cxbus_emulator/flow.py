@@ -43,6 +43,7 @@ __all__ = [
     "Rule",
     "State",
     "Template",
+    "choices_of",
     "load_flow",
     "parse_flow",
 ]
@@ -112,10 +113,19 @@ class Button:
 
 @attrs.frozen
 class Card:
+    """A card: a title, and optionally a description, an image's URL and buttons."""
+
     title: str
     description: str | None = None
     image: str | None = None
     buttons: tuple[Button, ...] = ()
+
+
+def choices_of(quick_replies: tuple[str, ...], cards: tuple[Card, ...]) -> tuple[str, ...]:
+    """The labels a guest may answer with, numbered from 1 in this order: the quick
+    replies, then the cards' postback buttons."""
+    buttons = (b.label for card in cards for b in card.buttons if b.url is None)
+    return (*quick_replies, *buttons)
 
 
 def _texts(value: str | list[str] | None) -> tuple[str, ...]:
@@ -180,9 +190,7 @@ class State:
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """The labels the guest may answer with: quick replies, then postback buttons."""
-        buttons = (b.label for card in self.cards for b in card.buttons if b.url is None)
-        return (*self.quick_replies, *buttons)
+        return choices_of(self.quick_replies, self.cards)
 
     @property
     def waits(self) -> bool:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import attrs
 
-from .flow import Card, Flow, State
+from .flow import Card, Flow, State, choices_of
 
 __all__ = ["Channel", "FlowRun", "Phase", "Reply"]
 
@@ -42,9 +42,8 @@ class Reply:
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """The labels the guest may answer with, numbered from 1 in this order."""
-        buttons = (b.label for card in self.cards for b in card.buttons if b.url is None)
-        return (*self.quick_replies, *buttons)
+        """The labels the guest may answer with (``flow.choices_of``)."""
+        return choices_of(self.quick_replies, self.cards)
 
     def choice(self, answer: str) -> str:
         """The label the guest chose with ``answer`` (a label in any case, or its number);
