@@ -13,6 +13,10 @@ One emulator runs per flow file (and one with the demo agents) for the whole tes
 session; its demo agents join after ``JOIN_DELAY`` and type for ``TYPING_DELAY``
 seconds, and its faults and switches are reset after each test.
 
+``emulators``: the session's emulators, ``emulators.get(flow_file)`` (``None``: the demo
+agents), for a session-scoped fixture of one's own, such as cxbus_conversations'
+``conversation_emulator``.
+
 ``messaging_on_emulator``, ``webchat_on_emulator`` and ``gms_on_emulator``: a bus with
 MessagingService, WebChatService on the guest chat API, or WebChatService on GMS,
 talking to ``emulator``, ready, no conversation yet; as the ``messaging`` and
@@ -24,6 +28,7 @@ no:cxbus_emulator`` turns it off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,16 +71,18 @@ class Emulators:
     def __init__(self) -> None:
         self._running: dict[Path | None, Emulator] = {}
 
-    def get(self, flow: Path | None) -> Emulator:
-        running = self._running.get(flow)
+    def get(self, flow: str | os.PathLike[str] | None) -> Emulator:
+        """The emulator playing the flow file ``flow`` (``None``: the demo agents)."""
+        path = Path(flow).resolve() if flow is not None else None
+        running = self._running.get(path)
         if running is None:
             from .emulator import Emulator
 
             running = Emulator(
-                flow=flow, agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY
+                flow=path, agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY
             )
             running.start()
-            self._running[flow] = running
+            self._running[path] = running
         return running
 
     def stop(self) -> None:
@@ -110,7 +117,7 @@ def emulator(request: pytest.FixtureRequest, emulators: Emulators) -> Iterator[E
             raise pytest.UsageError(
                 f"emulator_flow takes one path (of the flow file); got {marker.args!r}"
             )
-        flow = (request.path.parent / marker.args[0]).resolve()
+        flow = request.path.parent / marker.args[0]
     running = emulators.get(flow)
     settings = running.settings
     yield running
