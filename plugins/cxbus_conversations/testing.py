@@ -16,10 +16,10 @@ ended after the test::
 ended after the test; ``conversations.config(channel)`` is the configuration section
 for one of your own (an ``AsyncConversation``, say).
 
-The emulator is one per test session, ``conversation_emulator``: on Web Messaging its
-demo bot answers, on the guest chat API and GMS its demo agent joins and answers
-(the emulator's page says what they say). A project that wants another emulator (a
-flow file, other delays) defines its own ``conversation_emulator`` fixture. When a
+The emulator is the cxbus_emulator plugin's ``emulator``: on Web Messaging its demo bot
+answers, on the guest chat API and GMS its demo agent joins and answers (the
+emulator's page says what they say), and with the marker
+``@pytest.mark.emulator_flow("flow.yaml")`` the bot of that flow file does. When a
 test fails, the transcript of each of its conversations is added to its report. It
 needs the ``cxbus[emulator]`` extra; ``pytest -p no:cxbus_conversations`` turns it off.
 """
@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from cxbus_webchat.testing import GMS_POLLING
 
 from .conversation import Conversation
 from .options import CHANNELS
@@ -42,15 +44,10 @@ __all__ = [
     "Conversations",
     "conversation",
     "conversation_channel",
-    "conversation_emulator",
     "conversations",
     "emulator_config",
 ]
 
-# The demo agent and bot answer at once, in tests; GMS is polled often.
-JOIN_DELAY = 0.05
-TYPING_DELAY = 0.02
-GMS_POLLING = {"pollRateMin": 50, "pollRateMax": 250}
 _made: pytest.StashKey[Conversations] = pytest.StashKey()
 
 
@@ -97,16 +94,6 @@ class Conversations:
         )
 
 
-@pytest.fixture(scope="session")
-def conversation_emulator() -> Iterator[Emulator]:
-    """The emulator the conversations talk to: one per session, its demo bot and demo
-    agent on (and quick)."""
-    from cxbus_emulator import Emulator
-
-    with Emulator(agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY) as running:
-        yield running
-
-
 @pytest.fixture
 def conversation_channel() -> str:
     """The channel of the ``conversation`` fixture: parametrize it to choose others."""
@@ -114,11 +101,9 @@ def conversation_channel() -> str:
 
 
 @pytest.fixture
-def conversations(
-    request: pytest.FixtureRequest, conversation_emulator: Emulator
-) -> Iterator[Conversations]:
+def conversations(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Conversations]:
     """Makes conversations on the emulator (``conversations(channel)``), ended after the test."""
-    made = Conversations(conversation_emulator)
+    made = Conversations(emulator)
     request.node.stash[_made] = made
     try:
         yield made

@@ -93,6 +93,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=_port, default=0, help="the port to listen on (default: 0, a free one)"
     )
     parser.add_argument(
+        "--flow",
+        metavar="FILE",
+        help="a flow file (YAML): its bot greets every conversation on every API instead of "
+        "the demo agents, and hands over to them",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
@@ -132,11 +138,16 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    require_extra("cxbus[emulator]", "aiohttp", "jwt")
+    require_extra("cxbus[emulator]", "aiohttp", "jwt", "yaml", "jsonschema")
     from .emulator import Emulator
+    from .flow import FlowError, load_flow
     from .web_messaging import Deployment, Limits, User
     from .web_messaging.identity import DEMO_USERS
 
+    try:
+        flow = load_flow(args.flow) if args.flow is not None else None
+    except FlowError as error:
+        raise SubcommandError(f"argument --flow: {error}") from None
     deployment = Deployment(auth_enabled=args.auth != "off", auth_required=args.auth == "required")
     if args.session_duration is not None:
         deployment = attrs.evolve(deployment, session_duration_seconds=args.session_duration)
@@ -147,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         messaging_deployment=deployment,
         messaging_limits=Limits(**dict(args.limit)),
         messaging_users=users,
+        flow=flow,
     )
     try:
         emulator.start()
@@ -190,6 +202,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  sign-in page:  {identity['signInURL']}")
             print(f"  redirectUri:   {identity['redirectUri']}")
             print(f"  users:         {', '.join(identity['users'])}")
+        if flow is not None:
+            print(f"Flow-file bot {flow.bot} ({args.flow}) greets every conversation.")
         print("Ctrl-C stops it.", flush=True)
         _wait_for_ctrl_c()
     except KeyboardInterrupt:

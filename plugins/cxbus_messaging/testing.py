@@ -46,6 +46,7 @@ __all__ = [
     "messaging",
     "messaging_emulator",
     "messaging_on",
+    "messaging_on_emulator",
 ]
 
 
@@ -223,3 +224,16 @@ def messaging(
             yield driver
     finally:
         messaging_emulator.messaging.clear_faults()
+
+
+@pytest.fixture
+def messaging_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[MessagingDriver]:
+    """MessagingService on the cxbus_emulator plugin's ``emulator`` (its demo bot, or the
+    bot of the test's ``emulator_flow``), ready, no conversation yet (with the options of
+    the test's ``messaging_config`` marker)."""
+    marker = request.node.get_closest_marker("messaging_config")
+    options = marker.kwargs if marker else {}
+    with messaging_on(emulator, tmp_path / "messaging-session.json", **options) as driver:
+        yield driver

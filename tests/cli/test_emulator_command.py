@@ -7,6 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import requests
 
@@ -129,3 +131,54 @@ def test_a_bad_web_messaging_option_is_one_line() -> None:
     )
     assert result.stderr.count("\n") == 1
     assert "LOGIN[:FIRST[:LAST]]; got 'a:b:c:d'" in cxbus("emulator", "--user", "a:b:c:d").stderr
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "order-status.yaml"
+
+
+def test_a_flow_file_that_cannot_be_read_is_one_line_and_status_2(tmp_path: Path) -> None:
+    result = cxbus("emulator", "--flow", str(tmp_path / "nowhere.yaml"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"cxbus emulator: argument --flow: {tmp_path / 'nowhere.yaml'}, line 1: "
+        "cannot read the flow file: No such file or directory\n"
+    )
+
+
+def test_a_bad_flow_file_is_one_line_naming_its_line_and_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("states:\n  welcome:\n    say: Hi\n    goto: nowhere\n")
+    result = cxbus("emulator", "--flow", str(bad))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"cxbus emulator: argument --flow: {bad}, line 4: states.welcome.goto: expected the "
+        "name of a state (welcome); got 'nowhere'\n"
+    )
+
+
+def test_with_a_flow_its_bot_greets_a_gms_chat() -> None:
+    """cxbus emulator --flow FILE: the flow's bot greets; the GMS transcript, polled, shows it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--json", "--flow", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    try:
+        gms = json.loads(process.stdout.readline())["gms"]
+        headers = {"apikey": gms["apikey"]}
+        chat = requests.post(gms["dataURL"], data={"nickname": "Ada"}, headers=headers, timeout=5)
+        keys = {"secureKey": chat.json()["secureKey"], "transcriptPosition": "1"}
+        refresh = f"{gms['dataURL']}/{chat.json()['chatId']}/refresh"
+        deadline = time.monotonic() + 20
+        texts: list[str] = []
+        while not texts and time.monotonic() < deadline:
+            answer = requests.post(refresh, data=keys, headers=headers, timeout=5).json()
+            texts = [m["text"] for m in answer["messages"] if m["type"] == "Message"]
+        assert texts == [
+            "Hi, I'm Ava. What can I do for you?\n1. Track my order\n2. Talk to an agent"
+        ]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0

@@ -1,7 +1,7 @@
 """The core install, in a fresh virtual environment: the bus and the chat plugins, nothing more.
 
 `pip install cxbus` brings blinker, attrs, filelock, requests and websocket-client; the emulator
-(aiohttp, PyJWT) and the terminal chat (prompt_toolkit) come with extras. The
+(aiohttp, PyJWT, PyYAML, jsonschema) and the terminal chat (prompt_toolkit) come with extras. The
 environment is built once per test session from a copy of the sources.
 """
 
