@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cxbus.deferred import Deferred, is_adoptable
-from cxbus.errors import CommandRejected, PluginError
+from cxbus.errors import PluginError
 from cxbus.redaction import redact
 from cxbus.runtime.threads import runtime
 
@@ -186,35 +186,44 @@ class Loader:
         then republish ``ready``."""
         bus = self._bus
         announced = Deferred()
-        if plugin.name in self.loading:
-            # Its rejection fails the load, and is reported through the load's deferred.
-            announced._report_unhandled = False
+        # A rejection before ready() returns is in the caller's hands, as a command's is:
+        # not reported. A plugin's that is loading never is: it fails the load, and is
+        # reported through the load's deferred.
+        announced._report_unhandled = False
+        reported_later = plugin.name not in self.loading
         if plugin.config_section is None or plugin.is_ready:
             self._announce_ready(plugin)
             announced.resolve(plugin)
             return announced
-        options = copy_options(bus._config.get(plugin.config_section, {}))
         configure = f"{plugin.name}.configure"
-        if configure in bus._commands:
-            configured = bus._dispatch(configure, options, plugin.name)
-        else:
-            configured = Deferred()
-            configured.reject(
+        if configure not in bus._commands:
+            self._configure_failed(
+                plugin,
+                announced,
                 f"{plugin.name} reads configuration section {plugin.config_section!r} "
-                "but has no 'configure' command."
+                "but has no 'configure' command.",
             )
+            announced._report_unhandled = reported_later
+            return announced
+        options = copy_options(bus._config.get(plugin.config_section, {}))
+        configured = bus._dispatch(configure, options, plugin.name)
 
         def configured_ok(_: Any) -> Plugin:
             self._announce_ready(plugin)
             return plugin
 
-        def configure_failed(reason: Any) -> None:
-            if plugin.name in self.loading:
-                self.fail(plugin.name, reason)
-            raise CommandRejected(reason)
-
-        announced.resolve(configured.then(configured_ok, configure_failed))
+        configured.then(configured_ok).done(announced.resolve).fail(
+            lambda reason: self._configure_failed(plugin, announced, reason)
+        )
+        announced._report_unhandled = reported_later
         return announced
+
+    def _configure_failed(self, plugin: Plugin, announced: Deferred, reason: Any) -> None:
+        """``plugin``'s configure rejected with ``reason``: so does its ``ready()``, and
+        its load fails if it is loading."""
+        if plugin.name in self.loading:
+            self.fail(plugin.name, reason)
+        announced.reject(reason)
 
     def _announce_ready(self, plugin: Plugin) -> None:
         plugin.is_ready = True
