@@ -23,6 +23,7 @@ from cxbus.errors import CommandRejected, PluginError
 from cxbus.loading import Loader, copy_options
 from cxbus.messages import CommandCall, Event
 from cxbus.plugin import Plugin
+from cxbus.spelling import with_suggestion
 from cxbus.subscriptions import (
     QUALIFIED,
     Route,
@@ -182,12 +183,17 @@ class Bus:
         if signals.plugin_unregistered.receivers:
             signals.notify(signals.plugin_unregistered, self, plugin=removed)
 
-    def _commands_of(self, plugin: Plugin) -> list[str]:
-        """The names of ``plugin``'s commands, without the namespace, sorted."""
+    def _commands_of(self, plugin: Plugin, private: bool | None = None) -> list[str]:
+        """The names of ``plugin``'s commands, without the namespace, sorted: all of them,
+        or only its private (``private=True``) or public (``False``) ones."""
         holdings = self._holdings.get(plugin)
         if holdings is None:
             return []
-        return sorted(command.partition(".")[2] for command in holdings.commands)
+        return sorted(
+            command.partition(".")[2]
+            for command in holdings.commands
+            if private is None or self._commands[command][2] is private
+        )
 
     def _check_registered(self, plugin: Plugin) -> None:
         """Raise ``PluginError`` for the handle of a plugin that was unregistered."""
@@ -324,8 +330,11 @@ class Bus:
             answer.reject(f"{command!r} is not a command name: expected 'Namespace.command'.")
         else:
             namespace, name = command.split(".")
-            if namespace in self._plugins and namespace not in self._loading:
-                answer.reject(f"{namespace} has no command {name!r}.")
+            plugin = self._plugins.get(namespace)
+            if plugin is not None and namespace not in self._loading:
+                # The commands this commander may call are what it may have meant.
+                known = self._commands_of(plugin, None if commander == namespace else False)
+                answer.reject(with_suggestion(f"{namespace} has no command {name!r}", name, known))
             else:
                 loaded = self.load_plugin(namespace)
                 answer.resolve(loaded.then(lambda _: self._dispatch(command, data, commander)))

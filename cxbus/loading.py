@@ -34,6 +34,7 @@ from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import PluginError
 from cxbus.redaction import redact
 from cxbus.runtime.threads import runtime
+from cxbus.spelling import with_suggestion
 
 if TYPE_CHECKING:
     from cxbus.bus import Bus
@@ -137,8 +138,12 @@ class Loader:
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
                 raise PluginError(
-                    f"No plugin named {name!r} is registered on this bus or installed "
-                    f"(entry point group {ENTRY_POINT_GROUP!r})."
+                    with_suggestion(
+                        f"No plugin named {name!r} is registered on this bus or installed "
+                        f"(entry point group {ENTRY_POINT_GROUP!r})",
+                        name,
+                        [*bus._plugins, *installed_plugins()],
+                    )
                 )
             answer = setup(bus)
             if is_adoptable(answer) and loading.state == "pending":
