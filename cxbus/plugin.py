@@ -59,6 +59,12 @@ class Plugin:
         """The names of this plugin's commands, without the namespace."""
         return self.bus._commands_of(self)
 
+    @property
+    def private_commands(self) -> list[str]:
+        """The names of this plugin's private commands (only it may call them), without
+        the namespace."""
+        return self.bus._commands_of(self, private=True)
+
     # Commands -----------------------------------------------------------------
 
     @overload

@@ -129,8 +129,10 @@ def test_introspection_lists_plugins_and_their_commands(bus: Bus) -> None:
     chat = bus.register_plugin("Chat")
     chat.register_command("start", lambda call: None)
     chat.register_command("end", lambda call: None)
+    chat.register_command("configure", lambda call: None, private=True)
     assert list(bus.plugins) == ["Chat"]
-    assert chat.commands == ["end", "start"]
+    assert chat.commands == ["configure", "end", "start"]
+    assert chat.private_commands == ["configure"]
 
 
 def configurable(bus: Bus, seen: list[Any], answer: Any = "ok") -> cxbus.Plugin:
