@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxbus.extras import requiring
+
 if TYPE_CHECKING:
     from .emulator import Emulator
 
@@ -31,7 +33,8 @@ def __getattr__(name: str) -> Any:
     # Imported on first use, so that `cxbus emulator` can say which extra brings
     # aiohttp when it is missing (the package is imported to build cxbus's parser).
     if name == "Emulator":
-        from .emulator import Emulator
+        with requiring("cxbus[emulator]", "cxbus_emulator"):
+            from .emulator import Emulator
 
         return Emulator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
