@@ -152,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
             logging.basicConfig(level=logging.DEBUG, handlers=[handler])
+            logging.getLogger("cxbus").setLevel(logging.DEBUG)  # over a CXBUS_LOG_LEVEL
         try:
             return subcommands[args.subcommand].run(args)
         except SubcommandError as error:
