@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -27,6 +27,7 @@ from cxbus.deferred import Deferred
 from cxbus.errors import CommandRejected, PluginError
 from cxbus.loading import Loader, copy_options
 from cxbus.messages import CommandCall, Event
+from cxbus.spelling import with_suggestion
 from cxbus.subscriptions import (
     QUALIFIED,
     Route,
@@ -188,12 +189,17 @@ class Bus:
         if signals.plugin_unregistered.receivers:
             signals.notify(signals.plugin_unregistered, self, plugin=removed)
 
-    def _commands_of(self, plugin: Plugin) -> list[str]:
-        """The names of ``plugin``'s commands, without the namespace, sorted."""
+    def _commands_of(self, plugin: Plugin, private: bool | None = None) -> list[str]:
+        """The names of ``plugin``'s commands, without the namespace, sorted: all of them,
+        or only its private (``private=True``) or public (``False``) ones."""
         holdings = self._holdings.get(plugin)
         if holdings is None:
             return []
-        return sorted(command.partition(".")[2] for command in holdings.commands)
+        return sorted(
+            command.partition(".")[2]
+            for command in holdings.commands
+            if private is None or self._commands[command][2] is private
+        )
 
     def _check_registered(self, plugin: Plugin) -> None:
         """Raise ``PluginError`` for the handle of a plugin that was unregistered."""
@@ -330,8 +336,11 @@ class Bus:
             answer.reject(f"{command!r} is not a command name: expected 'Namespace.command'.")
         else:
             namespace, name = command.split(".")
-            if namespace in self._plugins and namespace not in self._loading:
-                answer.reject(f"{namespace} has no command {name!r}.")
+            plugin = self._plugins.get(namespace)
+            if plugin is not None and namespace not in self._loading:
+                # The commands this commander may call are what it may have meant.
+                known = self._commands_of(plugin, None if commander == namespace else False)
+                answer.reject(with_suggestion(f"{namespace} has no command {name!r}", name, known))
             else:
                 loaded = self.load_plugin(namespace)
                 answer.resolve(loaded.then(lambda _: self._dispatch(command, data, commander)))
@@ -394,35 +403,44 @@ class Bus:
         """``Plugin.ready``: hand the plugin its configuration section, if it has one,
         then republish ``ready``."""
         announced: Deferred[Plugin] = Deferred()
-        if plugin.name in self._loading:
-            # Its rejection fails the load, and is reported through the load's deferred.
-            announced._report_unhandled = False
+        # A rejection before ready() returns is in the caller's hands, as a command's is:
+        # not reported. A plugin's that is loading never is: it fails the load, and is
+        # reported through the load's deferred.
+        announced._report_unhandled = False
+        reported_later = plugin.name not in self._loading
         if plugin.config_section is None or plugin.is_ready:
             self._announce_ready(plugin)
             announced.resolve(plugin)
             return announced
-        options = copy_options(self._config.get(plugin.config_section, {}))
         configure = f"{plugin.name}.configure"
-        if configure in self._commands:
-            configured = self._dispatch(configure, options, plugin.name)
-        else:
-            configured = Deferred()
-            configured.reject(
+        if configure not in self._commands:
+            self._configure_failed(
+                plugin,
+                announced,
                 f"{plugin.name} reads configuration section {plugin.config_section!r} "
-                "but has no 'configure' command."
+                "but has no 'configure' command.",
             )
+            announced._report_unhandled = reported_later
+            return announced
+        options = copy_options(self._config.get(plugin.config_section, {}))
+        configured = self._dispatch(configure, options, plugin.name)
 
         def configured_ok(_: Any) -> Plugin:
             self._announce_ready(plugin)
             return plugin
 
-        def configure_failed(reason: Any) -> NoReturn:
-            if plugin.name in self._loading:
-                self._loader.fail(plugin.name, reason)
-            raise CommandRejected(reason)
-
-        announced.resolve(configured.then(configured_ok, configure_failed))
+        configured.then(configured_ok).done(announced.resolve).fail(
+            lambda reason: self._configure_failed(plugin, announced, reason)
+        )
+        announced._report_unhandled = reported_later
         return announced
+
+    def _configure_failed(self, plugin: Plugin, announced: Deferred[Plugin], reason: Any) -> None:
+        """``plugin``'s configure rejected with ``reason``: so does its ``ready()``, and
+        its load fails if it is loading."""
+        if plugin.name in self._loading:
+            self._loader.fail(plugin.name, reason)
+        announced.reject(reason)
 
     def _announce_ready(self, plugin: Plugin) -> None:
         plugin.is_ready = True
@@ -472,6 +490,12 @@ class Plugin:
     def commands(self) -> list[str]:
         """The names of this plugin's commands, without the namespace."""
         return self.bus._commands_of(self)
+
+    @property
+    def private_commands(self) -> list[str]:
+        """The names of this plugin's private commands (only it may call them), without
+        the namespace."""
+        return self.bus._commands_of(self, private=True)
 
     # Commands -----------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from cxbus import deadlines
 from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import PluginError
 from cxbus.redaction import redact
+from cxbus.spelling import with_suggestion
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -151,8 +152,12 @@ class Loader(Generic[P]):
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
                 raise PluginError(
-                    f"No plugin named {name!r} is registered on this bus or installed "
-                    f"(entry point group {ENTRY_POINT_GROUP!r})."
+                    with_suggestion(
+                        f"No plugin named {name!r} is registered on this bus or installed "
+                        f"(entry point group {ENTRY_POINT_GROUP!r})",
+                        name,
+                        [*self._plugins, *installed_plugins()],
+                    )
                 )
             answer = setup(self._bus)
             if is_adoptable(answer) and loading.state == "pending":

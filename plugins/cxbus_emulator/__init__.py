@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxbus.extras import requiring
+
 if TYPE_CHECKING:
     from .emulator import Emulator
     from .flow import Flow, FlowError, load_flow, parse_flow
@@ -35,7 +37,8 @@ def __getattr__(name: str) -> Any:
     # aiohttp (or PyYAML) when it is missing (the package is imported to build
     # cxbus's parser).
     if name == "Emulator":
-        from .emulator import Emulator
+        with requiring("cxbus[emulator]", "cxbus_emulator"):
+            from .emulator import Emulator
 
         return Emulator
     if name in ("Flow", "FlowError", "load_flow", "parse_flow"):

@@ -16,16 +16,21 @@ from cxbus.runtime.machine_runner import CallFailed, CallSucceeded
 
 from . import calls
 from .conversation_states import Idle
+from .guest_api import DeploymentNotFound
 
 if TYPE_CHECKING:
     from .machine import ConversationMachine
 
-__all__ = ["LOAD_FAILED", "CallOutcomes"]
+__all__ = ["LOAD_FAILED", "NOT_FOUND", "CallOutcomes"]
 
 log = logging.getLogger("cxbus.messaging")
 
 # Ours, where the SDK has no words.
 LOAD_FAILED = "MessagingService could not read the deployment's configuration: {}"
+NOT_FOUND = (
+    "MessagingService found {}: check messaging.deploymentId, and messaging.domain (the "
+    "region the deployment was made in) or baseURL."
+)
 
 
 class CallOutcomes:
@@ -63,7 +68,11 @@ class CallOutcomes:
         action = pending.action
         if isinstance(action, calls.LoadDeployment):
             if pending.ticket is not None:
-                sentence = LOAD_FAILED.format(calls.sentence(outcome.reason))
+                reason = outcome.reason
+                if isinstance(reason, DeploymentNotFound):
+                    sentence = NOT_FOUND.format(reason)
+                else:
+                    sentence = LOAD_FAILED.format(calls.sentence(reason))
                 machine.refuse(pending.ticket, sentence)
         elif isinstance(action, calls.Connect):
             machine.connection.connect_failed(pending, outcome)

@@ -23,6 +23,7 @@ from .guest_api import (
     StructuredMessage,
     actions,
 )
+from .payloads import HistoryPageData, message_body
 from .record import Asked, ConversationRecord
 from .transport_updates import Answered
 
@@ -249,8 +250,8 @@ class ConversationCommands:
         if pending.detail is not record or not record.history_tickets:
             return
         record.history_page = page.page_number
-        data = {
-            "messages": [dict(m.raw) for m in page.messages],
+        data: HistoryPageData = {
+            "messages": [message_body(m) for m in page.messages],
             "pageNumber": page.page_number,
             "pageSize": page.page_size,
         }

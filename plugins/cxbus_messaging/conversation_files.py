@@ -29,6 +29,7 @@ from .guest_api import (
     UploadSuccessEvent,
     actions,
 )
+from .payloads import MessageBody
 from .record import Asked, GuestFile, UploadState
 
 if TYPE_CHECKING:
@@ -299,9 +300,9 @@ class ConversationFiles:
                 machine.refuse(pending.ticket, sentence)
 
 
-def _with_url(carrier: dict[str, Any], attachment_id: str, url: str) -> dict[str, Any]:
+def _with_url(carrier: MessageBody, attachment_id: str, url: str) -> MessageBody:
     """A copy of the message ``carrier`` with the attachment's URL replaced."""
-    content = []
+    content: list[dict[str, Any]] = []
     for entry in carrier.get("content") or []:
         attachment = entry.get("attachment") if isinstance(entry, dict) else None
         if isinstance(attachment, dict) and attachment.get("id") == attachment_id:

@@ -33,6 +33,7 @@ from .guest_api import (
     epoch_seconds,
 )
 from .guest_api.json_object import whole_number
+from .payloads import HistoryPageData, MessageBody, MessagesReceivedData, message_body
 
 if TYPE_CHECKING:
     from .machine import ConversationMachine
@@ -162,9 +163,7 @@ class ConversationUpdates:
         if is_known(body, record.seen):
             return
         record.seen.update(keys(body))
-        data = dict(body.raw)
-        if tracing_id is not None:
-            data["tracingId"] = tracing_id
+        data = message_body(body, tracing_id)
         typing = body.typing
         if typing is not None:
             if not body.inbound:
@@ -178,12 +177,13 @@ class ConversationUpdates:
             if isinstance(content, Attachment) and content.id is not None:
                 record.carriers[content.id] = data
                 record.files.pop(content.id, None)
-        machine.publish("messagesReceived", {"messages": [data]})
+        received: MessagesReceivedData = {"messages": [data]}
+        machine.publish("messagesReceived", received)
         presence = body.presence
         if presence is not None and presence.type == "Disconnect" and not body.inbound:
             self._disconnected(body, data)
 
-    def _disconnected(self, body: StructuredMessage, data: dict[str, Any]) -> None:
+    def _disconnected(self, body: StructuredMessage, data: MessageBody) -> None:
         machine, record = self._machine, self._machine.record
         machine.publish("conversationDisconnected", {"message": data, "readOnly": body.read_only})
         if not body.read_only:
@@ -220,8 +220,8 @@ class ConversationUpdates:
             record.history_page = 1
             record.history_complete = page is None or page.last
             size = page.page_size if page is not None else machine.settings.history_page_size
-            restored = {
-                "messages": [dict(m.raw) for m in messages],
+            restored: HistoryPageData = {
+                "messages": [message_body(m) for m in messages],
                 "pageNumber": 1,
                 "pageSize": size,
             }

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from .guest_api import JwtResponse, SessionResponse
+from .payloads import MessageBody, StartedData
 
 __all__ = ["Asked", "ConversationRecord", "GuestFile", "UploadState"]
 
@@ -57,7 +58,7 @@ class ConversationRecord:
     """Ids (and channel.messageIds) of the messages published so far."""
     files: dict[str, GuestFile] = attrs.field(factory=dict)
     """The guest's uploads no message carries yet, in the order they were asked for."""
-    carriers: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    carriers: dict[str, MessageBody] = attrs.field(factory=dict)
     """Attachment id -> the body of the message that carries it (for getFile)."""
     jwt: JwtResponse | None = None
     jwt_waiting: list[Callable[[JwtResponse | None], None]] = attrs.field(factory=list)
@@ -82,10 +83,10 @@ class ConversationRecord:
     def read_only(self) -> bool:
         return self.session is not None and self.session.read_only
 
-    def started_data(self) -> dict[str, Any]:
+    def started_data(self) -> StartedData:
         """The data of ``started`` and ``conversationReset``."""
         session = self.session
-        data: dict[str, Any] = {
+        data: StartedData = {
             "newSession": bool(session and session.new_session),
             "authenticated": False,
             "readOnly": bool(session and session.read_only),

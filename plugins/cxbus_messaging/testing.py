@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cxbus import Bus, Deferred
+from cxbus.extras import requiring
 from cxbus.plugin_driver import TIMEOUT, PluginDriver
 
 from .service import SERVICE, MessagingService
@@ -182,8 +183,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def messaging_emulator() -> Iterator[Emulator]:
-    """The emulator the ``messaging`` fixture talks to: one per session, no demo agent."""
-    from cxbus_emulator import Emulator
+    """The emulator the ``messaging`` fixture talks to: one per session, no demo agent.
+    Without the ``cxbus[emulator]`` extra, the test errors with one line saying so."""
+    try:
+        with requiring("cxbus[emulator]", "the messaging fixture"):
+            from cxbus_emulator import Emulator
+    except ModuleNotFoundError as missing:
+        raise pytest.fail.Exception(str(missing), pytrace=False) from None
 
     with Emulator(demo_agent=False) as running:
         yield running

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
 from cxbus.runtime.machine_runner import CancelTimer, SetTimer
 
 from .messages import Message, sender_type
+from .payloads import MessageReceivedData, TranscriptMessage
 from .record import Agent
 from .transport import ChatEnded, ChatMessage, Connection, Member, TransportUpdate, Typing
 
@@ -40,9 +41,9 @@ class Batch:
     """Transcript lines to publish in one messageReceived, with the server's originals."""
 
     originals: list[Any] = attrs.field(factory=list)
-    shown: list[dict[str, Any]] = attrs.field(factory=list)
+    shown: list[TranscriptMessage] = attrs.field(factory=list)
 
-    def add(self, original: Mapping[str, Any], shown: dict[str, Any]) -> None:
+    def add(self, original: Mapping[str, Any], shown: TranscriptMessage) -> None:
         self.originals.append(dict(original))
         self.shown.append(shown)
 
@@ -104,14 +105,16 @@ class ChatUpdates:
         self._publish_messages(batch, restoring)
         machine.save(renew=True)
 
-    def _add_line(self, message: Message) -> dict[str, Any]:
+    def _add_line(self, message: Message) -> TranscriptMessage:
         """Run the preprocessors over ``message`` and keep it; return what subscribers get."""
         shown = message.to_dict()
         for preprocessor in self._machine.preprocessors:
             try:
                 changed = preprocessor(shown)
                 if isinstance(changed, dict):
-                    shown = changed
+                    # A preprocessor hands back the message it was given, changed (the page's
+                    # contract): its shape is the message's.
+                    shown = cast(TranscriptMessage, changed)
             except BaseException:  # user code: the chat goes on
                 log.exception("preprocessor %r raised; message kept as it was", preprocessor)
         text = str(shown.get("text", message.text))
@@ -125,7 +128,7 @@ class ChatUpdates:
             return
         machine = self._machine
         record = machine.record
-        received = {
+        received: MessageReceivedData = {
             "originalMessages": batch.originals,
             "messages": batch.shown,
             "restoring": restoring,
@@ -144,7 +147,7 @@ class ChatUpdates:
         timestamp: str | None,
         original: Mapping[str, Any],
         restoring: bool,
-    ) -> dict[str, Any] | None:
+    ) -> TranscriptMessage | None:
         """A member's join or leave, from whichever of its two frames comes first (the
         member-change, or the member-join / member-leave message): one transcript line
         and one event. The guest's own DISCONNECTED may be temporary (it stepped away):
@@ -197,7 +200,7 @@ class ChatUpdates:
 
     def _line(
         self, member: Member, joined: bool, timestamp: str | None, original: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    ) -> TranscriptMessage:
         record = self._machine.record
         line = Message.participant(len(record.transcript), member, joined, record.own_id)
         return self._add_line(attrs.evolve(line, timestamp=timestamp or "", original=original))

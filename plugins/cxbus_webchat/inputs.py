@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from .payloads import TranscriptMessage
 from .transport import StartRequest
 
 __all__ = [
@@ -103,7 +104,7 @@ class DownloadFile:
 @attrs.frozen
 class RegisterPreprocessor:
     ticket: int
-    preprocessor: Callable[[dict[str, Any]], Any]
+    preprocessor: Callable[[TranscriptMessage], Any]
 
 
 @attrs.frozen

@@ -66,6 +66,7 @@ from .chat_states import (
 )
 from .chat_updates import ChatUpdates
 from .messages import Filters
+from .payloads import TranscriptMessage
 from .record import ChatRecord
 from .session_store import StoredSession
 from .transport import (
@@ -107,7 +108,7 @@ class ChatMachine:
         self.record = ChatRecord()
         self.user_data: dict[str, Any] = dict(settings.user_data)
         self.filters = Filters()
-        self.preprocessors: list[Callable[[dict[str, Any]], Any]] = []
+        self.preprocessors: list[Callable[[TranscriptMessage], Any]] = []
         self.stored = stored
         self.clock = clock
         self.monotonic = monotonic or clock

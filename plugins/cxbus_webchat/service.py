@@ -28,6 +28,7 @@ from . import inputs
 from .config import ConfigError, WebChatConfig, parse_config, parse_gms, restore_seconds
 from .machine import STOPPED, ChatMachine, Settings
 from .messages import Message, is_pattern
+from .payloads import TranscriptData
 from .session_store import (
     FileSessionStore,
     MemorySessionStore,
@@ -101,7 +102,7 @@ FORM_FIELDS = ("nickname", "firstname", "lastname", "email", "subject")
 _services: weakref.WeakKeyDictionary[Bus, WebChatService] = weakref.WeakKeyDictionary()
 
 
-def _transcript(messages: tuple[Message, ...]) -> dict[str, Any]:
+def _transcript(messages: tuple[Message, ...]) -> TranscriptData:
     return {"messages": [message.to_dict() for message in messages]}
 
 

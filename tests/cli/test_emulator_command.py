@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -50,7 +51,30 @@ def test_a_port_in_use_is_one_line_and_status_1() -> None:
         result = cxbus("emulator", "--port", str(port))
     assert result.returncode == 1
     assert result.stderr == (
-        f"cxbus emulator: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+        f"cxbus emulator: cannot listen on 127.0.0.1:{port} (Address already in use): "
+        "pick another --port, or --port 0 for a free one\n"
+    )
+
+
+def test_a_host_that_does_not_resolve_is_one_line_and_status_2() -> None:
+    """--host 999.1.1.1 names the option and says what to give (it said "Unknown error -2")."""
+    result = cxbus("emulator", "--host", "999.1.1.1")
+    assert result.returncode == 2
+    assert re.fullmatch(
+        r"cxbus emulator: --host 999\.1\.1\.1: no such address or host name \([^)]+\); "
+        r"give an address of this machine, such as 127\.0\.0\.1, or 0\.0\.0\.0 for all "
+        r"of them\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_an_address_of_another_machine_is_one_line_and_status_1() -> None:
+    """--host 192.0.2.1 (a documentation address, never this machine's) says what to give."""
+    result = cxbus("emulator", "--host", "192.0.2.1")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "cxbus emulator: cannot listen on 192.0.2.1:0 (Cannot assign requested address): "
+        "give --host an address of this machine, such as 127.0.0.1, or 0.0.0.0\n"
     )
 
 
