@@ -14,6 +14,7 @@ import pytest
 
 from cxbus.runtime.transitions import Transitions
 from cxbus_messaging.machine import TRANSITIONS as CONVERSATION
+from cxbus_webchat.machine import TRANSITIONS as CHAT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +23,7 @@ def diagrams(page: Path) -> list[str]:
     return re.findall(r"^```mermaid\n(.*?)^```", page.read_text(), re.S | re.M)
 
 
-@pytest.mark.parametrize(("page", "table"), [("messaging.md", CONVERSATION)])
+@pytest.mark.parametrize(("page", "table"), [("messaging.md", CONVERSATION), ("webchat.md", CHAT)])
 def test_the_page_shows_the_diagram_of_its_machines_table(
     page: str, table: Transitions[Any, Any]
 ) -> None:
