@@ -136,8 +136,11 @@ class Transitions(Generic[M, S]):
 
 
 def label(kind: Kind) -> str:
-    """A kind of input as the diagram names it: a type by its name, a timer by its own."""
-    return kind.__name__ if isinstance(kind, type) else str(kind)
+    """A kind of input as the diagram names it: a type by its name, an enum member by its
+    enum's and its own (``Timer.RECONNECT``)."""
+    if isinstance(kind, type):
+        return kind.__name__
+    return f"{type(kind).__name__}.{kind.name}"
 
 
 def _node(name: str) -> str:

@@ -424,8 +424,8 @@ class Replied(Generic[P]):
 # Timers ---------------------------------------------------------------------------------
 
 
-class Timer(enum.Enum):
-    """The machine's timers (``SetTimer`` names them by their value)."""
+class Timer(str, enum.Enum):
+    """The machine's timers: each is the name ``SetTimer`` and ``TimerFired`` give it."""
 
     RECONNECT = "reconnect"
     """Open the socket again, while reconnecting."""

@@ -242,14 +242,14 @@ class ConversationMachine:
     def _read(self, happened: object) -> tuple[Kind, object] | None:
         """What ``happened`` is, as the table's kind and the input its handler takes;
         ``None``: it is not for this machine any more (an update of an old socket)."""
-        if isinstance(happened, (CallSucceeded, CallFailed)):
-            pending = self._under_way.pop(happened.call)
-            return type(pending.purpose), Settled(pending.purpose, pending.generation, happened)
         if isinstance(happened, Updated):
             if happened.generation != self.generation:
                 log.debug("dropping %s of an old socket", type(happened.update).__name__)
                 return None
             return self._read_update(happened.update)
+        if isinstance(happened, (CallSucceeded, CallFailed)):
+            pending = self._under_way.pop(happened.call)
+            return type(pending.purpose), Settled(pending.purpose, pending.generation, happened)
         if isinstance(happened, TimerFired):
             return Timer(happened.name), happened
         return type(happened), happened
@@ -293,12 +293,6 @@ class ConversationMachine:
     def _error(self, frame: Frame | dict[str, Any]) -> None:
         """Publish ``error`` for a frame (or a failure of our own, shaped like one)."""
         self._publish("error", {"error": error_data(frame)})
-
-    def _set_timer(self, timer: Timer, seconds: float) -> None:
-        self._emit(SetTimer(timer.value, seconds))
-
-    def _cancel_timer(self, timer: Timer) -> None:
-        self._emit(CancelTimer(timer.value))
 
     def _call(self, action: calls.Action, purpose: CallPurpose) -> None:
         """Ask for ``action`` (for the socket in use), its outcome to come back for ``purpose``."""
@@ -364,7 +358,7 @@ class ConversationMachine:
             Timer.RECONNECT_DEADLINE,
             Timer.HISTORY,
         ):
-            self._cancel_timer(timer)
+            self._emit(CancelTimer(timer))
 
     def _stop_socket(self) -> None:
         """Close the socket in use; what it still brings is dropped."""
@@ -574,7 +568,7 @@ class ConversationMachine:
         if isinstance(state, Connecting) and state.ticket is not None:
             self._refuse(state.ticket, CANNOT_START)
         self._publish("offline")
-        self._set_timer(Timer.RECONNECT_DEADLINE, self.settings.reconnect_timeout)
+        self._emit(SetTimer(Timer.RECONNECT_DEADLINE, self.settings.reconnect_timeout))
         self._publish("reconnecting")
         return self._connect(Reconnecting(self.generation, tuple(unfinished)), None, join=False)
 
@@ -582,7 +576,7 @@ class ConversationMachine:
         self.record.jwt_asked = False
         unfinished = list(state.unfinished)
         unfinished += [r for r in lost.unfinished if r not in unfinished]
-        self._set_timer(Timer.RECONNECT, self.settings.reconnect_interval)
+        self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
         return attrs.evolve(state, unfinished=tuple(unfinished))
 
     def _lost_idle(self, state: Idle, lost: SocketLost) -> Idle:
@@ -601,13 +595,13 @@ class ConversationMachine:
         self._error({"code": outcome.status or 0, "body": calls.sentence(outcome.reason)})
         if outcome.status == 403:  # access denied: no retry (as the mobile client)
             return self._give_up(state, outcome)
-        self._set_timer(Timer.RECONNECT, self.settings.reconnect_interval)
+        self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
         return state
 
     def _give_up(self, state: Reconnecting, why: object) -> Idle:
         """Refused with 403, or out of time: ``error`` "Failed to reconnect."."""
-        self._cancel_timer(Timer.RECONNECT)
-        self._cancel_timer(Timer.RECONNECT_DEADLINE)
+        self._emit(CancelTimer(Timer.RECONNECT))
+        self._emit(CancelTimer(Timer.RECONNECT_DEADLINE))
         self._stop_socket()
         self._error({"code": 0, "body": RECONNECT_FAILED})
         return Idle()
@@ -622,10 +616,10 @@ class ConversationMachine:
         if _refuses_session(frame):
             self._error(frame)
             self._stop_socket()
-            self._set_timer(Timer.RECONNECT, self.settings.reconnect_interval)
+            self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
             return state
         self._session_configured(frame)
-        self._cancel_timer(Timer.RECONNECT_DEADLINE)
+        self._emit(CancelTimer(Timer.RECONNECT_DEADLINE))
         self._publish("reconnected")
         record = self.record
         catch_up = CatchUp(restoring=False, unfinished=state.unfinished)
@@ -657,7 +651,7 @@ class ConversationMachine:
             log.info("reading the history failed (%s); trying again", reason)
             if outcome.status == 401:
                 self.record.jwt = None
-            self._set_timer(Timer.HISTORY, self.settings.reconnect_interval)
+            self._emit(SetTimer(Timer.HISTORY, self.settings.reconnect_interval))
             return state
         catch_up, done = state.catch_up.take(outcome.value, self.record.seen)
         state = attrs.evolve(state, catch_up=catch_up)
@@ -749,10 +743,10 @@ class ConversationMachine:
             if not body.inbound:
                 self._publish("typingReceived", {"typing": _event_part(body, "typing")})
                 duration = typing.duration if typing.duration is not None else TYPING_MS
-                self._set_timer(Timer.AGENT_TYPING, duration / 1000)
+                self._emit(SetTimer(Timer.AGENT_TYPING, duration / 1000))
             return False
         if not body.inbound:
-            self._cancel_timer(Timer.AGENT_TYPING)  # hidden by the agent's next message
+            self._emit(CancelTimer(Timer.AGENT_TYPING))  # hidden by the agent's next message
         for content in body.content:
             if isinstance(content, Attachment) and content.id is not None:
                 record.files.arrived(content.id, data)
@@ -876,7 +870,7 @@ class ConversationMachine:
         return state
 
     def _clear_typing_timeout(self, state: S, command: ClearTypingTimeout) -> S:
-        self._cancel_timer(Timer.AGENT_TYPING)
+        self._emit(CancelTimer(Timer.AGENT_TYPING))
         self._answer(command.ticket)
         return state
 
@@ -1086,7 +1080,7 @@ class ConversationMachine:
             ):
                 return
             if jwt is None:
-                self._set_timer(Timer.HISTORY, self.settings.reconnect_interval)
+                self._emit(SetTimer(Timer.HISTORY, self.settings.reconnect_interval))
             else:
                 self._call(calls.FetchPage(jwt.jwt, need.number, size), need)
             return
@@ -1112,7 +1106,7 @@ class ConversationMachine:
                 "sessionTimingUpdated", {"durationSeconds": duration, "expirationDate": expiration}
             )
             warning_in = expiration - WARNING_SECONDS - self.clock()
-            self._set_timer(Timer.SESSION_WARNING, max(0.0, warning_in))
+            self._emit(SetTimer(Timer.SESSION_WARNING, max(0.0, warning_in)))
 
     def _health_checked(self, state: S, checked: HealthChecked) -> S:
         """The echo's metadata carries the session's timing (as strings)."""

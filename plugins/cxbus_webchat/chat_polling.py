@@ -64,7 +64,7 @@ class ChatPolling:
         """stopPoll, or the chat ended: polling stops."""
         schedule = self.schedule
         if schedule is not None and schedule.stop():
-            return [CancelTimer(Timer.POLL.value), Publish("pollingStopped")]
+            return [CancelTimer(Timer.POLL), Publish("pollingStopped")]
         return []
 
     def arm(self, on: bool) -> list[Step]:
@@ -73,7 +73,7 @@ class ChatPolling:
         due_at = schedule.next_poll_at() if schedule is not None and on else None
         if due_at is None:
             return []
-        return [SetTimer(Timer.POLL.value, max(0.0, due_at - self.monotonic()))]
+        return [SetTimer(Timer.POLL, max(0.0, due_at - self.monotonic()))]
 
     def due(self, on: bool) -> list[Step]:
         """The poll timer fired: refresh, if it is time."""

@@ -307,9 +307,9 @@ class Settled(Generic[P]):
 # Timers ---------------------------------------------------------------------------------
 
 
-class Timer(enum.Enum):
-    """The machine's timers (``SetTimer`` names them by their value; an agent's typing
-    by ``agentTyping:<member id>``)."""
+class Timer(str, enum.Enum):
+    """The machine's timers: each is the name ``SetTimer`` and ``TimerFired`` give it
+    (an agent's typing's is ``agentTyping:<member id>``)."""
 
     POLL = "poll"
     """The next refresh of a polling transport is due."""

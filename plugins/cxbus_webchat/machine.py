@@ -199,15 +199,15 @@ class ChatMachine:
     def _read(self, happened: object) -> tuple[Kind, object] | None:
         """What ``happened`` is, as the table's kind and the input its handler takes;
         ``None``: it is not for this machine any more (an update of another chat)."""
-        if isinstance(happened, (CallSucceeded, CallFailed)):
-            pending = self._under_way.pop(happened.call)
-            return type(pending.purpose), Settled(pending.purpose, pending.generation, happened)
         if isinstance(happened, Updated):
             update: TransportUpdate = happened.update
             if happened.generation != self.generation:
                 _dropped(update, happened.generation)
                 return None
             return type(update), update
+        if isinstance(happened, (CallSucceeded, CallFailed)):
+            pending = self._under_way.pop(happened.call)
+            return type(pending.purpose), Settled(pending.purpose, pending.generation, happened)
         if isinstance(happened, TimerFired):
             return Timer(happened.name.split(":", 1)[0]), happened
         return type(happened), happened
@@ -307,11 +307,11 @@ class ChatMachine:
 
     def _close(self, state: State, _: Close) -> Closed:
         self._save(state)  # restoreTimeout counts from now
-        self._emit(CancelTimer(Timer.POLL.value))
+        self._emit(CancelTimer(Timer.POLL))
         for member_id in sorted(self.record.agents_typing):
             self._emit(CancelTimer(_agent_typing(member_id)))
         if self.record.client_typing:
-            self._emit(CancelTimer(Timer.CLIENT_TYPING.value))
+            self._emit(CancelTimer(Timer.CLIENT_TYPING))
         starting = state.generation if isinstance(state, Starting) else None
         self._call(actions.CloseTransport(), Teardown())
         return Closed(starting)
@@ -491,7 +491,7 @@ class ChatMachine:
             self._emit(CancelTimer(_agent_typing(member_id)))
         record.agents_typing.clear()
         if record.client_typing:
-            self._emit(CancelTimer(Timer.CLIENT_TYPING.value))
+            self._emit(CancelTimer(Timer.CLIENT_TYPING))
             record.client_typing = False
         record.ended_at = self._now_ms()
         self._carry(self.polling.stop())
@@ -569,7 +569,7 @@ class ChatMachine:
                 self.record.client_typing = True
                 self._publish("clientTypingStarted")
             timeout = self.settings.client_typing_timeout
-            self._emit(SetTimer(Timer.CLIENT_TYPING.value, timeout))
+            self._emit(SetTimer(Timer.CLIENT_TYPING, timeout))
         self._settle(settled.purpose.ticket, outcome, None)
         return state
 
@@ -584,7 +584,7 @@ class ChatMachine:
         record = self.record
         if record.client_typing:
             record.client_typing = False
-            self._emit(CancelTimer(Timer.CLIENT_TYPING.value))
+            self._emit(CancelTimer(Timer.CLIENT_TYPING))
             self._publish("clientTypingStopped")
 
     def _keep_user_data(self, state: S, command: UpdateUserData) -> S:
