@@ -12,10 +12,11 @@ answer with a ``Deferred``, and publish namespaced events that others subscribe 
 from cxbus import signals
 from cxbus.bus import Bus
 from cxbus.deferred import Deferred
-from cxbus.errors import CommandRejected, CxbusError, PluginError
+from cxbus.errors import CommandRejected, CxbusError, EventsLost, PluginError, WaitTimedOut
 from cxbus.messages import CommandCall, Event
 from cxbus.plugin import Plugin
 from cxbus.subscriptions import Subscription
+from cxbus.waiting import EventStream
 
 __all__ = [
     "Bus",
@@ -24,9 +25,12 @@ __all__ = [
     "CxbusError",
     "Deferred",
     "Event",
+    "EventStream",
+    "EventsLost",
     "Plugin",
     "PluginError",
     "Subscription",
+    "WaitTimedOut",
     "signals",
 ]
 

@@ -16,7 +16,9 @@ The group is read once per process, on first need (reading it opens every instal
 distribution's metadata), and kept: a distribution installed while the process runs
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
-A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer on
+A bus's ``Loader`` runs a load: the setup callable in the caller's thread (called from
+an asyncio loop's thread, on the loop's default executor, so that the loop does not
+wait for an import: the load and the command are awaited instead), a timer on
 the shared loop (``cxbus.runtime.threads``) that fails the load after ``Bus.ready_timeout``
 (on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
 and the plugin's ``ready()``,
@@ -26,6 +28,7 @@ which hands it its configuration section through its private ``configure`` comma
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,8 @@ from cxbus.redaction import redact
 from cxbus.runtime.threads import runtime
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cxbus.bus import Bus
     from cxbus.plugin import Plugin
 
@@ -90,6 +95,12 @@ def find_plugin_setup(name: str) -> Callable[[Bus], Any] | None:
     return setup
 
 
+def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The asyncio loop that the caller's thread runs, if any (without importing asyncio)."""
+    imported = sys.modules.get("asyncio")
+    return None if imported is None else imported.events._get_running_loop()
+
+
 def copy_options(options: Any) -> Any:
     """A copy of the JSON-like structure of ``options`` (its dicts and lists), so that
     later changes by the caller do not reach a plugin; the objects in it (a session
@@ -133,6 +144,19 @@ class Loader:
             bus.ready_timeout, lambda: shared.delivery.submit(self._timed_out, name, loading)
         )
         loading._observe(lambda _: timer.cancel(), lambda _: timer.cancel())
+        asyncio_loop = _running_asyncio_loop()
+        if asyncio_loop is not None:
+            # Importing a plugin and its setup take a tenth of a second or more: an
+            # asyncio loop runs on meanwhile, and awaits the load (or the command).
+            asyncio_loop.run_in_executor(None, self._set_up, name, loading)
+        else:
+            self._set_up(name, loading)
+        loading._report_unhandled = True
+        return loading
+
+    def _set_up(self, name: str, loading: Deferred) -> None:
+        """Import plugin ``name`` and run its setup; fail ``loading`` if that fails."""
+        bus = self._bus
         try:
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
@@ -156,8 +180,6 @@ class Loader:
         except BaseException as error:  # SystemExit too: a setup never ends the caller
             log.exception("loading plugin %s failed", name)
             self.fail(name, error)
-        loading._report_unhandled = True
-        return loading
 
     def _setup_failed(self, name: str, loading: Deferred, reason: Any) -> None:
         """What the setup of ``name`` answered with rejected: so does its load, if pending."""
