@@ -144,7 +144,9 @@ def _later(delay: float, job: Callable[[], None]) -> Timer:
     return shared.loop.call_later(delay, lambda: shared.delivery.submit(job))
 
 
-@attrs.define(eq=False)
+# Validated when made; no check on later assignments (a custom __setattr__ would slow
+# every one of them, on the path of every event).
+@attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
 class _Wait:
     """One ``Bus.wait_for``: its answer, and the subscription and timer it ends with."""
 
@@ -193,7 +195,7 @@ class _Wait:
             self.timer.cancel()
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
 class EventStream:
     """The events matching ``pattern``, in the order they were published, as an iterator
     for ``for`` and for ``async for``; made by ``Bus.events``.
@@ -262,20 +264,22 @@ class EventStream:
 
     def __next__(self) -> Event:
         """The next event, waiting for it in this thread."""
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        deadline = None
         while True:
             with self._lock:
-                item = self._take()
-                if item is None:
-                    if self._closed:
-                        raise StopIteration
-                    woken = threading.Event()
-                    self._wakers.append(woken.set)
-            if item is not None:
-                return self._given(item)
-            if deadline is None:
+                event = self._take()
+                if event is not None:
+                    return event
+                if self._closed:
+                    raise StopIteration
+                woken = threading.Event()
+                self._wakers.append(woken.set)
+            if self.timeout is None:
                 woken.wait()
-            elif not woken.wait(max(0.0, deadline - time.monotonic())):
+                continue
+            if deadline is None:
+                deadline = time.monotonic() + self.timeout
+            if not woken.wait(max(0.0, deadline - time.monotonic())):
                 self._unwait(woken.set)
                 raise self._timed_out()
 
@@ -284,21 +288,27 @@ class EventStream:
 
     async def __anext__(self) -> Event:
         """The next event, awaited: the loop runs on while there is none."""
+        with self._lock:
+            event = self._take()
+        if event is not None:
+            return event
+        return await self._next_awaited()
+
+    async def _next_awaited(self) -> Event:
         import asyncio  # the caller's: cxbus imports asyncio only for code that awaits
 
         loop = asyncio.get_running_loop()
         deadline = None if self.timeout is None else loop.time() + self.timeout
         while True:
             with self._lock:
-                item = self._take()
-                if item is None:
-                    if self._closed:
-                        raise StopAsyncIteration
-                    woken: asyncio.Future[None] = loop.create_future()
-                    wake = functools.partial(_wake, loop, woken)
-                    self._wakers.append(wake)
-            if item is not None:
-                return self._given(item)
+                event = self._take()
+                if event is not None:
+                    return event
+                if self._closed:
+                    raise StopAsyncIteration
+                woken: asyncio.Future[None] = loop.create_future()
+                wake = functools.partial(_wake, loop, woken)
+                self._wakers.append(wake)
             try:
                 if deadline is None:
                     await woken
@@ -311,18 +321,16 @@ class EventStream:
                 self._unwait(wake)
                 raise
 
-    def _take(self) -> Event | int | None:
-        """The next item, taken off (with the lock held); ``None`` when there is none."""
-        if not self._items:
+    def _take(self) -> Event | None:
+        """The next event, taken off (with the lock held); ``None`` when there is none.
+        Raises ``EventsLost`` where events were lost, taking that place off."""
+        items = self._items
+        if not items:
             return None
-        item = self._items.popleft()
-        if type(item) is not int:
-            self._held -= 1
-        return item
-
-    def _given(self, item: Event | int) -> Event:
+        item = items.popleft()
         if isinstance(item, int):
             raise EventsLost(item, self.pattern, self.buffer)
+        self._held -= 1
         return item
 
     def _timed_out(self) -> WaitTimedOut:
@@ -356,7 +364,10 @@ class EventStream:
                     items[-1] = last + 1
                 else:
                     items.append(1)
-            wakers, self._wakers = self._wakers, []
+            wakers = self._wakers
+            if not wakers:
+                return  # nobody waits: the usual case of a busy stream
+            self._wakers = []
         for wake in wakers:
             wake()
 
