@@ -20,8 +20,10 @@ Then N Web Messaging conversations (default 1,000), each its own bus, started at
 from one asyncio loop, each sending a message and awaiting the demo bot's answer,
 once with ``await bus.wait_for(...)`` and once with a subscription callback that
 hands the event to the loop by hand: the time until every reply is in, the
-threads of this process, and the longest the loop went without running a 1 ms
-heartbeat. The emulator runs in a process of its own (its bot answering after 0.1 s
+threads of this process, how long the loop went without running a 1 ms heartbeat
+(the longest gap and the 99th percentile), and the garbage collector's longest pause
+in the same run (it stops every thread, the loop's too: the longest gaps are its).
+The emulator runs in a process of its own (its bot answering after 0.1 s
 of typing), so that its work takes no time from this one.
 """
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import json
 import queue
 import statistics
@@ -421,13 +424,23 @@ async def chat_by_hand(config: dict[str, Any], number: int) -> str:
 
 
 class Heartbeat:
-    """Beats every 1 ms in the loop: keeps the gaps between beats, and the most threads
-    and memory seen (every 100th beat)."""
+    """Beats every 1 ms in the loop: keeps the gaps between beats, the most threads and
+    memory seen (every 100th beat), and the garbage collector's pauses, which stop every
+    thread, the loop's too."""
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
         self.threads = threading.active_count()
         self.rss = rss_mib()
+        self.collections: list[float] = []
+        self._collecting = 0.0
+
+    def collected(self, phase: str, info: dict[str, int]) -> None:
+        """A ``gc.callbacks`` entry."""
+        if phase == "start":
+            self._collecting = time.perf_counter()
+        else:
+            self.collections.append(time.perf_counter() - self._collecting)
 
     async def run(self) -> None:
         last = time.perf_counter()
@@ -448,10 +461,14 @@ async def many_chats(
 ) -> tuple[float, Heartbeat]:
     heartbeat = Heartbeat()
     beating = asyncio.create_task(heartbeat.run())
+    gc.callbacks.append(heartbeat.collected)
     started = time.perf_counter()
-    replies = await asyncio.gather(*(chat(config, number) for number in range(count)))
-    seconds = time.perf_counter() - started
-    beating.cancel()
+    try:
+        replies = await asyncio.gather(*(chat(config, number) for number in range(count)))
+    finally:
+        seconds = time.perf_counter() - started
+        gc.callbacks.remove(heartbeat.collected)
+        beating.cancel()
     assert replies == [f"You said: order {number}" for number in range(count)], "replies mixed up"
     return seconds, heartbeat
 
@@ -468,8 +485,8 @@ def chats(count: int) -> None:
         rss_before = rss_mib()
         print(f"{count:,} Web Messaging chats at once from one asyncio loop, awaiting replies")
         print(
-            f"  {'':<40}{'seconds':>9}{'threads':>9}{'loop max gap ms':>17}"
-            f"{'p99 gap ms':>12}{'peak RSS +MiB':>15}"
+            f"  {'':<40}{'seconds':>8}{'threads':>8}{'loop gaps: max':>15}{'p99':>6}"
+            f"{'longest GC':>11}{'peak RSS +MiB':>15}"
         )
         for label, chat in (
             ("await bus.wait_for(...)", chat_awaiting),
@@ -477,11 +494,15 @@ def chats(count: int) -> None:
         ):
             seconds, heartbeat = asyncio.run(many_chats(chat, config, count))
             print(
-                f"  {label:<40}{seconds:9.1f}{heartbeat.threads - threads_before:>9}"
-                f"{max(heartbeat.gaps) * 1e3:17.0f}{percentile(heartbeat.gaps, 0.99) * 1e3:12.1f}"
+                f"  {label:<40}{seconds:8.1f}{heartbeat.threads - threads_before:>8}"
+                f"{max(heartbeat.gaps) * 1e3:15.0f}{percentile(heartbeat.gaps, 0.99) * 1e3:6.0f}"
+                f"{max(heartbeat.collections, default=0) * 1e3:11.0f}"
                 f"{heartbeat.rss - rss_before:15.0f}"
             )
-        print("  (threads: added to this process at the most; the emulator runs in another)")
+        print(
+            "  (threads: added to this process at the most, the emulator runs in another; "
+            "loop gaps and GC pauses in ms)"
+        )
     finally:
         if emulator.stdin is not None:
             emulator.stdin.close()
