@@ -189,10 +189,12 @@ class _Wait:
         self.answer.reject(f"The bus closed before a {_events_of(self.event)} came.")
 
     def stop_listening(self) -> None:
-        if self.subscription is not None:
-            self.subscription()
-        if self.timer is not None:
-            self.timer.cancel()
+        subscription, self.subscription = self.subscription, None
+        if subscription is not None:
+            subscription()
+        timer, self.timer = self.timer, None
+        if timer is not None:
+            timer.cancel()
 
 
 @attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -430,3 +432,18 @@ def test_a_cancelled_read_takes_nothing_from_the_stream(bus: Bus) -> None:
 def test_an_event_stream_is_exported() -> None:
     """The type is public, for annotations."""
     assert EventStream.__module__ == "cxbus.waiting"
+
+
+def test_an_answered_wait_keeps_nothing_alive() -> None:
+    """Its timer, cancelled, lets go of the wait (its event, its bus) at once, not when
+    the timeout would have been due."""
+    bus = Bus()
+    reply = bus.wait_for("Chat.replied", timeout=600)
+    bus.register_plugin("Chat").publish("replied", "hello")
+    event = weakref.ref(reply.result(timeout=TIMEOUT))
+    closed = weakref.ref(bus)
+    bus.close()
+    del bus, reply
+    gc.collect()
+    assert event() is None
+    assert closed() is None
