@@ -17,14 +17,15 @@ on another thread resuming, and to the next ``async for``; beside a callback tha
 hands over by hand (a ``threading.Event``, ``call_soon_threadsafe``).
 
 Then N Web Messaging conversations (default 1,000), each its own bus, started at once
-from one asyncio loop, each sending a message and awaiting the demo bot's answer,
-once with ``await bus.wait_for(...)`` and once with a subscription callback that
-hands the event to the loop by hand: the time until every reply is in, the
-threads of this process, how long the loop went without running a 1 ms heartbeat
-(the longest gap and the 99th percentile), and the garbage collector's longest pause
-in the same run (it stops every thread, the loop's too: the longest gaps are its).
-The emulator runs in a process of its own (its bot answering after 0.1 s
-of typing), so that its work takes no time from this one.
+from one asyncio loop, each sending a message and awaiting the demo bot's answer:
+once with ``await bus.wait_for(...)``, once with a subscription callback that hands
+the event to the loop by hand, each run in a process of its own (what a run leaves in
+the heap slows the next), taking turns, twice. Each prints the time until every reply
+is in, the threads it added, how long its loop went without running a 1 ms heartbeat
+(the longest gap, the 99th percentile), and the garbage collector's longest pause in
+the same run (it stops every thread, the loop's too: the longest gaps are its). The
+emulator runs in a process of its own (its bot answering after 0.1 s of typing), so
+that its work takes no time from the chats'.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from cxbus import Bus, Event
 ROUNDS = 9
 NUMBER = 20_000
 LATENCY_SAMPLES = 2_000
-CHAT_ROUNDS = 2  # the two ways take turns: the heap a run leaves slows the next one
+CHAT_ROUNDS = 2
 TIMEOUT = 120.0
 
 Statement = Callable[[], Any]
@@ -474,36 +475,59 @@ async def many_chats(
     return seconds, heartbeat
 
 
+WAYS: dict[str, tuple[str, Callable[[dict[str, Any], int], Coroutine[Any, Any, str]]]] = {
+    "wait_for": ("await bus.wait_for(...)", chat_awaiting),
+    "by_hand": ("by hand: callback, call_soon_threadsafe", chat_by_hand),
+}
+
+
+def one_run(way: str, count: int, config: dict[str, Any]) -> None:
+    """In a process of its own: ``count`` chats the ``way`` of ``WAYS``; its measures,
+    printed as one line of JSON."""
+    threads_before = threading.active_count()
+    asyncio.run(many_chats(chat_awaiting, config, 10))  # imports, entry points: once
+    rss_before = rss_mib()
+    seconds, heartbeat = asyncio.run(many_chats(WAYS[way][1], config, count))
+    measures = {
+        "seconds": seconds,
+        "threads": heartbeat.threads - threads_before,
+        "max_gap": max(heartbeat.gaps),
+        "p99_gap": percentile(heartbeat.gaps, 0.99),
+        "longest_gc": max(heartbeat.collections, default=0.0),
+        "rss": heartbeat.rss - rss_before,
+    }
+    print(json.dumps(measures))
+
+
 def chats(count: int) -> None:
+    """Each run in a process of its own, the ways taking turns: what a run leaves in the
+    heap slows the next."""
     emulator = subprocess.Popen(
         [sys.executable, "-c", EMULATOR], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert emulator.stdout is not None
-        config = json.loads(emulator.stdout.readline())
-        threads_before = threading.active_count()
-        asyncio.run(many_chats(chat_awaiting, config, 10))  # imports, entry points: once
-        rss_before = rss_mib()
+        config = emulator.stdout.readline()
         print(f"{count:,} Web Messaging chats at once from one asyncio loop, awaiting replies")
         print(
             f"  {'':<49}{'seconds':>8}{'threads':>8}{'loop gaps: max':>15}{'p99':>6}"
             f"{'longest GC':>11}{'peak RSS +MiB':>15}"
         )
-        ways = (
-            ("await bus.wait_for(...)", chat_awaiting),
-            ("by hand: callback, call_soon_threadsafe", chat_by_hand),
-        )
-        for round_, (label, chat) in enumerate(ways * CHAT_ROUNDS):
-            label = f"{label}, round {round_ // len(ways) + 1}"
-            seconds, heartbeat = asyncio.run(many_chats(chat, config, count))
-            print(
-                f"  {label:<49}{seconds:8.1f}{heartbeat.threads - threads_before:>8}"
-                f"{max(heartbeat.gaps) * 1e3:15.0f}{percentile(heartbeat.gaps, 0.99) * 1e3:6.0f}"
-                f"{max(heartbeat.collections, default=0) * 1e3:11.0f}"
-                f"{heartbeat.rss - rss_before:15.0f}"
-            )
+        for round_ in range(CHAT_ROUNDS):
+            for way, (label, _) in WAYS.items():
+                command = [sys.executable, __file__, "--run", way, "--chats", str(count)]
+                ran = subprocess.run(
+                    [*command, "--config", config], capture_output=True, text=True, check=True
+                )
+                measured = json.loads(ran.stdout)
+                print(
+                    f"  {f'{label}, run {round_ + 1}':<49}{measured['seconds']:8.1f}"
+                    f"{measured['threads']:>8}{measured['max_gap'] * 1e3:15.0f}"
+                    f"{measured['p99_gap'] * 1e3:6.0f}{measured['longest_gc'] * 1e3:11.0f}"
+                    f"{measured['rss']:15.0f}"
+                )
         print(
-            "  (threads: added to this process at the most, the emulator runs in another; "
+            "  (threads: added to the process at the most, the emulator runs in another; "
             "loop gaps and GC pauses in ms)"
         )
     finally:
@@ -515,7 +539,12 @@ def chats(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=1_000, help="concurrent chats (1,000)")
+    parser.add_argument("--run", choices=sorted(WAYS), help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.run is not None:
+        one_run(arguments.run, arguments.chats, json.loads(arguments.config))
+        return
     cpu()
     latencies()
     chats(arguments.chats)
