@@ -2,7 +2,8 @@
 
 It runs the emulator in the foreground and prints what a client configures to talk
 to it, one API after another. Imported for every ``cxbus`` run to build its parser:
-aiohttp is imported only when the emulator runs.
+aiohttp is imported only when the emulator runs (the names of the Web Messaging limits
+are listed here for the same reason; a test keeps them in step with ``Limits``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,30 @@ import os
 import signal
 import time
 
+import attrs
+
 from cxbus.cli import Subcommand, SubcommandError, require_extra
 
-__all__ = ["emulator"]
+__all__ = ["LIMIT_NAMES", "emulator"]
+
+# The fields of cxbus_emulator.web_messaging.Limits.
+LIMIT_NAMES = (
+    "messages_per_second",
+    "requests_per_minute",
+    "configures_per_minute",
+    "history_per_minute",
+    "health_checks_per_minute",
+    "connections_per_session",
+    "connections_per_minute",
+    "text_bytes",
+    "custom_attributes_bytes",
+    "jwt_seconds",
+    "auth_jwt_seconds",
+    "refresh_token_seconds",
+    "download_url_seconds",
+    "file_name_chars",
+)
+AUTH_MODES = ("off", "on", "required")
 
 
 def _port(text: str) -> int:
@@ -26,6 +48,35 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535; got {text!r}")
     return port
+
+
+def _seconds(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of seconds, 1 or more; got {text!r}"
+        )
+    return seconds
+
+
+def _limit(text: str) -> tuple[str, int]:
+    name, _, value = text.partition("=")
+    if name not in LIMIT_NAMES or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE, NAME one of {', '.join(LIMIT_NAMES)} and VALUE a whole "
+            f"number, 1 or more; got {text!r}"
+        )
+    return name, int(value)
+
+
+def _user(text: str) -> tuple[str, str, str]:
+    login, first, last = [*text.split(":"), "", ""][:3]
+    if not login or text.count(":") > 2:
+        raise argparse.ArgumentTypeError(f"expected LOGIN[:FIRST[:LAST]]; got {text!r}")
+    return login, first, last
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,15 +96,58 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
-        '{"webchat": ..., "gms": ..., "messaging": ...}',
+        '{"webchat": ..., "gms": ..., "messaging": ...} (and "identity" with --auth)',
+    )
+    messaging = parser.add_argument_group("Web Messaging")
+    messaging.add_argument(
+        "--session-duration",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a session lives after its last activity (default: 259200, 72 hours)",
+    )
+    messaging.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one of the service's limits, e.g. connections_per_minute=100000 for "
+        "a load test or auth_jwt_seconds=60; repeatable. NAME is one of: " + ", ".join(LIMIT_NAMES),
+    )
+    messaging.add_argument(
+        "--auth",
+        choices=AUTH_MODES,
+        default="off",
+        help="authenticated conversations: off, on (guests may sign in midway), or "
+        "required (guests are refused) (default: off)",
+    )
+    messaging.add_argument(
+        "--user",
+        type=_user,
+        action="append",
+        default=[],
+        metavar="LOGIN[:FIRST[:LAST]]",
+        help="a user of the emulator's identity provider; repeatable (default: ada and grace)",
     )
 
 
 def _run(args: argparse.Namespace) -> int:
     require_extra("cxbus[emulator]", "aiohttp", "jwt")
     from .emulator import Emulator
+    from .web_messaging import Deployment, Limits, User
+    from .web_messaging.identity import DEMO_USERS
 
-    emulator = Emulator(args.host, args.port)
+    deployment = Deployment(auth_enabled=args.auth != "off", auth_required=args.auth == "required")
+    if args.session_duration is not None:
+        deployment = attrs.evolve(deployment, session_duration_seconds=args.session_duration)
+    users = tuple(User(*user) for user in args.user) or DEMO_USERS
+    emulator = Emulator(
+        args.host,
+        args.port,
+        messaging_deployment=deployment,
+        messaging_limits=Limits(**dict(args.limit)),
+        messaging_users=users,
+    )
     try:
         emulator.start()
     except OSError as error:
@@ -64,12 +158,19 @@ def _run(args: argparse.Namespace) -> int:
     # job, as tests and benchmarks start it): it is how its callers stop it.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:  # Ctrl-C may come while the lines are still being printed
+        identity = {
+            "signInURL": emulator.messaging.sign_in_url,
+            "redirectUri": emulator.messaging.redirect_uri,
+            "users": emulator.messaging.users(),
+        }
         if args.json:
             sections = {
                 "webchat": emulator.webchat_config(),
                 "gms": emulator.gms_config(),
                 "messaging": emulator.messaging_config(),
             }
+            if args.auth != "off":
+                sections["identity"] = identity
             print(json.dumps(sections), flush=True)
             _wait_for_ctrl_c()
         print("Guest chat API (webchat transport purecloud-v2-sockets):")
@@ -84,6 +185,11 @@ def _run(args: argparse.Namespace) -> int:
         print("Web Messaging guest API (a messaging section):")
         print(f"  deploymentId:  {messaging['deploymentId']}")
         print(f"  baseURL:       {messaging['baseURL']}")
+        if args.auth != "off":
+            print(f"Web Messaging sign-in (authentication {args.auth}):")
+            print(f"  sign-in page:  {identity['signInURL']}")
+            print(f"  redirectUri:   {identity['redirectUri']}")
+            print(f"  users:         {', '.join(identity['users'])}")
         print("Ctrl-C stops it.", flush=True)
         _wait_for_ctrl_c()
     except KeyboardInterrupt:

@@ -22,8 +22,9 @@ from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
-from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
+from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
+from .web_messaging.identity import DEMO_USERS
 
 __all__ = ["Emulator"]
 
@@ -42,7 +43,8 @@ class Emulator:
     requested, and a bot answers every web messaging conversation. A GMS chat is
     alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
     closed ``gms_idle_close`` seconds later. Web Messaging follows
-    ``messaging_deployment`` and ``messaging_limits``. With an ``ssl_context`` it serves
+    ``messaging_deployment`` and ``messaging_limits``; its identity provider signs in
+    ``messaging_users`` (two demo users by default). With an ``ssl_context`` it serves
     HTTPS and WSS (for tests of certificate checks).
 
     The other keywords (``switches``) are the guest chat's: the fields of
@@ -69,6 +71,7 @@ class Emulator:
         gms_idle_close: float = 60.0,
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
+        messaging_users: tuple[User, ...] = DEMO_USERS,
         ssl_context: ssl.SSLContext | None = None,
         **switches: Any,
     ) -> None:
@@ -99,6 +102,7 @@ class Emulator:
             demo_agent=(
                 DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
             ),
+            users=messaging_users,
         )
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None

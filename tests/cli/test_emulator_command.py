@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 
+import requests
+
 from .conftest import ENV, cxbus
 
 
@@ -52,9 +54,9 @@ def test_a_port_in_use_is_one_line_and_status_1() -> None:
 
 def test_host_and_port_have_help() -> None:
     """cxbus emulator --help says what --host and --port are, with their defaults."""
-    shown = cxbus("emulator", "--help").stdout
-    assert "--host HOST  the address to listen on (default: 127.0.0.1" in shown
-    assert "--port PORT  the port to listen on (default: 0, a free one)" in shown
+    shown = " ".join(cxbus("emulator", "--help").stdout.split())
+    assert "--host HOST the address to listen on (default: 127.0.0.1" in shown
+    assert "--port PORT the port to listen on (default: 0, a free one)" in shown
 
 
 def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -> None:
@@ -72,3 +74,58 @@ def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -
     assert sections["webchat"]["transport"]["type"] == "purecloud-v2-sockets"
     assert sections["gms"]["dataURL"].endswith("/genesys/2/chat/customer-support")
     assert set(sections["messaging"]) == {"deploymentId", "baseURL"}
+
+
+def test_the_limit_names_are_those_of_limits() -> None:
+    """--limit knows every field of Limits (the parser lists them without importing aiohttp)."""
+    import attrs
+
+    from cxbus_emulator.cli import LIMIT_NAMES
+    from cxbus_emulator.web_messaging import Limits
+
+    assert tuple(field.name for field in attrs.fields(Limits)) == LIMIT_NAMES
+
+
+def test_web_messaging_options_reach_the_emulator() -> None:
+    """--auth, --user, --session-duration and --limit: what a client then meets."""
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "cxbus", "emulator", "--json", "--auth", "required"),
+            *("--user", "lin:Lin:Yu", "--session-duration", "90"),
+            *("--limit", "connections_per_minute=100000", "--limit", "auth_jwt_seconds=60"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    sections = json.loads(process.stdout.readline())
+    try:
+        base = sections["messaging"]["baseURL"]
+        deployment = sections["messaging"]["deploymentId"]
+        assert sections["identity"] == {
+            "signInURL": f"{base}/emulator/messaging/idp/authorize",
+            "redirectUri": f"{base}/emulator/messaging/idp/signed-in",
+            "users": ["lin"],
+        }
+        config = requests.get(
+            f"{base}/webdeployments/v1/deployments/{deployment}/config.json", timeout=10
+        ).json()
+        assert config["auth"] == {"enabled": True, "allowSessionUpgrade": True}
+        conversations = config["messenger"]["apps"]["conversations"]
+        assert conversations["sessionDurationSeconds"] == 90
+        limits = requests.get(f"{base}/emulator/messaging/limits", timeout=10).json()
+        assert limits["connectionsPerMinute"] == 100_000 and limits["authJwtSeconds"] == 60
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def test_a_bad_web_messaging_option_is_one_line() -> None:
+    result = cxbus("emulator", "--limit", "connections_per_hour=5")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "cxbus emulator: argument --limit: expected NAME=VALUE, NAME one of messages_per_second"
+    )
+    assert result.stderr.count("\n") == 1
+    assert "LOGIN[:FIRST[:LAST]]; got 'a:b:c:d'" in cxbus("emulator", "--user", "a:b:c:d").stderr
