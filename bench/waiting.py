@@ -376,10 +376,14 @@ def latencies() -> None:
 
 # Many chats at once, from asyncio ----------------------------------------------------------
 
+# Genesys Cloud takes 1,000 Web Messaging connections a minute per deployment: the runs
+# open more, so the emulator's limit is raised, as one would ask Genesys to.
 EMULATOR = """
 import json, sys
 from cxbus_emulator import Emulator
-with Emulator(agent_join_delay=0.1, agent_typing_delay=0.1) as emulator:
+from cxbus_emulator.web_messaging import Limits
+limits = Limits(connections_per_minute=1_000_000)
+with Emulator(agent_join_delay=0.1, agent_typing_delay=0.1, messaging_limits=limits) as emulator:
     print(json.dumps(emulator.messaging_config()), flush=True)
     sys.stdin.read()  # until this process closes it
 """
