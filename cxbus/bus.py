@@ -118,7 +118,8 @@ class Bus:
 
     async def __aexit__(self, *exc_info: object) -> None:
         """Close on a thread of the asyncio loop's default executor, awaited: closing
-        waits (bounded) for the plugins' calls under way, which the loop must not."""
+        waits (bounded) for the plugins' calls under way, which the loop must not (and
+        a thread of cxbus's pools must not either: those calls run there)."""
         import asyncio  # the caller's: cxbus imports asyncio only for code that awaits
 
         await asyncio.get_running_loop().run_in_executor(None, self.close)

@@ -17,8 +17,8 @@ distribution's metadata), and kept: a distribution installed while the process r
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
 A bus's ``Loader`` runs a load: the setup callable in the caller's thread (called from
-an asyncio loop's thread, on the loop's default executor, so that the loop does not
-wait for an import: the load and the command are awaited instead), a timer on
+an asyncio loop's thread, on a ``cxbus-io`` thread, so that the loop does not wait for
+an import: the load and the command are awaited instead), a timer on
 the shared loop (``cxbus.runtime.threads``) that fails the load after ``Bus.ready_timeout``
 (on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
 and the plugin's ``ready()``,
@@ -27,6 +27,7 @@ which hands it its configuration section through its private ``configure`` comma
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -144,11 +145,13 @@ class Loader:
             bus.ready_timeout, lambda: shared.delivery.submit(self._timed_out, name, loading)
         )
         loading._observe(lambda _: timer.cancel(), lambda _: timer.cancel())
-        asyncio_loop = _running_asyncio_loop()
-        if asyncio_loop is not None:
+        if _running_asyncio_loop() is not None:
             # Importing a plugin and its setup take a tenth of a second or more: an
             # asyncio loop runs on meanwhile, and awaits the load (or the command).
-            asyncio_loop.run_in_executor(None, self._set_up, name, loading)
+            # Handed over through the runtime's loop: a pool's submit takes a lock
+            # every pool of the process shares, which a busy process holds for ms.
+            set_up = functools.partial(self._set_up, name, loading)
+            shared.loop.call(functools.partial(shared.io.submit, set_up))
         else:
             self._set_up(name, loading)
         loading._report_unhandled = True
