@@ -21,11 +21,13 @@ from one asyncio loop, each sending a message and awaiting the demo bot's answer
 once with ``await bus.wait_for(...)``, once with a subscription callback that hands
 the event to the loop by hand, each run in a process of its own (what a run leaves in
 the heap slows the next), taking turns, twice. Each prints the time until every reply
-is in, the threads it added, how long its loop went without running a 1 ms heartbeat
-(the longest gap, the 99th percentile), and the garbage collector's longest pause in
-the same run (it stops every thread, the loop's too: the longest gaps are its). The
-emulator runs in a process of its own (its bot answering after 0.1 s of typing), so
-that its work takes no time from the chats'.
+is in, the threads it added, how long the program's calls of cxbus took on the loop's
+thread (99th percentile, longest), how long the loop went without running a 1 ms
+heartbeat (the longest gap, the 99th percentile), and the garbage collector's longest
+pause in the same run: it stops every thread, the loop's too. A gap is also one turn
+of the loop running many chats' steps (a thousand chats started at once take their
+first steps in one turn). The emulator runs in a process of its own (its bot
+answering after 0.1 s of typing), so that its work takes no time from the chats'.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import threading
 import time
 import timeit
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from measures import percentile, rss_mib
 
@@ -399,19 +401,36 @@ def bot_says(start: str) -> Callable[[Any], bool]:
     return where
 
 
+ON_LOOP: list[float] = []  # how long each call of cxbus took on the loop's thread
+T = TypeVar("T")
+
+
+def on_loop(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)``, its time kept in ``ON_LOOP``."""
+    started = time.perf_counter()
+    try:
+        return call(*args, **kwargs)
+    finally:
+        ON_LOOP.append(time.perf_counter() - started)
+
+
 async def chat_awaiting(config: dict[str, Any], number: int) -> str:
-    async with Bus(config={"messaging": config}) as bus:
-        await bus.command("MessagingService.startConversation")
-        reply = bus.wait_for(
-            "MessagingService.messagesReceived", where=bot_says("You said"), timeout=TIMEOUT
+    async with on_loop(Bus, config={"messaging": config}) as bus:
+        await on_loop(bus.command, "MessagingService.startConversation")
+        reply = on_loop(
+            bus.wait_for,
+            "MessagingService.messagesReceived",
+            where=bot_says("You said"),
+            timeout=TIMEOUT,
         )
-        await bus.command("MessagingService.sendMessage", {"message": f"order {number}"})
+        message = {"message": f"order {number}"}
+        await on_loop(bus.command, "MessagingService.sendMessage", message)
         return str((await reply).data["messages"][0]["text"])
 
 
 async def chat_by_hand(config: dict[str, Any], number: int) -> str:
     loop = asyncio.get_running_loop()
-    async with Bus(config={"messaging": config}) as bus:
+    async with on_loop(Bus, config={"messaging": config}) as bus:
         reply: asyncio.Future[Event] = loop.create_future()
         answered = bot_says("You said")
 
@@ -419,11 +438,11 @@ async def chat_by_hand(config: dict[str, Any], number: int) -> str:
             if answered(event.data):
                 loop.call_soon_threadsafe(lambda: reply.done() or reply.set_result(event))
 
-        subscription = bus.register_plugin("Me").subscribe(
-            "MessagingService.messagesReceived", callback
-        )
-        await bus.command("MessagingService.startConversation")
-        await bus.command("MessagingService.sendMessage", {"message": f"order {number}"})
+        me = on_loop(bus.register_plugin, "Me")
+        subscription = on_loop(me.subscribe, "MessagingService.messagesReceived", callback)
+        await on_loop(bus.command, "MessagingService.startConversation")
+        message = {"message": f"order {number}"}
+        await on_loop(bus.command, "MessagingService.sendMessage", message)
         event = await asyncio.wait_for(reply, TIMEOUT)
         subscription()
         return str(event.data["messages"][0]["text"])
@@ -491,8 +510,11 @@ def one_run(way: str, count: int, config: dict[str, Any]) -> None:
     threads_before = threading.active_count()
     asyncio.run(many_chats(chat_awaiting, config, 10))  # imports, entry points: once
     rss_before = rss_mib()
+    ON_LOOP.clear()
     seconds, heartbeat = asyncio.run(many_chats(WAYS[way][1], config, count))
     measures = {
+        "calls_p99": percentile(ON_LOOP, 0.99),
+        "calls_max": max(ON_LOOP),
         "seconds": seconds,
         "threads": heartbeat.threads - threads_before,
         "max_gap": max(heartbeat.gaps),
@@ -514,8 +536,8 @@ def chats(count: int) -> None:
         config = emulator.stdout.readline()
         print(f"{count:,} Web Messaging chats at once from one asyncio loop, awaiting replies")
         print(
-            f"  {'':<49}{'seconds':>8}{'threads':>8}{'loop gaps: max':>15}{'p99':>6}"
-            f"{'longest GC':>11}{'peak RSS +MiB':>15}"
+            f"  {'':<49}{'seconds':>8}{'threads':>8}{'calls: p99':>11}{'max':>6}"
+            f"{'loop gaps: max':>15}{'p99':>6}{'longest GC':>11}{'peak RSS +MiB':>15}"
         )
         for round_ in range(CHAT_ROUNDS):
             for way, (label, _) in WAYS.items():
@@ -526,13 +548,14 @@ def chats(count: int) -> None:
                 measured = json.loads(ran.stdout)
                 print(
                     f"  {f'{label}, run {round_ + 1}':<49}{measured['seconds']:8.1f}"
-                    f"{measured['threads']:>8}{measured['max_gap'] * 1e3:15.0f}"
+                    f"{measured['threads']:>8}{measured['calls_p99'] * 1e3:11.1f}"
+                    f"{measured['calls_max'] * 1e3:6.0f}{measured['max_gap'] * 1e3:15.0f}"
                     f"{measured['p99_gap'] * 1e3:6.0f}{measured['longest_gc'] * 1e3:11.0f}"
                     f"{measured['rss']:15.0f}"
                 )
         print(
-            "  (threads: added to the process at the most, the emulator runs in another; "
-            "loop gaps and GC pauses in ms)"
+            "  (threads: added to the process at the most, the emulator runs in another; calls: "
+            "of cxbus on the loop's thread; calls, loop gaps and GC pauses in ms)"
         )
     finally:
         if emulator.stdin is not None:
