@@ -17,8 +17,8 @@ without knowing since when answers with a stale event, which is worse than none.
 
 Threads: a wait's ``where`` and the appending to a stream run in the publisher's
 thread, as subscribers do (for the chat plugins, a ``cxbus-delivery`` thread); a
-wait's timeout rejects it on a ``cxbus-delivery`` thread. What is waited on (the
-Deferred, the stream) may be read from any thread or asyncio loop.
+wait's timeout rejects it on a thread of its own (``cxbus.deadlines``). What is
+waited on (the Deferred, the stream) may be read from any thread or asyncio loop.
 """
 
 from __future__ import annotations
@@ -34,16 +34,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from cxbus import deadlines
 from cxbus.deferred import Deferred
 from cxbus.errors import EventsLost, WaitTimedOut
 from cxbus.messages import Event
-from cxbus.runtime.threads import Timer, runtime
-from cxbus.subscriptions import Subscription, event_pattern
+from cxbus.subscriptions import Subscriber, Subscription, event_pattern
 
 if TYPE_CHECKING:
     import asyncio
-
-    from cxbus.bus import Bus
 
 __all__ = ["BUFFER", "EventStream", "Waits"]
 
@@ -52,6 +50,8 @@ __all__ = ["BUFFER", "EventStream", "Waits"]
 BUFFER = 1000
 
 Where = Callable[[Any], object]
+# The bus's subscribe for subscribers that are no plugin: (subscriber, pattern, callback).
+Subscribe = Callable[[str, str, Subscriber], Subscription]
 
 
 def _subscribable(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -86,23 +86,24 @@ def _events_of(pattern: str) -> str:
 
 
 class Waits:
-    """The waits and event streams of one bus, so that closing the bus ends them."""
+    """The waits and event streams of one bus, so that closing the bus ends them;
+    ``subscribe`` is the bus's."""
 
-    def __init__(self, bus: Bus) -> None:
-        self._bus = bus
+    def __init__(self, subscribe: Subscribe) -> None:
+        self._subscribe = subscribe
         self._lock = threading.Lock()
         self._live: dict[_Wait | EventStream, None] = {}  # an ordered set
 
-    def wait_for(self, event: str, where: Where | None, timeout: float | None) -> Deferred:
+    def wait_for(self, event: str, where: Where | None, timeout: float | None) -> Deferred[Event]:
         """``Bus.wait_for``: see there."""
         wait = _Wait(event, where, timeout)
         with self._lock:
             self._live[wait] = None
         answer = wait.answer
-        wait.subscription = self._bus._subscribe("bus.wait_for", event, wait.heard)
+        wait.subscription = self._subscribe("bus.wait_for", event, wait.heard)
         if timeout is not None and answer.state == "pending":
-            wait.timer = _later(timeout, wait.time_out)
-        # Last, so that it finds the subscription and the timer to end (at once if a
+            wait.deadline = deadlines.call_after(timeout, wait.time_out)
+        # Last, so that it finds the subscription and the deadline to end (at once if a
         # retained event answered already).
         finished = functools.partial(self._finished, wait)
         answer._observe(finished, finished)
@@ -113,7 +114,7 @@ class Waits:
         stream = EventStream(pattern, buffer, timeout, self._forget)
         with self._lock:
             self._live[stream] = None
-        stream._listen(self._bus._subscribe("bus.events", pattern, stream._heard))
+        stream._listen(self._subscribe("bus.events", pattern, stream._heard))
         return stream
 
     def close(self) -> None:
@@ -137,27 +138,20 @@ class Waits:
             self._live.pop(waiting, None)
 
 
-def _later(delay: float, job: Callable[[], None]) -> Timer:
-    """Run ``job`` in ``delay`` seconds on a ``cxbus-delivery`` thread: it settles a
-    deferred, whose callbacks are user code, which the loop thread never runs."""
-    shared = runtime()
-    return shared.loop.call_later(delay, lambda: shared.delivery.submit(job))
-
-
 # Validated when made; no check on later assignments (a custom __setattr__ would slow
 # every one of them, on the path of every event).
 @attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
 class _Wait:
-    """One ``Bus.wait_for``: its answer, and the subscription and timer it ends with."""
+    """One ``Bus.wait_for``: its answer, and the subscription and deadline it ends with."""
 
     event: str = attrs.field(validator=_subscribable)
     where: Where | None = attrs.field(
         validator=attrs.validators.optional(attrs.validators.is_callable())
     )
     timeout: float | None = attrs.field(validator=_seconds)
-    answer: Deferred = attrs.field(init=False, factory=Deferred)
+    answer: Deferred[Event] = attrs.field(init=False, factory=Deferred)
     subscription: Subscription | None = attrs.field(init=False, default=None)
-    timer: Timer | None = attrs.field(init=False, default=None)
+    deadline: deadlines.Deadline | None = attrs.field(init=False, default=None)
 
     def heard(self, event: Event) -> None:
         """An event that matches the name (the publisher's thread): the answer, if
@@ -192,9 +186,9 @@ class _Wait:
         subscription, self.subscription = self.subscription, None
         if subscription is not None:
             subscription()
-        timer, self.timer = self.timer, None
-        if timer is not None:
-            timer.cancel()
+        deadline, self.deadline = self.deadline, None
+        if deadline is not None:
+            deadline.cancel()
 
 
 @attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)
