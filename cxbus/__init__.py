@@ -15,10 +15,11 @@ answer with a ``Deferred``, and publish namespaced events that others subscribe 
 from cxbus import signals
 from cxbus.bus import Bus, Plugin
 from cxbus.deferred import Deferred
-from cxbus.errors import CommandRejected, CxbusError, PluginError
+from cxbus.errors import CommandRejected, CxbusError, EventsLost, PluginError, WaitTimedOut
 from cxbus.log_level import configure_from_environment
 from cxbus.messages import CommandCall, Event
 from cxbus.subscriptions import Subscription
+from cxbus.waiting import EventStream
 
 __all__ = [
     "Bus",
@@ -27,9 +28,12 @@ __all__ = [
     "CxbusError",
     "Deferred",
     "Event",
+    "EventStream",
+    "EventsLost",
     "Plugin",
     "PluginError",
     "Subscription",
+    "WaitTimedOut",
     "signals",
 ]
 

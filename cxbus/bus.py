@@ -37,6 +37,7 @@ from cxbus.subscriptions import (
     check_name,
     event_pattern,
 )
+from cxbus.waiting import BUFFER, EventStream, Waits, Where
 
 __all__ = ["Bus", "Plugin", "Subscription", "check_name"]
 
@@ -106,6 +107,7 @@ class Bus:
         self._data: dict[str, Any] = {}
         self._loader: Loader[Plugin] = Loader(self, self._plugins, self._lock)
         self._loading = self._loader.loading  # read on every command
+        self._waits = Waits(self._subscribe)
         if log.isEnabledFor(logging.DEBUG):
             tracing.trace(self)
 
@@ -117,6 +119,16 @@ class Bus:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Bus:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close on a thread of the asyncio loop's default executor, awaited: closing
+        waits (bounded) for the plugins' calls under way, which the loop must not."""
+        import asyncio  # the caller's: cxbus imports asyncio only for code that awaits
+
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     # Plugins ------------------------------------------------------------------
 
@@ -214,10 +226,11 @@ class Bus:
         return holdings
 
     def close(self) -> None:
-        """Unregister every plugin, the latest first."""
+        """Unregister every plugin, the latest first; then end the waits on the bus."""
         for name in reversed(list(self._plugins)):
             if name in self._plugins:
                 self.unregister_plugin(name)
+        self._waits.close()
 
     def load_plugin(self, name: str) -> Deferred[Plugin]:
         """Load an installed plugin by name; the deferred resolves with it once ready.
@@ -396,6 +409,48 @@ class Bus:
     def _unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             self._subscriptions.remove(subscription)
+
+    # Waiting ------------------------------------------------------------------
+
+    def wait_for(
+        self, event: str, where: Where | None = None, timeout: float | None = None
+    ) -> Deferred[Event]:
+        """A deferred answered by the next event ``event`` whose data ``where`` is true
+        for: ``.result()`` and ``await`` give the ``Event``.
+
+        ``event`` is a name or a pattern, as subscriptions take (``"Ns.event"``,
+        ``"Ns.*"``, ``"*"``); ``where(data)`` picks among them (it runs in the
+        publisher's thread; what it raises rejects the wait). The wait listens from
+        this call on, as a subscription made now would (a matching retained event
+        answers at once), so make it before what causes the event::
+
+            reply = bus.wait_for("Chat.replied")
+            bus.command("Chat.send", "hello")
+            event = reply.result(timeout=5)
+
+        ``timeout`` seconds later it rejects with ``WaitTimedOut``, a sentence naming
+        the event and the time; closing the bus rejects it too. Once settled, however
+        (by hand too), it stops listening.
+        """
+        return self._waits.wait_for(event, where, timeout)
+
+    def events(
+        self, pattern: str, *, buffer: int = BUFFER, timeout: float | None = None
+    ) -> EventStream:
+        """The events matching ``pattern`` from this call on, as an ``EventStream``: an
+        iterator for ``for`` and ``async for``, best used with ``with``::
+
+            with bus.events("Chat.*", timeout=5) as events:
+                bus.command("Chat.send", "hello")
+                for event in events:
+                    ...
+
+        It holds ``buffer`` events its reader has not read yet; past that it raises
+        ``EventsLost`` where events were dropped (a publisher never waits for it).
+        Reading waits ``timeout`` seconds at most for the next event (``WaitTimedOut``).
+        It stops with the ``with`` block, ``close()``, or the bus closing.
+        """
+        return self._waits.events(pattern, buffer, timeout)
 
     # Ready --------------------------------------------------------------------
 
