@@ -15,8 +15,8 @@ Every reply's ``chatEnded`` is read: on a refresh it ends the chat after the
 reply's messages; on any other call it is reported as ``ChatEnded``, and so is a
 ``statusCode`` 2. ``statusCode`` 1 and the ``errors`` codes are read by
 ``gms_errors``; a refresh never raises for what the server answered: its
-``Refreshed`` says how it went, for the poll schedule (``reference/gms-chat-api.md``
-§4.2).
+``Refreshed`` says how it went, for the poll schedule (the poll exceptions of
+Genesys Widgets' GMS module, ``webchatservicelegacy.mod.js``).
 
 The secure key is kept in the ``GmsChatApi``'s keys and the session data, out of
 every repr, log line and exception message.
@@ -263,7 +263,7 @@ class GmsPolling(Transport):
         except ChatServerBusy as busy:
             return self._read(busy.reply, position, PollResult.BUSY, status=200)
         except ChatFinished as finished:
-            # The widgets publish error for a statusCode 2 with errors (§4.2).
+            # The widgets publish error for a statusCode 2 with errors (their GMS module).
             refreshed = self._read(finished.reply, position, PollResult.REFUSED, status=200)
             updates = refreshed.updates
             if not any(isinstance(update, ChatEnded) for update in updates):
