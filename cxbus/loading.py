@@ -18,13 +18,15 @@ is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
 A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer on
 the shared loop (``cxbus.runtime.threads``) that fails the load after ``Bus.ready_timeout``
-(on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
+(on a ``cxbus-answers`` thread, since failing it runs the plugin's ``on_unregister``
+and the loader's callbacks),
 and the plugin's ``ready()``,
 which hands it its configuration section through its private ``configure`` command.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -130,7 +132,8 @@ class Loader:
         # loop's timer hands the failing (which runs on_unregister: user code) to a pool.
         shared = runtime()
         timer = shared.loop.call_later(
-            bus.ready_timeout, lambda: shared.delivery.submit(self._timed_out, name, loading)
+            bus.ready_timeout,
+            lambda: shared.answers.submit(functools.partial(self._timed_out, name, loading)),
         )
         loading._observe(lambda _: timer.cancel(), lambda _: timer.cancel())
         try:

@@ -15,9 +15,11 @@ step. ``MachineRunner`` runs it:
   lane, not behind the others; the store's saves and clears on a third, in order, so
   that neither waits behind a server that hangs.
 - on the events lane (``cxbus-delivery`` pool) the events are published: subscribers'
-  code runs there, in order, and a slow one delays later events, never a command.
-- on the answers lane (``cxbus-delivery`` pool) commands' deferreds settle:
-  commanders' callbacks run there.
+  code runs there, in order, and a slow one delays the plugin's later events only.
+- on the answers lane (``cxbus-answers`` pool) commands' deferreds settle, in the
+  order the machine answered them: commanders' callbacks run there. Subscribers never
+  run on that pool, so a slow subscriber delays no command, of its own chat or of
+  another (a thread blocked in ``result()`` or ``await`` waits for the answer only).
 
 A command's deferred may settle before the events the command caused have reached
 every subscriber; ``settled()`` waits for them. The answers of a step that saved or
@@ -237,7 +239,7 @@ class MachineRunner(Generic[A]):
         self._urgent = Lane(shared.io)
         self._store_lane = Lane(shared.io)
         self._events = Lane(shared.delivery)
-        self._answers = Lane(shared.delivery)
+        self._answers = Lane(shared.answers)
         self._machine = machine
         self._perform = perform
         self._store = store

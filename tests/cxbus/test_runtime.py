@@ -6,11 +6,12 @@ import concurrent.futures
 import logging
 import sys
 import threading
+import time
 from typing import Any
 
 import pytest
 
-from cxbus.runtime.threads import Lane, Loop, runtime
+from cxbus.runtime.threads import GrowingPool, Lane, Loop, runtime
 
 TIMEOUT = 5.0
 
@@ -106,3 +107,63 @@ def test_a_lane_whose_pool_takes_no_more_work_drops_its_jobs_quietly(
         lane.submit(lambda: None)
         lane.submit(lambda: None)
     assert caplog.records == []
+
+
+def small_pool(threads: int = 2, most: int = 4, linger: float = 30.0) -> GrowingPool:
+    return GrowingPool("test-pool", Loop("test-pool-loop"), threads, most, 0.05, linger)
+
+
+def hold(pool: GrowingPool, count: int, gate: threading.Event) -> None:
+    """``count`` jobs on ``pool`` that wait for ``gate``; returns once all of them run."""
+    entered = threading.Semaphore(0)
+
+    def held() -> None:
+        entered.release()
+        gate.wait(TIMEOUT)
+
+    for _ in range(count):
+        pool.submit(held)
+    for _ in range(count):
+        assert entered.acquire(timeout=TIMEOUT)
+
+
+def test_a_pool_whose_threads_are_all_held_starts_one_more_for_the_next_job() -> None:
+    pool, gate, done = small_pool(), threading.Event(), threading.Event()
+    try:
+        hold(pool, 3, gate)  # two kept threads, and a third started for the third job
+        pool.submit(done.set)
+        assert done.wait(TIMEOUT)
+        assert pool.size == 4
+    finally:
+        gate.set()
+
+
+def test_a_pool_grows_no_further_than_its_most_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool, gate, done = small_pool(most=3), threading.Event(), threading.Event()
+    with caplog.at_level(logging.WARNING, logger="cxbus.runtime.threads"):
+        hold(pool, 3, gate)
+        pool.submit(done.set)
+        assert not done.wait(0.3)  # every thread held: the limit the module docstring names
+        gate.set()
+        assert done.wait(TIMEOUT)
+    assert pool.size == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "All 3 threads of test-pool are held (slow subscribers or callbacks): "
+        "other chats' jobs wait for one of them"
+    ]
+
+
+def test_the_threads_a_pool_started_beyond_its_own_end_when_idle() -> None:
+    pool, gate = small_pool(linger=0.05), threading.Event()
+    hold(pool, 4, gate)
+    assert pool.size == 4
+    gate.set()
+    deadline = time.monotonic() + TIMEOUT
+    while pool.size > 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the pool's own clock: spare threads end on a timeout
+    assert pool.size == 2
+    done = threading.Event()
+    pool.submit(done.set)  # the kept threads still run jobs
+    assert done.wait(TIMEOUT)

@@ -40,6 +40,10 @@ class Server:
         self.url = f"ws://127.0.0.1:{runner.addresses[0][1]}"
         ready.set()
         self.loop.run_forever()
+        # Its handlers' tasks end here, not when the collector finds them pending (an
+        # error logged into whichever test runs then).
+        self.loop.run_until_complete(runner.cleanup())
+        self.loop.close()
 
     async def echo(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -88,6 +92,7 @@ def server() -> Iterator[Server]:
     running = Server()
     yield running
     running.loop.call_soon_threadsafe(running.loop.stop)
+    running.thread.join(TIMEOUT)
 
 
 class Recorder:
