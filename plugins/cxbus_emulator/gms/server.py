@@ -243,6 +243,12 @@ class GmsServer:
             self.agent_leave(chat)
         self.close_chat(chat)
 
+    def forget_chat(self, chat: Chat) -> None:
+        """The server loses the chat, as a restart does: calls for it answer 404 from now on."""
+        self.idle.stop(chat)
+        self.chats.pop(chat.id, None)
+        self._changed()
+
     def close_chat(self, chat: Chat) -> None:
         """The chat ends with nothing in the transcript to say so."""
         chat.ended = True
