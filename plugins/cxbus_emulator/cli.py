@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import time
+from typing import Any
 
 from cxbus.cli import Subcommand, SubcommandError, require_extra
 
@@ -28,6 +29,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0; got {text!r}")
+    return seconds
+
+
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Run a local Genesys Cloud in the foreground, with a demo agent, until Ctrl-C,\n"
@@ -42,18 +53,25 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=_port, default=0, help="the port to listen on (default: 0, a free one)"
     )
     parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a connection with no request under way after this long (default: 60)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
-        '{"webchat": ..., "gms": ..., "messaging": ...}',
+        '{"webchat": ..., "gms": ..., "messaging": ...} (and "controlKey" beyond loopback)',
     )
 
 
 def _run(args: argparse.Namespace) -> int:
     require_extra("cxbus[emulator]", "aiohttp", "jwt")
-    from .emulator import Emulator
+    from .control_key import HEADER
+    from .emulator import IDLE_TIMEOUT, Emulator
 
-    emulator = Emulator(args.host, args.port)
+    emulator = Emulator(args.host, args.port, idle_timeout=args.idle_timeout or IDLE_TIMEOUT)
     try:
         emulator.start()
     except OSError as error:
@@ -65,11 +83,13 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:  # Ctrl-C may come while the lines are still being printed
         if args.json:
-            sections = {
+            sections: dict[str, Any] = {
                 "webchat": emulator.webchat_config(),
                 "gms": emulator.gms_config(),
                 "messaging": emulator.messaging_config(),
             }
+            if emulator.control_key is not None:
+                sections["controlKey"] = emulator.control_key
             print(json.dumps(sections), flush=True)
             _wait_for_ctrl_c()
         print("Guest chat API (webchat transport purecloud-v2-sockets):")
@@ -84,6 +104,9 @@ def _run(args: argparse.Namespace) -> int:
         print("Web Messaging guest API (a messaging section):")
         print(f"  deploymentId:  {messaging['deploymentId']}")
         print(f"  baseURL:       {messaging['baseURL']}")
+        if emulator.control_key is not None:
+            print(f"Control API (/emulator/...), beyond loopback: send the header {HEADER}:")
+            print(f"  key:           {emulator.control_key}")
         print("Ctrl-C stops it.", flush=True)
         _wait_for_ctrl_c()
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 
+from cxbus_emulator.emulator import IDLE_TIMEOUT
+
 from .conftest import ENV, cxbus
 
 
@@ -51,10 +53,12 @@ def test_a_port_in_use_is_one_line_and_status_1() -> None:
 
 
 def test_host_and_port_have_help() -> None:
-    """cxbus emulator --help says what --host and --port are, with their defaults."""
-    shown = cxbus("emulator", "--help").stdout
-    assert "--host HOST  the address to listen on (default: 127.0.0.1" in shown
-    assert "--port PORT  the port to listen on (default: 0, a free one)" in shown
+    """cxbus emulator --help says what --host, --port and --idle-timeout are, with their
+    defaults."""
+    shown = " ".join(cxbus("emulator", "--help").stdout.split())
+    assert "--host HOST the address to listen on (default: 127.0.0.1" in shown
+    assert "--port PORT the port to listen on (default: 0, a free one)" in shown
+    assert f"under way after this long (default: {IDLE_TIMEOUT:g})" in shown
 
 
 def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -> None:
@@ -72,3 +76,24 @@ def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -
     assert sections["webchat"]["transport"]["type"] == "purecloud-v2-sockets"
     assert sections["gms"]["dataURL"].endswith("/genesys/2/chat/customer-support")
     assert set(sections["messaging"]) == {"deploymentId", "baseURL"}
+
+
+def test_an_emulator_beyond_loopback_prints_the_key_of_its_control_api() -> None:
+    """cxbus emulator --host 0.0.0.0: the control API's key, printed and in --json."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--host", "0.0.0.0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    sections = json.loads(process.stdout.readline())
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+    assert len(sections["controlKey"]) >= 32
+
+
+def test_idle_timeout_must_be_seconds_above_0() -> None:
+    result = cxbus("emulator", "--idle-timeout", "0")
+    assert result.returncode == 2
+    assert "--idle-timeout: expected a number of seconds above 0; got '0'" in result.stderr

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 from aiohttp import web
 
+from ..client_input import BadInput, read_json
 from .chats import Chat, FileLimits
 from .faults import ANSWERS, GmsFault
 
@@ -165,9 +166,11 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _bad("body", "must be JSON") from None
+        body = await read_json(request, None)
+    except BadInput as bad:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"message": bad.sentence}), content_type="application/json"
+        ) from None
     if not isinstance(body, dict):
         raise _bad("body", "must be a JSON object")
     return body

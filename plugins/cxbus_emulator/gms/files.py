@@ -60,7 +60,7 @@ class FileDesk:
         }
 
     async def limits_reply(self, request: web.Request) -> web.Response:
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         body = self.server.envelope(chat)
         body["messages"] = [self.limits_notice(chat)]
         return web.json_response(body)
@@ -114,7 +114,7 @@ class FileDesk:
 
     async def download(self, request: web.Request) -> web.Response:
         """The file's bytes; each download spends one of ``download-attempts``."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         stored = self._stored(chat, request)
         if chat.used_download_attempts >= self.limits.download_attempts:
             raise self._refuse(chat, advice=str(self.limits.download_attempts))
@@ -127,7 +127,7 @@ class FileDesk:
 
     async def delete(self, request: web.Request) -> web.Response:
         """Delete a file: a ``FileDeleted`` event; nothing spent is given back (ours)."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         if chat.ended:
             return web.json_response(chat.envelope(status_code=2))
         stored = self._stored(chat, request)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import WSMsgType, web
 
+from ..client_input import BadInput, BoundedWebSocket, parse_json
 from .errors import not_found
 from .frames import channel_frame, socket_closing
 
@@ -32,7 +33,7 @@ STREAM_PATH = "/v1/token/"
 class _Socket:
     """One attached WebSocket, and its closing timer once it was given notice."""
 
-    socket: web.WebSocketResponse
+    socket: BoundedWebSocket
     channel_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     closing: asyncio.TimerHandle | None = None
     gone: asyncio.Event = attrs.field(factory=asyncio.Event)  # its handler has finished
@@ -85,7 +86,7 @@ class EventStreams:
         conversation, _ = self.server.authorize(request.match_info["token"])
         if conversation.ended:
             raise not_found("The conversation is over: its event stream is gone.")
-        attached = _Socket(web.WebSocketResponse())
+        attached = _Socket(BoundedWebSocket())
         socket = attached.socket
         await socket.prepare(request)
         sockets = self._sockets.setdefault(conversation.id, set())
@@ -167,6 +168,6 @@ class EventStreams:
 
 def _is_ping(text: str) -> bool:
     try:
-        return bool(json.loads(text) == {"message": "ping"})
-    except json.JSONDecodeError:
+        return bool(parse_json(text) == {"message": "ping"})
+    except BadInput:
         return False
