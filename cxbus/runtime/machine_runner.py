@@ -289,6 +289,8 @@ class MachineRunner(Generic[A]):
             self._io.submit(functools.partial(self._loop.call, after_the_calls))
 
         def after_the_calls() -> None:
+            for name in list(self._timers):  # a closed machine waits for nothing
+                self._cancel_timer(name)
             self._store_lane.submit(self._on_closed)
             self._store_lane.submit(finished.set)
 

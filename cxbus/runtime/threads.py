@@ -60,6 +60,8 @@ USER_THREADS = 8
 USER_THREADS_MOST = 64
 HELD_AFTER = 0.1
 SPARE_LINGER = 30.0
+# The loop drops cancelled timers from its heap each time the heap doubles from this.
+MIN_TIMERS = 64
 # A lane hands its pool thread back after this many jobs, so a busy lane shares it.
 LANE_BATCH = 64
 
@@ -81,8 +83,16 @@ class Timer:
     cancelled: bool = False
 
     def cancel(self) -> None:
-        """Make sure the job does not run (from any thread; harmless once it ran)."""
+        """Make sure the job does not run (from any thread; harmless once it ran).
+
+        The job is let go at once: a timer due in days (a session's expiry) must not
+        keep what its job refers to (a closed chat) alive until then."""
         self.cancelled = True
+        self.job = _nothing
+
+
+def _nothing() -> None:
+    """The job of a cancelled timer."""
 
 
 class Loop:
@@ -92,6 +102,7 @@ class Loop:
         self._name = name
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, the loop thread's own
+        self._kept_timers = MIN_TIMERS  # the heap's size when cancelled ones were last dropped
         self._order = itertools.count()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -117,6 +128,12 @@ class Loop:
 
     def _add(self, timer: Timer) -> None:
         heapq.heappush(self._timers, (timer.due, next(self._order), timer))
+        if len(self._timers) >= 2 * self._kept_timers:
+            # Cancelled timers wait in the heap until due: drop them now and then, so
+            # that chats made and closed for hours do not pile theirs up.
+            self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+            heapq.heapify(self._timers)
+            self._kept_timers = max(MIN_TIMERS, len(self._timers))
 
     def _start(self) -> None:
         with self._start_lock:
@@ -136,6 +153,7 @@ class Loop:
                 job = None
             if job is not None:
                 run_guarded(job, "loop job")
+                job = None  # the wait for the next may be long: hold nothing of this one
             self._run_due_timers()
 
     def _run_due_timers(self) -> None:
@@ -255,6 +273,7 @@ class GrowingPool:
                         return
                 _, job = self._jobs.popleft()
             run_guarded(job, f"{self._name} job")
+            del job  # the wait for the next may be long: hold nothing of this one
 
 
 class Pool(Protocol):

@@ -187,6 +187,7 @@ class WebSocketReader:
     def _remove(self, watch: Watch) -> None:
         self._forget(watch)
         self._close(watch)
+        self._let_go(watch)
 
     def _forget(self, watch: Watch) -> None:
         if watch in self._watches:
@@ -207,6 +208,13 @@ class WebSocketReader:
         if not watch.done:
             watch.done = True
             watch.receiver.lost(reason)
+        self._let_go(watch)
+
+    @staticmethod
+    def _let_go(watch: Watch) -> None:
+        """A watch that has ended hears nothing more, and keeps nothing of its owner: its
+        schedule's entries wait until due (a ping, seconds away), its chat must not."""
+        watch.receiver = _NOBODY
 
     def _read(self, watch: Watch) -> None:
         connected = watch.connection
@@ -261,6 +269,18 @@ class WebSocketReader:
             watch.next_ping = now + watch.ping_interval
             self._look_again(watch, now + watch.ping_timeout)
 
+
+class _Nobody:
+    """The receiver of a watch that has ended."""
+
+    def received(self, message: str | bytes) -> None:
+        pass
+
+    def lost(self, reason: str) -> None:
+        pass
+
+
+_NOBODY = _Nobody()
 
 try:
     from ssl import SSLSocket as _SSLSocket

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import logging
 import sys
 import threading
 import time
+import weakref
 from typing import Any
 
 import pytest
@@ -167,3 +169,50 @@ def test_the_threads_a_pool_started_beyond_its_own_end_when_idle() -> None:
     done = threading.Event()
     pool.submit(done.set)  # the kept threads still run jobs
     assert done.wait(TIMEOUT)
+
+
+def test_a_cancelled_timer_lets_go_of_its_job_at_once() -> None:
+    """A timer due in days (a session's expiry) keeps nothing alive once cancelled."""
+
+    class Chat:
+        def expire(self) -> None: ...
+
+    loop, chat = Loop("test-loop"), Chat()
+    gone = weakref.ref(chat)
+    timer = loop.call_later(3 * 86400, chat.expire)
+    settled(loop)
+    timer.cancel()
+    del chat
+    gc.collect()
+    assert gone() is None
+
+
+class Held:
+    """Something a job refers to."""
+
+
+def collected(gone: weakref.ref[Held]) -> bool:
+    """Whether ``gone``'s object is collected within a moment (its thread lets go of it)."""
+    deadline = time.monotonic() + TIMEOUT
+    while gc.collect() >= 0 and gone() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return gone() is None
+
+
+def test_the_loop_holds_nothing_of_a_job_it_ran_while_it_waits_for_a_timer() -> None:
+    loop, held, ran = Loop("test-loop"), Held(), threading.Event()
+    loop.call_later(3600, lambda: None)  # the loop's next wait is long
+    loop.call(lambda held=held: ran.set())
+    gone = weakref.ref(held)
+    del held
+    assert ran.wait(TIMEOUT)
+    assert collected(gone)
+
+
+def test_a_pool_thread_holds_nothing_of_a_job_it_ran_while_it_waits() -> None:
+    pool, held, ran = small_pool(), Held(), threading.Event()
+    pool.submit(lambda held=held: ran.set())
+    gone = weakref.ref(held)
+    del held
+    assert ran.wait(TIMEOUT)
+    assert collected(gone)
