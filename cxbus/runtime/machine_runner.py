@@ -40,6 +40,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from cxbus.deferred import Deferred
+from cxbus.errors import PluginError
 from cxbus.plugin import Plugin
 from cxbus.runtime.threads import Lane, Timer, runtime
 
@@ -333,8 +334,7 @@ class MachineRunner(Generic[A]):
         """``after_store``: the step saved or cleared the store, and its answers wait for
         that (so a resolved command's state is stored)."""
         if isinstance(effect, Publish):
-            publish = self._plugin.republish if effect.retain else self._plugin.publish
-            self._events.submit(functools.partial(publish, effect.name, effect.data))
+            self._events.submit(functools.partial(self._publish, effect))
         elif isinstance(effect, Answer):
             self._settle(effect.ticket, "resolve", effect.value, after_store)
         elif isinstance(effect, Refuse):
@@ -375,6 +375,19 @@ class MachineRunner(Generic[A]):
         """Once closed: whatever is still unanswered never will be."""
         for ticket in list(self._tickets):
             self._settle(ticket, "reject", self._stopped, after_store=False)
+
+    # The events lane ---------------------------------------------------------------------
+
+    def _publish(self, effect: Publish) -> None:
+        try:
+            if effect.retain:
+                self._plugin.republish(effect.name, effect.data)
+            else:
+                self._plugin.publish(effect.name, effect.data)
+        except PluginError:  # the bus closed under the events still on their way
+            log.debug(
+                "%s.%s is not published: the bus let the plugin go", self._plugin.name, effect.name
+            )
 
     # The I/O lane --------------------------------------------------------------------------
 

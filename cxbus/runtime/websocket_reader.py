@@ -197,10 +197,11 @@ class WebSocketReader:
 
     @staticmethod
     def _close(watch: Watch) -> None:
-        try:
-            watch.connection.close(timeout=0)
-        except Exception:  # closing what is broken already
-            watch.connection.shutdown()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):  # closing what is broken already
+            watch.connection.close(timeout=0)  # a close frame, if the socket still takes one
+        # The socket itself, always: close() does nothing once the server's close frame
+        # came, and the socket would wait, half closed, for the collector.
+        watch.connection.shutdown()  # type: ignore[no-untyped-call]
 
     def _lose(self, watch: Watch, reason: str) -> None:
         self._forget(watch)

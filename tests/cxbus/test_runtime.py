@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from cxbus import Bus
+from cxbus.runtime.machine_runner import Answer, Close, MachineRunner, Publish
+from cxbus.runtime.session_store import MemorySessionStore
 from cxbus.runtime.threads import GrowingPool, Lane, Loop, runtime
 
 TIMEOUT = 5.0
@@ -216,3 +219,37 @@ def test_a_pool_thread_holds_nothing_of_a_job_it_ran_while_it_waits() -> None:
     del held
     assert ran.wait(TIMEOUT)
     assert collected(gone)
+
+
+class Farewell:
+    """A machine that publishes ``hello`` on a command and retains ``bye`` on closing."""
+
+    def handle(self, happened: Any) -> list[Any]:
+        if isinstance(happened, Close):
+            return [Publish("bye", retain=True)]
+        return [Publish("hello"), Answer(happened)]
+
+
+def test_events_still_on_their_way_when_the_bus_closes_are_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = Bus()
+    plugin = bus.register_plugin("Farewell", on_unregister=lambda: runner.close())
+    runner: MachineRunner[Any] = MachineRunner(
+        Farewell(), lambda action, report: None, MemorySessionStore(), plugin, "Gone."
+    )
+    plugin.register_command("greet", lambda call: runner.command(lambda ticket: ticket))
+    gate, held = threading.Event(), threading.Event()
+
+    def slow(event: Any) -> None:
+        held.set()
+        gate.wait(TIMEOUT)
+
+    bus.register_plugin("Slow").subscribe("Farewell.hello", slow)
+    bus.command("Farewell.greet").result(timeout=TIMEOUT)
+    assert held.wait(TIMEOUT)  # the events lane is held: bye waits behind hello
+    with caplog.at_level(logging.DEBUG, logger="cxbus"):
+        bus.close()
+        gate.set()
+        runner.settled().result(timeout=TIMEOUT)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
