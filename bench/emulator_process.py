@@ -14,19 +14,24 @@ from typing import Any
 
 import requests
 
-__all__ = ["EmulatorProcess"]
+__all__ = ["MANY_CONNECTIONS", "EmulatorProcess"]
 
 TIMEOUT = 60.0
 
 
-class EmulatorProcess:
-    """``cxbus emulator --json``, with its configuration sections and its control API:
-    ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
+# Genesys Cloud takes 1,000 Web Messaging connections a minute per deployment; a benchmark
+# that opens thousands of conversations at once raises it, as it would ask Genesys to.
+MANY_CONNECTIONS = ("--limit", "connections_per_minute=1000000")
 
-    def __init__(self) -> None:
+
+class EmulatorProcess:
+    """``cxbus emulator --json OPTIONS``, with its configuration sections and its control
+    API: ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
+
+    def __init__(self, *options: str) -> None:
         python = os.environ.get("CXBUS_EMULATOR_PYTHON", sys.executable)
         self.process = subprocess.Popen(
-            [python, "-m", "cxbus", "emulator", "--port", "0", "--json"],
+            [python, "-m", "cxbus", "emulator", "--port", "0", "--json", *options],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import psutil
-from emulator_process import EmulatorProcess
+from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 
 HERE = Path(__file__).parent
 CLASSES = {"webchat": "WebChatGuest", "messaging": "MessagingGuest"}
@@ -62,7 +62,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    emulators = [EmulatorProcess() for _ in range(args.emulators)]
+    emulators = [EmulatorProcess(*MANY_CONNECTIONS) for _ in range(args.emulators)]
     sections = [{"webchat": e.webchat, "messaging": e.messaging} for e in emulators]
     spawning = args.users / args.spawn_rate
     settle = args.pace + 10  # every user has sent once and been answered

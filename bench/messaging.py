@@ -30,7 +30,7 @@ import uuid
 from typing import Any
 
 import websocket
-from emulator_process import EmulatorProcess
+from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import milliseconds, percentile, rss_mib
 
 from cxbus import Bus, Event
@@ -233,7 +233,7 @@ def paced_latency(
 
 
 def many_conversations(count: int) -> None:
-    emulator = EmulatorProcess()
+    emulator = EmulatorProcess(*MANY_CONNECTIONS)
     try:
         before_rss, before_threads = rss_mib(), threading.active_count()
         started = time.monotonic()

@@ -44,7 +44,7 @@ from typing import Any
 
 import requests
 import websocket
-from emulator_process import EmulatorProcess
+from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
@@ -271,7 +271,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
 
     service = SERVICES[args.service]
-    emulator = EmulatorProcess()
+    emulator = EmulatorProcess(*MANY_CONNECTIONS)
     received = Received()
     rss_before = rss_mib()
     chats: CxbusChats | RawChats

@@ -39,9 +39,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
+from cxbus.bus import Plugin
 from cxbus.deferred import Deferred
 from cxbus.errors import PluginError
-from cxbus.plugin import Plugin
 from cxbus.runtime.threads import Lane, Timer, runtime
 
 __all__ = [

@@ -83,15 +83,14 @@ class Timer:
     cancelled: bool = False
 
     def cancel(self) -> None:
-        """Make sure the job does not run (from any thread; harmless once it ran).
-
-        The job is let go at once: a timer due in days (a session's expiry) must not
-        keep what its job refers to (a closed chat) alive until then."""
+        """Make sure the job does not run (from any thread; harmless once it ran)."""
         self.cancelled = True
-        self.job = _nothing
+        # The timer stays in the loop's heap until it is due: let go of what the job
+        # holds (a wait and its bus, a chat) now, not minutes later.
+        self.job = _cancelled
 
 
-def _nothing() -> None:
+def _cancelled() -> None:
     """The job of a cancelled timer."""
 
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .guest_chat.uploads import UPLOADS
+from .guest_chat.paths import UPLOADS
 from .web_messaging.settings import DOWNLOADS
 from .web_messaging.settings import UPLOADS as MESSAGING_UPLOADS
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import ssl
 import threading
 import uuid
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -16,15 +17,21 @@ from .control_key import ControlKey
 from .faults import Fault
 from .gms.agent import GmsDemoAgent
 from .gms.chats import FileLimits
-from .gms.control import GmsControls
+from .gms.control import GmsControls, add_control_routes
 from .gms.idle import IdleWatch
 from .gms.server import GmsServer
+from .guest_chat import routes as guest_chat_routes
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
-from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer
+from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
+from .web_messaging.identity import DEMO_USERS
+from .web_messaging.routes import MessagingApi
+
+if TYPE_CHECKING:
+    from .flow import Flow
 
 __all__ = ["Emulator"]
 
@@ -48,8 +55,17 @@ class Emulator:
     requested, and a bot answers every web messaging conversation. A GMS chat is
     alerted after ``gms_idle_alert`` seconds of client silence (``None``: never) and
     closed ``gms_idle_close`` seconds later. Web Messaging follows
-    ``messaging_deployment`` and ``messaging_limits``. With an ``ssl_context`` it serves
+    ``messaging_deployment`` and ``messaging_limits``; its identity provider signs in
+    ``messaging_users`` (two demo users by default). With an ``ssl_context`` it serves
     HTTPS and WSS (for tests of certificate checks).
+
+    With a ``flow`` (a flow file's path, or a ``Flow`` from ``cxbus_emulator.flow``),
+    the flow-file bot greets every conversation on every API instead: every guest chat
+    once its event stream is attached, every GMS chat once it is requested, every web
+    messaging conversation once it begins; it types ``agent_typing_delay`` seconds
+    before each message, and a hand-over gives the conversation to the demo agent
+    (with ``demo_agent`` off, to nobody: the test plays the agent). A bad flow file is a
+    ``cxbus_emulator.flow.FlowError`` naming its line, raised here, before anything runs.
 
     A connection with no request under way is closed after ``idle_timeout`` seconds
     (a request head must be complete by then, too). Bad input gets the answer the real
@@ -82,7 +98,9 @@ class Emulator:
         gms_idle_close: float = 60.0,
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
+        messaging_users: tuple[User, ...] = DEMO_USERS,
         ssl_context: ssl.SSLContext | None = None,
+        flow: Flow | str | os.PathLike[str] | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
         control_key: str | None = None,
         **switches: Any,
@@ -97,6 +115,8 @@ class Emulator:
         self.idle_timeout = idle_timeout
         self._control = ControlKey.for_host(host, control_key)
         self.queue = "Support"
+        self.flow = _flow(flow)
+        """The flow its flow-file bot plays, if any."""
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
@@ -120,11 +140,24 @@ class Emulator:
             demo_agent=(
                 DemoBot(agent_name, agent_join_delay, agent_typing_delay) if demo_agent else None
             ),
+            users=messaging_users,
         )
+        self.messaging_api = MessagingApi(self.messaging_server)
+        if self.flow is not None:
+            self._add_flow_bots(self.flow, agent_typing_delay)
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+
+    def _add_flow_bots(self, flow: Flow, typing_delay: float) -> None:
+        from .gms.flow_bot import GmsFlowBot
+        from .guest_chat.flow_bot import GuestChatFlowBot
+        from .web_messaging.flow_bot import MessagingFlowBot
+
+        self.server.flow_bot = GuestChatFlowBot(flow, typing_delay)
+        self.gms_server.flow_bot = GmsFlowBot(flow, typing_delay)
+        self.messaging_server.flow_bot = MessagingFlowBot(flow, typing_delay)
 
     def __repr__(self) -> str:
         return f"<Emulator {self.data_url or 'stopped'}>"
@@ -205,13 +238,14 @@ class Emulator:
                 self._control.middleware,
                 self.server.middleware,
                 self.gms_server.middleware,
-                self.messaging_server.middleware,
+                self.messaging_api.middleware,
             ],
             client_max_size=64 * 2**20,
         )
-        self.server.add_routes(app)
+        guest_chat_routes.add_routes(app, self.server)
         self.gms_server.add_routes(app)
-        self.messaging_server.add_routes(app)
+        add_control_routes(app, self.gms_server)
+        self.messaging_api.add_routes(app)
         app.router.add_post(RESTART, self._restart_requested)
         return app
 
@@ -287,6 +321,7 @@ class Emulator:
         await messaging.close_all()
         messaging.sessions.clear()
         messaging.current.clear()
+        messaging.signed_in.clear()
         messaging.files.clear()
         return forgotten
 
@@ -415,6 +450,23 @@ class Emulator:
         conversation = self.conversation(conversation_id)
         self._run(self.server.broadcast(conversation, payload))
 
+    def participant_data(self, conversation_id: str) -> dict[str, str]:
+        """What the flow-file bot set on a conversation of any API (a guest chat's id, a
+        GMS ``chatId`` or a web messaging session's id), as Genesys Cloud's participant
+        data; ``KeyError`` when no API has that conversation."""
+
+        async def read() -> dict[str, str]:
+            found = (
+                self.server.conversations.get(conversation_id)
+                or self.gms_server.chats.get(conversation_id)
+                or self.messaging_server.sessions.get(conversation_id)
+            )
+            if found is None:
+                raise KeyError(f"No conversation {conversation_id} on this emulator.")
+            return dict(found.participant_data)
+
+        return self._run(read())
+
     def requests_served(self) -> int:
         """How many guest chat requests were served so far (a mark for ``requests_seen``)."""
         return self.server.requests_served
@@ -434,3 +486,12 @@ class Emulator:
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""
         return self.server.streams.count(conversation_id)
+
+
+def _flow(flow: Flow | str | os.PathLike[str] | None) -> Flow | None:
+    """The flow of ``Emulator(flow=...)``: read from its file, unless it is one already."""
+    if flow is None:
+        return None
+    from .flow import Flow, load_flow
+
+    return flow if isinstance(flow, Flow) else load_flow(flow)

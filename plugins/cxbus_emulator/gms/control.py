@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from aiohttp import web
@@ -17,9 +17,7 @@ from aiohttp import web
 from ..client_input import BadInput, read_json
 from .chats import Chat, FileLimits
 from .faults import ANSWERS, GmsFault
-
-if TYPE_CHECKING:
-    from .server import GmsServer
+from .server import GmsServer
 
 __all__ = ["CONTROL_ROOT", "GmsControls", "add_control_routes"]
 
@@ -204,6 +202,7 @@ class _ControlHandlers:
                 ],
                 "transcript": [message.to_json() for message in chat.transcript],
                 "userData": chat.user_data,
+                "participantData": chat.participant_data,
                 "typingPreview": chat.typing_preview,
                 "files": [
                     {"id": f.id, "name": f.name, "size": len(f.content), "deleted": f.deleted}

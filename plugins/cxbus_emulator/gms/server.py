@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -21,13 +21,12 @@ from multidict import MultiDictProxy
 from ..client_input import FORM_LIMIT, BadInput, read_form
 from ..faults import Faults
 from .agent import GmsDemoAgent
-from .chats import Chat, FileLimits, Participant, Reply, error_body
-from .control import add_control_routes
+from .chats import Chat, FileLimits, Participant, Reply, TranscriptMessage, error_body
 from .faults import GmsFault
 from .files import FileDesk
 from .idle import IdleWatch
 
-__all__ = ["API_ROOT", "GmsServer"]
+__all__ = ["API_ROOT", "ChatBot", "GmsServer"]
 
 API_ROOT = "/genesys/2/chat"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -37,11 +36,21 @@ AFTER_END = frozenset({"refresh", "disconnect"})
 USER_DATA = re.compile(r"^userData\[(.+)\]$")
 
 
+class ChatBot(Protocol):
+    """What the server asks of a bot that greets its chats in place of the demo agent."""
+
+    def start(self, server: GmsServer, chat: Chat) -> None: ...
+
+    async def answer(self, server: GmsServer, chat: Chat, text: str) -> None: ...
+
+
 class GmsServer:
     """The GMS chats of one emulator: one chat service named ``service``.
 
     ``apikey`` is required in the ``apikey`` header of every call but downloads
     (``None``: no check); ``max_message_length`` is the longest message ``send`` takes.
+    The ``flow_bot``, when there is one, greets every chat instead of the demo agent,
+    and hands chats over to it.
     """
 
     def __init__(
@@ -53,10 +62,12 @@ class GmsServer:
         idle: IdleWatch,
         limits: FileLimits,
         max_message_length: int,
+        flow_bot: ChatBot | None = None,
     ) -> None:
         self.service = service
         self.apikey = apikey
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.idle = idle
         self.files = FileDesk(self, limits)
         self.max_message_length = max_message_length
@@ -84,8 +95,8 @@ class GmsServer:
         return f"{self.base_url}{API_ROOT}/{self.service}"
 
     def add_routes(self, app: web.Application) -> None:
-        """Serve the chat service and its controls on ``app`` (which must have
-        ``self.middleware``)."""
+        """Serve the chat service on ``app`` (which must have ``self.middleware``); its
+        controls are ``control.add_control_routes``'s."""
         base = f"{API_ROOT}/{{service}}"
         app.router.add_post(base, self.request_chat)
         app.router.add_post(f"{base}/", self.request_chat)
@@ -93,7 +104,6 @@ class GmsServer:
         app.router.add_post(f"{base}/{{chat_id}}/file/{{file_id}}/download", self.files.download)
         app.router.add_post(f"{base}/{{chat_id}}/file/{{file_id}}/delete", self.files.delete)
         app.router.add_post(f"{base}/{{chat_id}}/{{operation}}", self.operation)
-        add_control_routes(app, self)
 
     async def close(self) -> None:
         """Stop every timer and agent of this server (the emulator is stopping)."""
@@ -217,6 +227,14 @@ class GmsServer:
         chat.record(kind, Participant("system", 0, "External"), **fields)
         self._changed()
 
+    def party_says(
+        self, chat: Chat, sender: Participant, kind: str, **fields: Any
+    ) -> TranscriptMessage:
+        """A participant of the agent's side (the flow-file bot) adds an event."""
+        message = chat.record(kind, sender, **fields)
+        self._changed()
+        return message
+
     def agent_join(self, chat: Chat, name: str, kind: str = "Agent") -> Participant:
         agent = chat.add_participant(name, kind)
         chat.record("ParticipantJoined", agent)
@@ -293,7 +311,9 @@ class GmsServer:
         )
         self.chats[chat.id] = chat
         self.client_says(chat, "ParticipantJoined")
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.flow_bot.start(self, chat)
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.greet(self, chat))
         return web.json_response(chat.envelope(1))
 
@@ -334,7 +354,9 @@ class GmsServer:
             message_type=_text(form, "messageType") or "text",
             event_attributes=_event_attributes(chat, form),
         )
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.answer(self, chat, text))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.answer(self, chat, text))
 
     def _start_typing(self, chat: Chat, form: Form) -> None:

@@ -1,24 +1,26 @@
 """The guest's file actions: ``onAttachment``, ``getAttachment``, ``deleteAttachment``.
 
-An upload URL is handed out only for a file the deployment takes (type, extension,
-size, name); the PUT to it (``rest_api``) makes the file uploaded, a message that
-carries it makes it sent, and only an unsent file may be deleted. Runs on the
-emulator's loop.
+``onAttachment`` names the file's id (the mobile SDK makes one) or leaves it to the
+server (the Java SDK's ``attachment()``; its ``GenerateUploadUrlRequest`` does not
+require one): then the server makes a UUID and the answer carries it. An upload
+URL is handed out only for a file the deployment takes (type, extension, size,
+name); the PUT to it (``rest_api``) makes the file uploaded, a message that carries
+it makes it sent, and only an unsent file may be deleted. Runs on the emulator's
+loop.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from typing import TYPE_CHECKING, Any
+import uuid
+from typing import Any
 
 from . import frames
 from .frames import Refused
+from .server import MessagingServer
 from .sessions import Attachment, AttachmentState, Connection, Session
 from .sessions import SessionState as State
 from .settings import UPLOADS
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["UPLOAD_HEADERS", "AttachmentActions"]
 
@@ -36,9 +38,9 @@ class AttachmentActions:
     async def on_attachment(
         self, connection: Connection, session: Session, request: Request
     ) -> frames.Frame:
-        attachment_id = request.get("attachmentId")
+        attachment_id = request.get("attachmentId", str(uuid.uuid4()))
         if not isinstance(attachment_id, str) or not attachment_id:
-            raise Refused(4020, "Missing parameter: attachmentId")
+            raise Refused(4020, "attachmentId must be a non-empty string when given")
         if session.state is State.READ_ONLY:
             raise Refused(409, frames.READ_ONLY)
         existing = self.server.files.get(attachment_id)

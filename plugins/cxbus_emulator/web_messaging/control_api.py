@@ -17,15 +17,24 @@ Each path does what the method of the same name of ``Emulator.messaging`` does:
 - ``POST /emulator/messaging/faults/{switch}``: ``refuse-connections`` (``{"seconds",
   "count", "status"}``), ``allow-connections``, ``action`` (``{"action", "count",
   "code", "retryAfter"}``), ``rest`` (``{"path", "status", "count", "retryAfter",
-  "delay"}``), ``clear-disabled``; ``DELETE /emulator/messaging/faults`` disarms them all.
+  "delay"}``), ``clear-disabled``; ``DELETE /emulator/messaging/faults`` disarms them all
+  (and gives back the deployment and limits the emulator started with);
+- ``POST /emulator/messaging/sessions/{id}/receipt`` (``{"messageId", "status",
+  "reasons"}``): a ``Receipt`` about one message;
+- ``GET`` and ``PATCH /emulator/messaging/limits``: the limits in force, by camelCase
+  name (``{"connectionsPerMinute": 100000}``), changed until the faults are cleared.
+
+The identity provider's paths are in ``idp_api``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any
+import re
+from typing import Any
 
+import attrs
 from aiohttp import web
 
 from ..client_input import BadInput, read_json
@@ -34,25 +43,29 @@ from ..load import chatter_plan
 from .agent import CARD, quick_replies
 from .faults import ActionFault
 from .rest_api import RestError
+from .server import MessagingServer
 from .sessions import Session
 
-if TYPE_CHECKING:
-    from .server import MessagingServer
-
-__all__ = ["ControlApi", "describe"]
+__all__ = ["RECEIPT_STATUSES", "ControlApi", "describe"]
 
 ROOT = "/emulator/messaging"
+# The Java SDK's WebMessagingMessage.StatusEnum.
+RECEIPT_STATUSES = ("Sent", "Delivered", "Read", "Failed", "Published", "Removed")
 
 
 def describe(server: MessagingServer, session: Session) -> dict[str, Any]:
-    """What the control API tells about a session (never its token)."""
+    """What the control API tells about a session (never its token): the messages as the
+    agent's side sees them, with the custom attributes each carried."""
     return {
         "id": session.id,
         "state": session.state.value,
         "started": session.started,
+        "autoStarted": session.auto_started,
+        "user": session.user.login if session.user is not None else None,
         "sockets": len(session.connections),
-        "messages": [m.body() for m in session.messages],
+        "messages": [m.agent_view() for m in session.messages],
         "customAttributes": session.custom_attributes,
+        "participantData": session.participant_data,
         "guestTyping": session.guest_typing,
         "attachments": {a.id: a.state.value for a in session.attachments.values()},
         "expirationDate": int(session.expires_at),
@@ -74,6 +87,8 @@ class ControlApi:
         app.router.add_post(f"{ROOT}/load", self.load)
         app.router.add_post(f"{ROOT}/faults/{{switch}}", self.fault)
         app.router.add_delete(f"{ROOT}/faults", self.reset)
+        app.router.add_get(f"{ROOT}/limits", self.limits)
+        app.router.add_patch(f"{ROOT}/limits", self.change_limits)
 
     def _session(self, request: web.Request) -> Session:
         session = self.server.sessions.get(request.match_info["sid"])
@@ -154,6 +169,16 @@ class ControlApi:
             await server.signed_in_elsewhere(session)
         elif switch == "log-out":
             await server.log_out(session)
+        elif switch == "receipt":
+            status = _text(body, "status")
+            if status not in RECEIPT_STATUSES:
+                raise RestError(400, "bad.request", f"status must be one of {RECEIPT_STATUSES}.")
+            reasons = body.get("reasons")
+            if reasons is not None and not (
+                isinstance(reasons, list) and all(isinstance(r, dict) for r in reasons)
+            ):
+                raise RestError(400, "bad.request", "reasons must be a list of objects.")
+            await server.receipt(session, _text(body, "messageId"), status, reasons)
         else:
             raise RestError(404, "not.found", f"No session switch {switch}.")
         return web.json_response({})
@@ -210,7 +235,40 @@ class ControlApi:
 
     async def reset(self, request: web.Request) -> web.Response:
         self.server.faults.reset()
+        self.server.deployment = self.server.initial_deployment
+        self.server.change_limits(self.server.initial_limits)
         return web.json_response({})
+
+    async def limits(self, request: web.Request) -> web.Response:
+        return web.json_response(_camel_case(attrs.asdict(self.server.limits)))
+
+    async def change_limits(self, request: web.Request) -> web.Response:
+        changes = {_snake_case(name): value for name, value in (await _json(request)).items()}
+        fields = attrs.fields_dict(type(self.server.limits))
+        for name, value in changes.items():
+            if name not in fields:
+                raise RestError(400, "bad.request", f"{_camel(name)} is no limit.")
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise RestError(400, "bad.request", f"{_camel(name)} must be a whole number.")
+        try:
+            limits = attrs.evolve(self.server.limits, **changes)
+        except ValueError as error:
+            raise RestError(400, "bad.request", f"Every limit is 1 or more: {error}") from None
+        self.server.change_limits(limits)
+        return web.json_response(_camel_case(attrs.asdict(limits)))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _camel_case(values: dict[str, Any]) -> dict[str, Any]:
+    return {_camel(name): value for name, value in values.items()}
 
 
 async def _json(request: web.Request) -> dict[str, Any]:

@@ -15,10 +15,12 @@ import attrs
 
 from ..faults import Fault
 from .agent import CARD, quick_replies
-from .control_api import describe
+from .control_api import RECEIPT_STATUSES, describe
 from .faults import ActionFault
+from .identity import User
 from .server import MessagingServer
 from .sessions import Session
+from .settings import IDP
 
 __all__ = ["MessagingControls"]
 
@@ -55,6 +57,50 @@ class MessagingControls:
         return (
             self.server.base_url.replace("http", "ws", 1) + f"/v1?deploymentId={self.deployment_id}"
         )
+
+    # Signing in (the deployment's identity provider) ------------------------------------
+
+    @property
+    def redirect_uri(self) -> str:
+        """The redirect URI a code is issued for unless another is named (a page of the
+        emulator's that shows the code); the token exchange wants the same one back."""
+        return self.server.redirect_uri
+
+    @property
+    def sign_in_url(self) -> str:
+        """The identity provider's sign-in page, for a person with a browser."""
+        return f"{self.server.base_url}{IDP}/authorize"
+
+    def users(self) -> list[str]:
+        """The logins of the identity provider's users."""
+        return self._call(self.server.identity.logins)
+
+    def add_user(self, user: User) -> None:
+        """One more user of the identity provider (a test's own, whose conversations no
+        other test shares); ``IdentityError`` if the login is taken."""
+        self._call(lambda: self.server.identity.add(user))
+
+    def authorization_code(
+        self,
+        user: str,
+        redirect_uri: str | None = None,
+        code_challenge: str | None = None,
+        code_challenge_method: str = "S256",
+    ) -> str:
+        """An authorization code that signs ``user`` in, as the brand's login page hands
+        it over: good once, for ``redirect_uri`` (``redirect_uri`` by default) and, with
+        a PKCE ``code_challenge``, for its verifier. ``IdentityError`` for no such user."""
+        uri = redirect_uri or self.redirect_uri
+        return self._call(
+            lambda: self.server.identity.issue_code(
+                user, uri, code_challenge, code_challenge_method
+            )
+        )
+
+    def id_token(self, user: str, nonce: str) -> str:
+        """An OpenID Connect id token that signs ``user`` in (the implicit flow)."""
+        server = self.server
+        return self._call(lambda: server.identity.issue_id_token(user, nonce, server.deployment_id))
 
     # Sessions ----------------------------------------------------------------------------
 
@@ -159,6 +205,20 @@ class MessagingControls:
         """Clear the conversation, as the guest's Presence Clear does."""
         self._run(self.server.clear(self.server.session(session_id)))
 
+    def send_receipt(
+        self,
+        session_id: str,
+        message_id: str,
+        status: str,
+        reasons: list[dict[str, str]] | None = None,
+    ) -> None:
+        """A ``Receipt`` about message ``message_id`` with ``status`` (``Delivered``,
+        ``Read``, ``Failed`` with ``reasons`` ``[{"code", "message"}]``...)."""
+        if status not in RECEIPT_STATUSES:
+            raise ValueError(f"status must be one of {RECEIPT_STATUSES}; got {status!r}.")
+        session = self.server.session(session_id)
+        self._run(self.server.receipt(session, message_id, status, reasons))
+
     # Fault switches --------------------------------------------------------------------------
 
     def drop_sockets(self, session_id: str | None = None) -> int:
@@ -227,12 +287,22 @@ class MessagingControls:
             lambda: setattr(server, "deployment", attrs.evolve(server.deployment, **changes))
         )
 
+    def set_limits(self, **changes: Any) -> None:
+        """Change the limits (``Limits`` field names) until ``clear_faults()``: for the
+        sessions and sockets that begin from now on, and the deployment's connection
+        rate at once."""
+        server = self.server
+        limits = attrs.evolve(server.limits, **changes)
+        self._call(lambda: server.change_limits(limits))
+
     def clear_faults(self) -> None:
-        """Disarm every switch and give the deployment back the settings it started with."""
+        """Disarm every switch and give the deployment and the limits back the settings
+        they started with."""
         server = self.server
 
         def reset() -> None:
             server.faults.reset()
             server.deployment = server.initial_deployment
+            server.change_limits(server.initial_limits)
 
         self._call(reset)

@@ -23,6 +23,7 @@ __all__ = [
     "error_text",
     "frame",
     "generate_url_error",
+    "get_configuration_response",
     "jwt_response",
     "presigned_url",
     "session_response",
@@ -59,6 +60,18 @@ def too_many_requests(
     return frame("response", "TooManyRequestsErrorMessage", body, 429, tracing_id)
 
 
+def _allowed_media(deployment: Deployment) -> dict[str, Any]:
+    """``allowedMedia``: the files a guest may send, none when uploads are off."""
+    if not deployment.uploads:
+        return {}
+    return {
+        "inbound": {
+            "fileTypes": [{"type": kind} for kind in deployment.file_types],
+            "maxFileSizeKB": deployment.max_file_size_kb,
+        }
+    }
+
+
 def session_response(
     session: Session,
     deployment: Deployment,
@@ -66,29 +79,40 @@ def session_response(
     *,
     new_session: bool,
     connected: bool = True,
+    cleared_existing_session: bool = False,
     tracing_id: str | None = None,
 ) -> Frame:
-    """The answer to ``configureSession`` (and, with ``connected`` off, to ``closeSession``)."""
-    inbound: dict[str, Any] = {}
-    if deployment.uploads:
-        inbound = {
-            "inbound": {
-                "fileTypes": [{"type": kind} for kind in deployment.file_types],
-                "maxFileSizeKB": deployment.max_file_size_kb,
-            }
-        }
+    """The answer to ``configureSession`` and ``configureAuthenticatedSession`` (and, with
+    ``connected`` off, to ``closeSession``): the fields of the Java SDK's
+    ``SessionResponse`` model, and ``authenticated`` (ours)."""
     body = {
         "connected": connected,
         "newSession": new_session,
         "readOnly": session.state is SessionState.READ_ONLY,
         "maxCustomDataBytes": limits.custom_attributes_bytes,
-        "allowedMedia": inbound,
+        "allowedMedia": _allowed_media(deployment),
         "blockedExtensions": list(deployment.blocked_extensions),
-        "clearedExistingSession": False,
+        "clearedExistingSession": cleared_existing_session,
         "durationSeconds": deployment.session_duration_seconds,
         "expirationDate": int(session.expires_at),
+        "autoStarted": session.auto_started,
+        "authenticated": session.authenticated,
     }
     return frame("response", "SessionResponse", body, tracing_id=tracing_id)
+
+
+def get_configuration_response(deployment: Deployment, limits: Limits) -> Frame:
+    """The answer to ``getConfiguration``: the Java SDK's ``GetConfigurationResponse``,
+    whose model requires ``allowedMedia.inbound`` (empty when uploads are off)."""
+    body = {
+        "allowedMedia": _allowed_media(deployment)
+        or {"inbound": {"fileTypes": [], "maxFileSizeKB": 0}},
+        "blockedExtensions": list(deployment.blocked_extensions),
+        "maxCustomDataBytes": limits.custom_attributes_bytes,
+        "messageRoutingEnabled": True,
+        "sessionDurationSeconds": deployment.session_duration_seconds,
+    }
+    return frame("response", "GetConfigurationResponse", body)
 
 
 def structured_message(

@@ -8,7 +8,8 @@
   presigned URLs ``onAttachment`` and ``getAttachment`` hand out (Genesys serves
   them from its file store; these answer plain text errors, as a store does).
 
-The REST fault switches act on all four. Runs on the emulator's loop.
+The REST fault switches act on all four, and on the token endpoints of ``token_api``.
+Runs on the emulator's loop.
 """
 
 from __future__ import annotations
@@ -16,25 +17,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from ..cloud import error_body, int_query
 from . import frames
 from .attachment_actions import UPLOAD_HEADERS
+from .server import MessagingServer
 from .sessions import Attachment, AttachmentState
 from .settings import DOWNLOADS, UPLOADS, config_json
 from .tokens import TokenError
 
-if TYPE_CHECKING:
-    from .server import MessagingServer
-
-__all__ = ["API", "CONFIG", "RestApi", "RestError"]
+__all__ = ["API", "CONFIG", "TOKEN", "RestApi", "RestError"]
 
 API = "/api/v2/webmessaging"
 CONFIG = "/webdeployments/v1/deployments"
-FAULTABLE = (API, CONFIG, UPLOADS, DOWNLOADS)
+TOKEN = "/api/v2/webdeployments/token"
+FAULTABLE = (API, CONFIG, TOKEN, UPLOADS, DOWNLOADS)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -2,9 +2,11 @@
 
 Everything here runs on the emulator's asyncio loop; its state is touched there
 only. The guest's WebSocket actions are in ``socket_api``, the REST endpoints in
-``rest_api``, the ``/emulator/messaging`` controls in ``control_api``; this
-module holds the sessions and does what happens to them: messages in and out,
-typing, disconnect, clear, expiry, dropped sockets.
+``rest_api``, the ``/emulator/messaging`` controls in ``control_api``, the token
+endpoints in ``token_api`` and the identity provider's pages in ``idp_api`` (all put on
+an app by ``routes``); this module holds the sessions and does what happens to them:
+messages in and out, typing, disconnect, clear, expiry, dropped sockets, sign-ins and
+logouts.
 """
 
 from __future__ import annotations
@@ -14,32 +16,41 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from aiohttp import web
-
+from ..cloud import iso_time
 from ..load import start_chatter
 from . import frames
-from .control_api import ControlApi
+from .agent import DemoBot
 from .faults import MessagingFaults
-from .rest_api import RestApi
+from .frames import Refused, too_many
+from .grants import Grants
+from .identity import DEMO_USERS, IdentityProvider, User
 from .sessions import Attachment, AttachmentState, Connection, Message, RateWindow, Session
 from .sessions import SessionState as State
-from .settings import DOWNLOADS, Deployment, Limits
-from .socket_api import SocketApi
+from .settings import DOWNLOADS, IDP, Deployment, Limits
 from .tokens import Signer
 
-if TYPE_CHECKING:
-    from .agent import DemoBot
-
-__all__ = ["MessagingServer"]
+__all__ = ["MessagingBot", "MessagingServer"]
 
 # Sent before the server closes a guest's socket itself (RFC 6455 normal closure).
 NORMAL_CLOSURE = 1000
 
 
+class MessagingBot(Protocol):
+    """What the server asks of a bot that answers its guests in place of the demo bot."""
+
+    async def on_inbound(
+        self, server: MessagingServer, session: Session, message: Message, first: bool
+    ) -> None: ...
+
+
 class MessagingServer:
-    """The Web Messaging guest API's sessions, connections and agent, for one deployment."""
+    """The Web Messaging guest API's sessions, connections and agent, for one deployment.
+
+    The ``flow_bot``, when there is one, answers every conversation instead of the demo
+    bot, and hands conversations over to it.
+    """
 
     def __init__(
         self,
@@ -48,34 +59,36 @@ class MessagingServer:
         deployment: Deployment,
         limits: Limits,
         demo_agent: DemoBot | None,
+        users: tuple[User, ...] = DEMO_USERS,
+        flow_bot: MessagingBot | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.deployment = deployment
         self.initial_deployment = deployment
         self.limits = limits
+        self.initial_limits = limits
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.signer = Signer()
+        self.identity = IdentityProvider(users)
+        self.grants = Grants(self.signer)
         # The clock of every rate window and timed switch; a test may stop it.
         self.clock: Callable[[], float] = time.monotonic
         self.faults = MessagingFaults()
         self.base_url = ""  # http://host:port, once the site is bound
         self.sessions: dict[str, Session] = {}  # every session ever made, by id
         self.current: dict[str, Session] = {}  # each token's session (keys are secrets)
+        self.signed_in: dict[str, Session] = {}  # each user's authenticated session, by login
         self.connections: set[Connection] = set()
+        # New WebSockets of the whole deployment, on self.clock.
+        self.connection_rate = RateWindow(limits.connections_per_minute, 60.0)
         self.files: dict[str, Attachment] = {}  # every session's attachments, by id
         self.background: set[asyncio.Future[Any]] = set()
-        self.rest = RestApi(self)
-        # The REST fault switches and error bodies, for this API's paths only.
-        self.middleware = self.rest.middleware
 
-    def add_routes(self, app: web.Application) -> None:
-        """Serve the WebSocket, the REST endpoints and the controls on ``app``.
-
-        ``app`` must have ``self.middleware`` among its middlewares.
-        """
-        SocketApi(self).add_routes(app)
-        self.rest.add_routes(app)
-        ControlApi(self).add_routes(app)
+    @property
+    def redirect_uri(self) -> str:
+        """Where a code goes when nothing else is named: the page that shows it."""
+        return f"{self.base_url}{IDP}/signed-in"
 
     def spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
@@ -96,6 +109,48 @@ class MessagingServer:
         self.current[token] = session
         self.touch(session)
         return session
+
+    def check_deployment(self, request: dict[str, Any]) -> None:
+        """``Refused`` (400) unless a configure request's ``deploymentId`` names this one."""
+        if request.get("deploymentId") != self.deployment_id:
+            raise Refused(400, "deploymentId must name this deployment")
+
+    def count_configure(self, session: Session | None) -> None:
+        """One more configure of ``session`` (if the token has one); ``Refused`` with 429
+        past ``Limits.configures_per_minute``."""
+        if session is not None:
+            wait = session.configure_rate.take(self.clock())
+            if wait is not None:
+                raise too_many(wait, "ConfigureSession rate too high for this session", 429)
+
+    async def start_anew(self, connection: Connection, token: str, old: Session | None) -> Session:
+        """A new session for ``token``: the old one (if any) ends, and its sockets other
+        than ``connection`` get ``ConnectionClosedEvent`` and are closed."""
+        self.forget(connection)
+        if old is not None:
+            await self.end(old, frames.connection_closed(None))
+        session = self.new_session(token)
+        session.configure_rate.take(self.clock())
+        return session
+
+    def change_limits(self, limits: Limits) -> None:
+        """Limits from now on: for new sessions and connections, and the deployment's
+        connection rate at once."""
+        self.limits = limits
+        self.connection_rate.limit = limits.connections_per_minute
+
+    async def attach(self, connection: Connection, session: Session) -> None:
+        """``connection`` now carries ``session``, as its newest socket; past
+        ``Limits.connections_per_session`` the oldest sockets are closed
+        (``ConnectionClosedEvent`` with no reason)."""
+        if connection.session is session:
+            return
+        self.forget(connection)
+        self.connections.add(connection)
+        connection.session = session
+        session.connections.append(connection)
+        while len(session.connections) > self.limits.connections_per_session:
+            await self.close(session.connections[0], frames.connection_closed(None))
 
     def touch(self, session: Session) -> None:
         """Activity: the session lives ``sessionDurationSeconds`` from now."""
@@ -145,8 +200,18 @@ class MessagingServer:
         session.state = State.ENDED
         if session.expiry is not None:
             session.expiry.cancel()
+        self.unbind(session)
+        if session.user is not None and self.signed_in.get(session.user.login) is session:
+            del self.signed_in[session.user.login]
+        await self.close_sockets(session, *last)
+
+    def unbind(self, session: Session) -> None:
+        """The session's token no longer leads to it."""
         if self.current.get(session.token) is session:
             del self.current[session.token]
+
+    async def close_sockets(self, session: Session, *last: dict[str, Any]) -> None:
+        """Each socket of the session gets ``last``, then is closed."""
         for connection in list(session.connections):
             self.forget(connection)
             for payload in last:
@@ -162,7 +227,9 @@ class MessagingServer:
         session.keep(message)
         self.touch(session)
         await self.push(session, frames.structured_message(message.body(), tracing_id))
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.on_inbound(self, session, message, first))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.on_inbound(self, session, message, first))
 
     async def outbound(self, session: Session, message: Message, keep: bool = True) -> None:
@@ -275,6 +342,27 @@ class MessagingServer:
         signature = self.signer.sign("GET", attachment.id, expires)
         return f"{self.base_url}{DOWNLOADS}/{attachment.id}?expires={expires}&signature={signature}"
 
+    async def receipt(
+        self,
+        session: Session,
+        message_id: str,
+        status: str,
+        reasons: list[dict[str, str]] | None = None,
+    ) -> None:
+        """A receipt about one message (the Java SDK's ``WebMessagingMessage`` of type
+        ``Receipt``: the id of the message it is about, a ``status``, and ``reasons`` when
+        it failed), pushed to every socket of the session; not kept."""
+        body: dict[str, Any] = {
+            "id": message_id,
+            "channel": {"time": iso_time(time.time())},
+            "type": "Receipt",
+            "status": status,
+            "direction": "Outbound",
+        }
+        if reasons:
+            body["reasons"] = reasons
+        await self.push(session, frames.structured_message(body))
+
     async def clear(self, session: Session) -> None:
         """Clear, as a guest's Presence Clear does: every socket is told, then closed."""
         await self.end(
@@ -293,8 +381,40 @@ class MessagingServer:
         await self.end(session, frames.connection_closed("signedIn"))
 
     async def log_out(self, session: Session) -> None:
-        """What an authenticated guest's sockets get when it is logged out."""
-        await self.end(session, frames.frame("message", "LogoutEvent", {}))
+        """Logout: every socket gets ``LogoutEvent`` and is closed, and the token no longer
+        leads to the session. A signed-in user's conversation stays theirs, to resume at
+        the next sign-in (ours); a guest's ends."""
+        if session.user is None:
+            await self.end(session, frames.frame("message", "LogoutEvent", {}))
+            return
+        self.unbind(session)
+        await self.close_sockets(session, frames.frame("message", "LogoutEvent", {}))
+
+    async def take_over(self, session: Session, token: str) -> None:
+        """A signed-in user's conversation moves to ``token`` (a sign-in on another device):
+        the sockets it had get ``ConnectionClosedEvent`` ``signedIn`` and are closed."""
+        self.unbind(session)
+        await self.close_sockets(session, frames.connection_closed("signedIn"))
+        session.token = token
+        self.current[token] = session
+
+    async def sign_in(self, session: Session, user: User) -> None:
+        """A guest's conversation signs in midway (step-up): it is ``user``'s from now on,
+        with its history, and every socket gets the ``SignIn`` presence event."""
+        session.user = user
+        self.signed_in[user.login] = session
+        presence = {"eventType": "Presence", "presence": {"type": "SignIn"}}
+        message = Message(
+            "Inbound",
+            "Event",
+            events=[presence],
+            metadata={"authenticated": "true"},
+            signed_in=user,
+            message_id=_uuid(),
+        )
+        session.keep(message)
+        self.touch(session)
+        await self.push(session, frames.structured_message(message.body()))
 
     async def drop_sockets(self, session_id: str | None) -> int:
         """Cut the sockets of one session (or all) with no close frame, as a network does."""

@@ -20,6 +20,7 @@ import attrs
 from aiohttp import web
 
 from ..cloud import iso_time
+from .identity import User
 
 __all__ = [
     "Attachment",
@@ -78,6 +79,8 @@ class Message:
     metadata: dict[str, str] = attrs.field(factory=dict)
     originating_entity: str | None = None  # "Bot" or "Human", for outbound messages
     sender: str | None = None  # the nickname an outbound message names in channel.from
+    signed_in: User | None = None  # the user a SignIn presence event names in channel.from
+    custom_attributes: dict[str, str] = attrs.field(factory=dict)  # what the guest sent with it
     id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     message_id: str | None = None  # channel.messageId of an inbound message
     time: float = attrs.field(factory=time.time)
@@ -89,10 +92,9 @@ class Message:
             channel["messageId"] = self.message_id
         if self.direction == "Outbound":
             channel["type"] = "Private"
-        if self.sender is not None:
-            channel["from"] = {"nickname": self.sender}
-            if self.type == "Event":
-                channel["to"] = {}
+        channel.update(self._from())
+        if self.sender is not None and self.type == "Event":
+            channel["to"] = {}
         body: dict[str, Any] = {"direction": self.direction, "id": self.id, "channel": channel}
         body["type"] = self.type
         if self.text is not None:
@@ -107,16 +109,21 @@ class Message:
             body["originatingEntity"] = self.originating_entity
         return body
 
-    def history_entity(self) -> dict[str, Any]:
-        """The entity of the history REST answer: ``content`` always, no channel type.
+    def agent_view(self) -> dict[str, Any]:
+        """The message as the agent's side sees it: its body, and the custom attributes the
+        guest sent with it in ``channel.metadata.customAttributes``."""
+        body = self.body()
+        if self.custom_attributes:
+            body["channel"]["metadata"] = {"customAttributes": dict(self.custom_attributes)}
+        return body
 
-        Ours: history leaves out ``metadata`` (the sample entity has none).
-        """
+    def history_entity(self) -> dict[str, Any]:
+        """The entity of the history REST answer: ``content`` always, no channel type, and
+        the ``metadata`` the message has (the Java SDK's ``WebMessagingMessage``)."""
         channel: dict[str, Any] = {"time": iso_time(self.time)}
         if self.message_id is not None:
             channel["messageId"] = self.message_id
-        if self.sender is not None:
-            channel["from"] = {"nickname": self.sender}
+        channel.update(self._from())
         entity: dict[str, Any] = {"id": self.id, "channel": channel, "type": self.type}
         if self.text is not None:
             entity["text"] = self.text
@@ -124,9 +131,20 @@ class Message:
         if self.events:
             entity["events"] = self.events
         entity["direction"] = self.direction
+        if self.metadata:
+            entity["metadata"] = dict(self.metadata)
         if self.originating_entity is not None:
             entity["originatingEntity"] = self.originating_entity
         return entity
+
+    def _from(self) -> dict[str, Any]:
+        """``channel.from``: an agent's nickname, or the names of a user who signed in."""
+        if self.sender is not None:
+            return {"from": {"nickname": self.sender}}
+        if self.signed_in is not None:
+            names = {"firstName": self.signed_in.first_name, "lastName": self.signed_in.last_name}
+            return {"from": {key: value for key, value in names.items() if value}}
+        return {}
 
 
 @attrs.define(eq=False)
@@ -169,8 +187,11 @@ class Session:
     id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
     state: SessionState = SessionState.ACTIVE
     started: bool = False  # the conversation exists: a first message or a Join came
+    auto_started: bool = False  # a Join (the Messenger's autoStart) started it
+    user: User | None = None  # the signed-in user of an authenticated session
     messages: list[Message] = attrs.field(factory=list)
     custom_attributes: dict[str, str] = attrs.field(factory=dict)
+    participant_data: dict[str, str] = attrs.field(factory=dict)  # what the flow-file bot set
     attachments: dict[str, Attachment] = attrs.field(factory=dict)
     connections: list[Connection] = attrs.field(factory=list)  # oldest first
     expires_at: float = 0.0  # time.time()
@@ -182,6 +203,10 @@ class Session:
     @property
     def open(self) -> bool:
         return self.state is not SessionState.ENDED
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user is not None
 
     def keep(self, message: Message) -> None:
         """Add ``message`` to the conversation, a millisecond at least after the one before,

@@ -2,8 +2,9 @@
 
 ``Deployment`` is the Messenger deployment as an admin configures it; it is what
 ``config.json`` publishes and what the server checks a guest's actions against.
-``Limits`` are the service's documented limits (the reference's §2.13), each
-changeable so a test can reach one quickly.
+``Limits`` are the service's documented limits (the Genesys Cloud limits page, the
+``webmessaging`` rows), each changeable so a test can reach one quickly, or raised so a
+load test of thousands of chats is not stopped by them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from typing import Any
 
 import attrs
 
-__all__ = ["DISCONNECT_TYPES", "DOWNLOADS", "UPLOADS", "Deployment", "Limits", "config_json"]
+__all__ = ["DISCONNECT_TYPES", "DOWNLOADS", "IDP", "UPLOADS", "Deployment", "Limits", "config_json"]
+
+_positive = attrs.validators.ge(1)
 
 # Where the emulator serves the presigned URLs that Genesys serves from its file store.
 UPLOADS = "/emulator/messaging/uploads"
 DOWNLOADS = "/emulator/messaging/downloads"
+# The built-in identity provider's sign-in page and control paths.
+IDP = "/emulator/messaging/idp"
 
 DISCONNECT_TYPES = ("Send", "ReadOnly")
 READ_ONLY: str | None = "ReadOnly"  # typed so, the field's default may be None too
@@ -33,6 +38,13 @@ class Deployment:
     the session read-only, ``"Send"`` only tells the guest; ``None`` turns the
     feature off. ``allowed_origins`` restricts the WebSocket to pages of those
     origins (``"http://host:port"``); empty allows every origin.
+
+    ``auth_enabled`` turns on authenticated conversations (``config.json``'s
+    ``auth.enabled``): the token endpoints and ``configureAuthenticatedSession``.
+    ``allow_session_upgrade`` lets a guest's conversation sign in midway (step-up,
+    ``auth.allowSessionUpgrade``); ``auth_required`` refuses guests altogether, so
+    every conversation is signed in. ``session_duration_seconds`` is how long a
+    session lives after its last activity (72 hours unless an admin changes it).
     """
 
     uploads: bool = True
@@ -48,25 +60,51 @@ class Deployment:
     )
     clear_enabled: bool = True
     markdown: bool = True
-    session_duration_seconds: int = 72 * 3600
+    session_duration_seconds: int = attrs.field(default=72 * 3600, validator=_positive)
     allowed_origins: tuple[str, ...] = ()
+    auth_enabled: bool = False
+    allow_session_upgrade: bool = True
+    auth_required: bool = attrs.field(default=False)
+
+    @auth_required.validator
+    def _needs_auth(self, attribute: attrs.Attribute[bool], value: bool) -> None:
+        if value and not self.auth_enabled:
+            raise ValueError(
+                "auth_required needs auth_enabled: a deployment without "
+                "authentication cannot require it."
+            )
 
 
 @attrs.frozen
 class Limits:
-    """The service's limits (the reference's §2.13 and §2.9); rates count in a sliding window."""
+    """The service's limits; rates count in a sliding window.
 
-    messages_per_second: int = 5  # per session; Genesys announced 2 in 2023 (ours: 5)
-    requests_per_minute: int = 60  # per connection, every action
-    configures_per_minute: int = 60  # per session
-    history_per_minute: int = 10  # per session, the REST history
-    health_checks_per_minute: int = 2  # per connection
-    connections_per_session: int = 3
-    text_bytes: int = 4096  # inbound text, UTF-8 bytes
-    custom_attributes_bytes: int = 2048  # keys and values, UTF-8 bytes
-    jwt_seconds: int = 60  # lifetime of a getJwt token
-    download_url_seconds: int = 600  # lifetime of a presigned download URL
-    file_name_chars: int = 255
+    The rates and sizes are the ``webmessaging`` rows of Genesys Cloud's limits page
+    (developer.genesys.cloud/organization/organization/limits); the attachment size
+    is the deployment's ``max_file_size_kb``. The token lifetimes are those of the
+    authenticated Messenger pages (developer.genesys.cloud/commdigital/digital/
+    webmessaging/messengersdk/SDKCommandsEvents/authProviderPlugin): a JWT lives 15
+    minutes, or less when the identity provider's token lives less, its refresh
+    token 24 hours.
+    """
+
+    # Per session. The limits page says 5; Genesys announced 2 on the developer forum
+    # ("Web messaging messages per session rate limit change", Dec 2023); every
+    # onMessage counts, events too.
+    messages_per_second: int = attrs.field(default=5, validator=_positive)
+    requests_per_minute: int = attrs.field(default=60, validator=_positive)  # per connection
+    configures_per_minute: int = attrs.field(default=60, validator=_positive)  # per session
+    history_per_minute: int = attrs.field(default=10, validator=_positive)  # per session
+    health_checks_per_minute: int = attrs.field(default=2, validator=_positive)  # per connection
+    connections_per_session: int = attrs.field(default=3, validator=_positive)
+    connections_per_minute: int = attrs.field(default=1000, validator=_positive)  # per deployment
+    text_bytes: int = attrs.field(default=4096, validator=_positive)  # inbound, UTF-8 bytes
+    custom_attributes_bytes: int = attrs.field(default=2048, validator=_positive)  # UTF-8 bytes
+    jwt_seconds: int = attrs.field(default=60, validator=_positive)  # a getJwt token (ours)
+    auth_jwt_seconds: int = attrs.field(default=900, validator=_positive)  # a signed-in JWT
+    refresh_token_seconds: int = attrs.field(default=24 * 3600, validator=_positive)
+    download_url_seconds: int = attrs.field(default=600, validator=_positive)
+    file_name_chars: int = attrs.field(default=255, validator=_positive)
 
 
 def config_json(deployment: Deployment, deployment_id: str, base_url: str) -> dict[str, Any]:
@@ -113,5 +151,8 @@ def config_json(deployment: Deployment, deployment_id: str, base_url: str) -> di
         "headlessMode": {"enabled": True},
         "journeyEvents": {"enabled": False},
         "status": "Active",
-        "auth": {"enabled": False, "allowSessionUpgrade": False},
+        "auth": {
+            "enabled": deployment.auth_enabled,
+            "allowSessionUpgrade": deployment.auth_enabled and deployment.allow_session_upgrade,
+        },
     }

@@ -12,19 +12,18 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..client_input import FRAME_LIMIT, BadInput, BoundedWebSocket, parse_json
 from . import frames
 from .attachment_actions import AttachmentActions
+from .auth_actions import SESSION_AUTH_FAILED, AuthActions
 from .frames import Refused, too_many
+from .server import MessagingServer
 from .sessions import AttachmentState, Connection, Message, RateWindow, Session
 from .sessions import SessionState as State
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["SocketApi"]
 
@@ -34,6 +33,8 @@ Request = dict[str, Any]
 Answer = Awaitable[frames.Frame | None]  # an alias is evaluated: no "|" on Python 3.9
 TYPING_OFF = "Turn on the Feature Toggle or fix the configuration."
 CLEAR_OFF = "Presence events Conversation Clear are not supported"
+DOWNGRADE = "Cannot downgrade an authenticated session to an unauthenticated one"
+UNEXPECTED = "Request failed."  # code 5000, as the mobile SDK's tests show it
 
 
 class SocketApi:
@@ -42,6 +43,12 @@ class SocketApi:
     def __init__(self, server: MessagingServer) -> None:
         self.server = server
         files = AttachmentActions(server)
+        # The actions a socket may send before it has a session.
+        self.socket_actions: dict[str, Callable[[Connection, str, Request], Answer]] = {
+            "configureSession": self.configure_session,
+            "configureAuthenticatedSession": AuthActions(server).configure_authenticated_session,
+            "getConfiguration": self.get_configuration,
+        }
         self.session_actions: dict[str, Callable[[Connection, Session, Request], Answer]] = {
             "onMessage": self.on_message,
             "echo": self.echo,
@@ -68,6 +75,14 @@ class SocketApi:
         refused = server.faults.refuses(server.clock())
         if refused is not None:
             return web.Response(status=refused, text="Refused by the emulator.")
+        wait = server.connection_rate.take(server.clock())
+        if wait is not None:
+            # Ours: the limits page names the limit, not how a refused upgrade looks.
+            return web.Response(
+                status=429,
+                text="Connection rate too high for this deployment",
+                headers={"Retry-After": str(wait)},
+            )
         socket = BoundedWebSocket(_refusal)
         await socket.prepare(request)
         limits = server.limits
@@ -102,6 +117,10 @@ class SocketApi:
             reply = await self.dispatch(connection, request)
         except Refused as refusal:
             reply = refusal.frame(tracing_id)
+        except Exception:
+            # A bug of the emulator's is the real service's 5000, never a dead socket.
+            log.exception("The web messaging emulator failed on %s", request.get("action"))
+            reply = frames.error_text(5000, UNEXPECTED, tracing_id)
         log.debug("%s -> %s", request.get("action"), reply and (reply["class"], reply["code"]))
         if reply is not None:
             if "tracingId" not in reply and tracing_id is not None:
@@ -112,7 +131,7 @@ class SocketApi:
         action = request.get("action")
         if not isinstance(action, str) or not action:
             raise Refused(4020, "Missing parameter: action")
-        if action != "configureSession" and action not in self.session_actions:
+        if action not in self.socket_actions and action not in self.session_actions:
             raise Refused(400, f"Unknown action {action}")
         wait = connection.request_rate.take(self.server.clock())
         if wait is not None:
@@ -125,8 +144,8 @@ class SocketApi:
         token = request.get("token")
         if not isinstance(token, str) or not token:
             raise Refused(4020, "Missing parameter: token")
-        if action == "configureSession":
-            return await self.configure_session(connection, token, request)
+        if action in self.socket_actions:
+            return await self.socket_actions[action](connection, token, request)
         session = connection.session
         if session is None or session.token != token:
             raise Refused(4007, "Session not found: send configureSession first")
@@ -140,32 +159,30 @@ class SocketApi:
         self, connection: Connection, token: str, request: Request
     ) -> frames.Frame:
         server = self.server
-        if request.get("deploymentId") != server.deployment_id:
-            raise Refused(400, "deploymentId must name this deployment")
+        server.check_deployment(request)
+        if server.deployment.auth_required:
+            raise Refused(403, SESSION_AUTH_FAILED)
         current = server.current.get(token)
-        if current is not None:
-            wait = current.configure_rate.take(server.clock())
-            if wait is not None:
-                raise too_many(wait, "ConfigureSession rate too high for this session", 429)
+        if current is not None and current.authenticated:
+            # The mobile SDK's ErrorCode.CannotDowngradeToUnauthenticated.
+            raise Refused(4017, DOWNGRADE)
+        server.count_configure(current)
         start_new = request.get("startNew") is True
         if current is not None and not (start_new and current.state is State.READ_ONLY):
             session, new = current, False
         else:
             # The caller moves to the new session; the old one's other sockets are closed.
-            server.forget(connection)
-            if current is not None:
-                await server.end(current, frames.connection_closed(None))
-            session, new = server.new_session(token), True
-            session.configure_rate.take(server.clock())
-        if connection.session is not session:
-            server.forget(connection)
-            while len(session.connections) >= server.limits.connections_per_session:
-                # A connection over the limit closes the oldest one (no reason given).
-                await server.close(session.connections[0], frames.connection_closed(None))
-            session.connections.append(connection)
-            connection.session = session
-            server.connections.add(connection)
+            session, new = await server.start_anew(connection, token, current), True
+        await server.attach(connection, session)
         return frames.session_response(session, server.deployment, server.limits, new_session=new)
+
+    async def get_configuration(
+        self, connection: Connection, token: str, request: Request
+    ) -> frames.Frame:
+        """What the deployment takes (the Java SDK's ``getSupportedContentConfiguration``):
+        answered on any socket, with or without a session."""
+        self.server.check_deployment(request)
+        return frames.get_configuration_response(self.server.deployment, self.server.limits)
 
     async def close_session(
         self, connection: Connection, session: Session, request: Request
@@ -222,13 +239,17 @@ class SocketApi:
         if kind not in ("Text", "Structured", "Event"):
             raise Refused(400, f"Unknown message type {kind}")
         attributes = self._custom_attributes(message, request)
-        if kind == "Event":
-            return await self._on_event(session, message, request.get("tracingId"))
-        if session.state is State.READ_ONLY:
-            raise Refused(409, frames.READ_ONLY)
+        # The developer forum's "Web messaging messages per session rate limit change"
+        # (Dec 2023): the limit is on the onMessage action, whatever the message.
         wait = session.message_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Message rate too high for this session")
+        tracing_id = request.get("tracingId")
+        tracing_id = tracing_id if isinstance(tracing_id, str) else None
+        if kind == "Event":
+            return await self._on_event(session, message, attributes, tracing_id)
+        if session.state is State.READ_ONLY:
+            raise Refused(409, frames.READ_ONLY)
         text = message.get("text")
         if text is not None and not isinstance(text, str):
             raise Refused(400, "message.text must be a string")
@@ -246,15 +267,31 @@ class SocketApi:
             kind,
             text=text,
             content=content,
-            metadata=_strings(metadata, "message.metadata") if metadata is not None else {},
+            metadata=self._metadata(
+                session,
+                _strings(metadata, "message.metadata") if metadata is not None else {},
+                tracing_id,
+            ),
             message_id=str(uuid.uuid4()),
+            custom_attributes=attributes,
         )
         session.custom_attributes.update(attributes)
         for entry in content:
             if entry.get("contentType") == "Attachment":
                 session.attachments[entry["attachment"]["id"]].state = AttachmentState.SENT
-        await self.server.inbound(session, inbound, request.get("tracingId"))
+        await self.server.inbound(session, inbound, tracing_id)
         return None
+
+    @staticmethod
+    def _metadata(session: Session, sent: dict[str, str], tracing_id: str | None) -> dict[str, str]:
+        """The metadata of a guest's message as the server keeps and echoes it: what the
+        guest sent, ``correlationId`` (the request's tracingId, as live captures show
+        Inbound echoes carrying one), and ``authenticated`` in a signed-in session (the
+        mobile SDK's ``Message.authenticated`` reads it)."""
+        metadata = {"correlationId": tracing_id or str(uuid.uuid4()), **sent}
+        if session.authenticated:
+            metadata["authenticated"] = "true"
+        return metadata
 
     def _custom_attributes(self, message: Request, request: Request) -> dict[str, str]:
         """``channel.metadata.customAttributes``, inside the message or beside it (ours: both)."""
@@ -299,7 +336,11 @@ class SocketApi:
         return filled
 
     async def _on_event(
-        self, session: Session, message: Request, tracing_id: Any
+        self,
+        session: Session,
+        message: Request,
+        attributes: dict[str, str],
+        tracing_id: str | None,
     ) -> frames.Frame | None:
         events = message.get("events")
         if not isinstance(events, list) or len(events) != 1 or not isinstance(events[0], dict):
@@ -324,10 +365,19 @@ class SocketApi:
             return None
         if session.state is State.READ_ONLY:
             raise Refused(409, frames.READ_ONLY)
-        echo = Message("Inbound", "Event", events=[event], message_id=str(uuid.uuid4()))
-        await self.server.inbound(
-            session, echo, tracing_id if isinstance(tracing_id, str) else None
+        echo = Message(
+            "Inbound",
+            "Event",
+            events=[event],
+            metadata=self._metadata(session, {}, tracing_id),
+            message_id=str(uuid.uuid4()),
+            custom_attributes=attributes,
         )
+        if what == "Join":
+            # The mobile SDK's AutoStartRequest carries the custom attributes with the Join.
+            session.custom_attributes.update(attributes)
+            session.auto_started = session.auto_started or not session.started
+        await self.server.inbound(session, echo, tracing_id)
         return None
 
 

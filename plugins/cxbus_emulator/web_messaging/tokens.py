@@ -1,8 +1,10 @@
-"""The emulator's Web Messaging secrets: the JWTs of ``getJwt`` and the presigned URLs.
+"""The emulator's Web Messaging secrets: its JWTs and the presigned URLs.
 
-A JWT names the session it was issued to and expires ``Limits.jwt_seconds``
-after issue; the history endpoint takes nothing else. A presigned URL carries an
-HMAC of its path (and expiry) under a key of this emulator's own, as S3's do.
+A ``getJwt`` JWT names the session it was issued to and expires
+``Limits.jwt_seconds`` after issue; the history endpoint takes nothing else. A
+signed-in JWT (the token exchange's) names its grant and its user instead; neither
+kind passes for the other. A presigned URL carries an HMAC of its path (and expiry)
+under a key of this emulator's own, as S3's do.
 """
 
 from __future__ import annotations
@@ -39,6 +41,19 @@ class Signer:
         try:
             claims = jwt.decode(token, self.key, algorithms=["HS256"])
             return str(claims["sid"])
+        except (jwt.PyJWTError, KeyError) as error:
+            raise TokenError(str(error)) from None
+
+    def signed_in_jwt(self, grant_id: str, login: str, expires: int) -> str:
+        """A JWT of a signed-in user's grant, good until ``expires`` (epoch seconds)."""
+        claims = {"gid": grant_id, "sub": login, "iat": int(time.time()), "exp": expires}
+        return jwt.encode(claims, self.key, algorithm="HS256")
+
+    def grant_of(self, token: str) -> str:
+        """The grant a signed-in JWT was issued for; ``TokenError`` if forged or expired."""
+        try:
+            claims = jwt.decode(token, self.key, algorithms=["HS256"])
+            return str(claims["gid"])
         except (jwt.PyJWTError, KeyError) as error:
             raise TokenError(str(error)) from None
 

@@ -54,7 +54,10 @@ def test_a_structured_button_response_is_echoed_with_its_content(messenger: Mess
     )
     assert echo["body"]["type"] == "Structured"
     assert echo["body"]["content"] == [{"contentType": "ButtonResponse", "buttonResponse": pressed}]
-    assert echo["body"]["metadata"] == {"parentMessageId": "m1"}
+    assert echo["body"]["metadata"] == {
+        "parentMessageId": "m1",
+        "correlationId": echo["tracingId"],
+    }
 
 
 @pytest.mark.parametrize("where", ["message", "request"])

@@ -227,7 +227,8 @@ def test_the_emulator_s_history_has_the_reference_s_shape(
         timeout=5,
     ).json()
     reference = json.loads(EXAMPLES["history"]["text"])
-    assert differences(reference, page, set()) == []
+    # metadata: a field of the Java SDK's WebMessagingMessage, which the sample leaves out.
+    assert differences(reference, page, {"entities[].metadata"}) == []
     assert page["entities"][0]["text"] == reference["entities"][0]["text"]
 
 
@@ -245,7 +246,7 @@ def test_the_emulator_s_config_json_has_every_field_of_the_reference_s_sample(
 
 ANSWERS = {
     "configureSession": "SessionResponse",
-    "configureAuthenticatedSession": "string",  # ours: not served
+    "configureAuthenticatedSession": "string",  # 403: auth is off on this deployment
     "echo": "StructuredMessage",
     "getJwt": "JwtResponse",
     "closeSession": "SessionResponse",
