@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from emulator_process import EmulatorProcess
+from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import open_fds, percentile, rss_mib
 
 from cxbus import Bus, Deferred, Event
@@ -584,7 +584,7 @@ def main() -> None:
     logging.getLogger("cxbus").propagate = False
     logging.getLogger("websocket").setLevel(logging.CRITICAL)  # a cut is an ERROR line there
     rng = random.Random(args.seed)
-    emulator = EmulatorProcess()
+    emulator = EmulatorProcess(*MANY_CONNECTIONS)  # the loop opens many a minute
     channels: list[Channel] = [GuestChat(emulator), Gms(emulator), WebMessaging(emulator)]
     before = (process_threads(), open_fds(), rss_mib())
     try:
