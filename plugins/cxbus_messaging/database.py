@@ -1,11 +1,11 @@
 """The ``Database`` plugin: what the Messenger keeps for the page, custom attributes first.
 
-As the Messenger's own (the reference's §1.4): ``Database.set`` merges an object into
-what is kept (shallow: a top-level key is replaced), ``Database.update`` merges deeply,
-``Database.get {name}`` reads, ``Database.remove {name}`` forgets; events ``ready``,
-``updated`` (what is kept now) and ``removed`` (``{name}``). A ``name`` is a key, or a
-dotted path such as ``"messaging.customAttributes"`` (ours). Nothing leaves the
-process.
+As the Messenger's own (Genesys's Messenger SDK page *Database plugin*):
+``Database.set`` merges an object into what is kept (shallow: a top-level key is
+replaced), ``Database.update`` merges deeply, ``Database.get {name}`` reads,
+``Database.remove {name}`` forgets; events ``ready``, ``updated`` (what is kept now) and
+``removed`` (``{name}``). A ``name`` is a key, or a dotted path such as
+``"messaging.customAttributes"`` (ours). Nothing leaves the process.
 
 ``messaging.customAttributes`` (strings to strings) rides on MessagingService's next
 message whenever it changed since the last one the server took; over 2,048 bytes

@@ -1,7 +1,7 @@
 """MessagingService: the Messenger's headless MessagingService as a cxbus plugin.
 
-Every headless command and event of the JavaScript SDK's plugin (the reference's §1.2
-and §1.3), with its sentences. This module is the plugin's shell: each command
+Every headless command and event of the JavaScript SDK's plugin (Genesys's Messenger SDK
+page *MessagingService plugin*), with its sentences. This module is the plugin's shell: each command
 handler checks its options in the caller's thread (a bad option rejects at once,
 naming it) and hands the command to the conversation's state machine
 (``machine.ConversationMachine``), run on the shared loop thread by a

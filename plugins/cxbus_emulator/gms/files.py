@@ -5,7 +5,7 @@ back as the ``file-client-cfg-get`` Notice with string values. An upload is
 checked in this order (ours): type (code 203, no advice), count (201, advice the
 most files), the file's size against ``upload-max-file-size`` and then the chat's
 total against ``upload-max-total-size`` (202, advice the byte limit that was
-passed: the reference knows only the total, so a client must read the advice,
+passed: Genesys's pages name only the total, so a client must read the advice,
 not assume which limit it is).
 """
 

@@ -1,8 +1,8 @@
 """What a GMS chat server's refusals mean: one exception class per case, one sentence each.
 
 ``refusal(operation, status, answer)`` reads an HTTP answer the way the Widgets do
-(``reference/gms-chat-api.md`` §4.2, §5, §6): an ``errors`` code 306, or HTTP 404,
-500 or 502 with no ``errors``, is an invalid service; the codes the Widgets know
+(their GMS module, ``webchatservicelegacy.mod.js``): an ``errors`` code 306, or HTTP
+404, 500 or 502 with no ``errors``, is an invalid service; the codes the Widgets know
 get their own class; HTTP 401 is a refused caller; any other HTTP error, or an
 ``errors`` entry with no known code, is a plain ``GmsError``; a 200 says
 ``statusCode`` 1 (try again: the chat goes on) or 2 (the chat is over). Any other

@@ -17,8 +17,8 @@ reply's messages; on any other call it is reported as ``ChatEnded``, and so is a
 ends once, with one ``error``, rather than polls on. ``statusCode`` 1 and the
 ``errors`` codes are read by
 ``gms_errors``; a refresh never raises for what the server answered: its
-``Refreshed`` says how it went, for the poll schedule (``reference/gms-chat-api.md``
-§4.2).
+``Refreshed`` says how it went, for the poll schedule (the poll exceptions of
+Genesys Widgets' GMS module, ``webchatservicelegacy.mod.js``).
 
 The secure key is kept in the ``GmsChatApi``'s keys and the session data, out of
 every repr, log line and exception message.
@@ -275,7 +275,7 @@ class GmsPolling(Transport):
     def _finished(self, error: GmsError, position: int) -> Refreshed:
         """A refresh answered ``statusCode`` 2: what the reply holds, then the end, once.
 
-        The widgets publish error for a statusCode 2 with errors (§4.2); so is a refusal
+        The widgets publish error for a statusCode 2 with errors (their GMS module); so is a refusal
         (a chat the server has lost), and the chat ends rather than polls on."""
         refreshed = self._read(error.reply, position, PollResult.REFUSED, status=error.status)
         updates = refreshed.updates
