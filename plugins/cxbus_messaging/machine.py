@@ -1003,8 +1003,9 @@ class ConversationMachine:
         """The guest logged out (here, or on another device): ``logout``."""
         if not self.logging_out:
             self._error(pushed.frame)
-        self._signed_out()
-        return self._ended(None, pushed.frame)
+        after = self._ended(None, pushed.frame)
+        self._signed_out()  # once the store is cleared
+        return after
 
     def _ended(self, event: str | None, frame: Frame) -> Idle:
         """The session is over on the server: the socket closes, a new token next time."""
@@ -1177,20 +1178,22 @@ class ConversationMachine:
         return state
 
     def _auth_lost(self, state: State, outcome: CallFailed) -> State:
-        """The JWT could not be renewed: ``error``, and the signed-in session ends."""
+        """The JWT could not be renewed: the signed-in session ends, then ``error`` (once
+        the store is cleared)."""
         sentence = AUTH_LOST.format(REFRESH_TRIES, calls.sentence(outcome.reason))
-        self._error({"code": outcome.status or 401, "body": sentence})
         self.auth = None
         self._emit(CancelTimer(Timer.JWT_REFRESH))
-        if not _has_session(state):
-            return state
-        if isinstance(state, Connecting) and state.ticket is not None:
-            self._refuse(state.ticket, sentence)
-        elif isinstance(state, Resetting):
-            self._refuse(state.ticket, RESET_NOT_ALLOWED)
-        self._stop_socket()
-        self._forget_session()
-        return Idle()
+        after = state
+        if _has_session(state):
+            if isinstance(state, Connecting) and state.ticket is not None:
+                self._refuse(state.ticket, sentence)
+            elif isinstance(state, Resetting):
+                self._refuse(state.ticket, RESET_NOT_ALLOWED)
+            self._stop_socket()
+            self._forget_session()
+            after = Idle()
+        self._error({"code": outcome.status or 401, "body": sentence})
+        return after
 
     def _logout(self, state: S, command: Logout) -> S:
         """logout: the JWT is revoked; the server ends the conversation (LogoutEvent)."""
@@ -1211,13 +1214,14 @@ class ConversationMachine:
             self._error({"code": outcome.status or 0, "body": sentence})
             self._refuse(settled.purpose.ticket, sentence)
             return state
-        self._signed_out()
+        after = state
+        if _has_session(state):
+            self._stop_socket()
+            self._forget_session()
+            after = Idle()
+        self._signed_out()  # once the store is cleared
         self._answer(settled.purpose.ticket)
-        if not _has_session(state) or isinstance(state, Closed):
-            return state
-        self._stop_socket()
-        self._forget_session()
-        return Idle()
+        return after
 
     def _step_up(self, state: S, command: StepUp) -> S:
         """stepUpConversation: the guest's conversation signs in, keeping its history."""

@@ -178,8 +178,7 @@ def test_three_failed_refreshes_end_the_signed_in_session(
         signed_emulator.messaging.fail_rest(REFRESH, status=500, count=3)
         error = d.wait("error", lambda e: "could not be renewed" in e["error"]["body"])
         assert "after 3 tries" in error["error"]["body"]
-        d.settle()
-        assert d.store.load() is None
+        assert d.store.cleared()
         assert d.rejection("fetchHistory") == "Not able to fetch history"
 
 
@@ -195,7 +194,7 @@ def test_logout_revokes_the_jwt_and_ends_the_conversation(
         d("logout")
         assert d.data("logout") == [None]
         assert "error" not in d.names()
-        assert d.store.load() is None
+        assert d.store.cleared()
         assert d.rejection("logout") == "logout needs a signed-in guest: there is none."
     refused = requests.post(
         f"{signed_emulator.data_url}{REFRESH}", json={"refreshToken": refresh_token}, timeout=10
