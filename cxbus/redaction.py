@@ -21,7 +21,10 @@ MASK = "***"
 CONTENT_SWITCH = "CXBUS_LOG_CONTENT"
 
 # Key names whose values are secrets wherever they appear in command or event data.
-_SECRET_KEY = re.compile(r"jwt|token|secret|password|authorization|deploymentkey|securekey", re.I)
+_SECRET_KEY = re.compile(
+    r"jwt|token|secret|password|authorization|deploymentkey|securekey|authcode|codeverifier|nonce",
+    re.I,
+)
 # A JWT anywhere in a string: three base64url segments, the first a JSON header.
 _JWT = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
 # What follows the path of an http(s) URL: a presigned URL's signature and session token

@@ -86,7 +86,7 @@ class ChatUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        self.bus = Bus(config={self.section: dict(self.config)})
+        self.bus = Bus(config={self.section: self.section_config()})
         # The service's events since the last command (wait_for looks there), and when
         # that command was dispatched.
         self._events: collections.deque[Event] = collections.deque(maxlen=KEPT_EVENTS)
@@ -94,6 +94,10 @@ class ChatUser(User):
         self._arrived = threading.Condition()
         self.bus.register_plugin("LocustUser").subscribe(f"{self.service}.*", self._record)
         signals.command_settled.connect(self._settled, sender=self.bus)
+
+    def section_config(self) -> dict[str, Any]:
+        """The plugin's section for this user's bus: ``config``."""
+        return dict(self.config)
 
     # Locust's lifecycle -----------------------------------------------------------------
 
@@ -206,6 +210,12 @@ class MessagingUser(ChatUser):
     ``on_stop`` clears the conversation (``clearConversation``: it ends on the server, as
     the Messenger's "clear" does); where the deployment does not allow that, set
     ``end_command = "clearSession"``, which only forgets it here.
+
+    On an authenticated deployment, ``auth_provider`` signs each user in: a function
+    called for each sign-in that returns ``{"authCode", "redirectUri"}`` (or
+    ``{"idToken", "nonce"}``): the section's ``authProvider``. Each Locust user should
+    sign in as a user of its own: signing in as one taken already moves that user's
+    conversation away from the other Locust user (``connectionClosed``).
     """
 
     abstract = True
@@ -213,3 +223,12 @@ class MessagingUser(ChatUser):
     section = "messaging"
     start_command = "startConversation"
     end_command = "clearConversation"
+    auth_provider: ClassVar[Callable[[], Mapping[str, str]] | None] = None
+
+    def section_config(self) -> dict[str, Any]:
+        """``config``, with ``auth_provider`` as its ``authProvider`` when set."""
+        section = super().section_config()
+        provider = type(self).auth_provider
+        if provider is not None:
+            section["authProvider"] = provider
+        return section

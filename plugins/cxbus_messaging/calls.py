@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import attrs
 
-from .guest_api import Request
+from .guest_api import AuthTokens, Credentials, Request
 from .inputs import CallPurpose, RequestPurpose
 
 __all__ = [
@@ -31,7 +31,10 @@ __all__ = [
     "FetchPage",
     "LoadDeployment",
     "ReadFile",
+    "RefreshJwt",
+    "RevokeJwt",
     "Send",
+    "SignInCall",
     "Upload",
     "sentence",
 ]
@@ -107,13 +110,47 @@ class Download:
     path: Path | None
 
 
+@attrs.frozen
+class SignInCall:
+    """Exchange ``credentials`` (``None``: the configured sign-in's, had anew); succeeds
+    with ``AuthTokens``."""
+
+    credentials: Credentials | None = None
+
+
+@attrs.frozen
+class RefreshJwt:
+    """Renew ``tokens``' JWT with its refresh token; succeeds with new ``AuthTokens``."""
+
+    tokens: AuthTokens
+
+
+@attrs.frozen
+class RevokeJwt:
+    """Revoke ``tokens`` (logout); succeeds with nothing."""
+
+    tokens: AuthTokens
+
+
 def sentence(reason: object) -> str:
     """A failed call's reason as one sentence (ending with a full stop)."""
     text = str(reason)
     return text if text.endswith(".") else f"{text}."
 
 
-Action = LoadDeployment | Connect | Send | Disconnect | FetchPage | ReadFile | Upload | Download
+Action = (
+    LoadDeployment
+    | Connect
+    | Send
+    | Disconnect
+    | FetchPage
+    | ReadFile
+    | Upload
+    | Download
+    | SignInCall
+    | RefreshJwt
+    | RevokeJwt
+)
 
 
 @attrs.frozen

@@ -2,7 +2,8 @@
 ``cxbus.chat_channels``: its options, its section (``chat_options``) and its terminal
 chat (``terminal``, imported only when the chat runs).
 
-With nothing configured it talks with the embedded emulator's demo bot.
+With nothing configured it talks with the embedded emulator's demo bot (``--auth-user``:
+signed in to the emulator's identity provider, an authenticated conversation).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cxbus.cli.chat import ChatChannel, Options
+from cxbus.cli.options import OptionError
 
 from .chat_options import MESSAGING_OPTIONS, messaging_section
 
@@ -25,6 +27,10 @@ With no deployment configured, it talks with the demo bot of the embedded emulat
 EPILOG = """\
 messaging: --deployment-id   GENESYS_DEPLOYMENT_ID   deploymentId
            --region          GENESYS_REGION          domain (eu-west-1, mypurecloud.ie)
+           --auth-code       GENESYS_AUTH_CODE       authCode (a signed-in guest's code)
+           --redirect-uri    GENESYS_REDIRECT_URI    redirectUri (the code's)
+  --auth-user LOGIN signs the demo in as a user of the emulator's identity provider
+  (ada, grace): an authenticated conversation with no account.
   --config is shaped like the messaging section ({"deploymentId", "domain"}). A
   number picks a quick reply or a card's button; /quit, Ctrl-D or Ctrl-C leaves the
   conversation open, and cxbus chat started again resumes it.
@@ -42,11 +48,32 @@ def _arguments(options: Options) -> None:
         metavar="REGION",
         help="the region, e.g. eu-west-1 or mypurecloud.ie (GENESYS_REGION)",
     )
+    options.add_argument(
+        "--auth-code",
+        metavar="CODE",
+        help="an authenticated deployment: the signed-in guest's authorization code "
+        "(GENESYS_AUTH_CODE; the variable keeps it out of the process list)",
+    )
+    options.add_argument(
+        "--redirect-uri",
+        metavar="URI",
+        help="the redirect URI the code was issued for (GENESYS_REDIRECT_URI)",
+    )
+    options.add_argument(
+        "--auth-user",
+        metavar="LOGIN",
+        help="the demo, signed in as this user of the emulator's identity provider (ada)",
+    )
 
 
 def _flags(args: argparse.Namespace) -> dict[str, str | None]:
     """The flags as given: ``{"--region": "eu-west-1", ...}``."""
-    return {"--deployment-id": args.deployment_id, "--region": args.region}
+    return {
+        "--deployment-id": args.deployment_id,
+        "--region": args.region,
+        "--auth-code": args.auth_code,
+        "--redirect-uri": args.redirect_uri,
+    }
 
 
 def _given(args: argparse.Namespace, environ: Mapping[str, str]) -> bool:
@@ -60,13 +87,19 @@ def _fits(config: Mapping[str, Any]) -> bool:
 
 
 def _section(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, Any] | None:
-    return messaging_section(_flags(args), environ, args.config)
+    section = messaging_section(_flags(args), environ, args.config)
+    if section is not None and args.auth_user:
+        raise OptionError(
+            "--auth-user signs in on the demo's emulator only: a deployment takes "
+            "--auth-code and --redirect-uri"
+        )
+    return section
 
 
 def _run(section: dict[str, Any] | None, args: argparse.Namespace) -> int:
     from .terminal import run
 
-    return run(section)
+    return run(section, args.auth_user)
 
 
 channel = ChatChannel(

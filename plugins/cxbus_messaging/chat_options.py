@@ -22,7 +22,7 @@ from cxbus.options import unknown_option
 from .config import ConfigError, MessagingConfig, parse_config
 from .guest_api import region_domain
 
-__all__ = ["MESSAGING_OPTIONS", "SHAPE", "messaging_section"]
+__all__ = ["MESSAGING_OPTIONS", "SHAPE", "SIGN_IN_OPTIONS", "messaging_section"]
 
 SHAPE = "the messaging section, {deploymentId, domain}"
 
@@ -38,12 +38,17 @@ MESSAGING_OPTIONS = (
     _Option("--deployment-id", "GENESYS_DEPLOYMENT_ID", "deploymentId"),
     _Option("--region", "GENESYS_REGION", "domain"),
 )
+SIGN_IN_OPTIONS = (
+    _Option("--auth-code", "GENESYS_AUTH_CODE", "authCode"),
+    _Option("--redirect-uri", "GENESYS_REDIRECT_URI", "redirectUri"),
+)
+"""An authenticated deployment's sign-in: optional, and only with a deployment."""
 
 
 def given(flags: Mapping[str, str | None], environment: Mapping[str, str]) -> dict[str, str]:
     """The options the flags and variables give, by option name."""
     found: dict[str, str] = {}
-    for option in MESSAGING_OPTIONS:
+    for option in (*MESSAGING_OPTIONS, *SIGN_IN_OPTIONS):
         value = flags.get(option.flag) or environment.get(option.environment)
         if value:
             found[option.option] = region_domain(value) if option.option == "domain" else value

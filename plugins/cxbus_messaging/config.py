@@ -7,6 +7,9 @@ ignored. Where the service is: a Genesys Cloud region's ``domain``, or a
 ``baseURL`` that serves the socket, the REST calls and ``config.json`` alike (the
 emulator's); exactly one of them.
 
+An authenticated deployment's sign-in: ``authCode`` (with ``redirectUri`` and
+``codeVerifier``) or ``idToken`` (with ``nonce``), or ``authProvider`` (``sign_in``).
+
 Ours, where the Messenger has no option: the session store (``sessionFile`` or
 ``sessionStore``), the reconnection's limits, the service's rate limits to pace
 under, the health check's pace, timeouts, a CA bundle.
@@ -32,7 +35,7 @@ from cxbus.options import (
     option,
 )
 
-from .guest_api import Endpoints
+from .guest_api import Credentials, Endpoints
 
 __all__ = ["ConfigError", "MessagingConfig", "parse_config"]
 
@@ -41,6 +44,10 @@ DOMAIN = "a Genesys Cloud region's domain such as 'mypurecloud.com' or 'euw2.pur
 
 def _is_domain(value: Any) -> bool:
     return is_text(value) and not any(c in value for c in "/:@?# ")
+
+
+def _is_provider(value: Any) -> bool:
+    return callable(value) or is_text(value)
 
 
 def _is_store(value: Any) -> bool:
@@ -100,6 +107,45 @@ class MessagingConfig:
     )
     """Ours: a CA bundle to verify the server with (socket and REST), instead of the system's."""
 
+    auth_code: str | None = option("authCode", TEXT, is_text, default=None, repr=False)
+    """An authenticated deployment: the signed-in guest's authorization code, from the
+    brand's login (good once: a second sign-in needs ``authProvider``)."""
+    redirect_uri: str | None = option("redirectUri", TEXT, is_text, default=None)
+    """The redirect URI ``authCode`` was issued for (required with it)."""
+    code_verifier: str | None = option("codeVerifier", TEXT, is_text, default=None, repr=False)
+    """The PKCE verifier of ``authCode``, when the login used PKCE."""
+    id_token: str | None = option("idToken", TEXT, is_text, default=None, repr=False)
+    """An authenticated deployment: the signed-in guest's OpenID Connect id token."""
+    nonce: str | None = option("nonce", TEXT, is_text, default=None, repr=False)
+    """The nonce ``idToken`` was issued with (required with it)."""
+    auth_provider: Any = option(
+        "authProvider",
+        "a callable that returns {authCode, redirectUri, codeVerifier?} or {idToken, nonce}, "
+        "or the name of a plugin with a getAuthCode command",
+        _is_provider,
+        default=None,
+    )
+    """An authenticated deployment: where each sign-in's code comes from (the Messenger's
+    ``AuthProvider`` plugin is the model)."""
+
+    @property
+    def credentials(self) -> Credentials | None:
+        """The credentials given directly (``authCode`` or ``idToken``), if any."""
+        if self.auth_code is not None:
+            return Credentials(
+                auth_code=self.auth_code,
+                redirect_uri=self.redirect_uri,
+                code_verifier=self.code_verifier,
+            )
+        if self.id_token is not None:
+            return Credentials(id_token=self.id_token, nonce=self.nonce)
+        return None
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether conversations sign in (``configureAuthenticatedSession``)."""
+        return self.credentials is not None or self.auth_provider is not None
+
     def endpoints(self) -> Endpoints:
         """Where the socket, the REST calls and ``config.json`` are."""
         if self.base_url is not None:
@@ -115,4 +161,29 @@ def parse_config(section: Any, path: str = "messaging") -> MessagingConfig:
         raise ConfigError(f"{path}.domain", f"{DOMAIN} (or baseURL given instead)")
     if config.domain is not None and config.base_url is not None:
         raise ConfigError(f"{path}.baseURL", "left out when domain is given", config.base_url)
+    _check_sign_in(config, path)
     return config
+
+
+def _check_sign_in(config: MessagingConfig, path: str) -> None:
+    """One way to sign in, with what it needs."""
+    given = [
+        (name, value)
+        for name, value in (
+            ("authCode", config.auth_code),
+            ("idToken", config.id_token),
+            ("authProvider", config.auth_provider),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        (first, _), (second, value) = given[:2]
+        raise ConfigError(f"{path}.{second}", f"left out when {first} is given", value, True)
+    if config.auth_code is not None and config.redirect_uri is None:
+        raise ConfigError(f"{path}.redirectUri", "the redirect URI authCode was issued for")
+    if config.id_token is not None and config.nonce is None:
+        raise ConfigError(f"{path}.nonce", "the nonce idToken was issued with")
+    if config.code_verifier is not None and config.auth_code is None:
+        raise ConfigError(
+            f"{path}.codeVerifier", "given with authCode only", config.code_verifier, True
+        )

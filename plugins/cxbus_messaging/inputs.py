@@ -22,11 +22,12 @@ import attrs
 
 from cxbus.runtime.machine_runner import CallFailed, CallSucceeded
 
-from .guest_api import Frame, Request
+from .guest_api import Credentials, Frame, Request
 
 __all__ = [
     "Answered",
     "AttachmentDelete",
+    "AuthSessionRequest",
     "ButtonReply",
     "CallPurpose",
     "CatchUpPage",
@@ -50,24 +51,31 @@ __all__ = [
     "JwtNeed",
     "JwtRequest",
     "LoadConfig",
+    "Logout",
     "MessageFrame",
     "OpenSocket",
     "Pushed",
     "PutUpload",
     "ReadUpload",
+    "Refresh",
     "RefreshFiles",
     "Replied",
     "RequestPurpose",
     "RequestUpload",
     "ResetConversation",
     "Restore",
+    "Revoke",
     "SaveDownload",
     "SendMessage",
     "SendTyping",
     "SessionRequest",
     "Settled",
+    "SignIn",
     "SocketLost",
     "StartConversation",
+    "StepUp",
+    "StepUpRequest",
+    "StepUpSignIn",
     "Timer",
     "Update",
     "UploadUrl",
@@ -190,6 +198,22 @@ class ClearConversation:
     ticket: int
 
 
+@attrs.frozen
+class StepUp:
+    """``stepUpConversation``: the guest's conversation signs in, keeping its history;
+    ``credentials`` given with the command, or ``None``: the configured sign-in's."""
+
+    ticket: int
+    credentials: Credentials | None = None
+
+
+@attrs.frozen
+class Logout:
+    """``logout``: the signed-in guest's JWT is revoked and the conversation ends."""
+
+    ticket: int
+
+
 Command = (
     Configure
     | Restore
@@ -207,6 +231,8 @@ Command = (
     | ClearSession
     | ResetConversation
     | ClearConversation
+    | StepUp
+    | Logout
 )
 
 
@@ -325,6 +351,38 @@ class SaveDownload:
     command: DownloadFile
 
 
+@attrs.frozen
+class SignIn:
+    """The guest's credentials are had and exchanged for a JWT before the socket opens;
+    ``attempt``: the tries so far (at most ``SIGN_IN_TRIES``)."""
+
+    attempt: int = 1
+
+
+@attrs.frozen
+class StepUpSignIn:
+    """``stepUpConversation``'s sign-in: the credentials had and exchanged."""
+
+    ticket: int
+
+
+@attrs.frozen
+class Refresh:
+    """The JWT is renewed: before it expires, or because the server refused it (401,
+    ``reconfigure``: configure the session again with the new one). ``attempt``: the
+    tries so far (at most ``SIGN_IN_TRIES``, as the mobile SDK)."""
+
+    attempt: int = 1
+    reconfigure: bool = False
+
+
+@attrs.frozen
+class Revoke:
+    """``logout``: the JWT is revoked."""
+
+    ticket: int
+
+
 CallPurpose = (
     LoadConfig
     | OpenSocket
@@ -335,6 +393,10 @@ CallPurpose = (
     | ReadUpload
     | PutUpload
     | SaveDownload
+    | SignIn
+    | StepUpSignIn
+    | Refresh
+    | Revoke
 )
 JwtNeed = CatchUpPage | FetchHistoryPage
 """What waits for a JWT (``getJwt``) before its page of history is read."""
@@ -401,8 +463,23 @@ class AttachmentDelete:
     attachment_id: str
 
 
+@attrs.frozen
+class AuthSessionRequest:
+    """``configureAuthenticatedSession``: a ``SessionResponse``, or 401 for a JWT the
+    server no longer takes."""
+
+
+@attrs.frozen
+class StepUpRequest:
+    """``configureAuthenticatedSession`` on a guest's session, for ``stepUpConversation``."""
+
+    ticket: int
+
+
 RequestPurpose = (
-    SessionRequest
+    AuthSessionRequest
+    | StepUpRequest
+    | SessionRequest
     | JwtRequest
     | GuestMessage
     | ClearRequest
@@ -437,3 +514,5 @@ class Timer(str, enum.Enum):
     """The agent's typing indicator is over."""
     SESSION_WARNING = "sessionWarning"
     """The session expires in five minutes."""
+    JWT_REFRESH = "jwtRefresh"
+    """The signed-in guest's JWT is about to expire: it is renewed."""

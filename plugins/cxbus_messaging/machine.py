@@ -53,6 +53,7 @@ from .error_event import error_data
 from .files import Step, ask_url, download, downloaded
 from .guest_api import (
     Attachment,
+    AuthTokens,
     ConnectionClosedEvent,
     DeploymentConfig,
     DeploymentNotFound,
@@ -75,6 +76,7 @@ from .guest_api.json_object import whole_number
 from .inputs import (
     Answered,
     AttachmentDelete,
+    AuthSessionRequest,
     CallPurpose,
     CatchUpPage,
     ClearConversation,
@@ -97,24 +99,31 @@ from .inputs import (
     JwtNeed,
     JwtRequest,
     LoadConfig,
+    Logout,
     MessageFrame,
     OpenSocket,
     Pushed,
     PutUpload,
     ReadUpload,
+    Refresh,
     RefreshFiles,
     Replied,
     RequestPurpose,
     RequestUpload,
     ResetConversation,
     Restore,
+    Revoke,
     SaveDownload,
     SendMessage,
     SendTyping,
     SessionRequest,
     Settled,
+    SignIn,
     SocketLost,
     StartConversation,
+    StepUp,
+    StepUpRequest,
+    StepUpSignIn,
     Timer,
     Update,
     UploadUrl,
@@ -126,6 +135,7 @@ from .sentences import (
     ALREADY_ACTIVE,
     APP_OFF,
     ATTRIBUTES_TOO_LARGE,
+    AUTH_LOST,
     AUTO_START_OFF,
     CANNOT_START,
     CLEAR_OFF,
@@ -133,15 +143,21 @@ from .sentences import (
     ENDED_SEND,
     ENDED_TYPING,
     LOAD_FAILED,
+    LOGOUT_FAILED,
     NO_TEXT,
     NOT_ABLE,
     NOT_CONFIGURED,
     NOT_FOUND,
+    NOT_SIGNED_IN,
     NOTHING_TO_CLEAR,
     NOTHING_TO_JOIN,
     RECONNECT_FAILED,
     RESET_FAILED,
     RESET_NOT_ALLOWED,
+    SIGN_IN_FAILED,
+    STEP_UP_FAILED,
+    STEP_UP_GUEST_ONLY,
+    STEP_UP_NO_SIGN_IN,
     STOPPED,
     UNABLE,
     WHITESPACE,
@@ -181,6 +197,12 @@ REPLIED = ("DatePicker", "ListPicker", "Form")
 TYPING_MS = 5000
 # sessionWarning comes this long before the session expires.
 WARNING_SECONDS = 300
+# A signed-in JWT is renewed this long before it expires, or halfway through a shorter
+# life (ours: the mobile SDK renews on a 401 only).
+JWT_REFRESH_MARGIN = 60.0
+# A JWT the server refused is renewed at most this many times in a row, as the mobile
+# SDK's AuthHandler (MAX_REFRESH_TOKEN_ATTEMPTS) does.
+REFRESH_TRIES = 3
 # What the server pushes that has a row of its own (the rest are the kind ``Pushed``).
 PUSHED_KINDS = (
     SessionClearedEvent,
@@ -227,6 +249,12 @@ class ConversationMachine:
         self.clock = clock
         self.new_token = new_token
         self._stored = stored
+        self.auth: AuthTokens | None = None
+        """A signed-in guest's tokens: they outlive a session, until logout."""
+        if isinstance(stored, StoredSession) and stored.jwt is not None:
+            self.auth = AuthTokens(stored.jwt, stored.refresh_token)
+        self.logging_out = False
+        """A logout is under way: the LogoutEvent it brings is no error."""
         self._under_way: dict[int, Pending] = {}
         self._call_ids = 0
         self._out: list[Effect] = []
@@ -344,7 +372,14 @@ class ConversationMachine:
     def _save(self) -> None:
         token = self.record.token
         if token is not None:
-            self._stored = StoredSession(token, self.settings.deployment_id, self.clock())
+            auth = self.auth
+            self._stored = StoredSession(
+                token,
+                self.settings.deployment_id,
+                self.clock(),
+                jwt=auth.jwt if auth is not None else None,
+                refresh_token=auth.refresh_token if auth is not None else None,
+            )
             self._emit(Save(self._stored))
 
     def _forget_session(self) -> None:
@@ -451,14 +486,17 @@ class ConversationMachine:
     def _connect(
         self, state: State, ticket: int | None, join: bool, restoring: bool = False
     ) -> Connecting | Reconnecting:
-        """Open a socket and configure the session (the record's token, or a new one)."""
+        """Open a socket and configure the session (the record's token, or a new one); a
+        guest of an authenticated deployment signs in first."""
+        if self.settings.authenticated and self.auth is None:
+            return self._sign_in_first(state, ticket, join, restoring)
         record = self.record
         if record.token is None:
             record.token = self.new_token()
         record.closed_by_server = False  # said of the socket this one replaces
         self.generation += 1
-        request = actions.configure_session(record.token, self.settings.deployment_id)
-        self.asked[request.tracing_id] = SessionRequest()
+        request, purpose = self._configure_request(record.token)
+        self.asked[request.tracing_id] = purpose
         self._call(calls.Connect(record.token, request, self.generation), OpenSocket())
         if isinstance(state, Reconnecting):
             return attrs.evolve(state, generation=self.generation)
@@ -758,6 +796,8 @@ class ConversationMachine:
         received: MessagesReceivedData = {"messages": [data]}
         self._publish("messagesReceived", received)
         presence = body.presence
+        if presence is not None and presence.type == "SignIn":
+            self._publish("steppedUpConversation", data)
         if presence is None or presence.type != "Disconnect" or body.inbound:
             return False
         self._publish("conversationDisconnected", {"message": data, "readOnly": body.read_only})
@@ -960,8 +1000,12 @@ class ConversationMachine:
         return self._ended("sessionExpired", pushed.frame)
 
     def _logged_out(self, state: State, pushed: Pushed) -> Idle:
-        self._error(pushed.frame)
-        return self._ended(None, pushed.frame)
+        """The guest logged out (here, or on another device): ``logout``."""
+        if not self.logging_out:
+            self._error(pushed.frame)
+        after = self._ended(None, pushed.frame)
+        self._signed_out()  # once the store is cleared
+        return after
 
     def _ended(self, event: str | None, frame: Frame) -> Idle:
         """The session is over on the server: the socket closes, a new token next time."""
@@ -992,6 +1036,9 @@ class ConversationMachine:
         body = pushed.frame.body
         assert isinstance(body, ConnectionClosedEvent)
         log.info("the server closes the socket (%s)", body.reason or "no reason given")
+        # As the mobile SDK's Event.ConnectionClosed: signedIn is the guest signing in
+        # on another device, which takes the conversation there.
+        self._publish("connectionClosed", {"reason": body.reason})
         return state
 
     def _pushed(self, state: S, pushed: Pushed) -> S:
@@ -1001,6 +1048,227 @@ class ConversationMachine:
             self._error(frame)
         else:
             log.debug("ignoring a %s frame", frame.frame_class)
+        return state
+
+    # Signing in (an authenticated deployment) -------------------------------------------------
+
+    def _sign_in_first(
+        self, state: State, ticket: int | None, join: bool, restoring: bool
+    ) -> Connecting | Reconnecting:
+        """The guest's credentials are exchanged for a JWT; the socket opens after."""
+        self._call(calls.SignInCall(), SignIn())
+        if isinstance(state, Reconnecting):
+            return state
+        return Connecting(self.generation, ticket, join, restoring)
+
+    def _configure_request(self, token: str) -> tuple[Request, RequestPurpose]:
+        """configureAuthenticatedSession with the JWT when signed in, else configureSession."""
+        deployment_id = self.settings.deployment_id
+        if self.auth is not None:
+            request = actions.configure_authenticated_session(token, deployment_id, self.auth.jwt)
+            return request, AuthSessionRequest()
+        return actions.configure_session(token, deployment_id), SessionRequest()
+
+    def _signed_in(
+        self, state: Connecting | Reconnecting, settled: Settled[SignIn]
+    ) -> Connecting | Reconnecting | Idle:
+        """The JWT is had: the socket opens. Refused: the start is refused."""
+        outcome = settled.outcome
+        if isinstance(outcome, CallFailed):
+            sentence = SIGN_IN_FAILED.format(calls.sentence(outcome.reason))
+            self._error({"code": outcome.status or 0, "body": sentence})
+            if isinstance(state, Connecting) and state.ticket is not None:
+                self._refuse(state.ticket, sentence)
+            if isinstance(state, Reconnecting):
+                self._emit(CancelTimer(Timer.RECONNECT_DEADLINE))
+            return Idle()
+        self._signed(outcome.value)
+        if isinstance(state, Connecting):
+            return self._connect(state, state.ticket, state.join, state.restoring)
+        return self._connect(state, None, join=False)
+
+    def _signed(self, tokens: AuthTokens) -> None:
+        """New tokens: ``authenticated`` (the Auth plugin's event), renewed before they expire."""
+        self.auth = tokens
+        self._publish("authenticated")
+        self._refresh_later()
+
+    def _refresh_later(self) -> None:
+        """The JWT is renewed before it expires (one with no refresh token: on a 401)."""
+        auth = self.auth
+        exp = auth.exp if auth is not None else None
+        if auth is None or exp is None or auth.refresh_token is None:
+            return
+        left = exp - self.clock()
+        self._emit(SetTimer(Timer.JWT_REFRESH, max(0.0, left / 2, left - JWT_REFRESH_MARGIN)))
+
+    def _signed_out(self) -> None:
+        """The guest's tokens are gone (logout): ``logout``, once."""
+        if self.auth is None and not self.logging_out:
+            return
+        self.auth = None
+        self.logging_out = False
+        self._emit(CancelTimer(Timer.JWT_REFRESH))
+        self._publish("logout")
+
+    def _auth_session_opened(
+        self, state: Connecting, replied: Replied[AuthSessionRequest]
+    ) -> Active | ReadOnly | CatchingUp | Idle | Connecting:
+        if self._unauthorized(replied.frame):
+            return state
+        self.record.authenticated = not _refuses_session(replied.frame)
+        return self._session_opened(state, _as_session(replied))
+
+    def _auth_session_reopened(
+        self, state: Reconnecting, replied: Replied[AuthSessionRequest]
+    ) -> Reconnecting | Active | ReadOnly | CatchingUp:
+        if self._unauthorized(replied.frame):
+            return state
+        self.record.authenticated = not _refuses_session(replied.frame)
+        return self._session_reopened(state, _as_session(replied))
+
+    def _auth_session_answered(self, state: S, replied: Replied[AuthSessionRequest]) -> S:
+        if not self._unauthorized(replied.frame):
+            self._session_answered(state, _as_session(replied))
+        return state
+
+    def _unauthorized(self, frame: Frame) -> bool:
+        """The server no longer takes the JWT (401): it is renewed, and the session
+        configured again with the new one."""
+        if frame.code != 401 or self.auth is None:
+            if not frame.is_error:
+                self._refresh_later()
+            return False
+        log.info("the server refused the JWT (401): renewing it")
+        self._call(calls.RefreshJwt(self.auth), Refresh(1, reconfigure=True))
+        return True
+
+    def _refresh_due(self, state: S, fired: TimerFired) -> S:
+        if self.auth is not None and not isinstance(state, Closed):
+            self._call(calls.RefreshJwt(self.auth), Refresh())
+        return state
+
+    def _refreshed(self, state: State, settled: Settled[Refresh]) -> State:
+        """A renewed JWT is kept (and the session configured again, after a 401); after
+        ``REFRESH_TRIES`` failures in a row the signed-in session ends."""
+        outcome, purpose = settled.outcome, settled.purpose
+        if self.auth is None or isinstance(state, Closed):
+            return state  # logged out meanwhile
+        if isinstance(outcome, CallFailed):
+            if purpose.attempt < REFRESH_TRIES:
+                log.info(
+                    "renewing the JWT failed (%s); trying again", calls.sentence(outcome.reason)
+                )
+                again = Refresh(purpose.attempt + 1, purpose.reconfigure)
+                self._call(calls.RefreshJwt(self.auth), again)
+                return state
+            return self._auth_lost(state, outcome)
+        self.auth = outcome.value
+        self._publish("tokenRefreshed")
+        self._refresh_later()
+        if _has_session(state):
+            self._save()
+        if (
+            purpose.reconfigure
+            and isinstance(state, (Connecting, Reconnecting))
+            and settled.generation == self.generation
+        ):
+            request, request_purpose = self._configure_request(self._token())
+            self._send_now(request, request_purpose)
+        return state
+
+    def _auth_lost(self, state: State, outcome: CallFailed) -> State:
+        """The JWT could not be renewed: the signed-in session ends, then ``error`` (once
+        the store is cleared)."""
+        sentence = AUTH_LOST.format(REFRESH_TRIES, calls.sentence(outcome.reason))
+        self.auth = None
+        self._emit(CancelTimer(Timer.JWT_REFRESH))
+        after = state
+        if _has_session(state):
+            if isinstance(state, Connecting) and state.ticket is not None:
+                self._refuse(state.ticket, sentence)
+            elif isinstance(state, Resetting):
+                self._refuse(state.ticket, RESET_NOT_ALLOWED)
+            self._stop_socket()
+            self._forget_session()
+            after = Idle()
+        self._error({"code": outcome.status or 401, "body": sentence})
+        return after
+
+    def _logout(self, state: S, command: Logout) -> S:
+        """logout: the JWT is revoked; the server ends the conversation (LogoutEvent)."""
+        if self.auth is None:
+            self._refuse(command.ticket, NOT_SIGNED_IN)
+            return state
+        self.logging_out = True
+        self._call(calls.RevokeJwt(self.auth), Revoke(command.ticket))
+        return state
+
+    def _revoked(self, state: State, settled: Settled[Revoke]) -> State:
+        """The JWT is revoked: the conversation ends here too, if the LogoutEvent did not
+        end it first (no socket, or its event still on its way)."""
+        outcome = settled.outcome
+        if isinstance(outcome, CallFailed):
+            self.logging_out = False
+            sentence = LOGOUT_FAILED.format(calls.sentence(outcome.reason))
+            self._error({"code": outcome.status or 0, "body": sentence})
+            self._refuse(settled.purpose.ticket, sentence)
+            return state
+        after = state
+        if _has_session(state):
+            self._stop_socket()
+            self._forget_session()
+            after = Idle()
+        self._signed_out()  # once the store is cleared
+        self._answer(settled.purpose.ticket)
+        return after
+
+    def _step_up(self, state: S, command: StepUp) -> S:
+        """stepUpConversation: the guest's conversation signs in, keeping its history."""
+        if not isinstance(state, Active) or self.record.authenticated:
+            self._step_up_refused(command.ticket, STEP_UP_GUEST_ONLY)
+        elif command.credentials is None and not self.settings.authenticated:
+            self._step_up_refused(command.ticket, STEP_UP_NO_SIGN_IN)
+        else:
+            self._call(calls.SignInCall(command.credentials), StepUpSignIn(command.ticket))
+        return state
+
+    def _step_up_refused(self, ticket: int, sentence: str, code: int = 0) -> None:
+        self._publish("stepUpConversationError", {"error": {"code": code, "body": sentence}})
+        self._refuse(ticket, sentence)
+
+    def _step_up_signed_in(self, state: S, settled: Settled[StepUpSignIn]) -> S:
+        """The JWT is had: the session is configured with it, on the same token."""
+        outcome, ticket = settled.outcome, settled.purpose.ticket
+        if isinstance(outcome, CallFailed):
+            sentence = STEP_UP_FAILED.format(calls.sentence(outcome.reason))
+            self._step_up_refused(ticket, sentence, outcome.status or 0)
+            return state
+        self._signed(outcome.value)
+        if not isinstance(state, Active):
+            self._step_up_refused(ticket, STEP_UP_GUEST_ONLY)
+            return state
+        request, _ = self._configure_request(self._token())
+        self._send_now(request, StepUpRequest(ticket))
+        return state
+
+    def _step_up_answered(self, state: S, replied: Replied[StepUpRequest]) -> S:
+        """The session is the signed-in guest's now (the SignIn presence brings
+        ``steppedUpConversation``); the command resolves."""
+        frame, ticket = replied.frame, replied.purpose.ticket
+        if _refuses_session(frame):
+            self._step_up_refused(ticket, STEP_UP_FAILED.format(_text(frame)), frame.code or 0)
+            return state
+        assert isinstance(frame.body, SessionResponse)
+        self.record.authenticated = True
+        self._session_configured(frame)
+        self._answer(
+            ticket,
+            {
+                "authenticated": True,
+                "clearedExistingSession": frame.body.cleared_existing_session,
+            },
+        )
         return state
 
     # History ---------------------------------------------------------------------------------
@@ -1230,6 +1498,11 @@ def _refuses_session(frame: Frame) -> bool:
     return frame.is_error or frame.frame_class != "SessionResponse"
 
 
+def _as_session(replied: Replied[AuthSessionRequest]) -> Replied[SessionRequest]:
+    """configureAuthenticatedSession's answer, taken as configureSession's is."""
+    return Replied(SessionRequest(), replied.request, replied.frame)
+
+
 def _text(frame: Frame) -> str:
     body = frame.raw.get("body")
     return body if isinstance(body, str) else str(getattr(frame.body, "error_message", body))
@@ -1380,6 +1653,36 @@ TRANSITIONS: Transitions[ConversationMachine, State] = Transitions(
         Row(_but(SESSION, ReadOnly), DeleteFile, C._delete_file),
         Row((Idle, ReadOnly), DeleteFile, C._delete_ended),
         Row(CONVERSATION, AttachmentDelete, C._file_deleted),
+        # Signing in (an authenticated deployment).
+        Row(Connecting, SignIn, C._signed_in, to=Idle),
+        Row(Reconnecting, SignIn, C._signed_in, to=Idle),
+        Row(_but(ALL, Connecting, Reconnecting), SignIn, C._ignore),
+        Row(
+            Connecting,
+            AuthSessionRequest,
+            C._auth_session_opened,
+            to=(Active, ReadOnly, CatchingUp, Idle),
+        ),
+        Row(
+            Reconnecting,
+            AuthSessionRequest,
+            C._auth_session_reopened,
+            to=(Active, ReadOnly, CatchingUp),
+        ),
+        Row(
+            _but(CONVERSATION, Connecting, Reconnecting),
+            AuthSessionRequest,
+            C._auth_session_answered,
+        ),
+        Row(ALL, Timer.JWT_REFRESH, C._refresh_due),
+        Row(SESSION, Refresh, C._refreshed, to=Idle),
+        Row(_but(ALL, *SESSION), Refresh, C._refreshed),
+        Row(CONVERSATION, Logout, C._logout),
+        Row(SESSION, Revoke, C._revoked, to=Idle),
+        Row(_but(ALL, *SESSION), Revoke, C._revoked),
+        Row(CONVERSATION, StepUp, C._step_up),
+        Row(ALL, StepUpSignIn, C._step_up_signed_in),
+        Row(CONVERSATION, StepUpRequest, C._step_up_answered),
         # Nothing reports without a socket.
         Row(NO_SOCKET, FROM_SOCKET, C._ignore),
     ],

@@ -45,6 +45,8 @@ class ConversationRecord:
     """The custom attributes the server has (the last ones a message carried)."""
     expiration_date: int | None = None
     duration_told: bool = False
+    authenticated: bool = False
+    """The session was configured signed in (``configureAuthenticatedSession``)."""
     closed_by_server: bool = False
     """A ConnectionClosedEvent came on the socket in use: when it closes, it is not
     reopened. Opening a socket clears it."""
@@ -58,7 +60,7 @@ class ConversationRecord:
         session = self.session
         data: StartedData = {
             "newSession": bool(session and session.new_session),
-            "authenticated": False,
+            "authenticated": self.authenticated,
             "readOnly": bool(session and session.read_only),
         }
         if session is not None and session.duration_seconds is not None:

@@ -68,3 +68,16 @@ NOT_FOUND = (
     "region the deployment was made in) or baseURL."
 )
 RESET_FAILED = "The conversation could not be reset: its socket was lost."
+# Ours, for authenticated deployments.
+SIGN_IN_FAILED = "The guest could not sign in: {}"
+AUTH_LOST = (
+    "The signed-in session ended: its JWT could not be renewed after {} tries (the last: {})"
+)
+NOT_SIGNED_IN = "logout needs a signed-in guest: there is none."
+LOGOUT_FAILED = "The logout failed: {}"
+STEP_UP_GUEST_ONLY = "stepUpConversation needs an active guest (not signed-in) conversation."
+STEP_UP_NO_SIGN_IN = (
+    "stepUpConversation needs credentials: authCode and redirectUri, or idToken and nonce "
+    "(in its data, or messaging.authProvider)."
+)
+STEP_UP_FAILED = "The conversation could not be stepped up: {}"

@@ -29,12 +29,13 @@ from cxbus.runtime.session_store import SessionStoreError, open_store
 from . import inputs
 from .config import ConfigError, MessagingConfig, parse_config
 from .database import Database
-from .guest_api import GuestRestApi
+from .guest_api import GuestRestApi, credentials_from
 from .guest_socket import GuestSocket
 from .machine import THROTTLED, ConversationMachine
 from .pacing import Pacer
 from .sentences import NOT_CONFIGURED, STOPPED
 from .session_store import FileSessionStore, MemorySessionStore, StoredSession
+from .sign_in import sign_in_source
 from .states import Settings
 from .transport_calls import performer
 
@@ -45,10 +46,6 @@ log = logging.getLogger("cxbus.messaging")
 SERVICE = "MessagingService"
 # Ours, where the SDK has no words.
 CONFIGURED_ALREADY = "MessagingService is configured already: configure can only be called once."
-NO_STEP_UP = (
-    "stepUpConversation is not supported yet: MessagingService runs guest "
-    "(unauthenticated) sessions only."
-)
 BUTTON_TYPES = {
     "quickReply": "QuickReply",
     "card": "Button",
@@ -95,6 +92,13 @@ EVENTS = [
     "fileDownloadError",
     "customAttributesSizeExceeded",
     "error",
+    # Authenticated deployments.
+    "authenticated",
+    "tokenRefreshed",
+    "logout",
+    "steppedUpConversation",
+    "stepUpConversationError",
+    "connectionClosed",
 ]
 
 # Weak both ways: the MessagingService refers to its bus (through its plugin), so a strong value
@@ -137,6 +141,7 @@ class MessagingService(MachineService):
             "resetConversation": lambda call: self._tell(inputs.ResetConversation),
             "clearConversation": lambda call: self._tell(inputs.ClearConversation),
             "stepUpConversation": self._step_up,
+            "logout": lambda call: self._tell(inputs.Logout),
         }
         for name, handler in commands.items():
             self.plugin.register_command(name, handler, private=name == "configure")
@@ -196,6 +201,7 @@ class MessagingService(MachineService):
             reconnect_timeout=config.reconnect_timeout,
             reconnect_interval=config.reconnect_interval,
             history_page_size=config.history_page_size,
+            authenticated=config.authenticated,
         )
         machine = ConversationMachine(settings, stored, time.time)
 
@@ -205,7 +211,14 @@ class MessagingService(MachineService):
 
         self._runner = MachineRunner(
             machine,
-            performer(socket, rest, config.deployment_id),
+            performer(
+                socket,
+                rest,
+                config.deployment_id,
+                sign_in_source(
+                    self.plugin.bus, config.credentials, config.auth_provider, config.timeout
+                ),
+            ),
             store,
             self.plugin,
             STOPPED,
@@ -245,8 +258,17 @@ class MessagingService(MachineService):
         told.fail(answer.reject)
         return answer
 
-    def _step_up(self, call: CommandCall) -> None:
-        raise CommandRejected(NO_STEP_UP)
+    def _step_up(self, call: CommandCall) -> Deferred:
+        """The credentials of the sign-in, given with the command (``{authCode,
+        redirectUri, codeVerifier?}`` or ``{idToken, nonce}``), or the configured ones."""
+        data = call.data
+        credentials = None
+        if isinstance(data, Mapping) and data:
+            try:
+                credentials = credentials_from(data, "stepUpConversation")
+            except ValueError as error:
+                raise CommandRejected(str(error)) from None
+        return self._tell(lambda ticket: inputs.StepUp(ticket, credentials))
 
     # Files -------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Where MessagingService keeps its session token, so that a restart resumes the conversation.
 
 What is kept is small: the session token (a secret: whoever has it can read and write
-the conversation), the deployment it belongs to, and when it was saved. The server
+the conversation), the deployment it belongs to, and when it was saved; for a
+signed-in guest, the JWT and its refresh token too (secrets as well). The server
 keeps the rest, history included. A bus keeps it in memory unless given
 ``messaging.sessionFile`` (a ``FileSessionStore``: a file of mode 0600, claimed by one
 bus at a time, written atomically) or ``messaging.sessionStore`` (any object with
@@ -33,14 +34,26 @@ __all__ = [
 
 @attrs.frozen
 class StoredSession:
-    """A conversation to resume: its session token, its deployment, when it was saved."""
+    """A conversation to resume: its session token, its deployment, when it was saved;
+    a signed-in guest's ``jwt`` and ``refresh_token``."""
 
     token: str = attrs.field(repr=False)
     deployment_id: str
     saved_at: float = attrs.field(factory=time.time, validator=finite_seconds)
+    jwt: str | None = attrs.field(default=None, repr=False, kw_only=True)
+    refresh_token: str | None = attrs.field(default=None, repr=False, kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
-        return {"token": self.token, "deploymentId": self.deployment_id, "savedAt": self.saved_at}
+        data: dict[str, Any] = {
+            "token": self.token,
+            "deploymentId": self.deployment_id,
+            "savedAt": self.saved_at,
+        }
+        if self.jwt is not None:
+            data["jwt"] = self.jwt
+        if self.refresh_token is not None:
+            data["refreshToken"] = self.refresh_token
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> StoredSession:
@@ -53,7 +66,16 @@ class StoredSession:
         saved_at = data.get("savedAt")
         if isinstance(saved_at, bool) or not isinstance(saved_at, (int, float)):
             raise ValueError("not a stored messaging session (savedAt is not a number)")
-        return cls(data["token"], data["deploymentId"], float(saved_at))
+        for name in ("jwt", "refreshToken"):
+            if name in data and (not isinstance(data[name], str) or not data[name]):
+                raise ValueError(f"not a stored messaging session ({name} is not a string)")
+        return cls(
+            data["token"],
+            data["deploymentId"],
+            float(saved_at),
+            jwt=data.get("jwt"),
+            refresh_token=data.get("refreshToken"),
+        )
 
 
 class MemorySessionStore(session_store.MemorySessionStore[StoredSession]):

@@ -40,6 +40,8 @@ class Settings:
     history_page_size: int = 25
     max_upload_bytes: int = 10240 * 1024
     """When the session names no limit of its own."""
+    authenticated: bool = False
+    """Conversations sign in (``configureAuthenticatedSession``) before they start."""
 
 
 @attrs.frozen

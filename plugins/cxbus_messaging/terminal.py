@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cxbus import Bus, Event
-from cxbus.cli import require_extra
+from cxbus.cli import SubcommandError, require_extra
 from cxbus.cli.chat import CHAT_EXTRA
 from cxbus.cli.terminal import COMMAND_TIMEOUT, ServiceChat, chat_section, help_lines
 
@@ -92,6 +92,9 @@ class MessagingTerminalChat(ServiceChat):
                 "conversationDisconnected": self._disconnected,
                 "conversationCleared": lambda event: self.say("* the conversation was cleared"),
                 "sessionExpired": lambda event: self.say("* the session expired"),
+                "authenticated": lambda event: self.say("* signed in"),
+                "logout": lambda event: self.say("* logged out"),
+                "connectionClosed": self._closed,
                 "fileUploaded": self._uploaded,
                 "fileUploadError": self._upload_failed,
                 "error": self._error,
@@ -99,6 +102,10 @@ class MessagingTerminalChat(ServiceChat):
         )
 
     # What comes ------------------------------------------------------------------------
+
+    def _closed(self, event: Event) -> None:
+        if (event.data or {}).get("reason") == "signedIn":
+            self.say("* you signed in elsewhere: the conversation went there")
 
     def _messages(self, event: Event) -> None:
         for raw in event.data.get("messages", ()):
@@ -260,10 +267,11 @@ class MessagingTerminalChat(ServiceChat):
             )
 
 
-def run(section: dict[str, Any] | None) -> int:
-    """``cxbus chat --channel messaging``: talk with ``section``'s deployment, or the demo bot."""
+def run(section: dict[str, Any] | None, auth_user: str | None = None) -> int:
+    """``cxbus chat --channel messaging``: talk with ``section``'s deployment, or the demo bot
+    (signed in as ``auth_user`` of the emulator's identity provider, if given)."""
     with contextlib.ExitStack() as stack:
-        section, demo = chat_section(stack, section, _demo)
+        section, demo = chat_section(stack, section, lambda s: _demo(s, auth_user))
         stored = Path(section.get("sessionFile") or SESSION_FILE).expanduser()
         resuming = _resumable(stored, str(section.get("deploymentId")))
         bus = stack.enter_context(
@@ -278,16 +286,37 @@ def run(section: dict[str, Any] | None) -> int:
     return 0
 
 
-def _demo(stack: contextlib.ExitStack[Any]) -> tuple[dict[str, Any], str]:
-    """The demo: the embedded emulator in ``stack``, and its Web Messaging section."""
+def _demo(stack: contextlib.ExitStack[Any], auth_user: str | None) -> tuple[dict[str, Any], str]:
+    """The demo: the embedded emulator in ``stack``, and its Web Messaging section; with
+    ``auth_user``, an authenticated deployment and a sign-in as that user of its identity
+    provider (a fresh code for each sign-in)."""
     require_extra(CHAT_EXTRA, "aiohttp", "jwt")
     from cxbus_emulator import Emulator
+    from cxbus_emulator.web_messaging import Deployment
 
-    emulator = stack.enter_context(Emulator())
-    return emulator.messaging_config(), (
+    intro = (
         "No Messenger deployment configured: talking with the demo bot "
-        f"of the embedded emulator at {emulator.data_url}"
+        "of the embedded emulator at {}"
     )
+    if auth_user is None:
+        emulator = stack.enter_context(Emulator())
+        return emulator.messaging_config(), intro.format(emulator.data_url)
+    emulator = stack.enter_context(Emulator(messaging_deployment=Deployment(auth_enabled=True)))
+    messaging = emulator.messaging
+    if auth_user not in messaging.users():
+        raise SubcommandError(
+            f"--auth-user must be a user of the emulator's identity provider "
+            f"({', '.join(messaging.users())}); got {auth_user!r}"
+        )
+
+    def sign_in() -> dict[str, str]:
+        return {
+            "authCode": messaging.authorization_code(auth_user),
+            "redirectUri": messaging.redirect_uri,
+        }
+
+    section = {**emulator.messaging_config(), "authProvider": sign_in}
+    return section, f"{intro.format(emulator.data_url)}, signed in as {auth_user}"
 
 
 def _resumable(session_file: Path, deployment_id: str) -> bool:

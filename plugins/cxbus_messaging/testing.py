@@ -75,6 +75,12 @@ class WatchedStore:
             self.file.clear()
             self._changed.notify_all()
 
+    def cleared(self, timeout: float = TIMEOUT) -> bool:
+        """Whether the store holds no session, once the service has cleared it (``False``
+        if it still holds one after ``timeout`` seconds): events do not wait for the store."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.file.load() is None, timeout)
+
     def token(self, timeout: float = TIMEOUT) -> str:
         """The session token, once the service has kept one."""
         with self._changed:

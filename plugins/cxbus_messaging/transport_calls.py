@@ -1,6 +1,6 @@
 """What each call the conversation machine asks for does with the socket and the REST API.
 
-``performer(socket, rest, deployment_id)`` makes the ``perform`` of the
+``performer(socket, rest, deployment_id, sign_in)`` makes the ``perform`` of the
 conversation's ``MachineRunner``: it runs on the conversation's I/O lane (never on the
 loop thread), may block on the network or on a file, and returns the value the
 machine gets back in ``CallSucceeded``. A refusal (the socket not opened, a REST call
@@ -21,19 +21,28 @@ from cxbus.runtime.regular_files import FileProblem, FileTooLarge, read_regular_
 from . import calls
 from .guest_api import DeploymentNotFound, GuestRestApi, ProtocolError, RestError
 from .guest_socket import GuestSocket, SocketRefused
+from .sign_in import CredentialsSource, SignInRefused
 
 __all__ = ["performer"]
 
 
 def performer(
-    socket: GuestSocket, rest: GuestRestApi, deployment_id: str
+    socket: GuestSocket,
+    rest: GuestRestApi,
+    deployment_id: str,
+    sign_in: CredentialsSource | None = None,
 ) -> Callable[[calls.Action, Report], Any]:
     """How the conversation's calls are made with ``socket`` and ``rest``, for the
-    deployment ``deployment_id`` (whose ``config.json`` ``LoadDeployment`` reads)."""
+    deployment ``deployment_id`` (whose ``config.json`` ``LoadDeployment`` reads);
+    ``sign_in`` gives a signed-in guest's credentials (``None``: a guest deployment)."""
 
     def perform(action: calls.Action, report: Report) -> Any:
         try:
+            if isinstance(action, (calls.SignInCall, calls.RefreshJwt, calls.RevokeJwt)):
+                return _authenticate(rest, deployment_id, sign_in, action)
             return _perform(socket, rest, deployment_id, action, report)
+        except SignInRefused as refused:
+            raise CallRefused(str(refused), from_server=False) from None
         except SocketRefused as refused:
             raise CallRefused(str(refused), refused.status) from None
         except DeploymentNotFound as missing:  # as is: the machine words it with its options
@@ -74,7 +83,27 @@ def _perform(
     if isinstance(action, calls.Upload):
         rest.upload(action.url, action.headers, action.data, action.name)
         return None
+    assert isinstance(action, calls.Download), "the sign-in's calls are _authenticate's"
     return _download(rest, action)
+
+
+def _authenticate(
+    rest: GuestRestApi,
+    deployment_id: str,
+    sign_in: CredentialsSource | None,
+    action: calls.SignInCall | calls.RefreshJwt | calls.RevokeJwt,
+) -> Any:
+    if isinstance(action, calls.RevokeJwt):
+        rest.revoke(action.tokens)
+        return None
+    if isinstance(action, calls.RefreshJwt) and action.tokens.refresh_token is not None:
+        return rest.refresh(action.tokens)
+    if isinstance(action, calls.SignInCall) and action.credentials is not None:
+        return rest.exchange(deployment_id, action.credentials)
+    # An id token's JWT has no refresh token: the guest signs in again.
+    if sign_in is None:
+        raise SignInRefused("No sign-in is configured (messaging.authCode or authProvider).")
+    return rest.exchange(deployment_id, sign_in())
 
 
 def _read(action: calls.ReadFile) -> bytes:

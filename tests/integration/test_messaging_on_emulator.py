@@ -99,7 +99,12 @@ def test_a_message_of_whitespace_and_stepupconversation_reject(started: Messagin
     assert started.rejection("sendMessage", {"message": "   "}) == (
         "Message only contains whitespaces"
     )
-    assert "not supported yet" in started.rejection("stepUpConversation")
+    # A guest deployment's conversation with no sign-in configured: ours (see
+    # tests/integration/test_messaging_auth.py for the step-up itself).
+    assert started.rejection("stepUpConversation") == (
+        "stepUpConversation needs credentials: authCode and redirectUri, or idToken and nonce "
+        "(in its data, or messaging.authProvider)."
+    )
 
 
 def test_autostart_joins_on_startconversation_not_on_configureconversation(

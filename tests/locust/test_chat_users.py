@@ -192,3 +192,64 @@ def test_users_end_their_chats_and_stop_when_the_server_is_gone(tmp_path: Path) 
     assert stats["WebChatService.endChat"]["num_failures"] == 1
     assert stats["MessagingService.clearConversation"]["num_requests"] == 1
     assert stats["MessagingService.clearConversation"]["num_failures"] == 1
+
+
+SIGNED_IN_LOCUSTFILE = textwrap.dedent(
+    """
+    import itertools
+    import json
+    from pathlib import Path
+
+    import requests
+    from locust import constant, task
+
+    from cxbus_locust import MessagingUser, from_agent
+
+    SETUP = json.loads(Path("setup.json").read_text())
+    LOGINS = itertools.cycle(SETUP["users"])  # a user of its own for each Locust user
+
+    def sign_in():
+        answer = requests.post(SETUP["codes"], json={"user": next(LOGINS)}, timeout=10).json()
+        return {"authCode": answer["code"], "redirectUri": answer["redirectUri"]}
+
+    def signed_in(data):
+        return any((m.get("metadata") or {}).get("authenticated") == "true"
+                   for m in data["messages"])
+
+    class Customer(MessagingUser):
+        config = SETUP["messaging"]
+        auth_provider = sign_in
+        wait_time = constant(0.2)
+
+        @task
+        def ask(self):
+            self.command("sendMessage", {"message": "Is it shipped?"})
+            self.wait_for("messagesReceived", signed_in, name="signed-in echo", timeout=10)
+            self.wait_for("messagesReceived", from_agent, name="bot reply", timeout=10)
+    """
+)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_messaging_users_sign_in_on_an_authenticated_deployment(tmp_path: Path) -> None:
+    from cxbus_emulator.web_messaging import Deployment, User
+
+    deployment = Deployment(auth_enabled=True)
+    with Emulator(
+        agent_join_delay=0.1, agent_typing_delay=0.05, messaging_deployment=deployment
+    ) as emulator:
+        for number in range(3):
+            emulator.messaging.add_user(User(f"load{number}", "Load", str(number)))
+        setup = {
+            "messaging": emulator.messaging_config(),
+            "codes": f"{emulator.data_url}/emulator/messaging/idp/codes",
+            "users": [f"load{number}" for number in range(3)],
+        }
+        (tmp_path / "setup.json").write_text(json.dumps(setup))
+        (tmp_path / "locustfile.py").write_text(SIGNED_IN_LOCUSTFILE)
+        stats = run_locust(tmp_path, users=3, seconds=5)
+    assert stats["MessagingService.startConversation"]["num_requests"] == 3
+    for name in ("MessagingService.startConversation", "signed-in echo", "bot reply"):
+        assert stats[name]["num_requests"] > 0, name
+        assert stats[name]["num_failures"] == 0, name

@@ -11,6 +11,7 @@ or an error message.
 
 from . import actions
 from .actions import Request, new_tracing_id
+from .auth_tokens import AuthTokens, Credentials, credentials_from, jwt_expiry
 from .deployment import DeploymentConfig, UploadMode, parse_deployment_config
 from .endpoints import DOMAINS, REGIONS, Endpoints, region_domain
 from .errors import DeploymentNotFound, ProtocolError, RestError
@@ -68,6 +69,7 @@ __all__ = [
     "AllowedMedia",
     "Attachment",
     "AttachmentDeletedResponse",
+    "AuthTokens",
     "AvailableTime",
     "Body",
     "ButtonResponse",
@@ -77,6 +79,7 @@ __all__ = [
     "Channel",
     "ConnectionClosedEvent",
     "Content",
+    "Credentials",
     "DatePicker",
     "DeploymentConfig",
     "DeploymentNotFound",
@@ -114,7 +117,9 @@ __all__ = [
     "UploadMode",
     "UploadSuccessEvent",
     "actions",
+    "credentials_from",
     "epoch_seconds",
+    "jwt_expiry",
     "new_tracing_id",
     "parse_deployment_config",
     "parse_frame",

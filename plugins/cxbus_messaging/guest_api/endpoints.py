@@ -124,6 +124,11 @@ class Endpoints:
     def history_url(self) -> str:
         return f"{self.api}/api/v2/webmessaging/messages"
 
+    @property
+    def token_url(self) -> str:
+        """The base of authenticated Web Messaging's token endpoints."""
+        return f"{self.api}/api/v2/webdeployments/token"
+
     def config_url(self, deployment_id: str) -> str:
         quoted = urllib.parse.quote(deployment_id, safe="")
         return f"{self.config_cdn}/webdeployments/v1/deployments/{quoted}/config.json"

@@ -28,6 +28,7 @@ from urllib3.util.retry import Retry
 
 from cxbus.runtime.http_sessions import ca_bundle_from_environment, shared_session
 
+from .auth_tokens import AuthTokens, Credentials
 from .deployment import DeploymentConfig, parse_deployment_config
 from .endpoints import Endpoints
 from .errors import DeploymentNotFound, ProtocolError, RestError
@@ -177,6 +178,44 @@ class GuestRestApi:
             headers={"Authorization": f"bearer {jwt}", "Origin": self.endpoints.origin},
         )
         return parse_history_page(self._json(answer, what), page_number, page_size)
+
+    def exchange(self, deployment_id: str, credentials: Credentials) -> AuthTokens:
+        """A signed-in guest's code or id token for a JWT (and a refresh token, for a
+        code): ``POST .../token/oauthcodegrantjwtexchange``, as the mobile SDK's
+        ``WebMessagingApi.fetchAuthJwt``."""
+        what = "The sign-in (token exchange)"
+        answer = self._call(
+            "POST",
+            f"{self.endpoints.token_url}/oauthcodegrantjwtexchange",
+            what,
+            json={"deploymentId": deployment_id, "oauth": credentials.oauth()},
+            headers={"Origin": self.endpoints.origin},
+        )
+        return AuthTokens.from_json(self._json(answer, what), what)
+
+    def refresh(self, tokens: AuthTokens) -> AuthTokens:
+        """A new JWT for ``tokens``' refresh token: ``POST .../token/refresh`` (the mobile
+        SDK's ``WebMessagingApi.refreshAuthJwt``); the refresh token is kept."""
+        what = "The JWT refresh"
+        answer = self._call(
+            "POST",
+            f"{self.endpoints.token_url}/refresh",
+            what,
+            json={"refreshToken": tokens.refresh_token or ""},
+            headers={"Origin": self.endpoints.origin},
+        )
+        fresh = AuthTokens.from_json(self._json(answer, what), what)
+        return AuthTokens(fresh.jwt, fresh.refresh_token or tokens.refresh_token)
+
+    def revoke(self, tokens: AuthTokens) -> None:
+        """Logout: ``DELETE .../token/revoke`` with the JWT as bearer (the mobile SDK's
+        ``WebMessagingApi.logoutFromAuthenticatedSession``)."""
+        self._call(
+            "DELETE",
+            f"{self.endpoints.token_url}/revoke",
+            "The logout",
+            headers={"Authorization": f"bearer {tokens.jwt}", "Origin": self.endpoints.origin},
+        )
 
     def deployment_config(self, deployment_id: str) -> DeploymentConfig:
         """The deployment's ``config.json`` (public: no token). The conversations of the
