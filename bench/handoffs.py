@@ -11,11 +11,13 @@ runtime's hand-off points in this process only (the library is not changed):
 - lane jobs: ``Lane.submit`` (a job queued on a chat's lane), and of those the ones that
   found the lane idle and handed it to its pool (``ThreadPoolExecutor.submit``: a queue
   put and a worker woken);
-- reader requests: the WebSocket reader woken through its socket pair.
+- reader requests: the WebSocket reader woken through its socket pair (to watch or
+  unwatch a socket; the frames themselves wake it through the selector, uncounted).
 
-A bare websocket-client loop doing the same protocol on one thread hands nothing over:
-its count is 0 for each. The figures are per round trip (send, the echo of what was
-sent, the bot's typing and its reply).
+Each loop job and pool submit is a queue put that wakes a thread when it waits: their
+sum is printed as the queue hand-offs. A bare websocket-client loop doing the same
+protocol on one thread hands nothing over: its count is 0 for each. The figures are
+per round trip (send, the echo of what was sent, the bot's typing and its reply).
 """
 
 from __future__ import annotations
@@ -93,11 +95,12 @@ def main() -> None:
     finally:
         emulator.stop()
     print(f"Hand-offs per Web Messaging round trip ({args.round_trips} round trips)")
-    print(f"  {'':<36}{'cxbus':>8}{'bare loop':>11}")
+    print(f"  {'':<40}{'cxbus':>8}{'bare loop':>11}")
     for name in ("loop jobs", "lane jobs", "pool submits", "reader wake-ups"):
-        print(f"  {name:<36}{seen.get(name, 0) / args.round_trips:>8.1f}{0:>11}")
+        print(f"  {name:<40}{seen.get(name, 0) / args.round_trips:>8.1f}{0:>11}")
     wakes = seen.get("loop jobs", 0) + seen.get("pool submits", 0) + seen.get("reader wake-ups", 0)
-    print(f"  {'threads woken (loop + pool + reader)':<36}{wakes / args.round_trips:>8.1f}{0:>11}")
+    label = "queue hand-offs (loop + pool + reader)"
+    print(f"  {label:<40}{wakes / args.round_trips:>8.1f}{0:>11}")
     print(f"  ({seconds / args.round_trips * 1e3:.1f} ms per round trip, wall clock)")
 
 
