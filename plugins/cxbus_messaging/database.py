@@ -28,7 +28,9 @@ __all__ = ["Database", "setup"]
 NAME = "Database"
 ATTRIBUTES = ("messaging", "customAttributes")
 
-_databases: weakref.WeakKeyDictionary[Bus, Database] = weakref.WeakKeyDictionary()
+# Weak both ways: the Database refers to its bus (through its plugin), so a strong value
+# would keep the key alive, and every bus that ever had one with it, for ever.
+_databases: weakref.WeakKeyDictionary[Bus, weakref.ref[Database]] = weakref.WeakKeyDictionary()
 
 
 def _deep_merge(into: dict[str, Any], changes: Mapping[str, Any]) -> None:
@@ -73,7 +75,7 @@ class Database:
         self.plugin.register_events(["ready", "updated", "removed"])
         self._kept: dict[str, Any] = {}
         self._lock = threading.Lock()
-        _databases[bus] = self
+        _databases[bus] = weakref.ref(self)
         for name, handler in {
             "set": self._set,
             "update": self._update,
@@ -85,7 +87,8 @@ class Database:
     @classmethod
     def of(cls, bus: Bus) -> Database | None:
         """The Database registered on ``bus``, if any."""
-        return _databases.get(bus)
+        found = _databases.get(bus)
+        return found() if found is not None else None
 
     def custom_attributes(self) -> dict[str, str]:
         """``messaging.customAttributes`` as kept now (a copy)."""

@@ -97,7 +97,11 @@ EVENTS = [
     "error",
 ]
 
-_services: weakref.WeakKeyDictionary[Bus, MessagingService] = weakref.WeakKeyDictionary()
+# Weak both ways: the MessagingService refers to its bus (through its plugin), so a strong value
+# would keep the key alive, and every bus that ever had one with it, for ever.
+_services: weakref.WeakKeyDictionary[Bus, weakref.ref[MessagingService]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class MessagingService(MachineService):
@@ -112,7 +116,7 @@ class MessagingService(MachineService):
         )
         self.plugin.register_events(EVENTS)
         self.config: MessagingConfig | None = None
-        _services[bus] = self
+        _services[bus] = weakref.ref(self)
         commands: dict[str, Callable[[CommandCall], Any]] = {
             "configure": self._configure,
             "startConversation": lambda call: self._tell(inputs.StartConversation),
@@ -142,7 +146,8 @@ class MessagingService(MachineService):
     @classmethod
     def of(cls, bus: Bus) -> MessagingService | None:
         """The MessagingService registered on ``bus``, if any."""
-        return _services.get(bus)
+        found = _services.get(bus)
+        return found() if found is not None else None
 
     # Plumbing -------------------------------------------------------------------------
 

@@ -54,7 +54,8 @@ Ours, where the reference does not know (a client must tolerate the other answer
 Its own paths, for tests and demos, start with ``/emulator/gms/``:
 ``GET /emulator/gms/chats/{chatId}``; ``POST .../chats/{chatId}/agent/join``
 (``{"name", "type"}``), ``.../agent/typing`` (``{"typing"}``), ``.../agent/send``
-(``{"text"}``), ``.../agent/leave``, ``.../agent/end``; ``POST /emulator/gms/faults``
+(``{"text"}``), ``.../agent/leave``, ``.../agent/end``, ``.../forget`` (the server
+loses the chat, as a restart does); ``POST /emulator/gms/faults``
 (``{"path", "count", "status", "delay", "answer"}``, ``answer`` one of ``busy``,
 ``cut``, ``ended``: see ``faults``), ``/emulator/gms/faults/clear`` (``{"path"}``);
 ``POST /emulator/gms/idle`` (``{"alertAfter", "closeAfter"}``, seconds, ``alertAfter``

@@ -28,6 +28,9 @@ Form = MultiDictProxy[Any]
 class ChatDesk(Protocol):
     """What the file desk needs of its GMS server (a ``GmsServer``)."""
 
+    async def form(self, request: web.Request) -> Form:
+        """The request's form, read within the server's bounds."""
+
     def chat_of(self, request: web.Request, form: Form) -> Chat:
         """The chat of the request's path, its client proven by the form."""
 
@@ -70,7 +73,7 @@ class FileDesk:
         }
 
     async def limits_reply(self, request: web.Request) -> web.Response:
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         body = self.server.envelope(chat)
         body["messages"] = [self.limits_notice(chat)]
         return web.json_response(body)
@@ -124,7 +127,7 @@ class FileDesk:
 
     async def download(self, request: web.Request) -> web.Response:
         """The file's bytes; each download spends one of ``download-attempts``."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         stored = self._stored(chat, request)
         if chat.used_download_attempts >= self.limits.download_attempts:
             raise self._refuse(chat, advice=str(self.limits.download_attempts))
@@ -137,7 +140,7 @@ class FileDesk:
 
     async def delete(self, request: web.Request) -> web.Response:
         """Delete a file: a ``FileDeleted`` event; nothing spent is given back (ours)."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         if chat.ended:
             return web.json_response(chat.envelope(status_code=2))
         stored = self._stored(chat, request)
