@@ -15,6 +15,12 @@ asked to the last answered) and this process's CPU time per start meanwhile, RSS
 added, OS threads, messages lost and duplicated, disconnects, the latency from the
 emulator's send to the subscriber (both on this machine's clock), and the emulator's
 CPU share while the load runs (near a whole core, it is the emulator that lags).
+Then the gc-tracked objects each started chat added (after a full collection), the
+longest garbage-collector pause of the whole run (``gc.callbacks``) and its generation,
+and, beside cxbus's start rate, a bare client's in the same run: the same number of
+conversations opened by a pool of 32 threads with the protocol's handshake only
+(guest chat: the create POST and the stream's WebSocket; Web Messaging: the WebSocket
+and ``configureSession`` until its ``SessionResponse``), with no bus.
 
 ``--client raw`` runs the guest chat load on the stack's own limit: conversations
 created with requests and their streams read by websocket-client in one selector loop,
@@ -38,6 +44,7 @@ import os
 import selectors
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -128,6 +135,83 @@ SERVICES = {
         "/emulator/messaging/load",
     ),
 }
+
+
+class Pauses:
+    """The garbage collector's longest pause (and its generation) while installed."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.generation = -1
+        self.counting = True  # off for the collections this script asks for
+        self._began = 0.0
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, info: dict[str, int]) -> None:
+        if not self.counting:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif (took := time.perf_counter() - self._began) > self.longest:
+            self.longest, self.generation = took, info["generation"]
+
+
+def tracked_objects(pauses: Pauses) -> int:
+    """The objects the garbage collector tracks, after a full collection (not counted
+    among the ``pauses``)."""
+    pauses.counting = False
+    gc.collect()
+    pauses.counting = True
+    return len(gc.get_objects())
+
+
+def bare_start_rate(emulator: EmulatorProcess, service: Service, count: int) -> float:
+    """Conversations a second that a bare client opens: the protocol's handshake only,
+    by 32 threads (as many as cxbus's I/O pool), each closed once open."""
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
+
+    def webchat() -> None:
+        transport = emulator.webchat["transport"]
+        created = session.post(
+            f"{transport['dataURL']}/api/v2/webchat/guest/conversations",
+            json={
+                "organizationId": transport["orgGuid"],
+                "deploymentId": transport["deploymentKey"],
+                "routingTarget": {"targetType": "QUEUE", "targetAddress": "Support"},
+                "memberInfo": {"displayName": "B"},
+            },
+            timeout=TIMEOUT,
+        ).json()
+        websocket.create_connection(
+            created["eventStreamUri"], timeout=TIMEOUT, skip_utf8_validation=True
+        ).close(timeout=0)
+
+    def messaging() -> None:
+        deployment_id = emulator.messaging["deploymentId"]
+        url = emulator.messaging["baseURL"].replace("http", "ws", 1)
+        connected = websocket.create_connection(
+            f"{url}/v1?deploymentId={deployment_id}", timeout=TIMEOUT, skip_utf8_validation=True
+        )
+        connected.send(
+            json.dumps(
+                {
+                    "action": "configureSession",
+                    "deploymentId": deployment_id,
+                    "token": str(uuid.uuid4()),
+                    "tracingId": str(uuid.uuid4()),
+                }
+            )
+        )
+        while json.loads(connected.recv()).get("class") != "SessionResponse":
+            pass
+        connected.close(timeout=0)
+
+    open_one = webchat if service.section == "webchat" else messaging
+    began = time.monotonic()
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(lambda _: open_one(), range(count)))
+    return count / (time.monotonic() - began)
 
 
 def chatter(emulator: EmulatorProcess, service: Service, interval: float, duration: float) -> int:
@@ -273,6 +357,8 @@ def main() -> None:
     service = SERVICES[args.service]
     emulator = EmulatorProcess(*MANY_CONNECTIONS)
     received = Received()
+    pauses = Pauses()
+    objects_before = tracked_objects(pauses)
     rss_before = rss_mib()
     chats: CxbusChats | RawChats
     if args.client == "cxbus":
@@ -284,6 +370,7 @@ def main() -> None:
     start_rate = args.chats / (time.monotonic() - began)
     start_cpu = (time.process_time() - cpu_began) / args.chats
     chats.wait_until_ready()
+    objects_per_chat = (tracked_objects(pauses) - objects_before) / args.chats
     if args.freeze:
         gc.freeze()
     emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
@@ -303,6 +390,7 @@ def main() -> None:
         latencies = list(received.latencies)
         disconnects = received.disconnects
     chats.close()
+    bare_rate = bare_start_rate(emulator, service, args.chats)
     emulator.stop()
     print(
         "| client | service | chats | started | CPU per start | RSS added | OS threads "
@@ -317,6 +405,13 @@ def main() -> None:
         f"| {expected:,} at {expected / args.duration:,.0f}/s "
         f"| {expected - unique:,} | {got - unique:,} | {disconnects} "
         f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms | {emulator_share:.0%} of a core |"
+    )
+    print(
+        f"\ngc-tracked objects per chat: {objects_per_chat:,.0f}; longest gc pause: "
+        f"{pauses.longest * 1e3:,.1f} ms (generation {pauses.generation})"
+        f"{' after gc.freeze()' if args.freeze else ''}\n"
+        f"start rate: {args.client} {start_rate:,.0f} chats/s, bare client "
+        f"{bare_rate:,.0f} chats/s (this client at {start_rate / bare_rate:.2f} of the bare one)"
     )
     os._exit(0)  # 5,000 buses need not be unwound one by one at exit
 

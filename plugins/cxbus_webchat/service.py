@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from cxbus.runtime.machine_runner import MachineRunner
@@ -106,8 +106,23 @@ FORM_FIELDS = ("nickname", "firstname", "lastname", "email", "subject")
 _services: weakref.WeakKeyDictionary[Bus, weakref.ref[WebChatService]] = weakref.WeakKeyDictionary()
 
 
+# The polling commands: what each hands the machine, and its refusal when the
+# transport does not poll.
+POLLING_COMMANDS: dict[str, tuple[Callable[[int], inputs.Command], str]] = {
+    "poll": (inputs.PollNow, NO_POLLING),
+    "startPoll": (inputs.StartPoll, NO_POLLING),
+    "stopPoll": (inputs.StopPoll, NO_POLLING),
+    "resetPollExceptions": (inputs.ResetPollExceptions, NO_POLL_RESET),
+}
+
+
 def _transcript(messages: tuple[Message, ...]) -> TranscriptData:
     return {"messages": [message.to_dict() for message in messages]}
+
+
+def _name(call: CommandCall) -> str:
+    """The command's name without the namespace (``poll`` of ``WebChatService.poll``)."""
+    return call.command.partition(".")[2]
 
 
 class WebChatService(MachineService):
@@ -128,31 +143,35 @@ class WebChatService(MachineService):
         self._last_preview = 0.0
         _services[bus] = weakref.ref(self)
         private = {"configure", "poll"}
+        # Every chat keeps its handlers for its life: a bound method each (one object),
+        # not a closure (three to five), and one for the commands that differ only by
+        # name (it reads which one from the call).
+        polling, read = self._polling, self._read_command
         for name, handler in {
             "configure": self._configure,
             "startChat": self._start_chat,
             "endChat": self._end_chat,
             "sendMessage": self._send_message,
             "sendCustomNotice": self._send_custom_notice,
-            "sendTyping": lambda call: self._tell(inputs.SendTyping),
+            "sendTyping": self._send_typing,
             "sendFilteredMessage": self._send_filtered_message,
             "addPrefilter": self._add_prefilter,
             "updateUserData": self._update_user_data,
-            "poll": self._polling(inputs.PollNow, NO_POLLING),
-            "startPoll": self._polling(inputs.StartPoll, NO_POLLING),
-            "stopPoll": self._polling(inputs.StopPoll, NO_POLLING),
-            "resetPollExceptions": self._polling(inputs.ResetPollExceptions, NO_POLL_RESET),
+            "poll": polling,
+            "startPoll": polling,
+            "stopPoll": polling,
+            "resetPollExceptions": polling,
             "restore": self._restore,
-            "getTranscript": lambda call: self._read("getTranscript").then(_transcript),
-            "getAgents": lambda call: self._read("getAgents"),
-            "getStats": lambda call: self._read("getStats"),
+            "getTranscript": self._get_transcript,
+            "getAgents": read,
+            "getStats": read,
             "sendFile": self._send_file,
             "downloadFile": self._download_file,
-            "getSessionData": lambda call: self._read("getSessionData"),
-            "fetchHistory": self._reject(HISTORY_NOT_ASYNC),
+            "getSessionData": read,
+            "fetchHistory": self._fetch_history,
             "registerTypingPreviewInput": self._register_typing_preview_input,
             "registerPreProcessor": self._register_preprocessor,
-            "verifySession": lambda call: self._read("verifySession"),
+            "verifySession": read,
         }.items():
             self.plugin.register_command(name, handler, private=name in private)
 
@@ -167,24 +186,22 @@ class WebChatService(MachineService):
     def _read(self, what: inputs.Question) -> Deferred:
         return self._tell(lambda ticket: inputs.Read(ticket, what))
 
-    def _polling(
-        self, make: Callable[[int], inputs.Command], refusal: str
-    ) -> Callable[[CommandCall], Deferred]:
-        """A polling command: the machine's on a polling transport, else ``refusal``."""
+    def _read_command(self, call: CommandCall) -> Deferred:
+        """getAgents, getStats, getSessionData, verifySession: the question is the name."""
+        return self._read(cast(inputs.Question, _name(call)))
 
-        def command(call: CommandCall) -> Deferred:
-            if self._runner is not None and not self._polls:
-                raise CommandRejected(refusal)
-            return self._tell(make)
+    def _get_transcript(self, call: CommandCall) -> Deferred:
+        return self._read("getTranscript").then(_transcript)
 
-        return command
+    def _polling(self, call: CommandCall) -> Deferred:
+        """A polling command: the machine's on a polling transport, else refused."""
+        make, refusal = POLLING_COMMANDS[_name(call)]
+        if self._runner is not None and not self._polls:
+            raise CommandRejected(refusal)
+        return self._tell(make)
 
-    @staticmethod
-    def _reject(sentence: str) -> Callable[[CommandCall], None]:
-        def reject(call: CommandCall) -> None:
-            raise CommandRejected(sentence)
-
-        return reject
+    def _fetch_history(self, call: CommandCall) -> None:
+        raise CommandRejected(HISTORY_NOT_ASYNC)
 
     # configure ------------------------------------------------------------------------
 
@@ -267,6 +284,9 @@ class WebChatService(MachineService):
 
     def _end_chat(self, call: CommandCall) -> Deferred:
         return self._tell(inputs.EndChat)
+
+    def _send_typing(self, call: CommandCall) -> Deferred:
+        return self._tell(inputs.SendTyping)
 
     def _restore(self, call: CommandCall) -> Deferred:
         if call.commander != SERVICE and (self._config is None or self._config.auto_restore):
