@@ -99,11 +99,15 @@ class StartConversation:
 
     ticket: int
     join: bool = True
+    custom_attributes: Mapping[str, str] = attrs.field(factory=dict)
+    """What the Database plugin holds now: the Join presence carries them."""
 
 
 @attrs.frozen
 class JoinConversation:
     ticket: int
+    custom_attributes: Mapping[str, str] = attrs.field(factory=dict)
+    """What the Database plugin holds now: the Join presence carries them."""
 
 
 @attrs.frozen

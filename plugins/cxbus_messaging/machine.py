@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, get_args
 
 import attrs
@@ -129,6 +129,7 @@ from .sentences import (
     AUTO_START_OFF,
     CANNOT_START,
     CLEAR_OFF,
+    ENDED_BY_SERVER,
     ENDED_DELETE,
     ENDED_SEND,
     ENDED_TYPING,
@@ -181,6 +182,14 @@ REPLIED = ("DatePicker", "ListPicker", "Form")
 TYPING_MS = 5000
 # sessionWarning comes this long before the session expires.
 WARNING_SECONDS = 300
+# The codes a send is answered with when the server has no session for it any more (the
+# Kotlin transport SDK's ErrorCode.SessionHasExpired and SessionNotFound), and the
+# ``reason`` of ``sessionEnded`` each gives.
+SESSION_GONE = {4006: "expired", 4007: "notFound"}
+SESSION_GONE_WORDS = {
+    "expired": "expired",
+    "notFound": "is not known to the server",
+}
 # What the server pushes that has a row of its own (the rest are the kind ``Pushed``).
 PUSHED_KINDS = (
     SessionClearedEvent,
@@ -224,6 +233,9 @@ class ConversationMachine:
         """Requests sent and not answered, by tracingId: what their answers are for."""
         self.outbox: list[Request] = []
         """Requests that wait for the conversation to be on (connecting, catching up)."""
+        self.attributes: Mapping[str, str] = {}
+        """The custom attributes the Database plugin held at the last command that told
+        them: the Join presence carries them when they changed since the last sent."""
         self.clock = clock
         self.new_token = new_token
         self._stored = stored
@@ -426,6 +438,7 @@ class ConversationMachine:
     # Starting, and resuming a stored session -------------------------------------------------
 
     def _start(self, state: Idle, command: StartConversation) -> Connecting | Reconnecting:
+        self.attributes = command.custom_attributes
         return self._connect(state, command.ticket, join=command.join)
 
     def _already_active(self, state: S, command: StartConversation) -> S:
@@ -706,7 +719,7 @@ class ConversationMachine:
 
     # Messages --------------------------------------------------------------------------------
 
-    def _message_frame(self, state: S, message: MessageFrame) -> S | ReadOnly:
+    def _message_frame(self, state: S, message: MessageFrame) -> S | ReadOnly | Idle:
         """A message from the socket: the echo of one of the guest's, or pushed."""
         update = message.update
         if isinstance(update, Answered):
@@ -768,10 +781,12 @@ class ConversationMachine:
         self._publish("readOnlyConversation", data)
         return True
 
-    def _message_refused(self, state: S, replied: Replied[GuestMessage]) -> S | ReadOnly:
+    def _message_refused(self, state: S, replied: Replied[GuestMessage]) -> S | ReadOnly | Idle:
         """The server refused a message, Join or Typing of the guest's; as read-only (409):
         the session is so from now on."""
         frame = replied.frame
+        if frame.code in SESSION_GONE:
+            return self._session_gone(frame)
         self._error(frame)
         if frame.code != 409:
             return state
@@ -783,6 +798,9 @@ class ConversationMachine:
     def _send_message(self, state: State, command: SendMessage) -> State:
         """sendMessage: text (with the files uploaded) or a reply to structured content;
         it opens a session if there is none."""
+        if isinstance(state, Idle) and state.over is not None:
+            self._refuse(command.ticket, state.over)
+            return state
         record = self.record
         files = record.files.uploaded()
         reply = command.reply
@@ -801,6 +819,7 @@ class ConversationMachine:
             )
             self._refuse(command.ticket, sentence)
             return state
+        self.attributes = attributes
         if isinstance(state, Idle):
             state = self._connect(state, None, join=True)
         changed = attributes if attributes != record.sent_attributes else None
@@ -829,6 +848,25 @@ class ConversationMachine:
         self._answer(command.ticket)
         return state
 
+    def _session_gone(self, frame: Frame) -> Idle:
+        """A send answered 4006 (the session expired) or 4007 (the server does not know it):
+        as the mobile client's error state (``MessagingClientImpl.handleError`` of the
+        Kotlin transport SDK), the conversation is over; ``error`` and ``sessionEnded``
+        say so once, and sends are refused until ``startConversation``."""
+        self._error(frame)
+        reason = SESSION_GONE[frame.code]
+        if reason == "expired":
+            self._publish("sessionExpired", {})
+        return self._ended_for(reason)
+
+    def _ended_for(self, reason: str) -> Idle:
+        """The server ended the session (``reason``: ``expired``, ``notFound``): the socket
+        closes, the session is forgotten, ``sessionEnded`` says so once, sends are refused."""
+        self._stop_socket()
+        self._forget_session()
+        self._publish("sessionEnded", {"reason": reason})
+        return Idle(over=ENDED_BY_SERVER.format(SESSION_GONE_WORDS[reason]))
+
     def _send_ended(self, state: S, command: SendMessage) -> S:
         self._refuse(command.ticket, ENDED_SEND)
         return state
@@ -840,6 +878,7 @@ class ConversationMachine:
         elif not _has_session(state):
             self._refuse(command.ticket, NOTHING_TO_JOIN)
         else:
+            self.attributes = command.custom_attributes
             self._send_join(state)
             self._answer(command.ticket)
         return state
@@ -849,11 +888,15 @@ class ConversationMachine:
 
         Ours: on a new session the Join goes before any message that waited for the
         session (the mobile client sends it as soon as the session is configured, before
-        the guest can send anything)."""
-        message = actions.presence_event("Join")
+        the guest can send anything). It carries the custom attributes, as the Kotlin
+        transport SDK's ``sendAutoStart`` does (``MessagingClientImpl.kt``): the
+        conversation's flow can route on them from its first step."""
+        attributes = self.attributes
+        changed = attributes if attributes and attributes != self.record.sent_attributes else None
+        message = actions.presence_event("Join", custom_attributes=changed)
         request = actions.on_message(self._token(), message)
         self._publish("sendingMessage", {"message": {**message, "tracingId": request.tracing_id}})
-        self._send(state, request, GuestMessage())
+        self._send(state, request, GuestMessage(changed))
 
     def _send_typing(self, state: S, command: SendTyping) -> S:
         record = self.record
@@ -957,7 +1000,10 @@ class ConversationMachine:
         return Idle()
 
     def _expired(self, state: State, pushed: Pushed) -> Idle:
-        return self._ended("sessionExpired", pushed.frame)
+        """``SessionExpiredEvent``: ``sessionExpired``, then the session's end (the mobile
+        client takes it as error 4006)."""
+        self._publish("sessionExpired", pushed.frame.raw.get("body"))
+        return self._ended_for("expired")
 
     def _logged_out(self, state: State, pushed: Pushed) -> Idle:
         self._error(pushed.frame)
@@ -1334,10 +1380,10 @@ TRANSITIONS: Transitions[ConversationMachine, State] = Transitions(
         Row(_but(ALL, CatchingUp), (CatchUpPage, Timer.HISTORY), C._ignore),
         Row(CatchingUp, MessageFrame, C._hold),
         # Messages, typing.
-        Row(Active, MessageFrame, C._message_frame, to=ReadOnly),
-        Row(_but(CONVERSATION, Active, CatchingUp), MessageFrame, C._message_frame),
-        Row(Active, GuestMessage, C._message_refused, to=ReadOnly),
-        Row(_but(CONVERSATION, Active), GuestMessage, C._message_refused),
+        Row(Active, MessageFrame, C._message_frame, to=(ReadOnly, Idle)),
+        Row(_but(CONVERSATION, Active, CatchingUp), MessageFrame, C._message_frame, to=Idle),
+        Row(Active, GuestMessage, C._message_refused, to=(ReadOnly, Idle)),
+        Row(_but(CONVERSATION, Active), GuestMessage, C._message_refused, to=Idle),
         Row(_but(SESSION, ReadOnly), SendMessage, C._send_message),
         Row(ReadOnly, SendMessage, C._send_ended),
         Row(CONVERSATION, JoinConversation, C._join),

@@ -14,6 +14,7 @@ __all__ = [
     "AUTO_START_OFF",
     "CANNOT_START",
     "CLEAR_OFF",
+    "ENDED_BY_SERVER",
     "ENDED_DELETE",
     "ENDED_SEND",
     "ENDED_TYPING",
@@ -66,5 +67,8 @@ LOAD_FAILED = "MessagingService could not read the deployment's configuration: {
 NOT_FOUND = (
     "MessagingService found {}: check messaging.deploymentId, and messaging.domain (the "
     "region the deployment was made in) or baseURL."
+)
+ENDED_BY_SERVER = (
+    "The conversation's session {}: startConversation starts a new one before sending again."
 )
 RESET_FAILED = "The conversation could not be reset: its socket was lost."

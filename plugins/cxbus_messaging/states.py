@@ -54,7 +54,14 @@ class Disabled:
 
 @attrs.frozen
 class Idle:
-    """No conversation: none started yet, or it was cleared or could not go on."""
+    """No conversation: none started yet, or it was cleared or could not go on.
+
+    ``over``: the server ended the session (it expired, or it does not know it): sends
+    are refused with this sentence until ``startConversation`` starts a new one, as the
+    mobile client's error state refuses them until it connects again.
+    """
+
+    over: str | None = None
 
 
 @attrs.frozen

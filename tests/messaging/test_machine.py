@@ -575,7 +575,7 @@ def test_a_getjwt_lost_with_its_socket_is_asked_again_after_the_reconnection() -
 def test_the_session_expiring_publishes_sessionexpired_and_a_new_token_is_used_next() -> None:
     chat = started()
     out = chat.handle(Updated(chat.generation, Pushed(frame("SessionExpiredEvent", {}))))
-    assert names(out) == ["sessionExpired"] and isinstance(chat.state, Idle)
+    assert names(out) == ["sessionExpired", "sessionEnded"] and isinstance(chat.state, Idle)
     assert chat.record.token is None
 
 
