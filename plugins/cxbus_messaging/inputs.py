@@ -441,3 +441,5 @@ class Timer(str, enum.Enum):
     """The agent's typing indicator is over."""
     SESSION_WARNING = "sessionWarning"
     """The session expires in five minutes."""
+    SEND_TIMEOUT = "sendTimeout"
+    """The first sendMessage still waiting for its echo is out of time."""

@@ -136,10 +136,12 @@ from .sentences import (
     LOAD_FAILED,
     NO_TEXT,
     NOT_ABLE,
+    NOT_ACKNOWLEDGED,
     NOT_CONFIGURED,
     NOT_FOUND,
     NOTHING_TO_CLEAR,
     NOTHING_TO_JOIN,
+    OVER_UNACKNOWLEDGED,
     RECONNECT_FAILED,
     RESET_FAILED,
     RESET_NOT_ALLOWED,
@@ -233,6 +235,13 @@ class ConversationMachine:
         """Requests sent and not answered, by tracingId: what their answers are for."""
         self.outbox: list[Request] = []
         """Requests that wait for the conversation to be on (connecting, catching up)."""
+        self.returned = 0
+        """How many requests at the outbox's head a socket gave back (it was gone when
+        they were handed over): the next one given back goes after them, and before what
+        the outbox took since, so that the order they were sent in is kept."""
+        self.unacknowledged: dict[str, tuple[int, float]] = {}
+        """The guest's messages whose echo the sendMessage that sent them waits for: by
+        tracingId, its ticket and when it is out of time (``clock``)."""
         self.attributes: Mapping[str, str] = {}
         """The custom attributes the Database plugin held at the last command that told
         them: the Join presence carries them when they changed since the last sent."""
@@ -332,8 +341,15 @@ class ConversationMachine:
     def _hand_over(self, requests: tuple[Request, ...]) -> None:
         self._call(calls.Send(requests, self.generation), HandOver(requests))
 
+    def _requeue(self, again: list[Request]) -> None:
+        """What a lost socket left unanswered or unsent goes first: it was sent before
+        anything the outbox holds."""
+        self.outbox = [*again, *self.outbox]
+        self.returned += len(again)
+
     def _flush(self) -> None:
         """The conversation is on: what waited goes out, in order."""
+        self.returned = 0
         if self.outbox:
             waiting, self.outbox = tuple(self.outbox), []
             self._hand_over(waiting)
@@ -363,7 +379,11 @@ class ConversationMachine:
         """The session is over for good: a new token next time, and nothing stored."""
         self.record = ConversationRecord(serial=self.record.serial + 1)
         self.outbox = []
+        self.returned = 0
         self.asked = {}
+        for ticket, _ in self.unacknowledged.values():
+            self._refuse(ticket, OVER_UNACKNOWLEDGED)
+        self.unacknowledged = {}
         self._stored = None
         self._emit(Forget())
         for timer in (
@@ -372,6 +392,7 @@ class ConversationMachine:
             Timer.RECONNECT,
             Timer.RECONNECT_DEADLINE,
             Timer.HISTORY,
+            Timer.SEND_TIMEOUT,
         ):
             self._emit(CancelTimer(timer))
 
@@ -612,9 +633,11 @@ class ConversationMachine:
         outcome = settled.outcome
         if settled.generation != self.generation or isinstance(outcome, CallSucceeded):
             return state
-        self._error({"code": outcome.status or 0, "body": calls.sentence(outcome.reason)})
         if outcome.status == 403:  # access denied: no retry (as the mobile client)
+            self._error({"code": 403, "body": calls.sentence(outcome.reason)})
             return self._give_up(state, outcome)
+        # A try of many: logged; the user is told once, if they all fail (``_give_up``).
+        log.info("reopening the socket failed (%s); trying again", calls.sentence(outcome.reason))
         self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
         return state
 
@@ -634,7 +657,8 @@ class ConversationMachine:
         messages the lost socket left unanswered go again on it."""
         frame = replied.frame
         if _refuses_session(frame):
-            self._error(frame)
+            # A try of many, as a socket that would not open.
+            log.info("the session was refused on reconnecting (code %s); trying again", frame.code)
             self._stop_socket()
             self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
             return state
@@ -644,12 +668,15 @@ class ConversationMachine:
         record = self.record
         catch_up = CatchUp(restoring=False, unfinished=state.unfinished)
         if record.session is not None and record.session.new_session:
-            # A new conversation: what the lost socket left unanswered cannot have reached
-            # it, and it has no custom attributes yet.
+            # The server no longer had the conversation (it expired meanwhile, or the
+            # server forgot it): a new one took its place, with no history. Said once,
+            # by sessionEnded, before its started. What the lost socket left unanswered
+            # cannot have reached it, and it has no custom attributes yet.
+            self._publish("sessionEnded", {"reason": "replaced"})
             record.seen.clear()
             record.sent_attributes = {}
             _, again = catch_up.settle_unfinished()
-            self.outbox = [*again, *self.outbox]
+            self._requeue(again)
             self._publish("started", record.started_data(), retain=True)
             return self._go_on(frame)
         return self._fetch_catch_up_page(CatchingUp(state.generation, catch_up, record.read_only))
@@ -703,11 +730,12 @@ class ConversationMachine:
             by_id = {message.id: tracing_id for tracing_id, message in delivered.items()}
             for message in catch_up.new_messages():
                 read_only = self._message(message, by_id.get(message.id)) or read_only
-            for tracing_id in delivered:
+            for tracing_id, twin in delivered.items():
                 self.asked.pop(tracing_id, None)
+                self._acknowledged(tracing_id, twin)
         if read_only and record.session is not None:
             record.session = attrs.evolve(record.session, read_only=True)
-        self.outbox = [*again, *self.outbox]
+        self._requeue(again)
         after: State = self._go_on(None)
         for held in state.held:
             after = self._step(after, MessageFrame, held)
@@ -730,6 +758,8 @@ class ConversationMachine:
                     return self._message_refused(state, Replied(purpose, update.request, frame))
                 if purpose.attributes is not None:
                     self.record.sent_attributes = dict(purpose.attributes)
+                assert isinstance(frame.body, StructuredMessage)
+                self._acknowledged(update.request.tracing_id, frame.body)
                 return self._read_only_if(state, self._echoed(frame, update.request))
         body = update.frame.body
         assert isinstance(body, StructuredMessage)
@@ -785,6 +815,7 @@ class ConversationMachine:
         """The server refused a message, Join or Typing of the guest's; as read-only (409):
         the session is so from now on."""
         frame = replied.frame
+        self._unacknowledged_refused(replied.request.tracing_id, _text(frame))
         if frame.code in SESSION_GONE:
             return self._session_gone(frame)
         self._error(frame)
@@ -845,7 +876,39 @@ class ConversationMachine:
         if reply is not None and reply.button_type in REPLIED:
             self._publish("repliedMessage", shown)
         self._send(state, request, GuestMessage(changed))
-        self._answer(command.ticket)
+        self._await_echo(request.tracing_id, command.ticket)
+        return state
+
+    def _await_echo(self, tracing_id: str, ticket: int) -> None:
+        """sendMessage resolves once the server echoes its message, as the official clients
+        count a message sent (the Kotlin transport SDK's ``MessageStore``: Sending, then
+        Sent on the echo of its tracingId), or rejects after ``send_timeout``."""
+        deadline = self.clock() + self.settings.send_timeout
+        self.unacknowledged[tracing_id] = (ticket, deadline)
+        if len(self.unacknowledged) == 1:
+            self._emit(SetTimer(Timer.SEND_TIMEOUT, self.settings.send_timeout))
+
+    def _acknowledged(self, tracing_id: str, body: StructuredMessage) -> None:
+        """The server has the message of ``tracing_id``: its sendMessage resolves with it."""
+        waiting = self.unacknowledged.pop(tracing_id, None)
+        if waiting is not None:
+            self._answer(waiting[0], message_body(body, tracing_id))
+
+    def _unacknowledged_refused(self, tracing_id: str, reason: str) -> None:
+        waiting = self.unacknowledged.pop(tracing_id, None)
+        if waiting is not None:
+            self._refuse(waiting[0], reason)
+
+    def _send_timed_out(self, state: S, fired: TimerFired) -> S:
+        """The sends out of time reject; the timer is set for the next one."""
+        now = self.clock()
+        for tracing_id, (ticket, deadline) in list(self.unacknowledged.items()):
+            if deadline <= now:
+                del self.unacknowledged[tracing_id]
+                self._refuse(ticket, NOT_ACKNOWLEDGED.format(self.settings.send_timeout))
+        if self.unacknowledged:
+            first = min(deadline for _, deadline in self.unacknowledged.values())
+            self._emit(SetTimer(Timer.SEND_TIMEOUT, max(0.0, first - now)))
         return state
 
     def _session_gone(self, frame: Frame) -> Idle:
@@ -1255,8 +1318,12 @@ class ConversationMachine:
         if isinstance(outcome, CallFailed):
             log.warning("Send failed: %s", calls.sentence(outcome.reason))
         elif outcome.value is False:
-            # The socket went first: what it did not take waits for the next one.
-            self.outbox = [*settled.purpose.requests, *self.outbox]
+            # The socket went first: what it did not take waits for the next one, after
+            # what it gave back before (hand-overs settle in the order they were made)
+            # and before what was queued since, which was sent later.
+            back, at = settled.purpose.requests, self.returned
+            self.outbox[at:at] = back
+            self.returned += len(back)
         return state
 
     def _socket_closed(self, state: S, settled: Settled[CloseSocket]) -> S:
@@ -1391,6 +1458,7 @@ TRANSITIONS: Transitions[ConversationMachine, State] = Transitions(
         Row((Idle, ReadOnly), SendTyping, C._typing_ended),
         Row(CONVERSATION, ClearTypingTimeout, C._clear_typing_timeout),
         Row(ALL, Timer.AGENT_TYPING, C._agent_typing_over),
+        Row(ALL, Timer.SEND_TIMEOUT, C._send_timed_out),
         Row(ALL, HandOver, C._handed_over),
         Row(ALL, CloseSocket, C._socket_closed),
         # Read-only, resetting, clearing, ending.

@@ -23,9 +23,11 @@ __all__ = [
     "NOTHING_TO_CLEAR",
     "NOTHING_TO_JOIN",
     "NOT_ABLE",
+    "NOT_ACKNOWLEDGED",
     "NOT_CONFIGURED",
     "NOT_FOUND",
     "NO_TEXT",
+    "OVER_UNACKNOWLEDGED",
     "RECONNECT_FAILED",
     "RESET_FAILED",
     "RESET_NOT_ALLOWED",
@@ -71,4 +73,9 @@ NOT_FOUND = (
 ENDED_BY_SERVER = (
     "The conversation's session {}: startConversation starts a new one before sending again."
 )
+NOT_ACKNOWLEDGED = (
+    "The server did not acknowledge the message within {:g} s (messaging.sendTimeout); "
+    "it may still arrive."
+)
+OVER_UNACKNOWLEDGED = "The conversation ended before the server acknowledged the message."
 RESET_FAILED = "The conversation could not be reset: its socket was lost."

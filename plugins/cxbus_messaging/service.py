@@ -197,6 +197,7 @@ class MessagingService(MachineService):
             reconnect_timeout=config.reconnect_timeout,
             reconnect_interval=config.reconnect_interval,
             history_page_size=config.history_page_size,
+            send_timeout=config.send_timeout,
         )
         machine = ConversationMachine(settings, stored, time.time)
 

@@ -38,6 +38,8 @@ class Settings:
     reconnect_timeout: float = 300.0
     reconnect_interval: float = 5.0
     history_page_size: int = 25
+    send_timeout: float = 60.0
+    """sendMessage rejects when the server has not echoed its message within this."""
     max_upload_bytes: int = 10240 * 1024
     """When the session names no limit of its own."""
 
