@@ -80,6 +80,7 @@ EVENTS = [
     "conversationCleared",
     "sessionCleared",
     "sessionExpired",
+    "sessionEnded",
     "sessionDurationConfigured",
     "sessionTimingUpdated",
     "sessionWarning",
