@@ -151,7 +151,10 @@ class MessagingChannel:
         asked = plugin.command("MessagingService.requestUpload", {"file": str(path)})
         asked.fail(uploaded.reject)
         message = {"message": text}
-        return uploaded.then(lambda _: plugin.command("MessagingService.sendMessage", message))
+        # The message (with the file) is told by its echo, in messagesReceived.
+        return uploaded.then(
+            lambda _: plugin.command("MessagingService.sendMessage", message).then(lambda _: None)
+        )
 
     def end(self, plugin: Plugin, active: bool) -> Deferred:
         def close_session(reason: Any) -> Deferred:

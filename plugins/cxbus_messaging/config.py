@@ -87,6 +87,11 @@ class MessagingConfig:
     before a catch-up's failed history call is made again."""
     timeout: float = option("timeout", SECONDS, is_seconds, default=10.0)
     """Ours: how long opening the socket, an answer to a request, or a REST call may take."""
+    send_timeout: float = option("sendTimeout", SECONDS, is_seconds, default=60.0)
+    """Ours: how long ``sendMessage`` waits for the server's echo of the message before it
+    rejects (60 s: a lost socket's detection, a few reconnection tries and the catch-up
+    fit in it). The message is not withdrawn: if it reaches the server later, its echo
+    comes in ``messagesReceived``."""
     health_check_interval: float = option("healthCheckInterval", SECONDS, is_seconds, default=31.0)
     """Ours: the echo health check's pace: the mobile client's 30 s, and a second to
     spare so that two a minute (the service's limit) are never exceeded."""

@@ -107,11 +107,15 @@ class StartConversation:
 
     ticket: int
     join: bool = True
+    custom_attributes: Mapping[str, str] = attrs.field(factory=dict)
+    """What the Database plugin holds now: the Join presence carries them."""
 
 
 @attrs.frozen
 class JoinConversation:
     ticket: int
+    custom_attributes: Mapping[str, str] = attrs.field(factory=dict)
+    """What the Database plugin holds now: the Join presence carries them."""
 
 
 @attrs.frozen
@@ -516,3 +520,5 @@ class Timer(str, enum.Enum):
     """The session expires in five minutes."""
     JWT_REFRESH = "jwtRefresh"
     """The signed-in guest's JWT is about to expire: it is renewed."""
+    SEND_TIMEOUT = "sendTimeout"
+    """The first sendMessage still waiting for its echo is out of time."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, get_args
 
 import attrs
@@ -139,6 +139,7 @@ from .sentences import (
     AUTO_START_OFF,
     CANNOT_START,
     CLEAR_OFF,
+    ENDED_BY_SERVER,
     ENDED_DELETE,
     ENDED_SEND,
     ENDED_TYPING,
@@ -146,11 +147,13 @@ from .sentences import (
     LOGOUT_FAILED,
     NO_TEXT,
     NOT_ABLE,
+    NOT_ACKNOWLEDGED,
     NOT_CONFIGURED,
     NOT_FOUND,
     NOT_SIGNED_IN,
     NOTHING_TO_CLEAR,
     NOTHING_TO_JOIN,
+    OVER_UNACKNOWLEDGED,
     RECONNECT_FAILED,
     RESET_FAILED,
     RESET_NOT_ALLOWED,
@@ -203,6 +206,14 @@ JWT_REFRESH_MARGIN = 60.0
 # A JWT the server refused is renewed at most this many times in a row, as the mobile
 # SDK's AuthHandler (MAX_REFRESH_TOKEN_ATTEMPTS) does.
 REFRESH_TRIES = 3
+# The codes a send is answered with when the server has no session for it any more (the
+# Kotlin transport SDK's ErrorCode.SessionHasExpired and SessionNotFound), and the
+# ``reason`` of ``sessionEnded`` each gives.
+SESSION_GONE = {4006: "expired", 4007: "notFound"}
+SESSION_GONE_WORDS = {
+    "expired": "expired",
+    "notFound": "is not known to the server",
+}
 # What the server pushes that has a row of its own (the rest are the kind ``Pushed``).
 PUSHED_KINDS = (
     SessionClearedEvent,
@@ -246,6 +257,16 @@ class ConversationMachine:
         """Requests sent and not answered, by tracingId: what their answers are for."""
         self.outbox: list[Request] = []
         """Requests that wait for the conversation to be on (connecting, catching up)."""
+        self.returned = 0
+        """How many requests at the outbox's head a socket gave back (it was gone when
+        they were handed over): the next one given back goes after them, and before what
+        the outbox took since, so that the order they were sent in is kept."""
+        self.unacknowledged: dict[str, tuple[int, float]] = {}
+        """The guest's messages whose echo the sendMessage that sent them waits for: by
+        tracingId, its ticket and when it is out of time (``clock``)."""
+        self.attributes: Mapping[str, str] = {}
+        """The custom attributes the Database plugin held at the last command that told
+        them: the Join presence carries them when they changed since the last sent."""
         self.clock = clock
         self.new_token = new_token
         self._stored = stored
@@ -348,8 +369,15 @@ class ConversationMachine:
     def _hand_over(self, requests: tuple[Request, ...]) -> None:
         self._call(calls.Send(requests, self.generation), HandOver(requests))
 
+    def _requeue(self, again: list[Request]) -> None:
+        """What a lost socket left unanswered or unsent goes first: it was sent before
+        anything the outbox holds."""
+        self.outbox = [*again, *self.outbox]
+        self.returned += len(again)
+
     def _flush(self) -> None:
         """The conversation is on: what waited goes out, in order."""
+        self.returned = 0
         if self.outbox:
             waiting, self.outbox = tuple(self.outbox), []
             self._hand_over(waiting)
@@ -386,7 +414,11 @@ class ConversationMachine:
         """The session is over for good: a new token next time, and nothing stored."""
         self.record = ConversationRecord(serial=self.record.serial + 1)
         self.outbox = []
+        self.returned = 0
         self.asked = {}
+        for ticket, _ in self.unacknowledged.values():
+            self._refuse(ticket, OVER_UNACKNOWLEDGED)
+        self.unacknowledged = {}
         self._stored = None
         self._emit(Forget())
         for timer in (
@@ -395,6 +427,7 @@ class ConversationMachine:
             Timer.RECONNECT,
             Timer.RECONNECT_DEADLINE,
             Timer.HISTORY,
+            Timer.SEND_TIMEOUT,
         ):
             self._emit(CancelTimer(timer))
 
@@ -461,6 +494,7 @@ class ConversationMachine:
     # Starting, and resuming a stored session -------------------------------------------------
 
     def _start(self, state: Idle, command: StartConversation) -> Connecting | Reconnecting:
+        self.attributes = command.custom_attributes
         return self._connect(state, command.ticket, join=command.join)
 
     def _already_active(self, state: S, command: StartConversation) -> S:
@@ -637,9 +671,11 @@ class ConversationMachine:
         outcome = settled.outcome
         if settled.generation != self.generation or isinstance(outcome, CallSucceeded):
             return state
-        self._error({"code": outcome.status or 0, "body": calls.sentence(outcome.reason)})
         if outcome.status == 403:  # access denied: no retry (as the mobile client)
+            self._error({"code": 403, "body": calls.sentence(outcome.reason)})
             return self._give_up(state, outcome)
+        # A try of many: logged; the user is told once, if they all fail (``_give_up``).
+        log.info("reopening the socket failed (%s); trying again", calls.sentence(outcome.reason))
         self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
         return state
 
@@ -659,7 +695,8 @@ class ConversationMachine:
         messages the lost socket left unanswered go again on it."""
         frame = replied.frame
         if _refuses_session(frame):
-            self._error(frame)
+            # A try of many, as a socket that would not open.
+            log.info("the session was refused on reconnecting (code %s); trying again", frame.code)
             self._stop_socket()
             self._emit(SetTimer(Timer.RECONNECT, self.settings.reconnect_interval))
             return state
@@ -669,12 +706,15 @@ class ConversationMachine:
         record = self.record
         catch_up = CatchUp(restoring=False, unfinished=state.unfinished)
         if record.session is not None and record.session.new_session:
-            # A new conversation: what the lost socket left unanswered cannot have reached
-            # it, and it has no custom attributes yet.
+            # The server no longer had the conversation (it expired meanwhile, or the
+            # server forgot it): a new one took its place, with no history. Said once,
+            # by sessionEnded, before its started. What the lost socket left unanswered
+            # cannot have reached it, and it has no custom attributes yet.
+            self._publish("sessionEnded", {"reason": "replaced"})
             record.seen.clear()
             record.sent_attributes = {}
             _, again = catch_up.settle_unfinished()
-            self.outbox = [*again, *self.outbox]
+            self._requeue(again)
             self._publish("started", record.started_data(), retain=True)
             return self._go_on(frame)
         return self._fetch_catch_up_page(CatchingUp(state.generation, catch_up, record.read_only))
@@ -728,11 +768,12 @@ class ConversationMachine:
             by_id = {message.id: tracing_id for tracing_id, message in delivered.items()}
             for message in catch_up.new_messages():
                 read_only = self._message(message, by_id.get(message.id)) or read_only
-            for tracing_id in delivered:
+            for tracing_id, twin in delivered.items():
                 self.asked.pop(tracing_id, None)
+                self._acknowledged(tracing_id, twin)
         if read_only and record.session is not None:
             record.session = attrs.evolve(record.session, read_only=True)
-        self.outbox = [*again, *self.outbox]
+        self._requeue(again)
         after: State = self._go_on(None)
         for held in state.held:
             after = self._step(after, MessageFrame, held)
@@ -744,7 +785,7 @@ class ConversationMachine:
 
     # Messages --------------------------------------------------------------------------------
 
-    def _message_frame(self, state: S, message: MessageFrame) -> S | ReadOnly:
+    def _message_frame(self, state: S, message: MessageFrame) -> S | ReadOnly | Idle:
         """A message from the socket: the echo of one of the guest's, or pushed."""
         update = message.update
         if isinstance(update, Answered):
@@ -755,6 +796,8 @@ class ConversationMachine:
                     return self._message_refused(state, Replied(purpose, update.request, frame))
                 if purpose.attributes is not None:
                     self.record.sent_attributes = dict(purpose.attributes)
+                assert isinstance(frame.body, StructuredMessage)
+                self._acknowledged(update.request.tracing_id, frame.body)
                 return self._read_only_if(state, self._echoed(frame, update.request))
         body = update.frame.body
         assert isinstance(body, StructuredMessage)
@@ -808,10 +851,13 @@ class ConversationMachine:
         self._publish("readOnlyConversation", data)
         return True
 
-    def _message_refused(self, state: S, replied: Replied[GuestMessage]) -> S | ReadOnly:
+    def _message_refused(self, state: S, replied: Replied[GuestMessage]) -> S | ReadOnly | Idle:
         """The server refused a message, Join or Typing of the guest's; as read-only (409):
         the session is so from now on."""
         frame = replied.frame
+        self._unacknowledged_refused(replied.request.tracing_id, _text(frame))
+        if frame.code in SESSION_GONE:
+            return self._session_gone(frame)
         self._error(frame)
         if frame.code != 409:
             return state
@@ -823,6 +869,9 @@ class ConversationMachine:
     def _send_message(self, state: State, command: SendMessage) -> State:
         """sendMessage: text (with the files uploaded) or a reply to structured content;
         it opens a session if there is none."""
+        if isinstance(state, Idle) and state.over is not None:
+            self._refuse(command.ticket, state.over)
+            return state
         record = self.record
         files = record.files.uploaded()
         reply = command.reply
@@ -841,6 +890,7 @@ class ConversationMachine:
             )
             self._refuse(command.ticket, sentence)
             return state
+        self.attributes = attributes
         if isinstance(state, Idle):
             state = self._connect(state, None, join=True)
         changed = attributes if attributes != record.sent_attributes else None
@@ -866,8 +916,59 @@ class ConversationMachine:
         if reply is not None and reply.button_type in REPLIED:
             self._publish("repliedMessage", shown)
         self._send(state, request, GuestMessage(changed))
-        self._answer(command.ticket)
+        self._await_echo(request.tracing_id, command.ticket)
         return state
+
+    def _await_echo(self, tracing_id: str, ticket: int) -> None:
+        """sendMessage resolves once the server echoes its message, as the official clients
+        count a message sent (the Kotlin transport SDK's ``MessageStore``: Sending, then
+        Sent on the echo of its tracingId), or rejects after ``send_timeout``."""
+        deadline = self.clock() + self.settings.send_timeout
+        self.unacknowledged[tracing_id] = (ticket, deadline)
+        if len(self.unacknowledged) == 1:
+            self._emit(SetTimer(Timer.SEND_TIMEOUT, self.settings.send_timeout))
+
+    def _acknowledged(self, tracing_id: str, body: StructuredMessage) -> None:
+        """The server has the message of ``tracing_id``: its sendMessage resolves with it."""
+        waiting = self.unacknowledged.pop(tracing_id, None)
+        if waiting is not None:
+            self._answer(waiting[0], message_body(body, tracing_id))
+
+    def _unacknowledged_refused(self, tracing_id: str, reason: str) -> None:
+        waiting = self.unacknowledged.pop(tracing_id, None)
+        if waiting is not None:
+            self._refuse(waiting[0], reason)
+
+    def _send_timed_out(self, state: S, fired: TimerFired) -> S:
+        """The sends out of time reject; the timer is set for the next one."""
+        now = self.clock()
+        for tracing_id, (ticket, deadline) in list(self.unacknowledged.items()):
+            if deadline <= now:
+                del self.unacknowledged[tracing_id]
+                self._refuse(ticket, NOT_ACKNOWLEDGED.format(self.settings.send_timeout))
+        if self.unacknowledged:
+            first = min(deadline for _, deadline in self.unacknowledged.values())
+            self._emit(SetTimer(Timer.SEND_TIMEOUT, max(0.0, first - now)))
+        return state
+
+    def _session_gone(self, frame: Frame) -> Idle:
+        """A send answered 4006 (the session expired) or 4007 (the server does not know it):
+        as the mobile client's error state (``MessagingClientImpl.handleError`` of the
+        Kotlin transport SDK), the conversation is over; ``error`` and ``sessionEnded``
+        say so once, and sends are refused until ``startConversation``."""
+        self._error(frame)
+        reason = SESSION_GONE[frame.code]
+        if reason == "expired":
+            self._publish("sessionExpired", {})
+        return self._ended_for(reason)
+
+    def _ended_for(self, reason: str) -> Idle:
+        """The server ended the session (``reason``: ``expired``, ``notFound``): the socket
+        closes, the session is forgotten, ``sessionEnded`` says so once, sends are refused."""
+        self._stop_socket()
+        self._forget_session()
+        self._publish("sessionEnded", {"reason": reason})
+        return Idle(over=ENDED_BY_SERVER.format(SESSION_GONE_WORDS[reason]))
 
     def _send_ended(self, state: S, command: SendMessage) -> S:
         self._refuse(command.ticket, ENDED_SEND)
@@ -880,6 +981,7 @@ class ConversationMachine:
         elif not _has_session(state):
             self._refuse(command.ticket, NOTHING_TO_JOIN)
         else:
+            self.attributes = command.custom_attributes
             self._send_join(state)
             self._answer(command.ticket)
         return state
@@ -889,11 +991,15 @@ class ConversationMachine:
 
         Ours: on a new session the Join goes before any message that waited for the
         session (the mobile client sends it as soon as the session is configured, before
-        the guest can send anything)."""
-        message = actions.presence_event("Join")
+        the guest can send anything). It carries the custom attributes, as the Kotlin
+        transport SDK's ``sendAutoStart`` does (``MessagingClientImpl.kt``): the
+        conversation's flow can route on them from its first step."""
+        attributes = self.attributes
+        changed = attributes if attributes and attributes != self.record.sent_attributes else None
+        message = actions.presence_event("Join", custom_attributes=changed)
         request = actions.on_message(self._token(), message)
         self._publish("sendingMessage", {"message": {**message, "tracingId": request.tracing_id}})
-        self._send(state, request, GuestMessage())
+        self._send(state, request, GuestMessage(changed))
 
     def _send_typing(self, state: S, command: SendTyping) -> S:
         record = self.record
@@ -997,7 +1103,10 @@ class ConversationMachine:
         return Idle()
 
     def _expired(self, state: State, pushed: Pushed) -> Idle:
-        return self._ended("sessionExpired", pushed.frame)
+        """``SessionExpiredEvent``: ``sessionExpired``, then the session's end (the mobile
+        client takes it as error 4006)."""
+        self._publish("sessionExpired", pushed.frame.raw.get("body"))
+        return self._ended_for("expired")
 
     def _logged_out(self, state: State, pushed: Pushed) -> Idle:
         """The guest logged out (here, or on another device): ``logout``."""
@@ -1477,8 +1586,12 @@ class ConversationMachine:
         if isinstance(outcome, CallFailed):
             log.warning("Send failed: %s", calls.sentence(outcome.reason))
         elif outcome.value is False:
-            # The socket went first: what it did not take waits for the next one.
-            self.outbox = [*settled.purpose.requests, *self.outbox]
+            # The socket went first: what it did not take waits for the next one, after
+            # what it gave back before (hand-overs settle in the order they were made)
+            # and before what was queued since, which was sent later.
+            back, at = settled.purpose.requests, self.returned
+            self.outbox[at:at] = back
+            self.returned += len(back)
         return state
 
     def _socket_closed(self, state: S, settled: Settled[CloseSocket]) -> S:
@@ -1607,10 +1720,10 @@ TRANSITIONS: Transitions[ConversationMachine, State] = Transitions(
         Row(_but(ALL, CatchingUp), (CatchUpPage, Timer.HISTORY), C._ignore),
         Row(CatchingUp, MessageFrame, C._hold),
         # Messages, typing.
-        Row(Active, MessageFrame, C._message_frame, to=ReadOnly),
-        Row(_but(CONVERSATION, Active, CatchingUp), MessageFrame, C._message_frame),
-        Row(Active, GuestMessage, C._message_refused, to=ReadOnly),
-        Row(_but(CONVERSATION, Active), GuestMessage, C._message_refused),
+        Row(Active, MessageFrame, C._message_frame, to=(ReadOnly, Idle)),
+        Row(_but(CONVERSATION, Active, CatchingUp), MessageFrame, C._message_frame, to=Idle),
+        Row(Active, GuestMessage, C._message_refused, to=(ReadOnly, Idle)),
+        Row(_but(CONVERSATION, Active), GuestMessage, C._message_refused, to=Idle),
         Row(_but(SESSION, ReadOnly), SendMessage, C._send_message),
         Row(ReadOnly, SendMessage, C._send_ended),
         Row(CONVERSATION, JoinConversation, C._join),
@@ -1618,6 +1731,7 @@ TRANSITIONS: Transitions[ConversationMachine, State] = Transitions(
         Row((Idle, ReadOnly), SendTyping, C._typing_ended),
         Row(CONVERSATION, ClearTypingTimeout, C._clear_typing_timeout),
         Row(ALL, Timer.AGENT_TYPING, C._agent_typing_over),
+        Row(ALL, Timer.SEND_TIMEOUT, C._send_timed_out),
         Row(ALL, HandOver, C._handed_over),
         Row(ALL, CloseSocket, C._socket_closed),
         # Read-only, resetting, clearing, ending.

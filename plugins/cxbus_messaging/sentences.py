@@ -14,6 +14,7 @@ __all__ = [
     "AUTO_START_OFF",
     "CANNOT_START",
     "CLEAR_OFF",
+    "ENDED_BY_SERVER",
     "ENDED_DELETE",
     "ENDED_SEND",
     "ENDED_TYPING",
@@ -22,9 +23,11 @@ __all__ = [
     "NOTHING_TO_CLEAR",
     "NOTHING_TO_JOIN",
     "NOT_ABLE",
+    "NOT_ACKNOWLEDGED",
     "NOT_CONFIGURED",
     "NOT_FOUND",
     "NO_TEXT",
+    "OVER_UNACKNOWLEDGED",
     "RECONNECT_FAILED",
     "RESET_FAILED",
     "RESET_NOT_ALLOWED",
@@ -67,6 +70,14 @@ NOT_FOUND = (
     "MessagingService found {}: check messaging.deploymentId, and messaging.domain (the "
     "region the deployment was made in) or baseURL."
 )
+ENDED_BY_SERVER = (
+    "The conversation's session {}: startConversation starts a new one before sending again."
+)
+NOT_ACKNOWLEDGED = (
+    "The server did not acknowledge the message within {:g} s (messaging.sendTimeout); "
+    "it may still arrive."
+)
+OVER_UNACKNOWLEDGED = "The conversation ended before the server acknowledged the message."
 RESET_FAILED = "The conversation could not be reset: its socket was lost."
 # Ours, for authenticated deployments.
 SIGN_IN_FAILED = "The guest could not sign in: {}"

@@ -77,6 +77,7 @@ EVENTS = [
     "conversationCleared",
     "sessionCleared",
     "sessionExpired",
+    "sessionEnded",
     "sessionDurationConfigured",
     "sessionTimingUpdated",
     "sessionWarning",
@@ -123,11 +124,17 @@ class MessagingService(MachineService):
         _services[bus] = weakref.ref(self)
         commands: dict[str, Callable[[CommandCall], Any]] = {
             "configure": self._configure,
-            "startConversation": lambda call: self._tell(inputs.StartConversation),
+            "startConversation": lambda call: self._tell(
+                lambda ticket: inputs.StartConversation(
+                    ticket, custom_attributes=self._custom_attributes()
+                )
+            ),
             "configureConversation": lambda call: self._tell(
                 lambda ticket: inputs.StartConversation(ticket, join=False)
             ),
-            "joinConversation": lambda call: self._tell(inputs.JoinConversation),
+            "joinConversation": lambda call: self._tell(
+                lambda ticket: inputs.JoinConversation(ticket, self._custom_attributes())
+            ),
             "sendMessage": self._send_message,
             "sendTyping": self._send_typing,
             "clearTypingTimeout": lambda call: self._tell(inputs.ClearTypingTimeout),
@@ -202,6 +209,7 @@ class MessagingService(MachineService):
             reconnect_interval=config.reconnect_interval,
             history_page_size=config.history_page_size,
             authenticated=config.authenticated,
+            send_timeout=config.send_timeout,
         )
         machine = ConversationMachine(settings, stored, time.time)
 
@@ -246,9 +254,13 @@ class MessagingService(MachineService):
             if not isinstance(message, str):
                 raise CommandRejected(f"sendMessage needs 'message': a string; got {message!r}.")
             text = message
-        database = Database.of(self.plugin.bus)
-        attributes = database.custom_attributes() if database is not None else {}
+        attributes = self._custom_attributes()
         return self._tell(lambda ticket: inputs.SendMessage(ticket, text, reply, attributes))
+
+    def _custom_attributes(self) -> dict[str, str]:
+        """What the Database plugin holds now (none without it)."""
+        database = Database.of(self.plugin.bus)
+        return database.custom_attributes() if database is not None else {}
 
     def _send_typing(self, call: CommandCall) -> Deferred:
         """As the SDK: a call within 5 s of the last one sent is dropped and never settles."""

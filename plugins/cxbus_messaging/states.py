@@ -38,6 +38,8 @@ class Settings:
     reconnect_timeout: float = 300.0
     reconnect_interval: float = 5.0
     history_page_size: int = 25
+    send_timeout: float = 60.0
+    """sendMessage rejects when the server has not echoed its message within this."""
     max_upload_bytes: int = 10240 * 1024
     """When the session names no limit of its own."""
     authenticated: bool = False
@@ -56,7 +58,14 @@ class Disabled:
 
 @attrs.frozen
 class Idle:
-    """No conversation: none started yet, or it was cleared or could not go on."""
+    """No conversation: none started yet, or it was cleared or could not go on.
+
+    ``over``: the server ended the session (it expired, or it does not know it): sends
+    are refused with this sentence until ``startConversation`` starts a new one, as the
+    mobile client's error state refuses them until it connects again.
+    """
+
+    over: str | None = None
 
 
 @attrs.frozen

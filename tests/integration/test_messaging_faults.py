@@ -82,8 +82,10 @@ def test_a_dropped_socket_comes_back_and_what_was_missed_comes_once_in_order(
     emulator.messaging.drop_sockets(session_id)
     started.wait("reconnecting")
     missed = [emulator.messaging.agent_send(session_id, f"missed {n}") for n in range(3)]
-    started("sendMessage", {"message": "sent while away"})
+    # It resolves once the server has it: after the socket is back.
+    away = started.bus.command("MessagingService.sendMessage", {"message": "sent while away"})
     emulator.messaging.allow_connections()
+    assert away.result(timeout=10)["text"] == "sent while away"
     started.wait("reconnected")
     started.received(missed[-1])
     started.agent_send("after")
@@ -136,7 +138,8 @@ def test_a_message_refused_by_the_server_is_an_error(
     started: MessagingDriver, emulator: Emulator
 ) -> None:
     emulator.messaging.fail_action("onMessage", count=1, code=500)
-    started("sendMessage", {"message": "lost"})
+    refused = started.rejection("sendMessage", {"message": "lost"})
+    assert refused == "onMessage failed (a fault switch of the emulator)"  # the server's words
     assert started.wait("error")["error"]["code"] == 500
 
 

@@ -427,7 +427,8 @@ def test_a_download_that_fails_rejects_and_publishes_filedownloaderror(
 def test_a_message_the_server_refuses_as_too_long_is_an_error_with_its_errorkey(
     started: MessagingDriver,
 ) -> None:
-    started("sendMessage", {"message": "x" * 5000})
+    refused = started.rejection("sendMessage", {"message": "x" * 5000})
+    assert refused == "Message length 5000 is larger than 4096"  # the server's words
     error = started.wait("error")["error"]
     assert error["code"] == 4011 and error["errorKey"] == "messageLengthExceeded"
 

@@ -325,22 +325,48 @@ def test_joinconversation_rejects_when_autostart_is_off() -> None:
 # sendMessage ---------------------------------------------------------------------------
 
 
-def test_sendmessage_resolves_at_once_and_its_echo_is_received_with_its_tracingid() -> None:
+def test_sendmessage_resolves_with_its_echo_which_is_received_with_its_tracingid() -> None:
     chat = started()
     out = chat.handle(SendMessage(3, "hello"))
     (request,) = sent(out)
     assert request.payload["message"] == {"text": "hello", "type": "Text"}
-    assert names(out) == ["sendingMessage"] and answers(out) == [effects.Answer(3, None)]
+    assert names(out) == ["sendingMessage"] and answers(out) == []
     assert data(out, "sendingMessage") == {
         "message": {"text": "hello", "type": "Text", "tracingId": request.tracing_id}
     }
     echo = frame(
         "StructuredMessage", message("m1", "hello", "Inbound"), tracingId=request.tracing_id
     )
-    received = data(answered(chat, request, echo), "messagesReceived")
-    assert received["messages"] == [
-        {**message("m1", "hello", "Inbound"), "tracingId": request.tracing_id}
-    ]
+    out = answered(chat, request, echo)
+    echoed = {**message("m1", "hello", "Inbound"), "tracingId": request.tracing_id}
+    assert data(out, "messagesReceived")["messages"] == [echoed]
+    assert answers(out) == [effects.Answer(3, echoed)]
+
+
+def test_a_sendmessage_never_echoed_rejects_after_sendtimeout() -> None:
+    now = [1000.0]
+    chat = started()
+    chat.clock = lambda: now[0]
+    out = chat.handle(SendMessage(3, "one"))
+    assert effects.SetTimer("sendTimeout", chat.settings.send_timeout) in out
+    now[0] += 1
+    chat.handle(SendMessage(4, "two"))
+    now[0] += chat.settings.send_timeout - 1
+    out = chat.handle(TimerFired("sendTimeout"))
+    (refused,) = answers(out)
+    assert refused.ticket == 3 and "messaging.sendTimeout" in refused.reason
+    assert effects.SetTimer("sendTimeout", 1.0) in out
+    now[0] += 1
+    assert [a.ticket for a in answers(chat.handle(TimerFired("sendTimeout")))] == [4]
+
+
+def test_a_sendmessage_the_server_refuses_rejects_with_its_words() -> None:
+    chat = started()
+    (request,) = sent(chat.handle(SendMessage(3, "hello")))
+    refusal = frame("string", "Message too long", kind="response", code=4011)
+    out = answered(chat, request, refusal)
+    assert answers(out) == [effects.Refuse(3, "Message too long")]
+    assert names(out) == ["error"]
 
 
 def test_a_message_of_whitespace_rejects_with_the_sdk_sentence() -> None:
@@ -353,7 +379,7 @@ def test_a_message_of_whitespace_rejects_with_the_sdk_sentence() -> None:
 def test_sendmessage_with_no_conversation_opens_one_and_the_message_goes_once_configured() -> None:
     chat = machine()
     out = chat.handle(SendMessage(2, "hi"))
-    assert answers(out) == [effects.Answer(2, None)] and sent(out) == []
+    assert answers(out) == [] and sent(out) == []  # it resolves on the echo
     (request,) = sent(connect(chat, out))
     assert request.payload["message"]["text"] == "hi"
 
@@ -575,7 +601,7 @@ def test_a_getjwt_lost_with_its_socket_is_asked_again_after_the_reconnection() -
 def test_the_session_expiring_publishes_sessionexpired_and_a_new_token_is_used_next() -> None:
     chat = started()
     out = chat.handle(Updated(chat.generation, Pushed(frame("SessionExpiredEvent", {}))))
-    assert names(out) == ["sessionExpired"] and isinstance(chat.state, Idle)
+    assert names(out) == ["sessionExpired", "sessionEnded"] and isinstance(chat.state, Idle)
     assert chat.record.token is None
 
 
@@ -892,7 +918,7 @@ def test_a_message_sent_while_the_conversation_resets_goes_on_the_new_session_af
     pushed(chat, disconnect())
     (close,) = sent(chat.handle(ResetConversation(3)))
     out = chat.handle(SendMessage(4, "hello again"))
-    assert sent(out) == [] and answers(out) == [effects.Answer(4, None)]
+    assert sent(out) == [] and answers(out) == []  # it resolves on the echo
     (configure,) = sent(
         answered(chat, close, session(connected=False, newSession=False, readOnly=True))
     )
@@ -926,12 +952,26 @@ def test_messages_in_flight_when_the_socket_is_lost_go_again_when_the_session_co
     (typing,) = sent(chat.handle(SendTyping(4)))
     out = chat.handle(Updated(chat.generation, SocketLost("gone", (in_flight, typing))))
     out = connect(chat, out, newSession=True)
-    assert names(out)[-2:] == ["reconnected", "started"] and isinstance(chat.state, Active)
+    assert names(out)[-3:] == ["reconnected", "sessionEnded", "started"]
+    assert data(out, "sessionEnded") == {"reason": "replaced"} and isinstance(chat.state, Active)
     (again,) = sent(out)  # the typing is stale by now
     assert again.tracing_id == in_flight.tracing_id
     echo = frame("StructuredMessage", message("i1", "are you there?", "Inbound"))
     received = data(answered(chat, again, echo), "messagesReceived")
     assert received["messages"][0]["tracingId"] == in_flight.tracing_id
+
+
+def test_messages_a_gone_socket_gives_back_go_again_in_the_order_they_were_sent() -> None:
+    """Each sendMessage is its own hand-over: given back one by one (the socket went
+    first), they once went again newest first."""
+    chat = started()
+    hand_overs = [call(chat.handle(SendMessage(3 + n, f"m{n}")), calls.Send) for n in range(3)]
+    out = chat.handle(Updated(chat.generation, SocketLost("gone")))
+    out += chat.handle(SendMessage(9, "later"))
+    for hand_over in hand_overs:
+        out += chat.handle(CallSucceeded(hand_over.id, False))
+    out = connect(chat, out, newSession=True)
+    assert [r.payload["message"]["text"] for r in sent(out)] == ["m0", "m1", "m2", "later"]
 
 
 def test_an_expiration_date_in_milliseconds_is_taken_as_the_same_moment_in_seconds() -> None:

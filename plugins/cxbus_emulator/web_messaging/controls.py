@@ -268,6 +268,18 @@ class MessagingControls:
         """The session expires now: ``SessionExpiredEvent``, then its sockets close."""
         self._run(self.server.expire(self.server.session(session_id)))
 
+    def forget_session(self, session_id: str) -> None:
+        """The server forgets the session, as one restarted without its store: its sockets
+        are cut, and its token configures a new session (``newSession``: true)."""
+        self._run(self.server.forget_session(self.server.session(session_id)))
+
+    def swallow_messages(self, count: int = 1) -> None:
+        """Take the next ``count`` guest messages (``onMessage``) in silence: no echo, no
+        answer, not kept, as a server that lost them; until ``clear_faults()``."""
+        if count < 1:
+            raise ValueError(f"swallow_messages needs a count of 1 or more; got {count!r}.")
+        self._call(lambda: setattr(self.server.faults, "swallow_left", count))
+
     def signed_in_elsewhere(self, session_id: str) -> None:
         """``ConnectionClosedEvent`` with reason ``signedIn``, then the sockets close."""
         self._run(self.server.signed_in_elsewhere(self.server.session(session_id)))

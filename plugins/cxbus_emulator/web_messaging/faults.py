@@ -1,7 +1,7 @@
 """The Web Messaging fault switches that outlive one call: refused connects, refused actions.
 
 The switches that act once (drop sockets, a malformed frame, expiry, out-of-order
-delivery) are the server's own operations; the REST switches are the shared
+delivery, a forgotten session) are the server's own operations; the REST switches are the shared
 ``Faults`` of ``cxbus_emulator.faults``. Read and changed on the emulator's loop.
 """
 
@@ -38,6 +38,15 @@ class MessagingFaults:
     refuse_count: int = 0  # connects still to refuse
     refuse_status: int = 503
     clear_disabled: bool = False
+    swallow_left: int = 0  # guest messages still to take in silence
+
+    def swallow(self, action: str) -> bool:
+        """Whether to take this request in silence: no echo, no answer, nothing kept (a
+        server that lost it); counts ``swallow_left`` down for each ``onMessage``."""
+        if action != "onMessage" or self.swallow_left <= 0:
+            return False
+        self.swallow_left -= 1
+        return True
 
     def take_action(self, action: str) -> ActionFault | None:
         """The first fault armed for ``action``, counted down; ``None`` for none."""
@@ -79,3 +88,4 @@ class MessagingFaults:
         self.actions.clear()
         self.allow()
         self.clear_disabled = False
+        self.swallow_left = 0

@@ -430,6 +430,14 @@ class MessagingServer:
                 transport.abort()
         return len(dropped)
 
+    async def forget_session(self, session: Session) -> None:
+        """Forget ``session`` as a server restarted without its store would: its token
+        leads nowhere (the next configureSession starts a new one) and its sockets are cut."""
+        if session.expiry is not None:
+            session.expiry.cancel()
+        self.unbind(session)
+        await self.drop_sockets(session.id)
+
     async def close_all(self) -> None:
         """Close every socket (the emulator stops)."""
         await self.drop_sockets(None)

@@ -136,6 +136,8 @@ class SocketApi:
         wait = connection.request_rate.take(self.server.clock())
         if wait is not None:
             raise too_many(wait, "Request rate too high for this connection")
+        if self.server.faults.swallow(action):
+            return None
         fault = self.server.faults.take_action(action)
         if fault is not None:
             if fault.code == 429:

@@ -272,13 +272,17 @@ def typing_event() -> dict[str, Any]:
     return {"events": [{"eventType": "Typing", "typing": {"type": "On"}}], "type": "Event"}
 
 
-def presence_event(presence_type: str) -> dict[str, Any]:
-    """A Presence event: ``Join`` (start with autoStart), ``Disconnect``, ``Clear``."""
+def presence_event(
+    presence_type: str, *, custom_attributes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A Presence event: ``Join`` (start with autoStart, with the custom attributes if
+    any), ``Disconnect``, ``Clear``."""
     if presence_type not in PRESENCE_TYPES:
         raise ValueError(
             f"presence_type must be one of {', '.join(PRESENCE_TYPES)}, not {presence_type!r}."
         )
-    return {
+    message = {
         "events": [{"eventType": "Presence", "presence": {"type": presence_type}}],
         "type": "Event",
     }
+    return _with_channel(message, None, custom_attributes)
