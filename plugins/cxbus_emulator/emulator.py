@@ -22,6 +22,9 @@ from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
+from .platform import DEFAULT_CLIENT, OAuthClient, PlatformControls, PlatformServer
+from .platform.api import PlatformApi
+from .platform.control_api import ControlApi as PlatformControlApi
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
@@ -46,6 +49,12 @@ class Emulator:
     ``messaging_deployment`` and ``messaging_limits``; its identity provider signs in
     ``messaging_users`` (two demo users by default). With an ``ssl_context`` it serves
     HTTPS and WSS (for tests of certificate checks).
+
+    Beside the guest APIs it serves the platform API calls a tester makes (a token,
+    finding a conversation, its participant data, disconnecting it; see
+    ``cxbus_emulator.platform``) to ``platform_clients`` (the default test client,
+    ``cxbus_emulator.platform.DEFAULT_CLIENT``, unless others are given);
+    ``platform_config()`` is the ``platform`` section that uses it.
 
     The other keywords (``switches``) are the guest chat's: the fields of
     ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
@@ -72,6 +81,7 @@ class Emulator:
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
         messaging_users: tuple[User, ...] = DEMO_USERS,
+        platform_clients: tuple[OAuthClient, ...] = (DEFAULT_CLIENT,),
         ssl_context: ssl.SSLContext | None = None,
         **switches: Any,
     ) -> None:
@@ -105,6 +115,10 @@ class Emulator:
             users=messaging_users,
         )
         self.messaging = MessagingControls(self.messaging_server, self._run)
+        self.platform_server = PlatformServer(
+            platform_clients, self.messaging_server, self.server, self.gms_server
+        )
+        self.platform = PlatformControls(self.platform_server, self._run, lambda: self.data_url)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -162,6 +176,12 @@ class Emulator:
         """
         return {"deploymentId": self.messaging.deployment_id, "baseURL": self.data_url}
 
+    def platform_config(self) -> dict[str, str]:
+        """A target's ``platform`` section that calls this emulator's platform API with
+        the first OAuth client's credentials (``apiBaseUrl``, ``clientId``,
+        ``clientSecret``)."""
+        return self.platform.config()
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -189,6 +209,8 @@ class Emulator:
         self.server.add_routes(app)
         self.gms_server.add_routes(app)
         self.messaging_server.add_routes(app)
+        PlatformApi(self.platform_server).add_routes(app)
+        PlatformControlApi(self.platform_server).add_routes(app)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
