@@ -44,6 +44,7 @@ class ConversationCore:
         self._channel = channel_for(options)
         self._bus: Bus | None = None
         self._plugin: Plugin | None = None
+        self.conversation_id: str | None = None
 
     @property
     def transcript(self) -> Transcript:
@@ -141,7 +142,8 @@ class ConversationCore:
             self.lifecycle.move("ended")  # before a wait for the end is told of it
         self.inbox.add(messages)
 
-    def _started(self, _: Any) -> None:
+    def _started(self, started: Any) -> None:
+        self.conversation_id = self._channel.conversation_id(started)
         if self.lifecycle.move("started") is not State.STARTING:
             raise CommandRejected(WrongState("start: the conversation was ended while it started."))
 
@@ -210,6 +212,13 @@ class BaseConversation:
     def transcript(self) -> Transcript:
         """Every message so far with the time it arrived; ``str()`` prints it."""
         return self._core.transcript
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The conversation's id on the server, once started, where the guest is told it:
+        the guest chat's ``conversationId``, the GMS ``chatId``. ``None`` on Web Messaging,
+        whose guests are not told (``cxbus_conversations.platform`` finds it)."""
+        return self._core.conversation_id
 
     @property
     def messages(self) -> tuple[Message, ...]:
