@@ -15,19 +15,20 @@ from aiohttp import web
 from .faults import Fault
 from .gms.agent import GmsDemoAgent
 from .gms.chats import FileLimits
-from .gms.control import GmsControls
+from .gms.control import GmsControls, add_control_routes
 from .gms.idle import IdleWatch
 from .gms.server import GmsServer
+from .guest_chat import routes as guest_chat_routes
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
 from .platform import DEFAULT_CLIENT, OAuthClient, PlatformControls, PlatformServer
-from .platform.api import PlatformApi
-from .platform.control_api import ControlApi as PlatformControlApi
+from .platform import routes as platform_routes
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
+from .web_messaging.routes import MessagingApi
 
 __all__ = ["Emulator"]
 
@@ -114,6 +115,7 @@ class Emulator:
             ),
             users=messaging_users,
         )
+        self.messaging_api = MessagingApi(self.messaging_server)
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self.platform_server = PlatformServer(
             platform_clients, self.messaging_server, self.server, self.gms_server
@@ -202,15 +204,15 @@ class Emulator:
             middlewares=[
                 self.server.middleware,
                 self.gms_server.middleware,
-                self.messaging_server.middleware,
+                self.messaging_api.middleware,
             ],
             client_max_size=64 * 2**20,
         )
-        self.server.add_routes(app)
+        guest_chat_routes.add_routes(app, self.server)
         self.gms_server.add_routes(app)
-        self.messaging_server.add_routes(app)
-        PlatformApi(self.platform_server).add_routes(app)
-        PlatformControlApi(self.platform_server).add_routes(app)
+        add_control_routes(app, self.gms_server)
+        self.messaging_api.add_routes(app)
+        platform_routes.add_routes(app, self.platform_server)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
