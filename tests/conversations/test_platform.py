@@ -106,7 +106,7 @@ def test_a_web_messaging_conversation_is_found_and_read(
     chat = conversations("messaging", attributes={"run": run})
     assert chat.conversation_id is None  # the guest is not told
     assert platform.find_conversation(chat) is None  # nothing said: no conversation yet
-    chat.say("hello")
+    chat.say("where is my order")
     chat.wait_for(contains="You said")
     found = platform.find_conversation(chat)
     assert found in conversation_emulator.messaging.sessions()
@@ -140,7 +140,7 @@ def test_disconnect_ends_the_conversation_for_the_guest_and_on_the_server(
     channel: str,
 ) -> None:
     chat = conversations(channel)
-    chat.say("hello")
+    chat.say("where is my order")
     chat.wait_for(contains="You said")
     found = platform.find_conversation(chat)
     assert found is not None
