@@ -25,6 +25,7 @@ from .guest_chat.settings import Settings
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
+from .web_messaging.sessions import SessionState
 
 __all__ = ["Emulator"]
 
@@ -189,6 +190,7 @@ class Emulator:
         self.server.add_routes(app)
         self.gms_server.add_routes(app)
         self.messaging_server.add_routes(app)
+        app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -378,3 +380,25 @@ class Emulator:
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""
         return self.server.streams.count(conversation_id)
+
+    def open_conversations(self) -> dict[str, int]:
+        """How many conversations are open on each API (``GET
+        /emulator/open-conversations``): guest chats not ended (``"webchat"``), GMS chats
+        not ended (``"gms"``), Web Messaging conversations started and neither ended
+        (cleared, expired) nor made read-only by a disconnect (``"messaging"``)."""
+
+        async def count() -> dict[str, int]:
+            return self._count_open()
+
+        return self._run(count())
+
+    def _count_open(self) -> dict[str, int]:
+        sessions = self.messaging_server.sessions.values()
+        return {
+            "webchat": sum(not chat.ended for chat in self.server.conversations.values()),
+            "gms": sum(not chat.ended for chat in self.gms_server.chats.values()),
+            "messaging": sum(s.started and s.state is SessionState.ACTIVE for s in sessions),
+        }
+
+    async def _show_open_conversations(self, request: web.Request) -> web.Response:
+        return web.json_response(self._count_open())
