@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .conversation import Conversation
+from .emulator_sections import JOIN_DELAY, TYPING_DELAY, emulator_config
 from .options import CHANNELS
 
 if TYPE_CHECKING:
@@ -47,24 +48,7 @@ __all__ = [
     "emulator_config",
 ]
 
-# The demo agent and bot answer at once, in tests; GMS is polled often.
-JOIN_DELAY = 0.05
-TYPING_DELAY = 0.02
-GMS_POLLING = {"pollRateMin": 50, "pollRateMax": 250}
 _made: pytest.StashKey[Conversations] = pytest.StashKey()
-
-
-def emulator_config(emulator: Emulator, channel: str) -> dict[str, Any]:
-    """The configuration section of ``channel`` (``"messaging"``, ``"webchat"``, ``"gms"``)
-    that talks to ``emulator``; GMS polled every 50 to 250 ms."""
-    if channel == "messaging":
-        return emulator.messaging_config()
-    if channel == "webchat":
-        return emulator.webchat_config()
-    if channel == "gms":
-        return {**emulator.gms_config(), **GMS_POLLING}
-    names = ", ".join(repr(name) for name in CHANNELS)
-    raise ValueError(f"channel must be one of {names}; got {channel!r}.")
 
 
 class Conversations:

@@ -213,6 +213,7 @@ class Emulator:
         add_control_routes(app, self.gms_server)
         self.messaging_api.add_routes(app)
         platform_routes.add_routes(app, self.platform_server)
+        app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -402,3 +403,24 @@ class Emulator:
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""
         return self.server.streams.count(conversation_id)
+
+    def open_conversations(self) -> dict[str, int]:
+        """How many conversations are open on each API (``GET
+        /emulator/open-conversations``): guest chats not ended (``"webchat"``), GMS chats
+        not ended (``"gms"``), Web Messaging conversations begun and neither disconnected
+        (by the platform, an agent or the flow) nor cleared or expired (``"messaging"``).
+        ``platform.open_conversations()`` names them."""
+
+        async def count() -> dict[str, int]:
+            return self._count_open()
+
+        return self._run(count())
+
+    def _count_open(self) -> dict[str, int]:
+        counts = dict.fromkeys(("webchat", "gms", "messaging"), 0)
+        for channel, _ in self.platform_server.open_conversations():
+            counts[channel] += 1
+        return counts
+
+    async def _show_open_conversations(self, request: web.Request) -> web.Response:
+        return web.json_response(self._count_open())

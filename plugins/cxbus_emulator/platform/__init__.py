@@ -17,8 +17,9 @@ its one port, beside the guest APIs (``api`` lists them with their sources):
 
 Web Messaging conversations and guest chats are the platform's; GMS chats are not (GMS
 is Genesys Engage's, which has no such API; a GMS client ends its chat itself).
-``Emulator.platform`` (``controls``) and ``/emulator/platform`` (``control_api``) add
-clients, expire tokens and list the conversations still open on every API.
+``Emulator.platform`` (``controls``) adds clients, expires tokens and names the
+conversations still open on every API (``Emulator.open_conversations`` counts them);
+``/emulator/platform`` (``control_api``) expires tokens over HTTP.
 """
 
 from .clients import DEFAULT_CLIENT, PERMISSIONS, OAuthClient

@@ -1,8 +1,5 @@
-"""The ``/emulator/platform`` control paths: what ``Emulator.platform`` does, over HTTP.
+"""The ``/emulator/platform`` control path: what ``Emulator.platform`` does, over HTTP.
 
-- ``GET /emulator/platform/open-conversations``: ``[{"channel", "id"}, ...]``, every
-  conversation still open on any API (``PlatformControls.open_conversations``), for a
-  test run that checks it left none behind on an emulator in another process;
 - ``POST /emulator/platform/tokens/expire``: every access token issued so far expires
   (``{"expired": count}``), so that a client's refresh is tested without waiting.
 
@@ -27,12 +24,7 @@ class ControlApi:
         self.server = server
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(f"{ROOT}/open-conversations", self.open_conversations)
         app.router.add_post(f"{ROOT}/tokens/expire", self.expire_tokens)
-
-    async def open_conversations(self, request: web.Request) -> web.Response:
-        found = self.server.open_conversations()
-        return web.json_response([{"channel": channel, "id": id_} for channel, id_ in found])
 
     async def expire_tokens(self, request: web.Request) -> web.Response:
         return web.json_response({"expired": self.server.tokens.expire_all()})
