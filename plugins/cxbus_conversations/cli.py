@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     require_extra("cxbus[scenarios]", "yaml", "jsonschema")
     from cxbus.cli.options import OptionError
 
+    from .platform import PlatformError
     from .scenarios import (
         DEFAULT_WITHIN,
         DocumentError,
@@ -133,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         load_scenarios,
         new_run_id,
         parity_report,
+        platform_side,
         read_deployment,
     )
     from .scenarios.report import failure, latencies, progress, summary
@@ -156,6 +158,10 @@ def _run(args: argparse.Namespace) -> int:
         require_extra("cxbus[emulator]", "aiohttp", "jwt")
         target = EmulatorTarget()
     with target:
+        try:  # before anything connects: the OAuth client's credentials and permissions
+            platform = platform_side(target, channels)
+        except (PlatformError, ValueError) as error:
+            raise SubcommandError(str(error)) from None
         runner = Runner(
             target,
             channels=channels,
@@ -163,6 +169,7 @@ def _run(args: argparse.Namespace) -> int:
             parallel=args.parallel,
             run_id=args.run_id or new_run_id(),
             environ=environ,
+            platform=platform,
         )
         print(
             f"{len(scenarios)} scenarios on {', '.join(channels)}, against "

@@ -24,7 +24,8 @@ The calls (the official SDKs' ConversationsApi): ``GET
 conversation from one of its messages' ids (as the JS web-messaging-tester's
 ``--associate-id`` does), ``GET /api/v2/conversations/{conversationId}`` for the
 participants' ``attributes``, ``PATCH /api/v2/conversations/messages/{id}`` (Web
-Messaging) or ``/chats/{id}`` (guest chat) with ``{"state": "disconnected"}``. A guest
+Messaging) or ``/chats/{id}`` (guest chat) with ``{"state": "disconnected"}``, for a
+conversation that has no ``endTime`` yet. A guest
 chat's id is its guest's own (``Conversation.conversation_id``). GMS chats are Genesys
 Engage's: there is no such platform for them.
 
@@ -54,7 +55,7 @@ from .core import BaseConversation
 from .errors import ConversationError
 from .options import CHANNELS
 
-__all__ = ["PlatformClient", "PlatformError", "PlatformSection"]
+__all__ = ["PlatformClient", "PlatformError", "PlatformSection", "require_platform"]
 
 RETRY = Retry(
     total=3,
@@ -80,6 +81,18 @@ _REGION = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
 
 class PlatformError(ConversationError):
     """The platform refused or could not be reached; the sentence says what to do."""
+
+
+def require_platform(channel: str) -> None:
+    """``PlatformError`` unless conversations on ``channel`` have the platform API: Web
+    Messaging and guest chat do, GMS does not."""
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {channel!r}.")
+    if channel == "gms":
+        raise PlatformError(
+            "GMS chats are Genesys Engage's, which has no Genesys Cloud platform API: a "
+            "platform section serves Web Messaging and guest chat only."
+        )
 
 
 def _base_url(instance: Any, attribute: attrs.Attribute[str], value: str) -> None:
@@ -181,7 +194,7 @@ class PlatformClient:
         """Before a run: the credentials get a token, and the client may read what a run on
         ``channel`` reads (a made-up id is looked up: 404 is the good answer, as the JS
         web-messaging-tester's preflight check does). ``PlatformError`` otherwise."""
-        self._platform_channel(channel)
+        require_platform(channel)
         self._fresh_token()
         probe = "cxbus-preflight-check"
         if channel == "messaging":
@@ -194,7 +207,7 @@ class PlatformClient:
         """The platform's id of ``conversation``: a guest chat's own; a Web Messaging
         conversation's from its messages' ids; ``None`` while the platform knows none of
         them (no message has come yet). ``PlatformError`` on GMS."""
-        self._platform_channel(conversation.channel)
+        require_platform(conversation.channel)
         if conversation.conversation_id is not None:
             return conversation.conversation_id
         for message_id in _message_ids(conversation)[:MAX_LOOKUPS]:
@@ -224,10 +237,14 @@ class PlatformClient:
             data.update({str(key): str(value) for key, value in attributes.items()})
         return data
 
-    def disconnect(self, conversation_id: str, channel: str) -> None:
+    def disconnect(self, conversation_id: str, channel: str) -> bool:
         """Disconnect a conversation of ``channel`` (``"messaging"`` or ``"webchat"``) for
-        every participant."""
-        self._platform_channel(channel)
+        every participant, unless it has ended (its ``endTime`` is set); whether it was
+        still open."""
+        require_platform(channel)
+        path = f"/conversations/{quote(conversation_id, safe='')}"
+        if self._call("GET", path, "read conversations").json().get("endTime"):
+            return False
         media = "messages" if channel == "messaging" else "chats"
         self._call(
             "PATCH",
@@ -235,18 +252,9 @@ class PlatformClient:
             "disconnect conversations",
             json={"state": "disconnected"},
         )
+        return True
 
     # HTTP -----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _platform_channel(channel: str) -> None:
-        if channel not in CHANNELS:
-            raise ValueError(f"channel must be one of {', '.join(CHANNELS)}; got {channel!r}.")
-        if channel == "gms":
-            raise PlatformError(
-                "GMS chats are Genesys Engage's, which has no Genesys Cloud platform API: a "
-                "platform section serves Web Messaging and guest chat only."
-            )
 
     def _call(
         self,

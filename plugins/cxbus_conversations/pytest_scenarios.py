@@ -34,7 +34,7 @@ import pytest
 from .options import CHANNELS
 
 if TYPE_CHECKING:
-    from .scenarios import Play, Scenario, Target
+    from .scenarios import PlatformConversations, Play, Scenario, Target
 
 __all__ = [
     "ScenarioFailed",
@@ -42,11 +42,13 @@ __all__ = [
     "ScenarioItem",
     "pytest_addoption",
     "pytest_collect_file",
+    "pytest_runtestloop",
     "pytest_unconfigure",
 ]
 
 SUFFIXES = (".scenario.yaml", ".scenario.yml")
 _target: pytest.StashKey[Target] = pytest.StashKey()
+_platform: pytest.StashKey[PlatformConversations | None] = pytest.StashKey()
 _run_id: pytest.StashKey[str] = pytest.StashKey()
 
 
@@ -79,6 +81,22 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFi
         file: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)
         return file
     return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Before the first test: with scenarios to play, the target's platform section (if
+    any) is checked (its credentials and permissions); a bad one is a usage error."""
+    config = session.config
+    if config.option.collectonly or not any(isinstance(i, ScenarioItem) for i in session.items):
+        return
+    from .platform import PlatformError
+    from .scenarios import platform_side
+
+    try:
+        config.stash[_platform] = platform_side(_target_of(config), _channels(config))
+    except (PlatformError, ValueError) as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -191,6 +209,7 @@ class ScenarioItem(pytest.Item):
             run_id=run_id,
             within=_within(config),
             environ=os.environ,
+            platform=config.stash.get(_platform, None),
         )
         play = player.play()
         for result in play.steps:

@@ -13,7 +13,8 @@
 objects, checked before anything connects (a bad file is one ``DocumentError``
 naming its file, its line and what was expected); a ``Player`` plays one on one
 channel as a ``Conversation`` and tells how it went (a ``Play``); a ``Runner`` plays
-many at once on a target (the embedded emulator, or a deployment). ``cxbus test``
+many at once on a target (the embedded emulator, or a deployment), with the platform
+API's side when the target has a ``platform`` section (``platform_side``). ``cxbus test``
 (``cxbus_conversations.cli``) and the pytest plugin (``cxbus_conversations.pytest_scenarios``)
 are built on these; so is ``cxbus_locust.ScenarioUser``. The format is on the
 documentation's Scenarios page, and its JSON Schema is ``SCHEMA``.
@@ -24,6 +25,7 @@ Needs PyYAML and jsonschema: the extra ``cxbus[scenarios]``.
 from cxbus.yaml_documents import DocumentError
 
 from .parity import Difference, differences, parity_report
+from .platform_side import PlatformConversations, platform_side
 from .player import (
     DEFAULT_WITHIN,
     RUN_ATTRIBUTE,
@@ -47,6 +49,7 @@ __all__ = [
     "Difference",
     "DocumentError",
     "EmulatorTarget",
+    "PlatformConversations",
     "PlatformSide",
     "Play",
     "Player",
@@ -60,6 +63,7 @@ __all__ = [
     "load_scenarios",
     "new_run_id",
     "parity_report",
+    "platform_side",
     "read_deployment",
     "read_scenarios",
 ]

@@ -68,6 +68,10 @@ NO_PLATFORM = (
     "expect participant_data needs a platform section in the target's configuration "
     "(a Genesys Cloud OAuth client): a guest cannot read participant data"
 )
+# The platform is asked again until the participant data is as expected or the step's
+# time is up: first after this many seconds, twice as long each time, up to the last.
+FIRST_POLL = 0.1
+LAST_POLL = 2.0
 
 
 def new_run_id() -> str:
@@ -78,13 +82,17 @@ def new_run_id() -> str:
 class PlatformSide(Protocol):
     """What the platform API adds to a play, with a Genesys Cloud OAuth client in the
     target's configuration: what a guest cannot see or do. The player asks it for the
-    participant data of an ``expect: {participant_data: ...}`` and, at the end, to
-    disconnect what the guest could not end. ``attributes`` are those the conversation
-    carries (the run's mark among them), to find it by."""
+    participant data of an ``expect: {participant_data: ...}`` (``None`` while the
+    platform does not know the conversation yet), at the end for the conversation's id
+    and to disconnect what the guest could not end. ``attributes`` are those the
+    conversation carries (the run's mark among them), to find it by
+    (``platform_side.PlatformConversations``)."""
+
+    def conversation_id(self, conversation: Conversation) -> str | None: ...
 
     def participant_data(
         self, conversation: Conversation, attributes: Mapping[str, str]
-    ) -> Mapping[str, str]: ...
+    ) -> Mapping[str, str] | None: ...
 
     def disconnect(self, conversation: Conversation, attributes: Mapping[str, str]) -> None: ...
 
@@ -118,6 +126,9 @@ class Play:
     problem: str | None = None
     failed_step: int | None = None
     seconds: float = 0.0
+    conversation_id: str | None = None
+    """The conversation's id on the server, when known: told to guest chat and GMS
+    guests, found through the platform on Web Messaging."""
 
     @property
     def failed(self) -> bool:
@@ -160,6 +171,7 @@ class Player:
         self.platform = platform
         self._lock = threading.Lock()
         self._interrupted = False
+        self._wake = threading.Event()  # set by interrupt: a wait between polls ends
         self._conversation: Conversation | None = None
         self._last_send = 0.0
 
@@ -168,6 +180,7 @@ class Player:
         and the play ends as ``"interrupted"``. A play that has not started does not."""
         with self._lock:
             self._interrupted = True
+            self._wake.set()
             conversation = self._conversation
         if conversation is not None:
             conversation.end()
@@ -209,7 +222,10 @@ class Player:
             result.problem = str(error)
         finally:
             conversation.end()
-            if self.platform is not None:  # what the guest could not end
+            if self.platform is None:
+                result.conversation_id = conversation.conversation_id
+            else:  # and what the guest could not end
+                result.conversation_id = self.platform.conversation_id(conversation)
                 self.platform.disconnect(conversation, attributes)
             result.transcript = conversation.transcript
             result.seconds = time.monotonic() - began
@@ -274,15 +290,32 @@ class Player:
         checks = step.expectation.participant_data or {}
         if self.platform is None:
             raise _StepFailed(NO_PLATFORM)
-        data = self.platform.participant_data(conversation, attributes)
-        unmet = [
-            name for name, check in checks.items() if not check.holds(data.get(name), self.values)
-        ]
+        within = self._within(step.expectation)
+        deadline = time.monotonic() + within
+        pause = FIRST_POLL
+        while True:  # the platform is remote: asked until met or the time is up
+            data = self.platform.participant_data(conversation, attributes)
+            unmet = [
+                name
+                for name, check in checks.items()
+                if data is None or not check.holds(data.get(name), self.values)
+            ]
+            left = deadline - time.monotonic()
+            if not unmet or left <= 0:
+                break
+            if self._wake.wait(min(pause, left)):
+                raise _Interrupted()
+            pause = min(pause * 2, LAST_POLL)
+        if data is None:
+            raise _StepFailed(
+                f"The platform did not find the conversation within {within:.1f} s: it "
+                "knows none of its messages' ids"
+            )
         if unmet:
             got = data.get(unmet[0])
             raise _StepFailed(
                 f"The participant data {unmet[0]} is not as expected "
-                f"({checks[unmet[0]].how} {checks[unmet[0]].text}); it is "
+                f"({checks[unmet[0]].how} {checks[unmet[0]].text}) within {within:.1f} s; it is "
                 + ("not set" if got is None else repr(got))
             )
         return StepResult(index, step, "passed")

@@ -34,7 +34,8 @@ def progress(play: Play) -> str:
 
 
 def failure(play: Play) -> str:
-    """A failed play in full: where, what was expected, what came nearest, the transcript."""
+    """A failed play in full: where (and the conversation's id, when known), what was
+    expected, what came nearest, the transcript."""
     scenario = play.scenario
     if play.failed_step is None:
         where = f"{scenario.source}, line {scenario.line}: the start"
@@ -42,8 +43,9 @@ def failure(play: Play) -> str:
         step = scenario.steps[play.failed_step]
         where = f"{scenario.source}, line {step.line}: step {play.failed_step + 1}, {step.written}"
     transcript = "\n".join(f"  {line}" for line in str(play.transcript).splitlines())
+    known = f" (conversation {play.conversation_id})" if play.conversation_id else ""
     return (
-        f"{scenario.name} [{play.channel}] failed at {where}\n"
+        f"{scenario.name} [{play.channel}]{known} failed at {where}\n"
         f"  {play.problem}\n"
         f"  transcript:\n{transcript}"
     )

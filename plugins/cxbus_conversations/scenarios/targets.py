@@ -5,7 +5,8 @@ section when its configuration has one (a Genesys Cloud OAuth client, for what a
 guest cannot see: participant data, disconnecting what is still open).
 
 - ``EmulatorTarget``: an ``Emulator`` started in this process, its demo bot (Web
-  Messaging) and demo agent (guest chat, GMS) quick; ``open_conversations()`` counts
+  Messaging) and demo agent (guest chat, GMS) quick, and its platform API (with the
+  default test client: its ``platform`` section); ``open_conversations()`` counts
   what is still open on it (every scenario's conversation is ended when it ends).
 - ``DeploymentTarget``: JSON files shaped like each channel's section (``messaging``
   for Web Messaging, ``webchat`` for the guest chat API and GMS), as ``cxbus chat
@@ -69,6 +70,7 @@ class EmulatorTarget(Target):
         emulator = Emulator(agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY)
         emulator.start()
         self._emulator = emulator
+        self.platform = emulator.platform_config()  # its default test client
         return self
 
     def __exit__(self, *exc_info: object) -> None:
