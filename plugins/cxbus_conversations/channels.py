@@ -168,7 +168,9 @@ class MessagingChannel:
                 log.warning(
                     "This Web Messaging deployment does not let the guest clear its "
                     "conversation: the session is closed here, but the conversation stays "
-                    "open on the platform until its flow or an agent ends it."
+                    "open on the platform until its flow or an agent ends it, or the "
+                    "platform API disconnects it (give cxbus test's target a platform "
+                    "section)."
                 )
             return plugin.command("MessagingService.clearSession")
 
