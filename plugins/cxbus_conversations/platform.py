@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -196,11 +197,10 @@ class PlatformClient:
         web-messaging-tester's preflight check does). ``PlatformError`` otherwise."""
         require_platform(channel)
         self._fresh_token()
-        probe = "cxbus-preflight-check"
+        probe = uuid.uuid4()  # shaped as the platform's ids are, and no one's
         if channel == "messaging":
-            self._call(
-                "GET", f"/conversations/messages/{probe}/details", "find conversations", (404,)
-            )
+            path = f"/conversations/messages/{probe.hex}/details"
+            self._call("GET", path, "find conversations", (404,))
         self._call("GET", f"/conversations/{probe}", "read conversations", (404,))
 
     def find_conversation(self, conversation: BaseConversation) -> str | None:
