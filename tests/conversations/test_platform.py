@@ -17,8 +17,8 @@ SECRET = "s3cret-that-must-not-leak"
 
 
 @pytest.fixture
-def platform(conversation_emulator: Emulator) -> PlatformClient:
-    return PlatformClient(conversation_emulator.platform_config())
+def platform(emulator: Emulator) -> PlatformClient:
+    return PlatformClient(emulator.platform_config())
 
 
 def token_requests(emulator: Emulator, since: int) -> int:
@@ -100,7 +100,7 @@ def test_a_secret_of_the_wrong_type_is_not_shown() -> None:
 
 
 def test_a_web_messaging_conversation_is_found_and_read(
-    conversations: Conversations, platform: PlatformClient, conversation_emulator: Emulator
+    conversations: Conversations, platform: PlatformClient, emulator: Emulator
 ) -> None:
     run = str(uuid.uuid4())
     chat = conversations("messaging", attributes={"run": run})
@@ -109,17 +109,17 @@ def test_a_web_messaging_conversation_is_found_and_read(
     chat.say("where is my order")
     chat.wait_for(contains="You said")
     found = platform.find_conversation(chat)
-    assert found in conversation_emulator.messaging.sessions()
+    assert found in emulator.messaging.sessions()
     assert platform.participant_data(found) == {"run": run}
 
 
 def test_a_guest_chats_id_is_its_own(
-    conversations: Conversations, platform: PlatformClient, conversation_emulator: Emulator
+    conversations: Conversations, platform: PlatformClient, emulator: Emulator
 ) -> None:
     chat = conversations("webchat", attributes={"run": "r-1"})
     found = platform.find_conversation(chat)
     assert found is not None and found == chat.conversation_id
-    assert conversation_emulator.conversation(found).guest.custom_fields == {"run": "r-1"}
+    assert emulator.conversation(found).guest.custom_fields == {"run": "r-1"}
     assert platform.participant_data(found) == {"run": "r-1"}
 
 
@@ -136,7 +136,7 @@ def test_gms_has_no_platform(conversations: Conversations, platform: PlatformCli
 def test_disconnect_ends_the_conversation_for_the_guest_and_on_the_server(
     conversations: Conversations,
     platform: PlatformClient,
-    conversation_emulator: Emulator,
+    emulator: Emulator,
     channel: str,
 ) -> None:
     chat = conversations(channel)
@@ -144,52 +144,50 @@ def test_disconnect_ends_the_conversation_for_the_guest_and_on_the_server(
     chat.wait_for(contains="You said")
     found = platform.find_conversation(chat)
     assert found is not None
-    assert (channel, found) in conversation_emulator.platform.open_conversations()
+    assert (channel, found) in emulator.platform.open_conversations()
     platform.disconnect(found, channel)
     chat.wait_for(event="ended")
-    assert (channel, found) not in conversation_emulator.platform.open_conversations()
+    assert (channel, found) not in emulator.platform.open_conversations()
 
 
 def test_a_token_is_kept_and_fetched_again_when_refused(
-    conversations: Conversations, platform: PlatformClient, conversation_emulator: Emulator
+    conversations: Conversations, platform: PlatformClient, emulator: Emulator
 ) -> None:
     chat = conversations("webchat")
-    mark = conversation_emulator.requests_served()
+    mark = emulator.requests_served()
     platform.participant_data(chat.conversation_id or "")
     platform.participant_data(chat.conversation_id or "")
-    assert token_requests(conversation_emulator, mark) == 1
-    conversation_emulator.platform.expire_tokens()
+    assert token_requests(emulator, mark) == 1
+    emulator.platform.expire_tokens()
     platform.participant_data(chat.conversation_id or "")
-    assert token_requests(conversation_emulator, mark) == 2
+    assert token_requests(emulator, mark) == 2
 
 
 def test_a_token_is_fetched_again_before_it_expires(
-    conversations: Conversations, conversation_emulator: Emulator
+    conversations: Conversations, emulator: Emulator
 ) -> None:
     client = OAuthClient("short-lived", SECRET, token_seconds=300)
-    conversation_emulator.platform.add_client(client)
+    emulator.platform.add_client(client)
     clock = [0.0]
-    platform = PlatformClient(
-        conversation_emulator.platform.config("short-lived"), clock=lambda: clock[0]
-    )
+    platform = PlatformClient(emulator.platform.config("short-lived"), clock=lambda: clock[0])
     chat = conversations("webchat")
-    mark = conversation_emulator.requests_served()
+    mark = emulator.requests_served()
     platform.participant_data(chat.conversation_id or "")
     clock[0] = 260.0  # 40 s left: more than the margin, a tenth of its 300 s
     platform.participant_data(chat.conversation_id or "")
-    assert token_requests(conversation_emulator, mark) == 1
+    assert token_requests(emulator, mark) == 1
     clock[0] = 271.0
     platform.participant_data(chat.conversation_id or "")
-    assert token_requests(conversation_emulator, mark) == 2
+    assert token_requests(emulator, mark) == 2
 
 
 # Errors --------------------------------------------------------------------------------------
 
 
 def test_bad_credentials_are_one_sentence_without_the_secret(
-    conversation_emulator: Emulator,
+    emulator: Emulator,
 ) -> None:
-    config = {**conversation_emulator.platform_config(), "clientSecret": SECRET}
+    config = {**emulator.platform_config(), "clientSecret": SECRET}
     with pytest.raises(PlatformError) as raised:
         PlatformClient(config).check("messaging")
     message = str(raised.value)
@@ -209,21 +207,21 @@ def test_an_unreachable_platform_says_where_and_why() -> None:
     assert SECRET not in str(raised.value)
 
 
-def test_a_missing_permission_is_found_before_the_run(conversation_emulator: Emulator) -> None:
+def test_a_missing_permission_is_found_before_the_run(emulator: Emulator) -> None:
     client = OAuthClient("webchat-only", SECRET, permissions={"conversation:communication:view"})
-    conversation_emulator.platform.add_client(client)
-    platform = PlatformClient(conversation_emulator.platform.config("webchat-only"))
+    emulator.platform.add_client(client)
+    platform = PlatformClient(emulator.platform.config("webchat-only"))
     platform.check("webchat")
     with pytest.raises(PlatformError, match="'webchat-only' may not find conversations: Unable"):
         platform.check("messaging")
 
 
 def test_a_missing_disconnect_permission_says_so(
-    conversations: Conversations, conversation_emulator: Emulator
+    conversations: Conversations, emulator: Emulator
 ) -> None:
     client = OAuthClient("reader", SECRET, permissions={"conversation:communication:view"})
-    conversation_emulator.platform.add_client(client)
-    platform = PlatformClient(conversation_emulator.platform.config("reader"))
+    emulator.platform.add_client(client)
+    platform = PlatformClient(emulator.platform.config("reader"))
     chat = conversations("webchat")
     with pytest.raises(PlatformError, match="'reader' may not disconnect conversations"):
         platform.disconnect(chat.conversation_id or "", "webchat")
