@@ -140,13 +140,15 @@ def test_disconnect_ends_the_conversation_for_the_guest_and_on_the_server(
     channel: str,
 ) -> None:
     chat = conversations(channel)
+    if channel == "webchat":
+        chat.wait_for_joined()  # the demo agent answers what is said once it is there
     chat.say("where is my order")
     chat.wait_for(contains="You said")
     found = platform.find_conversation(chat)
     assert found is not None
     assert (channel, found) in emulator.platform.open_conversations()
     platform.disconnect(found, channel)
-    chat.wait_for(event="ended")
+    chat.wait_for_end()
     assert (channel, found) not in emulator.platform.open_conversations()
 
 

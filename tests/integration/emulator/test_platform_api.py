@@ -300,7 +300,7 @@ def test_a_guest_chat_has_its_members_as_participants(
     found = customer(conversation)
     assert found["id"] == guest.member_id
     assert found["chats"][0]["state"] == "connected"
-    assert found["attributes"] == {}
+    assert found["attributes"] == {"customerId": "59606"}  # its customFields
 
 
 def test_disconnecting_a_guest_chat_ends_it_for_every_member(
