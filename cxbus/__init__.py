@@ -10,11 +10,10 @@ answer with a ``Deferred``, and publish namespaced events that others subscribe 
 """
 
 from cxbus import signals
-from cxbus.bus import Bus
+from cxbus.bus import Bus, Plugin
 from cxbus.deferred import Deferred
 from cxbus.errors import CommandRejected, CxbusError, PluginError
 from cxbus.messages import CommandCall, Event
-from cxbus.plugin import Plugin
 from cxbus.subscriptions import Subscription
 
 __all__ = [

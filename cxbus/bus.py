@@ -1,10 +1,15 @@
-"""The bus: a registry of plugins, command routing and event fan-out.
+"""The bus: a registry of plugins, command routing and event fan-out, and the
+``Plugin`` handle each plugin gets.
 
 A ``Bus`` is a plain object; make as many as you like. Plugins register on it under
-a namespace and get a ``Plugin`` handle (see ``cxbus.plugin``) through which they
-register commands, publish and subscribe. Everything here may be called from any
-thread; handlers and subscribers run in the caller's thread with no lock held, so
-they may call the bus again.
+a namespace and get a ``Plugin`` handle through which they register commands, publish
+and subscribe: everything a plugin does on the bus goes through its handle, so the bus
+always knows who is calling. The two live in one module because each is the other's
+other half (the handle is the bus as one plugin sees it). The parts they use sit below
+them and know neither: ``subscriptions`` (who hears which event), ``loading`` (entry
+points and loads), ``tracing``. Everything here may be called from any thread;
+handlers and subscribers run in the caller's thread with no lock held, so they may
+call the bus again.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn, TypeVar, overload
 
 import attrs
 
@@ -22,7 +27,6 @@ from cxbus.deferred import Deferred
 from cxbus.errors import CommandRejected, PluginError
 from cxbus.loading import Loader, copy_options
 from cxbus.messages import CommandCall, Event
-from cxbus.plugin import Plugin
 from cxbus.subscriptions import (
     QUALIFIED,
     Route,
@@ -33,12 +37,13 @@ from cxbus.subscriptions import (
     event_pattern,
 )
 
-__all__ = ["Bus", "Subscription", "check_name"]
+__all__ = ["Bus", "Plugin", "Subscription", "check_name"]
 
 log = logging.getLogger("cxbus.bus")
 
 Handler = Callable[[CommandCall], Any]
 Hook = Callable[[CommandCall], None]
+H = TypeVar("H", bound=Handler)
 
 ACCESS_DENIED = "Access Denied to private command. Only {} is allowed to invoke this command."
 
@@ -48,6 +53,7 @@ _time = time.time
 _dispatched_receivers = signals.command_dispatched.receivers
 _settled_receivers = signals.command_settled.receivers
 _published_receivers = signals.event_published.receivers
+_MISSING: Any = object()
 
 
 # (owner, handler, private): a plain tuple, made 10,000 times when 1,000 plugins load.
@@ -95,9 +101,9 @@ class Bus:
         self._holdings: dict[Plugin, _Holdings] = {}  # by handle: a stale one finds none
         self._commands: dict[str, _Command] = {}
         self._hooks: dict[str, tuple[_Hook, ...]] = {}  # a tuple per command: copied on change
-        self._subscriptions = Subscriptions(self._plugins)
+        self._subscriptions = Subscriptions()
         self._data: dict[str, Any] = {}
-        self._loader = Loader(self)
+        self._loader: Loader[Plugin] = Loader(self, self._plugins, self._lock)
         self._loading = self._loader.loading  # read on every command
         if log.isEnabledFor(logging.DEBUG):
             tracing.trace(self)
@@ -141,6 +147,7 @@ class Bus:
                 raise PluginError(f"A plugin named {name!r} is already registered on this bus.")
             self._plugins[name] = plugin
             self._holdings[plugin] = holdings
+            plugin._routes = self._subscriptions.routes_of(name)
         finally:
             self._lock.release()
         log.debug("plugin %s registered", name)
@@ -166,8 +173,7 @@ class Bus:
                     del self._hooks[command]
             for key in holdings.data_keys:
                 del self._data[key]
-            self._subscriptions.drop_plugin(name)
-            removed._routes = {}  # its later publishes go nowhere (see _route)
+            self._subscriptions.drop_plugin(name)  # its later publishes go nowhere
             loading = self._loading.pop(name, None)
         if loading is not None:
             loading.reject(f"{name} was unregistered while it was loading.")
@@ -207,7 +213,7 @@ class Bus:
             if name in self._plugins:
                 self.unregister_plugin(name)
 
-    def load_plugin(self, name: str) -> Deferred:
+    def load_plugin(self, name: str) -> Deferred[Plugin]:
         """Load an installed plugin by name; the deferred resolves with it once ready.
 
         The plugin is found in the entry-point group ``cxbus.plugins`` under its
@@ -239,7 +245,7 @@ class Bus:
 
     # Commands -----------------------------------------------------------------
 
-    def command(self, command: str, data: Any = None) -> Deferred:
+    def command(self, command: str, data: Any = None) -> Deferred[Any]:
         """Call ``"Namespace.command"`` with ``data`` as no plugin; never raises."""
         return self._dispatch(command, data, None)
 
@@ -272,7 +278,7 @@ class Bus:
             self._holdings_of(owner).hooked[command] = None
             self._hooks[command] = (*self._hooks.get(command, ()), _Hook(owner.name, hook))
 
-    def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred:
+    def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred[Any]:
         """Run ``command``'s hooks and handler in this thread; answer with its deferred."""
         try:
             registered = self._commands.get(command)
@@ -284,7 +290,7 @@ class Bus:
         # A loading plugin answers once ready; to itself (its configure) at once.
         if self._loading and owner in self._loading and commander != owner:
             return self._dispatch_unrouted(command, data, commander)
-        deferred = Deferred()
+        deferred: Deferred[Any] = Deferred()
         # The commander gets a rejection made here in its hands when we return.
         deferred._report_unhandled = False
         call = CommandCall(command, data, commander, deferred, _time())
@@ -311,9 +317,9 @@ class Bus:
         deferred._report_unhandled = True
         return deferred
 
-    def _dispatch_unrouted(self, command: str, data: Any, commander: str | None) -> Deferred:
+    def _dispatch_unrouted(self, command: str, data: Any, commander: str | None) -> Deferred[Any]:
         """Answer a command with no registered handler: load its plugin, or reject."""
-        answer = Deferred()
+        answer: Deferred[Any] = Deferred()
         answer._report_unhandled = False
         if not isinstance(command, str):
             answer.reject(
@@ -365,13 +371,13 @@ class Bus:
             if self._plugins.get(publisher.name) is not publisher:
                 # unregistered: nobody hears it, nothing is cached
                 return f"{publisher.name}.{name}", ()
-            return self._subscriptions.route(publisher, name)
+            return self._subscriptions.route(publisher.name, name)
 
     def _subscribe(self, subscriber: str, pattern: str, callback: Subscriber) -> Subscription:
         event_pattern(pattern)
         if not callable(callback):
             raise TypeError(f"The subscriber to {pattern} must be callable; got {callback!r}.")
-        subscription = Subscription(pattern, callback, subscriber, self)
+        subscription = Subscription(pattern, callback, subscriber, self._unsubscribe)
         with self._lock:
             retained = self._subscriptions.add(subscription)
         for event in retained:
@@ -381,6 +387,47 @@ class Bus:
     def _unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
             self._subscriptions.remove(subscription)
+
+    # Ready --------------------------------------------------------------------
+
+    def _ready(self, plugin: Plugin) -> Deferred[Plugin]:
+        """``Plugin.ready``: hand the plugin its configuration section, if it has one,
+        then republish ``ready``."""
+        announced: Deferred[Plugin] = Deferred()
+        if plugin.name in self._loading:
+            # Its rejection fails the load, and is reported through the load's deferred.
+            announced._report_unhandled = False
+        if plugin.config_section is None or plugin.is_ready:
+            self._announce_ready(plugin)
+            announced.resolve(plugin)
+            return announced
+        options = copy_options(self._config.get(plugin.config_section, {}))
+        configure = f"{plugin.name}.configure"
+        if configure in self._commands:
+            configured = self._dispatch(configure, options, plugin.name)
+        else:
+            configured = Deferred()
+            configured.reject(
+                f"{plugin.name} reads configuration section {plugin.config_section!r} "
+                "but has no 'configure' command."
+            )
+
+        def configured_ok(_: Any) -> Plugin:
+            self._announce_ready(plugin)
+            return plugin
+
+        def configure_failed(reason: Any) -> NoReturn:
+            if plugin.name in self._loading:
+                self._loader.fail(plugin.name, reason)
+            raise CommandRejected(reason)
+
+        announced.resolve(configured.then(configured_ok, configure_failed))
+        return announced
+
+    def _announce_ready(self, plugin: Plugin) -> None:
+        plugin.is_ready = True
+        self._republish(plugin, "ready", None)
+        self._loader.loaded(plugin.name, plugin)
 
     # Shared data --------------------------------------------------------------
 
@@ -393,6 +440,156 @@ class Bus:
 
     def _get_data(self, key: str) -> Any:
         return self._data.get(key)
+
+
+class Plugin:
+    """A plugin registered on a bus under ``name``.
+
+    Made by ``Bus.register_plugin``; not meant to be built by hand.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        name: str,
+        config_section: str | None,
+        on_unregister: Callable[[], None] | None,
+    ) -> None:
+        self.bus = bus
+        self.name = name
+        self.config_section = config_section
+        self.on_unregister = on_unregister
+        self.is_ready = False
+        self.events: tuple[str, ...] = ()
+        # Event name -> (full name, subscribers): its route cache, which the bus's
+        # Subscriptions keeps from when it registers, and changes in place.
+        self._routes: dict[str, Route] = {}
+
+    def __repr__(self) -> str:
+        return f"<Plugin {self.name}{'' if self.is_ready else ' (not ready)'}>"
+
+    @property
+    def commands(self) -> list[str]:
+        """The names of this plugin's commands, without the namespace."""
+        return self.bus._commands_of(self)
+
+    # Commands -----------------------------------------------------------------
+
+    @overload
+    def register_command(self, name: str, handler: H, *, private: bool = ...) -> H: ...
+
+    @overload
+    def register_command(
+        self, name: str, handler: None = ..., *, private: bool = ...
+    ) -> Callable[[H], H]: ...
+
+    def register_command(
+        self, name: str, handler: H | None = None, *, private: bool = False
+    ) -> H | Callable[[H], H]:
+        """Register ``handler`` as command ``"<Plugin>.<name>"``; also a decorator.
+
+        The handler gets a ``CommandCall``. Its return value resolves the command; a
+        returned Deferred or Future is adopted; ``raise CommandRejected(reason)``
+        rejects with ``reason``; any other exception rejects with it and is logged.
+        To answer later, settle ``call.deferred`` and return it. A ``private``
+        command rejects every commander but this plugin.
+        """
+        if handler is None:
+
+            def decorate(function: H) -> H:
+                self.register_command(name, function, private=private)
+                return function
+
+            return decorate
+        self.bus._register_command(self, name, handler, private)
+        return handler
+
+    def command(self, command: str, data: Any = None) -> Deferred[Any]:
+        """Call ``"Namespace.command"`` with ``data`` as this plugin; never raises."""
+        return self.bus._dispatch(command, data, self.name)
+
+    def before(self, command: str, hook: Hook) -> None:
+        """Run ``hook(call)`` before the handler of ``"Namespace.command"``.
+
+        A hook may replace ``call.data``, or veto the call by raising
+        ``CommandRejected(reason)``; what it returns is ignored. Hooks run in
+        registration order, and may be added before the command's plugin is loaded.
+        """
+        self.bus._add_hook(self, command, hook)
+
+    # Events -------------------------------------------------------------------
+
+    def register_events(self, names: list[str]) -> None:
+        """Declare the events this plugin publishes, for introspection.
+
+        Declaring is optional: publishing needs no declaration (events are loosely
+        bound, as in CXBus).
+        """
+        self.events = tuple(dict.fromkeys([*self.events, *(check_name("Event", n) for n in names)]))
+
+    def publish(self, name: str, data: Any = None) -> None:
+        """Publish ``"<Plugin>.<name>"`` with ``data`` to its subscribers, in their order."""
+        # The bus's fan-out, inlined: this is the hot path of every event.
+        try:
+            full_name, route = self._routes[name]
+        except KeyError:
+            full_name, route = self.bus._route(self, name)
+        event = Event(full_name, data, self.name, _time())
+        for callback in route:
+            try:
+                callback(event)
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # SystemExit too: a subscriber never ends the publisher
+                log.exception("subscriber %r of %s raised", callback, full_name)
+        if _published_receivers:
+            signals.notify(signals.event_published, self.bus, event=event)
+
+    def republish(self, name: str, data: Any = None) -> None:
+        """Publish ``"<Plugin>.<name>"`` and retain it: later subscribers get it at once."""
+        self.bus._check_registered(self)
+        self.bus._republish(self, name, data)
+
+    def ready(self) -> Deferred[Plugin]:
+        """Mark this plugin ready: configure it from its section, then republish ``ready``.
+
+        The deferred resolves with the plugin once ``"<Plugin>.ready"`` is out, or
+        rejects with what ``configure`` rejected with.
+        """
+        self.bus._check_registered(self)
+        return self.bus._ready(self)
+
+    def subscribe(self, event: str, callback: Subscriber) -> Subscription:
+        """Call ``callback(event)`` for every ``event`` published from now on.
+
+        ``event`` is ``"Ns.event"``, ``"Ns.*"`` (all of a namespace) or ``"*"``
+        (everything, for debugging). The plugin need not be loaded yet. Retained
+        events that match are delivered at once. The callback is held strongly
+        until unsubscribed.
+        """
+        self.bus._check_registered(self)
+        return self.bus._subscribe(self.name, event, callback)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop a subscription; unsubscribing twice is harmless.
+
+        An event already being delivered still reaches it: delivery goes by the
+        subscribers there were when the event was published.
+        """
+        self.bus._unsubscribe(subscription)
+
+    # Shared data --------------------------------------------------------------
+
+    def data(self, key: str, value: Any = _MISSING) -> Any:
+        """Read ``"Ns.key"`` that a plugin exposes, or expose this plugin's ``key``.
+
+        ``plugin.data("WebChat.open")`` reads (``None`` when nothing is exposed);
+        ``plugin.data("open", True)`` exposes ``"<Plugin>.open"`` to everyone.
+        """
+        if value is _MISSING:
+            return self.bus._get_data(key)
+        self.bus._set_data(self, key, value)
+        return value
 
 
 def _fan_out(route: tuple[Subscriber, ...], event: Event) -> None:

@@ -5,6 +5,10 @@ attach callbacks, ``then`` chains a new deferred, ``result()`` blocks for the an
 and ``await deferred`` works in asyncio code. Callbacks run in the thread that
 settles the deferred, or at once in the caller's thread when it is settled already.
 
+``Deferred[T]`` is generic in its value, for type checkers only: ``result()`` and
+``await`` give a ``T``. A bare ``Deferred`` is a ``Deferred[Any]``, as a command's
+answer is (``Bus.command`` cannot know what a handler resolves with).
+
 How it stays cheap (every command makes one, and a chain one per ``then``):
 - One lock serves every deferred. It is held only for the few attribute writes that
   settle a deferred or queue a listener, never while user code runs. A settled
@@ -24,13 +28,23 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from cxbus.errors import CommandRejected
 from cxbus.redaction import redact
 
 if TYPE_CHECKING:
     import asyncio
+
+    from typing_extensions import TypeVar
+
+    # A bare Deferred is a Deferred[Any] (PEP 696's default, for the type checker).
+    T = TypeVar("T", default=Any)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
+U = TypeVar("U")
 
 __all__ = ["Deferred", "is_adoptable"]
 
@@ -43,7 +57,7 @@ ADOPTING = "adopting"
 RESOLVED = "resolved"
 REJECTED = "rejected"
 
-Callback = Callable[[Any], Any]
+Callback = Callable[[Any], object]
 
 # A listener is (on_resolved, on_rejected, target): a tuple, as one is made for
 # every wait. Its target says what it is:
@@ -68,7 +82,7 @@ _release = _lock.release
 _PLAIN = frozenset((type(None), bool, int, float, str, bytes, dict, list, tuple))
 
 
-def _queue(deferred: Deferred, listener: _Listener) -> None:
+def _queue(deferred: Deferred[Any], listener: _Listener) -> None:
     """Add ``listener`` to a pending ``deferred``'s; the caller holds the lock."""
     queued = deferred._listeners
     if queued is None:
@@ -79,8 +93,8 @@ def _queue(deferred: Deferred, listener: _Listener) -> None:
         deferred._listeners = [queued, listener]
 
 
-class Deferred:
-    """A value or a rejection reason that arrives later, exactly once.
+class Deferred(Generic[T]):
+    """A value (a ``T``) or a rejection reason that arrives later, exactly once.
 
     ``resolve(value)`` and ``reject(reason)`` settle it; whichever comes first wins
     and later calls are ignored. Resolving with another Deferred, a
@@ -112,6 +126,15 @@ class Deferred:
         return PENDING if self._state is ADOPTING else self._state
 
     # Settling -----------------------------------------------------------------
+
+    @overload
+    def resolve(self: Deferred[None]) -> None: ...
+
+    @overload
+    def resolve(
+        self,
+        value: T | Deferred[T] | concurrent.futures.Future[T] | asyncio.Future[T],
+    ) -> None: ...
 
     def resolve(self, value: Any = None) -> None:
         """Resolve with ``value``, or adopt its outcome if it is a Deferred or Future."""
@@ -228,7 +251,7 @@ class Deferred:
                         del listeners[index]
                         return
 
-    def done(self, callback: Callback) -> Deferred:
+    def done(self, callback: Callable[[T], object]) -> Deferred[T]:
         """Call ``callback(value)`` when resolved; returns this deferred."""
         state = self._state
         if state is RESOLVED:  # settled for good: no lock needed
@@ -252,7 +275,7 @@ class Deferred:
                     _call(callback, self._value)
         return self
 
-    def fail(self, callback: Callback) -> Deferred:
+    def fail(self, callback: Callback) -> Deferred[T]:
         """Call ``callback(reason)`` when rejected; returns this deferred."""
         state = self._state
         if state is REJECTED:
@@ -261,7 +284,7 @@ class Deferred:
             self._listen((None, callback, None))
         return self
 
-    def always(self, callback: Callback) -> Deferred:
+    def always(self, callback: Callback) -> Deferred[T]:
         """Call ``callback(value_or_reason)`` when settled either way; returns this deferred."""
         state = self._state
         if state is RESOLVED or state is REJECTED:
@@ -270,19 +293,42 @@ class Deferred:
             self._listen((callback, callback, None))
         return self
 
+    @overload
     def then(
         self,
-        on_resolved: Callback | None = None,
-        on_rejected: Callback | None = None,
-    ) -> Deferred:
+        on_resolved: Callable[[T], Deferred[U] | concurrent.futures.Future[U]],
+        on_rejected: Callable[[Any], Deferred[U] | U] | None = None,
+    ) -> Deferred[U]: ...
+
+    @overload
+    def then(
+        self,
+        on_resolved: Callable[[T], U],
+        on_rejected: Callable[[Any], U] | None = None,
+    ) -> Deferred[U]: ...
+
+    @overload
+    def then(
+        self,
+        on_resolved: None = None,
+        on_rejected: Callable[[Any], U] | None = None,
+    ) -> Deferred[T | U]: ...
+
+    def then(
+        self,
+        on_resolved: Callable[[Any], Any] | None = None,
+        on_rejected: Callable[[Any], Any] | None = None,
+    ) -> Deferred[Any]:
         """Return a new deferred settled by what the callbacks make of this one.
 
         A callback's return value resolves the new deferred (a returned Deferred or
         Future is adopted); ``raise CommandRejected(reason)`` rejects it with
         ``reason``; any other exception rejects it with the exception. A missing
-        callback passes the value or reason on unchanged.
+        callback passes the value or reason on unchanged. For a type checker,
+        ``Deferred[T].then(f)`` is a ``Deferred[U]`` when ``f`` returns a ``U`` (or a
+        ``Deferred[U]``, which is adopted).
         """
-        chained = Deferred()
+        chained: Deferred[Any] = Deferred()
         link = (on_resolved, on_rejected, chained)
         # _listen inlined: a chain of thens is the hot path of a plugin's commands.
         _acquire()
@@ -306,7 +352,7 @@ class Deferred:
 
     # Waiting ------------------------------------------------------------------
 
-    def result(self, timeout: float | None = None) -> Any:
+    def result(self, timeout: float | None = None) -> T:
         """Block until settled and return the value; raise ``CommandRejected`` if rejected.
 
         Raises ``TimeoutError`` when ``timeout`` seconds pass first. Do not call it
@@ -321,23 +367,27 @@ class Deferred:
                 self._unlisten(listener)  # the caller gave up: it no longer handles anything
                 raise TimeoutError(f"The deferred was not settled within {timeout} s.")
         if self._state is RESOLVED:
-            return self._value
+            value: T = self._value
+            return value
         raise rejection(self._value)
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, T]:
         state = self._state
         if state is RESOLVED or state is REJECTED:
             return _outcome_at_once(state, self._value)
         future_of = _future_of or _import_future_of()
-        return future_of(self).__await__()
+        return future_of(self.always, self.result).__await__()
 
 
 # cxbus.awaiting.future_of, imported on the first await: asyncio is imported by
 # code that awaits, never by cxbus itself.
-_future_of: Callable[[Deferred], asyncio.Future[Any]] | None = None
+if TYPE_CHECKING:
+    # future_of(when_settled, outcome): see cxbus.awaiting.
+    _FutureOf = Callable[[Callable[[Callback], object], Callable[[], Any]], asyncio.Future[Any]]
+_future_of: _FutureOf | None = None
 
 
-def _import_future_of() -> Callable[[Deferred], asyncio.Future[Any]]:
+def _import_future_of() -> _FutureOf:
     global _future_of
     from cxbus.awaiting import future_of
 

@@ -16,11 +16,12 @@ The group is read once per process, on first need (reading it opens every instal
 distribution's metadata), and kept: a distribution installed while the process runs
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
-A bus's ``Loader`` runs a load: the setup callable in the caller's thread, a timer on
-the shared loop (``cxbus.runtime.threads``) that fails the load after ``Bus.ready_timeout``
-(on a ``cxbus-delivery`` thread, since failing it runs the plugin's ``on_unregister``),
-and the plugin's ``ready()``,
-which hands it its configuration section through its private ``configure`` command.
+A bus's ``Loader`` runs a load: the setup callable in the caller's thread, and a
+deadline (``cxbus.deadlines``) that fails the load after ``Bus.ready_timeout``. The
+plugin's ``ready()`` (on the bus: it hands the plugin its configuration section
+through its private ``configure`` command) ends the load with ``loaded``. The loader
+knows its bus only by what it is given: the bus's plugins, its lock, and the
+``LoadingBus`` the setup callables are handed.
 """
 
 from __future__ import annotations
@@ -28,20 +29,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
+from cxbus import deadlines
 from cxbus.deferred import Deferred, is_adoptable
-from cxbus.errors import CommandRejected, PluginError
+from cxbus.errors import PluginError
 from cxbus.redaction import redact
-from cxbus.runtime.threads import runtime
-
-if TYPE_CHECKING:
-    from cxbus.bus import Bus
-    from cxbus.plugin import Plugin
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Loader",
+    "LoadingBus",
     "copy_options",
     "find_plugin_setup",
     "installed_plugins",
@@ -81,12 +79,15 @@ def installed_plugins() -> list[str]:
     return sorted(_entry_points())
 
 
-def find_plugin_setup(name: str) -> Callable[[Bus], Any] | None:
-    """Import and return the setup callable of the installed plugin ``name``, if any."""
+def find_plugin_setup(name: str) -> Callable[[Any], Any] | None:
+    """Import and return the setup callable of the installed plugin ``name``, if any.
+
+    It takes the ``Bus`` to register the plugin on.
+    """
     entry_point = _entry_points().get(name)
     if entry_point is None:
         return None
-    setup: Callable[[Bus], Any] = entry_point.load()
+    setup: Callable[[Any], Any] = entry_point.load()
     return setup
 
 
@@ -101,38 +102,51 @@ def copy_options(options: Any) -> Any:
     return options
 
 
-class Loader:
+P = TypeVar("P")
+
+
+class LoadingBus(Protocol):
+    """What a ``Loader`` needs of its bus, which it hands to each setup callable."""
+
+    ready_timeout: float
+
+    def unregister_plugin(self, plugin: str, /) -> None:
+        """Remove the plugin named ``plugin`` and what it registered."""
+
+
+class Loader(Generic[P]):
     """Brings the plugins of one bus from their setup to ready.
 
-    ``loading`` maps the name of each plugin being loaded to the deferred its load
-    answers with; the bus reads it to hold back commands to a plugin not ready yet.
+    ``plugins`` is the bus's own dict of its plugins (``P``) by name, read under
+    ``lock``, the bus's lock. ``loading`` maps the name of each plugin being loaded to
+    the deferred its load answers with; the bus reads it to hold back commands to a
+    plugin not ready yet.
     """
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: LoadingBus, plugins: Mapping[str, P], lock: threading.RLock) -> None:
         self._bus = bus
-        self.loading: dict[str, Deferred] = {}
+        self._plugins = plugins
+        self._lock = lock
+        self.loading: dict[str, Deferred[P]] = {}
 
-    def load(self, name: str) -> Deferred:
+    def load(self, name: str) -> Deferred[P]:
         """``Bus.load_plugin``: see there."""
-        bus = self._bus
-        with bus._lock:
+        with self._lock:
             if name in self.loading:
                 return self.loading[name]
-            registered = bus._plugins.get(name)
-            loading = Deferred()
+            registered = self._plugins.get(name)
+            loading: Deferred[P] = Deferred()
             if registered is not None:
                 loading.resolve(registered)
                 return loading
             self.loading[name] = loading
         # A load that fails right here is the caller's to see in the returned deferred.
         loading._report_unhandled = False
-        # The wait is bounded from now: a setup that hangs counts against it too. The
-        # loop's timer hands the failing (which runs on_unregister: user code) to a pool.
-        shared = runtime()
-        timer = shared.loop.call_later(
-            bus.ready_timeout, lambda: shared.delivery.submit(self._timed_out, name, loading)
+        # The wait is bounded from now: a setup that hangs counts against it too.
+        deadline = deadlines.call_after(
+            self._bus.ready_timeout, lambda: self._timed_out(name, loading)
         )
-        loading._observe(lambda _: timer.cancel(), lambda _: timer.cancel())
+        loading._observe(lambda _: deadline.cancel(), lambda _: deadline.cancel())
         try:
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
@@ -140,14 +154,15 @@ class Loader:
                     f"No plugin named {name!r} is registered on this bus or installed "
                     f"(entry point group {ENTRY_POINT_GROUP!r})."
                 )
-            answer = setup(bus)
+            answer = setup(self._bus)
             if is_adoptable(answer) and loading.state == "pending":
-                followed = Deferred().fail(lambda reason: self._setup_failed(name, loading, reason))
+                followed: Deferred[Any] = Deferred()
+                followed.fail(lambda reason: self._setup_failed(name, loading, reason))
                 followed.resolve(answer)
             if loading.state == "rejected":  # timed out during setup: leave nothing behind
-                if name in bus._plugins:
-                    bus.unregister_plugin(name)
-            elif name not in bus._plugins:
+                if name in self._plugins:
+                    self._bus.unregister_plugin(name)
+            elif name not in self._plugins:
                 raise PluginError(f"The entry point {name!r} registered no plugin {name!r}.")
         except PluginError as error:
             self.fail(name, str(error))
@@ -159,68 +174,30 @@ class Loader:
         loading._report_unhandled = True
         return loading
 
-    def _setup_failed(self, name: str, loading: Deferred, reason: Any) -> None:
+    def _setup_failed(self, name: str, loading: Deferred[P], reason: Any) -> None:
         """What the setup of ``name`` answered with rejected: so does its load, if pending."""
         if loading.state == "pending":
             self.fail(name, reason)
         elif loading.state == "resolved":  # a rejected load has said so already
             log.warning("The setup of %s rejected after it was loaded: %r", name, redact(reason))
 
-    def _timed_out(self, name: str, loading: Deferred) -> None:
+    def _timed_out(self, name: str, loading: Deferred[P]) -> None:
         if loading.state == "pending":
             timeout = self._bus.ready_timeout
             self.fail(name, f"{name} did not become ready within {timeout:g} s.")
 
     def fail(self, name: str, reason: Any) -> None:
         """Reject the load of ``name`` with ``reason`` and drop what it registered."""
-        bus = self._bus
-        with bus._lock:
+        with self._lock:
             loading = self.loading.pop(name, None)
-        if name in bus._plugins:
-            bus.unregister_plugin(name)
+        if name in self._plugins:
+            self._bus.unregister_plugin(name)
         if loading is not None:
             loading.reject(reason)
 
-    def ready(self, plugin: Plugin) -> Deferred:
-        """``Plugin.ready``: hand the plugin its configuration section, if it has one,
-        then republish ``ready``."""
-        bus = self._bus
-        announced = Deferred()
-        if plugin.name in self.loading:
-            # Its rejection fails the load, and is reported through the load's deferred.
-            announced._report_unhandled = False
-        if plugin.config_section is None or plugin.is_ready:
-            self._announce_ready(plugin)
-            announced.resolve(plugin)
-            return announced
-        options = copy_options(bus._config.get(plugin.config_section, {}))
-        configure = f"{plugin.name}.configure"
-        if configure in bus._commands:
-            configured = bus._dispatch(configure, options, plugin.name)
-        else:
-            configured = Deferred()
-            configured.reject(
-                f"{plugin.name} reads configuration section {plugin.config_section!r} "
-                "but has no 'configure' command."
-            )
-
-        def configured_ok(_: Any) -> Plugin:
-            self._announce_ready(plugin)
-            return plugin
-
-        def configure_failed(reason: Any) -> None:
-            if plugin.name in self.loading:
-                self.fail(plugin.name, reason)
-            raise CommandRejected(reason)
-
-        announced.resolve(configured.then(configured_ok, configure_failed))
-        return announced
-
-    def _announce_ready(self, plugin: Plugin) -> None:
-        plugin.is_ready = True
-        bus = self._bus
-        bus._republish(plugin, "ready", None)
-        with bus._lock:
-            loading = self.loading.pop(plugin.name, None)
+    def loaded(self, name: str, plugin: P) -> None:
+        """The plugin ``name`` is ready: its load, if it was loading, resolves with it."""
+        with self._lock:
+            loading = self.loading.pop(name, None)
         if loading is not None:
             loading.resolve(plugin)

@@ -25,7 +25,7 @@ class CommandCall:
     """The options the commander passed (``None`` for none)."""
     commander: str | None
     """The calling plugin's name; ``None`` for ``Bus.command``."""
-    deferred: Deferred
+    deferred: Deferred[Any]
     """The answer the commander is waiting on."""
     time: float
     """When the call was made (``time.time()``)."""

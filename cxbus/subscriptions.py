@@ -1,7 +1,8 @@
 """Who hears which event: subscriptions by pattern, publishers' cached routes, retained events.
 
 ``Subscriptions`` is the bus's table; the bus calls it with its lock held, and
-``Plugin.publish`` reads a publisher's cached route without any lock. Every change
+``Plugin.publish`` reads its publisher's route cache (a dict this table keeps and hands
+it when it registers) without any lock. Every change
 costs the same however many plugins, subscriptions and retained events there are:
 subscriptions are kept per pattern in insertion-ordered dicts, a change forgets only
 the routes it alters, and retained events are indexed by publisher. (Subscribing or
@@ -13,15 +14,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import attrs
 
 from cxbus.messages import Event
-
-if TYPE_CHECKING:
-    from cxbus.bus import Bus
-    from cxbus.plugin import Plugin
 
 __all__ = ["Subscription", "Subscriptions", "check_name", "event_pattern"]
 
@@ -65,11 +61,12 @@ class Subscription:
     pattern: str
     callback: Subscriber
     subscriber: str
-    _bus: Bus = attrs.field(repr=False)
+    _leave: Callable[[Subscription], None] = attrs.field(repr=False)
+    """What takes it off its bus."""
     _order: int = attrs.field(factory=lambda: next(_sequence), repr=False)
 
     def __call__(self) -> None:
-        self._bus._unsubscribe(self)
+        self._leave(self)
 
 
 class Subscriptions:
@@ -78,8 +75,9 @@ class Subscriptions:
     Not thread-safe on its own: the bus holds its lock around every call.
     """
 
-    def __init__(self, publishers: dict[str, Plugin]) -> None:
-        self._publishers = publishers  # the bus's plugins by name, read to forget routes
+    def __init__(self) -> None:
+        # publisher name -> its route cache: event name -> Route (read by its Plugin)
+        self._routes: dict[str, dict[str, Route]] = {}
         # pattern -> its subscriptions in subscription order (a dict as an ordered set)
         self._by_pattern: dict[str, dict[Subscription, None]] = {}
         # subscriber name -> its subscriptions, to drop them when it leaves
@@ -111,8 +109,21 @@ class Subscriptions:
             del self._by_subscriber[subscription.subscriber]
         self._forget_routes(pattern)
 
+    def routes_of(self, publisher: str) -> dict[str, Route]:
+        """The route cache of the plugin ``publisher``, kept here until it is dropped.
+
+        Its ``Plugin`` reads it with no lock; this table changes it in place.
+        """
+        return self._routes.setdefault(publisher, {})
+
     def drop_plugin(self, name: str) -> None:
-        """Forget what plugin ``name`` subscribed to and what it retained."""
+        """Forget what plugin ``name`` subscribed to, retained and cached.
+
+        Its route cache is emptied, so that its handle's later publishes reach nobody.
+        """
+        cache = self._routes.pop(name, None)
+        if cache is not None:
+            cache.clear()
         for subscription in list(self._by_subscriber.get(name, ())):
             self.remove(subscription)
         for event_name in self._retained_by_publisher.pop(name, ()):
@@ -123,33 +134,33 @@ class Subscriptions:
         self._retained[event.name] = event
         self._retained_by_publisher.setdefault(event.publisher, {})[event_name] = None
 
-    def route(self, publisher: Plugin, event_name: str) -> Route:
-        """Work out (and cache on ``publisher``) who receives its event ``event_name``."""
-        full_name = f"{publisher.name}.{event_name}"
+    def route(self, publisher: str, event_name: str) -> Route:
+        """Work out (and cache for the registered ``publisher``) who receives ``event_name``."""
+        full_name = f"{publisher}.{event_name}"
         matching = [
             *self._by_pattern.get(full_name, ()),
-            *self._by_pattern.get(publisher.name + ".*", ()),
+            *self._by_pattern.get(publisher + ".*", ()),
             *self._by_pattern.get("*", ()),
         ]
         matching.sort(key=_order)
         route = (full_name, tuple(s.callback for s in matching))
-        publisher._routes[event_name] = route
+        self._routes[publisher][event_name] = route
         return route
 
     def _forget_routes(self, pattern: str) -> None:
         """Drop the cached routes a change of ``pattern``'s subscriptions alters."""
         if pattern == "*":
-            for plugin in self._publishers.values():
-                plugin._routes = {}
+            for cache in self._routes.values():
+                cache.clear()
             return
         namespace, _, event_name = pattern.partition(".")
-        publisher = self._publishers.get(namespace)
-        if publisher is None:
+        publisher_cache = self._routes.get(namespace)
+        if publisher_cache is None:
             return
         if event_name == "*":
-            publisher._routes = {}
+            publisher_cache.clear()
         else:
-            publisher._routes.pop(event_name, None)
+            publisher_cache.pop(event_name, None)
 
     def _retained_matching(self, pattern: str) -> list[Event]:
         if pattern == "*":

@@ -1,16 +1,19 @@
 """The ``cxbus`` command (also ``python -m cxbus``); its subcommands come from installed plugins.
 
-cxbus knows no subcommand of its own but ``commands``. A distribution adds one with an
-entry point in the group ``cxbus.subcommands``, named after the subcommand and pointing
-at a ``Subcommand``, the way it offers a plugin in ``cxbus.plugins``::
+cxbus's own subcommands are ``commands`` and ``chat`` (``cxbus.cli.chat``, whose
+channels come from plugins in turn). A distribution adds one with an entry point in the
+group ``cxbus.subcommands``, named after the subcommand and pointing at a
+``Subcommand``, the way it offers a plugin in ``cxbus.plugins``::
 
     [options.entry_points]
     cxbus.subcommands =
-        chat = cxbus_webchat.cli:chat
+        emulator = cxbus_emulator.cli:emulator
 
 ``cxbus --help`` lists them all; ``cxbus --debug`` (also after the subcommand) writes a
 debug log on stderr, secrets masked. The module that holds a ``Subcommand`` is imported
-for every ``cxbus`` run, so it imports what it needs inside ``run``.
+for every ``cxbus`` run, so it imports what it needs inside ``run``; its ``arguments``
+are added only when it is the subcommand being run. A mistake on the command line
+points to the help of the subcommand it was made in.
 """
 
 from __future__ import annotations
@@ -91,7 +94,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _parser(subcommands: dict[str, Subcommand]) -> argparse.ArgumentParser:
+def _parser(
+    subcommands: dict[str, Subcommand], chosen: str | None
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The parser of ``cxbus``, and that of each subcommand, with the arguments of
+    ``chosen`` only (they may load what they need: another subcommand's need not run)."""
     parser = _Parser(
         prog="cxbus",
         description="cxbus: a CXBus for Python. Subcommands come from the installed plugins.",
@@ -99,6 +106,7 @@ def _parser(subcommands: dict[str, Subcommand]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cxbus {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    parsers: dict[str, argparse.ArgumentParser] = {}
     for name, subcommand in subcommands.items():
         sub = commands.add_parser(
             name,
@@ -113,8 +121,16 @@ def _parser(subcommands: dict[str, Subcommand]) -> argparse.ArgumentParser:
             default=argparse.SUPPRESS,
             help=DEBUG_HELP,
         )
-        subcommand.arguments(sub)
-    return parser
+        if name == chosen:
+            subcommand.arguments(sub)
+        parsers[name] = sub
+    return parser, parsers
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``: its first word that is no option (cxbus's own
+    options take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def installed_subcommands() -> dict[str, Subcommand]:
@@ -147,7 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``cxbus`` command; returns the exit status."""
     with _quiet_broken_pipe():
         subcommands = installed_subcommands()
-        args = _parser(subcommands).parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        parser, parsers = _parser(subcommands, _chosen(words))
+        args, unknown = parser.parse_known_args(words)
+        if unknown:  # said by the parser they were given to: its --help is the one to read
+            before = words[: words.index(args.subcommand)]
+            owner = parser if unknown[0] in before else parsers[args.subcommand]
+            owner.error(f"unrecognized arguments: {' '.join(unknown)}")
         if args.debug:
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))

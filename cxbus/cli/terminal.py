@@ -6,7 +6,9 @@ above the ``you> `` prompt (prompt_toolkit's ``patch_stdout``), and what is bein
 stays whole at the bottom. ``TerminalPrompt`` reads the guest's lines on the calling
 thread (``lines()``) until end of input, or until ``stop()`` is called from another
 thread (the conversation ended). ``TypingPreviewInput`` tells a callback of each edit
-of a message, never of a slash command.
+of a message, never of a slash command. ``ServiceChat`` is what a channel's terminal
+chat does on the bus: drive its chat service with commands, each with a timeout, and
+show its events and its refusals on the prompt.
 
 Imported only when a terminal chat runs: prompt_toolkit is the ``cxbus[chat]`` extra.
 """
@@ -14,6 +16,7 @@ Imported only when a terminal chat runs: prompt_toolkit is the ``cxbus[chat]`` e
 from __future__ import annotations
 
 import contextlib
+import shlex
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -23,7 +26,13 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from cxbus import Bus, CommandRejected, Event
+from cxbus.cli import SubcommandError
+
 __all__ = [
+    "COMMAND_TIMEOUT",
+    "Demo",
+    "ServiceChat",
     "TerminalPrompt",
     "TypingPreviewInput",
     "chat_section",
@@ -32,6 +41,9 @@ __all__ = [
 ]
 
 PROMPT = "you> "
+COMMAND_TIMEOUT = 30.0
+# Starts a channel's demo in the stack: its section, and the line that says what it is.
+Demo = Callable[[contextlib.ExitStack[Any]], tuple[dict[str, Any], str]]
 
 
 def printing_above_prompt() -> contextlib.AbstractContextManager[None]:
@@ -40,26 +52,20 @@ def printing_above_prompt() -> contextlib.AbstractContextManager[None]:
 
 
 def chat_section(
-    stack: contextlib.ExitStack,
-    section: dict[str, Any] | None,
-    demo_section: Callable[[Any], dict[str, Any]],
-    demo_intro: str,
+    stack: contextlib.ExitStack[Any], section: dict[str, Any] | None, demo: Demo
 ) -> tuple[dict[str, Any], bool]:
     """Start printing above the prompt; the section to chat with, and whether it is the demo.
 
-    With no ``section``, the embedded emulator runs in ``stack`` and its
-    ``demo_section(emulator)`` is the section, its session file in a temporary folder;
-    ``demo_intro`` is printed, followed by the emulator's address.
+    With no ``section``, the channel's ``demo`` starts in ``stack`` and gives the
+    section (its session file goes in a temporary folder) and a line to print.
     """
     stack.enter_context(printing_above_prompt())  # first: every line goes above the prompt
     if section is not None:
         return section, False
-    from cxbus_emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
+    demo_section, intro = demo(stack)
     scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-    print(f"{demo_intro} of the embedded emulator at {emulator.data_url}", flush=True)
-    return {**demo_section(emulator), "sessionFile": str(scratch / "session.json")}, True
+    print(intro, flush=True)
+    return {**demo_section, "sessionFile": str(scratch / "session.json")}, True
 
 
 class TypingPreviewInput:
@@ -127,3 +133,83 @@ def help_lines(commands: Mapping[str, str]) -> Iterator[str]:
     """Each slash command and what it does, aligned."""
     for command, does in commands.items():
         yield f"  {command:<12} {does}"
+
+
+class ServiceChat:
+    """A terminal chat's side of the bus: the plugin ``name`` that drives ``service``.
+
+    ``shows`` maps each event of the service (``"messageReceived"``) to what shows it;
+    the service's events lane calls them. ``command`` and ``attempt`` run the
+    service's commands with ``COMMAND_TIMEOUT``; ``attempt`` shows a refusal as a
+    ``! ...`` line, in the words ``describe`` gives it.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        name: str,
+        service: str,
+        output: TextIO,
+        shows: Mapping[str, Callable[[Event], None]],
+    ) -> None:
+        self.bus = bus
+        self.service = service
+        self.prompt = TerminalPrompt(output)
+        self.plugin = bus.register_plugin(name)
+        for event, show in shows.items():
+            self.plugin.subscribe(f"{service}.{event}", show)
+
+    def say(self, line: str) -> None:
+        """Print ``line`` above the prompt."""
+        self.prompt.say(line)
+
+    def describe(self, reason: Any) -> str:
+        """A rejection's reason in the guest's words (the service's own, by default)."""
+        return str(reason)
+
+    def command(self, name: str, data: Any = None) -> Any:
+        """Run the service's command ``name``: its value, or ``CommandRejected`` or
+        ``TimeoutError`` raised."""
+        return self.plugin.command(f"{self.service}.{name}", data).result(timeout=COMMAND_TIMEOUT)
+
+    def attempt(self, name: str, data: Any = None) -> tuple[bool, Any]:
+        """Run a command: whether it resolved, and its value; a refusal is shown."""
+        try:
+            return True, self.command(name, data)
+        except CommandRejected as rejection:
+            self.say(f"! {self.describe(rejection.reason)}")
+        except TimeoutError:
+            self.say(f"! {name} got no answer in {COMMAND_TIMEOUT:g} s")
+        return False, None
+
+    def load_service(
+        self, then: Callable[[], None], failure: str, silence: str = "no answer"
+    ) -> None:
+        """Load the service, then ``then()`` (the start of the chat).
+
+        A refusal or a timeout ends ``cxbus chat``: ``SubcommandError`` (status 1)
+        saying ``failure``, then why (``silence``, for a timeout).
+        """
+        try:
+            self.bus.load_plugin(self.service).result(timeout=COMMAND_TIMEOUT)
+            then()
+        except CommandRejected as rejection:
+            raise SubcommandError(f"{failure}: {self.describe(rejection.reason)}", 1) from None
+        except TimeoutError:
+            raise SubcommandError(f"{failure}: {silence} in {COMMAND_TIMEOUT:g} s", 1) from None
+
+    def file_argument(self, rest: str) -> str | None:
+        """The one path after ``/file`` (quoted if it has spaces); else says what is wrong."""
+        try:
+            paths = shlex.split(rest)
+        except ValueError as error:
+            self.say(f"! /file: {error}")
+            return None
+        if len(paths) != 1:
+            self.say("! /file needs one path (in quotes if it has spaces)")
+            return None
+        return paths[0]
+
+    def unknown(self, word: str) -> None:
+        """Say that ``word`` is no slash command of this chat."""
+        self.say(f"! unknown command {word}; /help lists the commands")

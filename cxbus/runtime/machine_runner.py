@@ -37,8 +37,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
+from cxbus.bus import Plugin
 from cxbus.deferred import Deferred
-from cxbus.plugin import Plugin
 from cxbus.runtime.threads import Lane, Timer, runtime
 
 __all__ = [

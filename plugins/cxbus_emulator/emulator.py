@@ -15,9 +15,10 @@ from aiohttp import web
 from .faults import Fault
 from .gms.agent import GmsDemoAgent
 from .gms.chats import FileLimits
-from .gms.control import GmsControls
+from .gms.control import GmsControls, add_control_routes
 from .gms.idle import IdleWatch
 from .gms.server import GmsServer
+from .guest_chat import routes as guest_chat_routes
 from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
@@ -25,6 +26,7 @@ from .guest_chat.settings import Settings
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
+from .web_messaging.routes import MessagingApi
 from .web_messaging.sessions import SessionState
 
 __all__ = ["Emulator"]
@@ -105,6 +107,7 @@ class Emulator:
             ),
             users=messaging_users,
         )
+        self.messaging_api = MessagingApi(self.messaging_server)
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -183,13 +186,14 @@ class Emulator:
             middlewares=[
                 self.server.middleware,
                 self.gms_server.middleware,
-                self.messaging_server.middleware,
+                self.messaging_api.middleware,
             ],
             client_max_size=64 * 2**20,
         )
-        self.server.add_routes(app)
+        guest_chat_routes.add_routes(app, self.server)
         self.gms_server.add_routes(app)
-        self.messaging_server.add_routes(app)
+        add_control_routes(app, self.gms_server)
+        self.messaging_api.add_routes(app)
         app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
         return app
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sys
 import threading
 import time
@@ -28,9 +27,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from cxbus import Bus, CommandRejected, Event
-from cxbus.cli import SubcommandError
-from cxbus.cli.terminal import TerminalPrompt, chat_section, help_lines
+from cxbus import Bus, Event
+from cxbus.cli import require_extra
+from cxbus.cli.chat import CHAT_EXTRA
+from cxbus.cli.terminal import COMMAND_TIMEOUT, ServiceChat, chat_section, help_lines
 
 from .guest_api import parse_message
 from .guest_api.messages import Attachment, Card, Carousel, QuickReply, StructuredMessage
@@ -39,7 +39,6 @@ from .session_store import FileSessionStore
 __all__ = ["MessagingTerminalChat", "run"]
 
 SERVICE = "MessagingService"
-COMMAND_TIMEOUT = 30.0
 # cxbus chat keeps its session here (unless the configuration names a sessionFile), so
 # that a conversation left open is resumed next time.
 SESSION_FILE = Path("~/.cxbus/messaging-session.json")
@@ -69,33 +68,35 @@ def _sender(message: StructuredMessage) -> str:
     return "Bot" if message.originating_entity == "Bot" else "Agent"
 
 
-class MessagingTerminalChat:
+class MessagingTerminalChat(ServiceChat):
     """One Web Messaging conversation in the terminal. ``demo``: on the embedded emulator."""
 
     def __init__(self, bus: Bus, output: TextIO, *, demo: bool = False) -> None:
-        self.bus = bus
         self.demo = demo
-        self.prompt = TerminalPrompt(output)
-        self.plugin = bus.register_plugin("MessagingTerminalChat")
         self.choices: list[tuple[str, str, str]] = []
         """The choices shown last: (sendMessage type, label, payload)."""
         self._upload_done = threading.Event()  # one /file at a time: the next outcome is its
         self._upload_failure: str | None = None
         self._lock = threading.Lock()
-        for name, show in {
-            "messagesReceived": self._messages,
-            "restored": self._restored,
-            "typingReceived": lambda event: self.prompt.say("… typing"),
-            "offline": lambda event: self.prompt.say("! connection lost, reconnecting"),
-            "reconnected": lambda event: self.prompt.say("! reconnected"),
-            "conversationDisconnected": self._disconnected,
-            "conversationCleared": lambda event: self.prompt.say("* the conversation was cleared"),
-            "sessionExpired": lambda event: self.prompt.say("* the session expired"),
-            "fileUploaded": self._uploaded,
-            "fileUploadError": self._upload_failed,
-            "error": self._error,
-        }.items():
-            self.plugin.subscribe(f"{SERVICE}.{name}", show)
+        super().__init__(
+            bus,
+            "MessagingTerminalChat",
+            SERVICE,
+            output,
+            {
+                "messagesReceived": self._messages,
+                "restored": self._restored,
+                "typingReceived": lambda event: self.say("… typing"),
+                "offline": lambda event: self.say("! connection lost, reconnecting"),
+                "reconnected": lambda event: self.say("! reconnected"),
+                "conversationDisconnected": self._disconnected,
+                "conversationCleared": lambda event: self.say("* the conversation was cleared"),
+                "sessionExpired": lambda event: self.say("* the session expired"),
+                "fileUploaded": self._uploaded,
+                "fileUploadError": self._upload_failed,
+                "error": self._error,
+            },
+        )
 
     # What comes ------------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class MessagingTerminalChat:
     def _restored(self, event: Event) -> None:
         messages = list(reversed(event.data.get("messages", [])))  # newest first: turned
         if messages:
-            self.prompt.say("* your conversation so far:")
+            self.say("* your conversation so far:")
         for raw in messages:
             message = parse_message(raw)
             if message.type in ("Text", "Structured"):
@@ -143,9 +144,9 @@ class MessagingTerminalChat:
 
     def _disconnected(self, event: Event) -> None:
         if event.data.get("readOnly"):
-            self.prompt.say("* the agent ended the conversation: /reset starts a new one")
+            self.say("* the agent ended the conversation: /reset starts a new one")
         else:
-            self.prompt.say("* the agent left the conversation")
+            self.say("* the agent left the conversation")
 
     def _uploaded(self, event: Event) -> None:
         self._upload_done.set()
@@ -158,43 +159,24 @@ class MessagingTerminalChat:
         error = event.data.get("error") or {}
         body = error.get("body")
         text = body.get("errorMessage") if isinstance(body, Mapping) else body
-        self.prompt.say(f"! {text or error.get('class') or 'an error'}")
+        self.say(f"! {text or error.get('class') or 'an error'}")
 
     # What the guest does ----------------------------------------------------------------
-
-    def _command(self, name: str, data: Any = None) -> Any:
-        return self.plugin.command(f"{SERVICE}.{name}", data).result(timeout=COMMAND_TIMEOUT)
-
-    def _try(self, name: str, data: Any = None) -> tuple[bool, Any]:
-        """Run a command: whether it resolved, and its value; a rejection is shown."""
-        try:
-            return True, self._command(name, data)
-        except CommandRejected as rejection:
-            self.prompt.say(f"! {rejection.reason}")
-        except TimeoutError:
-            self.prompt.say(f"! {name} got no answer in {COMMAND_TIMEOUT:g} s")
-        return False, None
 
     def start(self, resuming: bool) -> None:
         """Load MessagingService; a stored conversation is resumed, else one is started.
 
         Raises ``SubcommandError`` (status 1) when it cannot be.
         """
-        try:
-            self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
+
+        def begin() -> None:
             if resuming:
-                self.prompt.say("* picking up your conversation. /help lists the commands.")
+                self.say("* picking up your conversation. /help lists the commands.")
                 return
-            self.prompt.say("Starting a conversation. Type a message, or /help.")
-            self._command("startConversation")
-        except CommandRejected as rejection:
-            raise SubcommandError(
-                f"the conversation did not start: {rejection.reason}", 1
-            ) from None
-        except TimeoutError:
-            raise SubcommandError(
-                f"the conversation did not start: no answer in {COMMAND_TIMEOUT:g} s", 1
-            ) from None
+            self.say("Starting a conversation. Type a message, or /help.")
+            self.command("startConversation")
+
+        self.load_service(begin, "the conversation did not start")
 
     def run(self) -> None:
         """Read the guest's lines until /quit or Ctrl-D (Ctrl-C goes to the caller)."""
@@ -223,61 +205,56 @@ class MessagingTerminalChat:
         if line.isdecimal() and 1 <= int(line) <= len(choices):
             kind, label, payload = choices[int(line) - 1]
             postback = {"text": label, "payload": payload}
-            if self._try("sendMessage", {"type": kind, "postback": postback})[0]:
-                self.prompt.say(f"  (you chose {label})")
+            if self.attempt("sendMessage", {"type": kind, "postback": postback})[0]:
+                self.say(f"  (you chose {label})")
             return
         if not line.startswith("/"):
-            self._try("sendMessage", {"message": line})
+            self.attempt("sendMessage", {"message": line})
             return
         word, _, rest = line.partition(" ")
         if word == "/file":
             self._send_file(rest)
         elif word == "/history":
-            _, page = self._try("fetchHistory")
+            _, page = self.attempt("fetchHistory")
             if isinstance(page, Mapping):
                 for raw in reversed(page.get("messages", [])):
                     self._show(raw, parse_message(raw), restoring=True)
             elif page is not None:
-                self.prompt.say(f"* {page}")
+                self.say(f"* {page}")
         elif word == "/reset":
-            if self._try("resetConversation")[0]:
-                self.prompt.say("* a new conversation has started")
+            if self.attempt("resetConversation")[0]:
+                self.say("* a new conversation has started")
         elif word == "/clear":
-            self._try("clearConversation")
+            self.attempt("clearConversation")
         elif word == "/new":
-            if self._try("clearSession")[0]:
-                self.prompt.say("* forgotten here: the next message starts a new conversation")
+            if self.attempt("clearSession")[0]:
+                self.say("* forgotten here: the next message starts a new conversation")
         elif word == "/help":
             for help_line in self.help_lines():
-                self.prompt.say(help_line)
+                self.say(help_line)
         else:
-            self.prompt.say(f"! unknown command {word}; /help lists the commands")
+            self.unknown(word)
 
     def _send_file(self, rest: str) -> None:
-        try:
-            paths = shlex.split(rest)
-        except ValueError as error:
-            self.prompt.say(f"! /file: {error}")
-            return
-        if len(paths) != 1:
-            self.prompt.say("! /file needs one path (in quotes if it has spaces)")
+        path = self.file_argument(rest)
+        if path is None:
             return
         self._upload_done.clear()
         self._upload_failure = None
-        if not self._try("requestUpload", {"file": Path(paths[0])})[0]:
+        if not self.attempt("requestUpload", {"file": Path(path)})[0]:
             return
         if not self._upload_done.wait(COMMAND_TIMEOUT):
-            self.prompt.say(f"! the upload got no answer in {COMMAND_TIMEOUT:g} s")
+            self.say(f"! the upload got no answer in {COMMAND_TIMEOUT:g} s")
         elif self._upload_failure is not None:
-            self.prompt.say(f"! {paths[0]} was not sent: {self._upload_failure}")
-        elif self._try("sendMessage", {"message": ""})[0]:
-            self.prompt.say(f"* sent {paths[0]}")
+            self.say(f"! {path} was not sent: {self._upload_failure}")
+        elif self.attempt("sendMessage", {"message": ""})[0]:
+            self.say(f"* sent {path}")
 
     def leave(self) -> None:
         if self.demo:
-            self.prompt.say("* the demo's emulator ends with cxbus chat, and its conversation too")
+            self.say("* the demo's emulator ends with cxbus chat, and its conversation too")
         else:
-            self.prompt.say(
+            self.say(
                 "* you left; the conversation stays open: cxbus chat --channel messaging "
                 "picks it up"
             )
@@ -286,12 +263,7 @@ class MessagingTerminalChat:
 def run(section: dict[str, Any] | None) -> int:
     """``cxbus chat --channel messaging``: talk with ``section``'s deployment, or the demo bot."""
     with contextlib.ExitStack() as stack:
-        section, demo = chat_section(
-            stack,
-            section,
-            lambda emulator: emulator.messaging_config(),
-            "No Messenger deployment configured: talking with the demo bot",
-        )
+        section, demo = chat_section(stack, section, _demo)
         stored = Path(section.get("sessionFile") or SESSION_FILE).expanduser()
         resuming = _resumable(stored, str(section.get("deploymentId")))
         bus = stack.enter_context(
@@ -304,6 +276,18 @@ def run(section: dict[str, Any] | None) -> int:
         except KeyboardInterrupt:
             chat.leave()
     return 0
+
+
+def _demo(stack: contextlib.ExitStack[Any]) -> tuple[dict[str, Any], str]:
+    """The demo: the embedded emulator in ``stack``, and its Web Messaging section."""
+    require_extra(CHAT_EXTRA, "aiohttp", "jwt")
+    from cxbus_emulator import Emulator
+
+    emulator = stack.enter_context(Emulator())
+    return emulator.messaging_config(), (
+        "No Messenger deployment configured: talking with the demo bot "
+        f"of the embedded emulator at {emulator.data_url}"
+    )
 
 
 def _resumable(session_file: Path, deployment_id: str) -> bool:

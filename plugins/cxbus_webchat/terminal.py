@@ -19,7 +19,6 @@ so there Ctrl-C ends the chat too, and says there is nothing to restore.
 from __future__ import annotations
 
 import contextlib
-import shlex
 import sys
 import threading
 import time
@@ -28,8 +27,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cxbus import Bus, CommandRejected, Event
-from cxbus.cli import SubcommandError
-from cxbus.cli.terminal import TerminalPrompt, TypingPreviewInput, chat_section, help_lines
+from cxbus.cli import require_extra
+from cxbus.cli.chat import CHAT_EXTRA
+from cxbus.cli.terminal import ServiceChat, TypingPreviewInput, chat_section, help_lines
 
 from .config import parse_config, parse_gms, restore_seconds
 from .session_store import FileSessionStore
@@ -38,7 +38,6 @@ from .terminal_text import describe, epoch, with_files
 __all__ = ["TerminalChat", "TypingPreviewInput", "run"]
 
 SERVICE = "WebChatService"
-COMMAND_TIMEOUT = 30.0
 # cxbus chat keeps its chat here (unless the configuration names a sessionFile), so
 # that a chat left open can be picked up with /restore.
 SESSION_FILE = Path("~/.cxbus/webchat-session.json")
@@ -53,7 +52,7 @@ COMMANDS = {
 }
 
 
-class TerminalChat:
+class TerminalChat(ServiceChat):
     """One chat in the terminal: start, talk, slash commands, end or step away.
 
     ``demo`` says the chat runs on the embedded emulator, which ends with the
@@ -69,38 +68,40 @@ class TerminalChat:
         demo: bool = False,
         restore_timeout: float = 60.0,
     ) -> None:
-        self.bus = bus
         self.nickname = nickname
         self.output = output
         self.demo = demo
         self.restore_timeout = restore_timeout
-        self.plugin = bus.register_plugin("TerminalChat")
         self.ended = threading.Event()
         self.chatting = threading.Event()
         self.files_sent: list[tuple[int, str]] = []
         """(transcript lines then, name) of each file sent: WebChatService's transcript has
         no line for them."""
-        self.prompt = TerminalPrompt(output)
         # No "error" event: each is the rejection of one of our commands, shown as such.
-        for name, show in {
-            "agentConnected": self._agent_connected,
-            "agentDisconnected": self._agent_disconnected,
-            "messageReceived": self._messages,
-            "agentTypingStarted": lambda event: self._say(
-                f"… {event.data.get('name') or 'the agent'} is typing"
-            ),
-            "disconnected": lambda event: self._say("! connection lost, reconnecting"),
-            "reconnected": lambda event: self._say("! reconnected"),
-            "ended": self._ended,
-            "started": lambda event: self.chatting.set(),
-            "restored": self._restored,
-        }.items():
-            self.plugin.subscribe(f"{SERVICE}.{name}", show)
+        super().__init__(
+            bus,
+            "TerminalChat",
+            SERVICE,
+            output,
+            {
+                "agentConnected": self._agent_connected,
+                "agentDisconnected": self._agent_disconnected,
+                "messageReceived": self._messages,
+                "agentTypingStarted": lambda event: self.say(
+                    f"… {event.data.get('name') or 'the agent'} is typing"
+                ),
+                "disconnected": lambda event: self.say("! connection lost, reconnecting"),
+                "reconnected": lambda event: self.say("! reconnected"),
+                "ended": self._ended,
+                "started": lambda event: self.chatting.set(),
+                "restored": self._restored,
+            },
+        )
 
     # Output -------------------------------------------------------------------
 
-    def _say(self, line: str) -> None:
-        self.prompt.say(line)
+    def describe(self, reason: Any) -> str:
+        return describe(reason)
 
     def help_lines(self) -> Iterator[str]:
         """What each slash command does; the demo has nothing to restore."""
@@ -121,10 +122,10 @@ class TerminalChat:
         return f"within {self.restore_timeout:g} s"
 
     def _agent_connected(self, event: Event) -> None:
-        self._say(f"* {self._sender(event.data.get('message'), 'An agent')} joined the chat")
+        self.say(f"* {self._sender(event.data.get('message'), 'An agent')} joined the chat")
 
     def _agent_disconnected(self, event: Event) -> None:
-        self._say(f"* {self._sender(event.data.get('message'), 'The agent')} left the chat")
+        self.say(f"* {self._sender(event.data.get('message'), 'The agent')} left the chat")
 
     @staticmethod
     def _sender(message: Any, default: str) -> str:
@@ -142,50 +143,41 @@ class TerminalChat:
             if sender.get("type") == "Client" and not event.data.get("restoring"):
                 continue  # the guest's own line is on screen already
             stamp = time.strftime("%H:%M", time.localtime(epoch(message.get("timestamp"))))
-            self._say(f"[{stamp}] {sender.get('name') or 'Agent'}: {message.get('text', '')}")
+            self.say(f"[{stamp}] {sender.get('name') or 'Agent'}: {message.get('text', '')}")
 
     def _restored(self, event: Event) -> None:
-        self._say("* your last chat is back")
+        self.say("* your last chat is back")
         self.chatting.set()
 
     def _ended(self, event: Event) -> None:
-        self._say("* the chat has ended")
+        self.say("* the chat has ended")
         self.ended.set()
         self.prompt.stop()
 
     # Commands -----------------------------------------------------------------
-
-    def _command(self, name: str, data: Any = None) -> Any:
-        return self.plugin.command(f"{SERVICE}.{name}", data).result(timeout=COMMAND_TIMEOUT)
 
     def start(self, restorable: bool) -> None:
         """Start a chat; when a chat left open is ``restorable``, offer ``/restore`` instead.
 
         Raises ``SubcommandError`` (status 1) when the chat does not start.
         """
-        try:
-            self.bus.load_plugin(SERVICE).result(timeout=COMMAND_TIMEOUT)
+
+        def begin() -> None:
             if restorable:
-                self._say("* Your last chat is still open: /restore picks it up, a message")
-                self._say("  starts a new chat. /help lists the commands.")
+                self.say("* Your last chat is still open: /restore picks it up, a message")
+                self.say("  starts a new chat. /help lists the commands.")
                 return
-            self._say(f"Starting a chat as {self.nickname}. Type a message, or /help.")
-            self._command("startChat", {"nickname": self.nickname})
-        except CommandRejected as rejection:
-            reason = describe(rejection.reason)
-            raise SubcommandError(f"the chat did not start: {reason}", 1) from None
-        except TimeoutError:
-            raise SubcommandError(
-                f"the chat did not start: the chat server did not answer in {COMMAND_TIMEOUT:g} s",
-                1,
-            ) from None
+            self.say(f"Starting a chat as {self.nickname}. Type a message, or /help.")
+            self.command("startChat", {"nickname": self.nickname})
+
+        self.load_service(begin, "the chat did not start", "the chat server did not answer")
 
     def run(self) -> None:
         """Read the guest's lines until the chat ends, or the guest ends it (Ctrl-D, /end).
 
         Ctrl-C (KeyboardInterrupt) goes to the caller: see ``step_away``.
         """
-        self._command("registerTypingPreviewInput", {"input": self.prompt.typing_input})
+        self.command("registerTypingPreviewInput", {"input": self.prompt.typing_input})
         for line in self.prompt.lines():
             if self.ended.is_set():
                 break
@@ -198,7 +190,7 @@ class TerminalChat:
             return
         if not line.startswith("/"):
             if not self.chatting.is_set():
-                self._say(f"Starting a chat as {self.nickname}.")
+                self.say(f"Starting a chat as {self.nickname}.")
                 if self._try("startChat", {"nickname": self.nickname}) is None:
                     return
             self._try("sendMessage", {"message": line})
@@ -211,52 +203,41 @@ class TerminalChat:
         elif word == "/transcript":
             messages = (self._try("getTranscript") or {}).get("messages", ())
             for sender, text in with_files(messages, self.files_sent, self.nickname):
-                self._say(f"  {sender}: {text}")
+                self.say(f"  {sender}: {text}")
         elif word == "/agents":
             for agent in self._try("getAgents") or ():
                 state = "connected" if agent.get("connected") else "left"
-                self._say(f"  {agent.get('name')} ({state})")
+                self.say(f"  {agent.get('name')} ({state})")
         elif word == "/stats":
             stats = self._try("getStats") or {}
             started = time.strftime(
                 "%H:%M:%S", time.localtime((stats.get("startTime") or 0) / 1000)
             )
-            self._say(f"  started {started}, {(stats.get('duration') or 0) // 1000} s so far")
+            self.say(f"  started {started}, {(stats.get('duration') or 0) // 1000} s so far")
         elif word == "/file":
             self._send_file(rest)
         elif word == "/help":
             for help_line in self.help_lines():
-                self._say(help_line)
+                self.say(help_line)
         else:
-            self._say(f"! unknown command {word}; /help lists the commands")
+            self.unknown(word)
 
     def _restore(self) -> None:
         if self.demo:
-            self._say("! the demo has nothing to restore: its emulator starts afresh each time")
+            self.say("! the demo has nothing to restore: its emulator starts afresh each time")
         else:
             self._try("restore")
 
     def _send_file(self, rest: str) -> None:
-        try:
-            paths = shlex.split(rest)
-        except ValueError as error:
-            self._say(f"! /file: {error}")
-            return
-        if len(paths) != 1:
-            self._say("! /file needs one path (in quotes if it has spaces)")
-        elif self._try("sendFile", {"files": Path(paths[0])}) is not None:
+        path = self.file_argument(rest)
+        if path is not None and self._try("sendFile", {"files": Path(path)}) is not None:
             lines = len((self._try("getTranscript") or {}).get("messages", ()))
-            self.files_sent.append((lines, Path(paths[0]).name))
-            self._say(f"* sent {paths[0]}")
+            self.files_sent.append((lines, Path(path).name))
+            self.say(f"* sent {path}")
 
     def _try(self, name: str, data: Any = None) -> Any:
-        try:
-            return self._command(name, data)
-        except CommandRejected as rejection:
-            self._say(f"! {describe(rejection.reason)}")
-        except TimeoutError:
-            self._say(f"! {name} got no answer in {COMMAND_TIMEOUT:g} s")
-        return None
+        """Run a command: its value, or ``None`` when it is refused (which is shown)."""
+        return self.attempt(name, data)[1]
 
     def end(self) -> None:
         """End the chat (endChat) unless it has ended already."""
@@ -264,8 +245,8 @@ class TerminalChat:
             return
         self.ended.set()
         with contextlib.suppress(CommandRejected, TimeoutError):
-            self._command("endChat")
-        self._say("* you left the chat")
+            self.command("endChat")
+        self.say("* you left the chat")
 
     def step_away(self) -> None:
         """Ctrl-C: quit and leave the chat open to be restored; the demo's chat ends."""
@@ -273,11 +254,11 @@ class TerminalChat:
             return
         if self.demo:
             self.end()
-            self._say("* the demo's emulator ends with cxbus chat: there is nothing to restore")
+            self.say("* the demo's emulator ends with cxbus chat: there is nothing to restore")
             return
         self.ended.set()
         if self.chatting.is_set():
-            self._say(
+            self.say(
                 f"* you stepped away; the chat stays open: run cxbus chat again {self._timeout}"
                 " and /restore picks it up"
             )
@@ -287,14 +268,7 @@ def run(section: dict[str, Any] | None, nickname: str, gms: bool = False) -> int
     """``cxbus chat``: chat with ``section``'s deployment, or the embedded emulator's agent
     (over its GMS chat service with ``gms``)."""
     with contextlib.ExitStack() as stack:
-        section, demo = chat_section(
-            stack,
-            section,
-            lambda emulator: emulator.gms_config() if gms else emulator.webchat_config(),
-            "No deployment configured: chatting over GMS with the demo agent"
-            if gms
-            else "No Genesys Cloud deployment configured: chatting with the demo agent",
-        )
+        section, demo = chat_section(stack, section, lambda stack: _demo(stack, gms))
         config = parse_config(section)
         restore_timeout = restore_seconds(config, parse_gms(section))
         stored = str(Path(section.get("sessionFile") or SESSION_FILE).expanduser())
@@ -323,3 +297,18 @@ def _restorable(session_file: str, restore_timeout: float) -> bool:
     except ValueError:  # unreadable: restore will say so, and discard it
         return True
     return stored is not None and time.time() - stored.saved_at <= restore_timeout
+
+
+def _demo(stack: contextlib.ExitStack[Any], gms: bool) -> tuple[dict[str, Any], str]:
+    """The demo: the embedded emulator in ``stack``, and its web chat (or GMS) section."""
+    require_extra(CHAT_EXTRA, "aiohttp", "jwt")
+    from cxbus_emulator import Emulator
+
+    emulator = stack.enter_context(Emulator())
+    if gms:
+        intro = "No deployment configured: chatting over GMS with the demo agent"
+        section = emulator.gms_config()
+    else:
+        intro = "No Genesys Cloud deployment configured: chatting with the demo agent"
+        section = emulator.webchat_config()
+    return section, f"{intro} of the embedded emulator at {emulator.data_url}"

@@ -78,13 +78,17 @@ def test_a_subcommand_that_cannot_be_loaded_says_why_and_the_others_still_work(
 
 
 def test_the_builtin_subcommands_come_from_the_entry_points_of_their_packages() -> None:
-    """chat belongs to cxbus_webchat, emulator to cxbus_emulator, commands to cxbus."""
+    """chat and commands belong to cxbus, emulator to cxbus_emulator; each chat channel to
+    its plugin."""
     from importlib.metadata import entry_points
 
     targets = {e.name: e.value for e in entry_points(group="cxbus.subcommands")}
-    assert targets["chat"] == "cxbus_webchat.cli:chat"
+    assert targets["chat"] == "cxbus.cli.chat:chat"
     assert targets["emulator"] == "cxbus_emulator.cli:emulator"
     assert targets["commands"] == "cxbus.cli:commands"
+    channels = {e.name: e.value for e in entry_points(group="cxbus.chat_channels")}
+    assert channels["messaging"] == "cxbus_messaging.chat_channel:channel"
+    assert channels["webchat"] == "cxbus_webchat.chat_channel:channel"
     imported = subprocess.run(
         [sys.executable, "-c", "import sys, cxbus.cli; print(sorted(sys.modules))"],
         capture_output=True,
@@ -148,3 +152,37 @@ def test_a_bad_argument_is_one_line_and_status_2() -> None:
     unknown = cxbus("nosuch")
     assert unknown.returncode == 2 and len(unknown.stderr.splitlines()) == 1
     assert "invalid choice: 'nosuch'" in unknown.stderr
+
+
+def test_an_unknown_option_points_to_the_help_of_the_command_it_was_given_to() -> None:
+    """cxbus chat --bogus points to cxbus chat --help; cxbus --bogus chat to cxbus --help."""
+    after = cxbus("chat", "--bogus")
+    assert (after.returncode, after.stderr) == (
+        2,
+        "cxbus chat: unrecognized arguments: --bogus (see cxbus chat --help)\n",
+    )
+    before = cxbus("--bogus", "commands")
+    assert (before.returncode, before.stderr) == (
+        2,
+        "cxbus: unrecognized arguments: --bogus (see cxbus --help)\n",
+    )
+
+
+def test_a_subcommand_s_arguments_are_loaded_only_when_it_runs(tmp_path: Path) -> None:
+    """Another subcommand's arguments, and so cxbus --help, do not load what they need."""
+    env = install_distribution(
+        tmp_path,
+        "heavy",
+        "[cxbus.subcommands]\nheavy = heavy:heavy\n",
+        """\
+        import argparse
+        from cxbus.cli import Subcommand
+
+        def arguments(parser: argparse.ArgumentParser) -> None:
+            raise RuntimeError("loaded")
+
+        heavy = Subcommand(help="needs a lot", run=lambda args: 0, arguments=arguments)
+        """,
+    )
+    assert cxbus("--help", env=env).returncode == 0
+    assert cxbus("commands", env=env).returncode == 0

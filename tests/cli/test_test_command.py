@@ -134,7 +134,8 @@ def test_a_failing_scenario_exits_1_with_the_transcript_and_the_nearest_message(
     )
     assert "'You said: Where is my order?'" in report
     assert "  transcript:\n" in report
-    assert "customer: Where is my order?" in report and "bot: You said: Where is my order?" in report
+    assert "customer: Where is my order?" in report
+    assert "bot: You said: Where is my order?" in report
     assert "1 passed, 1 failed in " in out
 
 
@@ -298,9 +299,7 @@ def test_parity_reports_where_two_channels_differ_step_by_step(tmp_path: Path) -
           - expect: {ended: true}
         """,
     )
-    result = cxbus(
-        "test", str(tmp_path), "--channel", "messaging", "--channel", "gms", "--parity"
-    )
+    result = cxbus("test", str(tmp_path), "--channel", "messaging", "--channel", "gms", "--parity")
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     assert "PASS  both [messaging]" in out and "PASS  both [gms]" in out

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
 from ..guest_chat.agent import FAREWELLS, DemoAgent
-from .chats import Chat
+from .chats import Chat, Participant
 
-if TYPE_CHECKING:
-    from .server import GmsServer
+__all__ = ["AgentDesk", "GmsDemoAgent"]
 
-__all__ = ["GmsDemoAgent"]
+
+class AgentDesk(Protocol):
+    """What the demo agent does in a chat of its GMS server (a ``GmsServer``)."""
+
+    def agent_join(self, chat: Chat, name: str) -> Participant: ...
+
+    def agent_typing(self, chat: Chat) -> None: ...
+
+    def agent_send(self, chat: Chat, text: str) -> int: ...
+
+    def end_chat(self, chat: Chat) -> None: ...
 
 
 @attrs.frozen
@@ -27,7 +36,7 @@ class GmsDemoAgent:
 
     script: DemoAgent
 
-    async def greet(self, server: GmsServer, chat: Chat) -> None:
+    async def greet(self, server: AgentDesk, chat: Chat) -> None:
         await asyncio.sleep(self.script.join_delay)
         if chat.ended or chat.agent is not None:
             return
@@ -38,14 +47,14 @@ class GmsDemoAgent:
             f"Hi {chat.client.nickname}, I'm {self.script.name}. How can I help you today?",
         )
 
-    async def answer(self, server: GmsServer, chat: Chat, text: str) -> None:
+    async def answer(self, server: AgentDesk, chat: Chat, text: str) -> None:
         if chat.agent is None:
             return
         await self._say(server, chat, self.script.reply(text))
         if text.strip().lower().rstrip("!.?") in FAREWELLS and chat.agent is not None:
             server.end_chat(chat)
 
-    async def _say(self, server: GmsServer, chat: Chat, text: str) -> None:
+    async def _say(self, server: AgentDesk, chat: Chat, text: str) -> None:
         server.agent_typing(chat)
         await asyncio.sleep(self.script.typing_delay)
         if chat.agent is not None and not chat.ended:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from aiohttp import web
 
 from .chats import Chat, FileLimits
 from .faults import ANSWERS, GmsFault
-
-if TYPE_CHECKING:
-    from .server import GmsServer
+from .server import GmsServer
 
 __all__ = ["CONTROL_ROOT", "GmsControls", "add_control_routes"]
 

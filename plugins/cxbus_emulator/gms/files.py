@@ -13,25 +13,35 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
 from .chats import Chat, FileLimits, Reply, StoredFile, error_body, utc_ms
 
-if TYPE_CHECKING:
-    from .server import GmsServer
-
-__all__ = ["FileDesk"]
+__all__ = ["ChatDesk", "FileDesk"]
 
 Form = MultiDictProxy[Any]
+
+
+class ChatDesk(Protocol):
+    """What the file desk needs of its GMS server (a ``GmsServer``)."""
+
+    def chat_of(self, request: web.Request, form: Form) -> Chat:
+        """The chat of the request's path, its client proven by the form."""
+
+    def envelope(self, chat: Chat) -> dict[str, Any]:
+        """The chat's reply to its client."""
+
+    def client_says(self, chat: Chat, kind: str, **fields: Any) -> None:
+        """Add an event of the client's to the chat's transcript."""
 
 
 class FileDesk:
     """The file side of the chat service; ``limits`` may be changed between calls."""
 
-    def __init__(self, server: GmsServer, limits: FileLimits) -> None:
+    def __init__(self, server: ChatDesk, limits: FileLimits) -> None:
         self.server = server
         self.limits = limits
 

@@ -11,14 +11,19 @@ nickname; not typing) starts it again.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .chats import Chat
 
-if TYPE_CHECKING:
-    from .server import GmsServer
+__all__ = ["IdleServer", "IdleWatch"]
 
-__all__ = ["IdleWatch"]
+
+class IdleServer(Protocol):
+    """What the idle timers do to a chat of their GMS server (a ``GmsServer``)."""
+
+    def system_says(self, chat: Chat, kind: str, **fields: Any) -> None: ...
+
+    def end_chat(self, chat: Chat) -> None: ...
 
 
 class IdleWatch:
@@ -34,7 +39,7 @@ class IdleWatch:
         self.close_after = close_after
         self._timers: dict[str, asyncio.Task[None]] = {}
 
-    def restart(self, server: GmsServer, chat: Chat) -> None:
+    def restart(self, server: IdleServer, chat: Chat) -> None:
         """The client did something: the chat's idle clock starts again."""
         self.stop(chat)
         if self.alert_after is not None and not chat.ended:
@@ -53,7 +58,7 @@ class IdleWatch:
         self._timers.clear()
         return timers
 
-    async def _run(self, server: GmsServer, chat: Chat, alert_after: float) -> None:
+    async def _run(self, server: IdleServer, chat: Chat, alert_after: float) -> None:
         close_after = self.close_after
         await asyncio.sleep(alert_after)
         chat.idle_alert_at = None

@@ -21,7 +21,6 @@ from multidict import MultiDictProxy
 from ..faults import Faults
 from .agent import GmsDemoAgent
 from .chats import Chat, FileLimits, Participant, Reply, error_body
-from .control import add_control_routes
 from .faults import GmsFault
 from .files import FileDesk
 from .idle import IdleWatch
@@ -83,8 +82,8 @@ class GmsServer:
         return f"{self.base_url}{API_ROOT}/{self.service}"
 
     def add_routes(self, app: web.Application) -> None:
-        """Serve the chat service and its controls on ``app`` (which must have
-        ``self.middleware``)."""
+        """Serve the chat service on ``app`` (which must have ``self.middleware``); its
+        controls are ``control.add_control_routes``'s."""
         base = f"{API_ROOT}/{{service}}"
         app.router.add_post(base, self.request_chat)
         app.router.add_post(f"{base}/", self.request_chat)
@@ -92,7 +91,6 @@ class GmsServer:
         app.router.add_post(f"{base}/{{chat_id}}/file/{{file_id}}/download", self.files.download)
         app.router.add_post(f"{base}/{{chat_id}}/file/{{file_id}}/delete", self.files.delete)
         app.router.add_post(f"{base}/{{chat_id}}/{{operation}}", self.operation)
-        add_control_routes(app, self)
 
     async def close(self) -> None:
         """Stop every timer and agent of this server (the emulator is stopping)."""

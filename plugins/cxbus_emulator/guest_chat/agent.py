@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
-from .conversations import Conversation
+from .conversations import Conversation, Member, Message
 
-if TYPE_CHECKING:
-    from .server import ChatServer
+__all__ = ["AgentSide", "DemoAgent"]
 
-__all__ = ["DemoAgent"]
+
+class AgentSide(Protocol):
+    """What the demo agent does in a conversation of its server (a ``ChatServer``)."""
+
+    async def agent_join(self, conversation: Conversation, name: str) -> Member: ...
+
+    async def agent_typing(self, conversation: Conversation) -> None: ...
+
+    async def agent_send(self, conversation: Conversation, text: str) -> Message: ...
+
+    async def agent_leave(self, conversation: Conversation) -> None: ...
+
 
 CANNED = {
     "hello": "Hello again! What can I do for you?",
@@ -39,7 +49,7 @@ class DemoAgent:
             return CANNED[said]
         return f"You said: {text}"
 
-    async def greet(self, server: ChatServer, conversation: Conversation) -> None:
+    async def greet(self, server: AgentSide, conversation: Conversation) -> None:
         await asyncio.sleep(self.join_delay)
         if conversation.ended or conversation.agent is not None:
             return
@@ -50,14 +60,14 @@ class DemoAgent:
             f"Hi {conversation.guest.display_name}, I'm {self.name}. How can I help you today?",
         )
 
-    async def answer(self, server: ChatServer, conversation: Conversation, text: str) -> None:
+    async def answer(self, server: AgentSide, conversation: Conversation, text: str) -> None:
         if conversation.agent is None:
             return
         await self._say(server, conversation, self.reply(text))
         if text.strip().lower().rstrip("!.?") in FAREWELLS and conversation.agent is not None:
             await server.agent_leave(conversation)
 
-    async def _say(self, server: ChatServer, conversation: Conversation, text: str) -> None:
+    async def _say(self, server: AgentSide, conversation: Conversation, text: str) -> None:
         await server.agent_typing(conversation)
         await asyncio.sleep(self.typing_delay)
         if conversation.agent is not None and not conversation.ended:

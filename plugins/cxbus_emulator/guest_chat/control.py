@@ -6,7 +6,7 @@ offers the same from Python.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -14,10 +14,9 @@ from ..faults import Fault
 from ..load import chatter_plan
 from .conversations import Conversation
 from .errors import ApiError, bad_request, not_found
-from .rest import API, json_body
-
-if TYPE_CHECKING:
-    from .server import ChatServer
+from .paths import API
+from .rest import json_body
+from .server import ChatServer
 
 __all__ = ["Controls"]
 

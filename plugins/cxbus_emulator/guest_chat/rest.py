@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
@@ -11,13 +11,11 @@ from .. import cloud
 from ..cloud import now
 from .conversations import Conversation, Member
 from .errors import ApiError, bad_request, not_active, not_found
+from .paths import API
+from .server import ChatServer
 
-if TYPE_CHECKING:
-    from .server import ChatServer
+__all__ = ["BODY_LIMIT", "GuestChatApi", "authorize", "int_query", "json_body"]
 
-__all__ = ["API", "BODY_LIMIT", "GuestChatApi", "authorize", "int_query", "json_body"]
-
-API = "/api/v2/webchat/guest"
 # What a guest may post (CreateWebChatMessageRequest.bodyType).
 BODY_TYPES = ("standard", "notice", "member-join", "member-leave")
 # CreateWebChatMessageRequest: "message bodies are limited to 4,000 characters".

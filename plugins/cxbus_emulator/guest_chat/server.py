@@ -2,8 +2,9 @@
 
 Everything here runs on the emulator's asyncio loop, and the chats are touched there
 only. The HTTP and WebSocket handlers (``rest``, ``stream``, ``uploads``,
-``control``) translate requests into the calls of this class; this class decides
-who joins and leaves, what each frame is, and when a chat ends.
+``control``, put on an app by ``routes``) translate requests into the calls of this
+class; this class decides who joins and leaves, what each frame is, and when a chat
+ends.
 
 A member's coming and going is announced twice when ``join_messages`` is on: a
 member-change frame, and a member-join or member-leave message from that member
@@ -28,15 +29,13 @@ from ..cloud import now
 from ..faults import Faults
 from ..load import start_chatter
 from .agent import DemoAgent
-from .control import Controls
 from .conversations import MEDIA_TYPES, Conversation, MediaRequest, Member, Message, Phase
 from .errors import ApiError, bad_request, error_body, not_found
 from .frames import frame, member_change, typing
-from .rest import API, GuestChatApi
+from .paths import API, STREAM_PATH, UPLOADS
 from .settings import Settings
-from .stream import STREAM_PATH, EventStreams
+from .stream import EventStreams
 from .tokens import TokenError, Tokens
-from .uploads import UPLOADS, Uploads
 
 __all__ = ["ChatServer"]
 
@@ -76,14 +75,6 @@ class ChatServer:
             maxlen=10_000
         )
         self.requests_served = 0
-
-    def add_routes(self, app: web.Application) -> None:
-        """Serve the guest chat API, its event stream, uploads and controls on ``app``.
-
-        ``app`` must have ``self.middleware`` among its middlewares.
-        """
-        for part in (GuestChatApi(self), self.streams, Uploads(self), Controls(self)):
-            part.add_routes(app)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -12,20 +12,40 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import attrs
 from aiohttp import WSMsgType, web
 
+from .conversations import Conversation
 from .errors import not_found
 from .frames import channel_frame, socket_closing
+from .paths import STREAM_PATH
+from .settings import Settings
 
-if TYPE_CHECKING:
-    from .server import ChatServer
+__all__ = ["EventStreams", "StreamHost"]
 
-__all__ = ["STREAM_PATH", "EventStreams"]
 
-STREAM_PATH = "/v1/token/"
+class StreamHost(Protocol):
+    """What the event streams need of their server (a ``ChatServer``)."""
+
+    settings: Settings
+
+    def authorize(self, token: str) -> tuple[Conversation, str]:
+        """The conversation and member a JWT is for; raises ``ApiError`` if none."""
+
+    async def attached(self, conversation: Conversation) -> None:
+        """A socket was attached to ``conversation``."""
+
+    async def detached(self, conversation: Conversation) -> None:
+        """A socket of ``conversation`` went away."""
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` in the background."""
+
+    def later(self, delay: float, work: Callable[[], Awaitable[Any]]) -> asyncio.TimerHandle:
+        """Run ``work()`` in the background ``delay`` seconds from now, unless cancelled."""
 
 
 @attrs.define(eq=False)
@@ -46,7 +66,7 @@ class _Socket:
 class EventStreams:
     """The sockets attached to each conversation."""
 
-    def __init__(self, server: ChatServer) -> None:
+    def __init__(self, server: StreamHost) -> None:
         self.server = server
         self._sockets: dict[str, set[_Socket]] = {}
         self._changed: asyncio.Condition | None = None  # made on the loop, on first use

@@ -8,20 +8,16 @@ are not media requests: those are Genesys's co-browse and screen-share offers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
 from .conversations import Upload
 from .errors import ApiError, not_found
+from .paths import UPLOADS
 from .rest import authorize
+from .server import ChatServer
 
-if TYPE_CHECKING:
-    from .server import ChatServer
+__all__ = ["UPLOAD_TYPES", "Uploads"]
 
-__all__ = ["UPLOADS", "UPLOAD_TYPES", "Uploads"]
-
-UPLOADS = "/emulator/uploads"
 UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain")
 
 

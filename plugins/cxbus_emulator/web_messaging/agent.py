@@ -18,16 +18,29 @@ session at a time, in order.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from .sessions import Message, Session
 
-if TYPE_CHECKING:
-    from .server import MessagingServer
+__all__ = ["CARD", "QUICK_REPLIES", "BotSide", "DemoBot", "quick_replies"]
 
-__all__ = ["CARD", "QUICK_REPLIES", "DemoBot", "quick_replies"]
+
+class BotSide(Protocol):
+    """What the demo bot does in a session of its server (a ``MessagingServer``)."""
+
+    async def agent_typing(self, session: Session) -> None: ...
+
+    async def agent_send(
+        self, session: Session, text: str | None, content: list[dict[str, Any]] | None = None
+    ) -> Message: ...
+
+    async def agent_disconnect(
+        self, session: Session, read_only: bool | None, sender: str
+    ) -> Message: ...
+
+    async def clear(self, session: Session) -> None: ...
 
 
 def quick_replies(choices: list[str]) -> list[dict[str, Any]]:
@@ -73,7 +86,7 @@ class DemoBot:
     _turns: dict[str, asyncio.Lock] = attrs.field(factory=dict, init=False, repr=False)
 
     async def on_inbound(
-        self, server: MessagingServer, session: Session, message: Message, first: bool
+        self, server: BotSide, session: Session, message: Message, first: bool
     ) -> None:
         """React to the guest's ``message``; ``first`` when it started the conversation."""
         async with self._turns.setdefault(session.id, asyncio.Lock()):
@@ -83,7 +96,7 @@ class DemoBot:
             if message.type != "Event":
                 await self._answer(server, session, message)
 
-    async def _answer(self, server: MessagingServer, session: Session, message: Message) -> None:
+    async def _answer(self, server: BotSide, session: Session, message: Message) -> None:
         pressed = _first(message, "ButtonResponse")
         attached = _first(message, "Attachment")
         if pressed is not None:
@@ -108,7 +121,7 @@ class DemoBot:
 
     async def _say(
         self,
-        server: MessagingServer,
+        server: BotSide,
         session: Session,
         text: str,
         content: list[dict[str, Any]] | None = None,

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import frames
 from .frames import Refused
+from .server import MessagingServer
 from .sessions import Attachment, AttachmentState, Connection, Session
 from .sessions import SessionState as State
 from .settings import UPLOADS
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["UPLOAD_HEADERS", "AttachmentActions"]
 

@@ -20,17 +20,15 @@ SDK's test fixture); the client refreshes it and tries again. Runs on the loop.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import frames
 from .frames import Refused
 from .grants import GrantError
 from .identity import User
+from .server import MessagingServer
 from .sessions import Connection, Session
 from .sessions import SessionState as State
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["SESSION_AUTH_FAILED", "UNAUTHORIZED", "AuthActions"]
 

@@ -33,7 +33,7 @@ import base64
 import binascii
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -43,10 +43,8 @@ from ..load import chatter_plan
 from .agent import CARD, quick_replies
 from .faults import ActionFault
 from .rest_api import RestError
+from .server import MessagingServer
 from .sessions import Session
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["RECEIPT_STATUSES", "ControlApi", "describe"]
 

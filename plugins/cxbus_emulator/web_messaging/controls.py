@@ -18,9 +18,9 @@ from .agent import CARD, quick_replies
 from .control_api import RECEIPT_STATUSES, describe
 from .faults import ActionFault
 from .identity import User
-from .idp_api import IDP
 from .server import MessagingServer
 from .sessions import Session
+from .settings import IDP
 
 __all__ = ["MessagingControls"]
 

@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import html
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from .identity import IdentityError
 from .rest_api import RestError
+from .server import MessagingServer
+from .settings import IDP
 
-if TYPE_CHECKING:
-    from .server import MessagingServer
+__all__ = ["IdpApi"]
 
-__all__ = ["IDP", "IdpApi"]
-
-IDP = "/emulator/messaging/idp"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>

@@ -17,19 +17,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from ..cloud import error_body, int_query
 from . import frames
 from .attachment_actions import UPLOAD_HEADERS
+from .server import MessagingServer
 from .sessions import Attachment, AttachmentState
 from .settings import DOWNLOADS, UPLOADS, config_json
 from .tokens import TokenError
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["API", "CONFIG", "TOKEN", "RestApi", "RestError"]
 

@@ -2,9 +2,11 @@
 
 Everything here runs on the emulator's asyncio loop; its state is touched there
 only. The guest's WebSocket actions are in ``socket_api``, the REST endpoints in
-``rest_api``, the ``/emulator/messaging`` controls in ``control_api``; this
-module holds the sessions and does what happens to them: messages in and out,
-typing, disconnect, clear, expiry, dropped sockets, sign-ins and logouts.
+``rest_api``, the ``/emulator/messaging`` controls in ``control_api``, the token
+endpoints in ``token_api`` and the identity provider's pages in ``idp_api`` (all put on
+an app by ``routes``); this module holds the sessions and does what happens to them:
+messages in and out, typing, disconnect, clear, expiry, dropped sockets, sign-ins and
+logouts.
 """
 
 from __future__ import annotations
@@ -14,29 +16,20 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
-
-from aiohttp import web
+from typing import Any
 
 from ..cloud import iso_time
 from ..load import start_chatter
 from . import frames
-from .control_api import ControlApi
+from .agent import DemoBot
 from .faults import MessagingFaults
 from .frames import Refused, too_many
 from .grants import Grants
 from .identity import DEMO_USERS, IdentityProvider, User
-from .idp_api import IDP, IdpApi
-from .rest_api import RestApi
 from .sessions import Attachment, AttachmentState, Connection, Message, RateWindow, Session
 from .sessions import SessionState as State
-from .settings import DOWNLOADS, Deployment, Limits
-from .socket_api import SocketApi
-from .token_api import TokenApi
+from .settings import DOWNLOADS, IDP, Deployment, Limits
 from .tokens import Signer
-
-if TYPE_CHECKING:
-    from .agent import DemoBot
 
 __all__ = ["MessagingServer"]
 
@@ -77,20 +70,6 @@ class MessagingServer:
         self.connection_rate = RateWindow(limits.connections_per_minute, 60.0)
         self.files: dict[str, Attachment] = {}  # every session's attachments, by id
         self.background: set[asyncio.Future[Any]] = set()
-        self.rest = RestApi(self)
-        # The REST fault switches and error bodies, for this API's paths only.
-        self.middleware = self.rest.middleware
-
-    def add_routes(self, app: web.Application) -> None:
-        """Serve the WebSocket, the REST endpoints and the controls on ``app``.
-
-        ``app`` must have ``self.middleware`` among its middlewares.
-        """
-        SocketApi(self).add_routes(app)
-        self.rest.add_routes(app)
-        TokenApi(self).add_routes(app)
-        ControlApi(self).add_routes(app)
-        IdpApi(self).add_routes(app)
 
     @property
     def redirect_uri(self) -> str:

@@ -13,13 +13,15 @@ from typing import Any
 
 import attrs
 
-__all__ = ["DISCONNECT_TYPES", "DOWNLOADS", "UPLOADS", "Deployment", "Limits", "config_json"]
+__all__ = ["DISCONNECT_TYPES", "DOWNLOADS", "IDP", "UPLOADS", "Deployment", "Limits", "config_json"]
 
 _positive = attrs.validators.ge(1)
 
 # Where the emulator serves the presigned URLs that Genesys serves from its file store.
 UPLOADS = "/emulator/messaging/uploads"
 DOWNLOADS = "/emulator/messaging/downloads"
+# The built-in identity provider's sign-in page and control paths.
+IDP = "/emulator/messaging/idp"
 
 DISCONNECT_TYPES = ("Send", "ReadOnly")
 READ_ONLY: str | None = "ReadOnly"  # typed so, the field's default may be None too

@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -20,11 +20,9 @@ from . import frames
 from .attachment_actions import AttachmentActions
 from .auth_actions import SESSION_AUTH_FAILED, AuthActions
 from .frames import Refused, too_many
+from .server import MessagingServer
 from .sessions import AttachmentState, Connection, Message, RateWindow, Session
 from .sessions import SessionState as State
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
 
 __all__ = ["SocketApi"]
 

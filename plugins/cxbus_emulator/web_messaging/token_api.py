@@ -18,16 +18,14 @@ is 401. The bodies are Platform API ErrorBodies; no secret is in one. Runs on th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .grants import GrantError
 from .identity import IdentityError, SignedInUser
 from .rest_api import TOKEN, RestError
-
-if TYPE_CHECKING:
-    from .server import MessagingServer
+from .server import MessagingServer
 
 __all__ = ["TokenApi"]
 

@@ -10,7 +10,7 @@ or an error message.
 """
 
 from . import actions
-from .actions import Request
+from .actions import Request, new_tracing_id
 from .deployment import DeploymentConfig, UploadMode, parse_deployment_config
 from .endpoints import DOMAINS, REGIONS, Endpoints, region_domain
 from .errors import ProtocolError, RestError
@@ -60,7 +60,7 @@ from .messages import (
     parse_message,
 )
 from .rest import GuestRestApi, HistoryPage, parse_history_page
-from .tracing import PendingRequests, new_tracing_id
+from .tracing import PendingRequests
 
 __all__ = [
     "DOMAINS",

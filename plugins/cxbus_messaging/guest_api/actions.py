@@ -10,12 +10,11 @@ it, so a ``Request``'s repr shows only the action and its ``tracingId``.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
-
-from .tracing import new_tracing_id
 
 __all__ = [
     "HEALTH_CHECK_TRACING_ID",
@@ -31,6 +30,7 @@ __all__ = [
     "echo",
     "get_attachment",
     "get_jwt",
+    "new_tracing_id",
     "on_attachment",
     "on_message",
     "presence_event",
@@ -43,6 +43,11 @@ HEALTH_CHECK_TRACING_ID = "SGVhbHRoQ2hlY2tNZXNzYWdlSWQ="
 MAX_CUSTOM_ATTRIBUTES_BYTES = 2048
 PRESENCE_TYPES = ("Join", "Disconnect", "Clear")
 BUTTON_TYPES = ("QuickReply", "Button", "DatePicker", "ListPicker", "Form")
+
+
+def new_tracing_id() -> str:
+    """A fresh ``tracingId`` (a UUID), for a request to carry."""
+    return str(uuid.uuid4())
 
 
 @attrs.frozen

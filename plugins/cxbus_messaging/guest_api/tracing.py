@@ -1,29 +1,25 @@
-"""``tracingId``s, and matching each answer from the server to the request it answers.
+"""Matching each answer from the server to the request it answers, by ``tracingId``.
 
-Every request carries a fresh ``tracingId`` and the server repeats it in the
-answer (and in the echo of a guest's message). The references' examples show
-some answers without one, so ``PendingRequests`` also matches those: by the
-class that answers a request (and the file it is about), oldest first; an error
-without a ``tracingId`` goes to the oldest request still waiting for an answer.
-Not thread-safe: one thread of control owns it.
+Every request carries a fresh ``tracingId`` (``new_tracing_id``, in ``actions``,
+where requests are made) and the server repeats it in the answer (and in the echo
+of a guest's message). The references' examples show some answers without one, so
+``PendingRequests`` also matches those: by the class that answers a request (and
+the file it is about), oldest first; an error without a ``tracingId`` goes to the
+oldest request still waiting for an answer. Not thread-safe: one thread of control
+owns it.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .actions import Request
+
 if TYPE_CHECKING:
-    from .actions import Request
     from .frames import Frame
 
-__all__ = ["PendingRequests", "new_tracing_id"]
-
-
-def new_tracing_id() -> str:
-    """A fresh ``tracingId`` (a UUID)."""
-    return str(uuid.uuid4())
+__all__ = ["PendingRequests"]
 
 
 class PendingRequests:

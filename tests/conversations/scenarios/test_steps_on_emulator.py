@@ -148,7 +148,8 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
     conversation_emulator: Emulator, tmp_path: Path
 ) -> None:
     (scenario,) = read_scenarios(
-        "attributes: {case: '${scenario.id}', team: qa}\nsteps: [{say: hi}, {expect: {from: bot}}]\n",
+        "attributes: {case: '${scenario.id}', team: qa}\n"
+        "steps: [{say: hi}, {expect: {from: bot}}]\n",
         "a.scenario.yaml",
         {},
     )
@@ -166,8 +167,7 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
     [
         (
             "[{say: hello}, {expect: {contains: order number, within: 0.5}}]",
-            "No bot or agent message containing 'order number' within 0.5 s; "
-            "the nearest: bot at",
+            "No bot or agent message containing 'order number' within 0.5 s; the nearest: bot at",
         ),
         (
             "[{say: hello}, {silence: 2}]",
