@@ -117,7 +117,8 @@ class Document:
 
     def schema_error(self, validator: jsonschema.protocols.Validator) -> DocumentError | None:
         """The first of ``validator``'s complaints about the data, in the file's order."""
-        problems = [_problem(error) for error in validator.iter_errors(self.data)]
+        root = validator.schema
+        problems = [_problem(error, root) for error in validator.iter_errors(self.data)]
         if not problems:
             return None
         path, problem = min(problems, key=lambda found: (self.line(found[0]), -len(found[0])))
@@ -213,13 +214,28 @@ class _Reader:
         return value
 
 
-def _problem(error: jsonschema.ValidationError) -> tuple[Path, str]:
+def _described(schema: Any, root: Any) -> str:
+    """What ``schema`` expects, in words: its ``description``, or that of the schema its
+    ``$ref`` names (``#/$defs/...`` in ``root``)."""
+    while isinstance(schema, dict) and "description" not in schema:
+        ref = schema.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            break
+        schema = root
+        for part in ref[2:].split("/"):
+            schema = schema[part]
+    if isinstance(schema, dict) and "description" in schema:
+        return str(schema["description"])
+    return "something else"
+
+
+def _problem(error: jsonschema.ValidationError, root: Any) -> tuple[Path, str]:
     """A schema complaint as (where, what was expected), from the unmet schema's
     ``description``."""
     path: Path = tuple(error.absolute_path)
     schema: Any = error.schema
     instance: Any = error.instance
-    expected = schema.get("description", "something else") if isinstance(schema, dict) else ""
+    expected = _described(schema, root)
     if error.validator == "additionalProperties":
         known = list(schema.get("properties", {}))
         extra = next(key for key in instance if key not in known)
@@ -227,7 +243,7 @@ def _problem(error: jsonschema.ValidationError) -> tuple[Path, str]:
     if error.validator == "required":
         required: Any = error.validator_value
         missing = next(key for key in required if key not in instance)
-        wanted = schema.get("properties", {}).get(missing, {}).get("description", "a value")
+        wanted = _described(schema.get("properties", {}).get(missing, {}), root)
         return path, f"{missing} is missing: expected {wanted}"
     if "propertyNames" in error.schema_path:  # a key of the mapping at path
         return (*path, instance), f"expected {expected}; got {instance!r}"

@@ -182,11 +182,11 @@ def _run(args: argparse.Namespace) -> int:
     failed = [play for play in run.plays if play.failed]
     for play in failed:
         print(f"\n{failure(play)}")
-    differ = False
+    differ = 0
     if args.parity:
         for start in range(0, len(run.plays), len(channels)):
             lines = parity_report(run.plays[start : start + len(channels)])
-            differ = differ or bool(lines)
+            differ += bool(lines)
             if lines:
                 print("\nparity: " + "\n".join(lines))
     table = latencies(run.plays)
@@ -194,6 +194,9 @@ def _run(args: argparse.Namespace) -> int:
         print()
         print("\n".join(table))
     print(f"\n{summary(run)}", flush=True)
+    if args.parity:
+        compared = len(run.plays) // len(channels)
+        print(f"parity: {', '.join(channels)} differ in {differ} of {compared} scenarios played")
     if run.interrupted:
         print("cxbus test: interrupted; every conversation under way was ended", file=sys.stderr)
         return 130

@@ -3,8 +3,9 @@
 Genesys tells every web chat customer to rebuild its chat flows as message flows and
 test them side by side: this is that test. Each step's outcome on each channel is
 put in words (what came that met it: who, the text, the quick replies, cards and
-files, not the sender's name, which channels tell differently; or the failure; or
-that it was not reached), and the steps whose words differ are the differences.
+files, not the sender's name, and of an event only what happened, which channels
+word differently; or the failure; or that it was not reached), and the steps whose
+words differ are the differences.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from ..message import Message
 from ..transcript import describe
 from .player import Play
 from .steps import Step
@@ -29,11 +31,19 @@ class Difference:
     outcomes: tuple[tuple[str, str], ...]
 
 
+def _said(message: Message) -> str:
+    """A message in words that do not depend on the channel: no sender's name, and an
+    event only as what happened (each channel words an end its own way)."""
+    if message.event == "ended":
+        return "ended"
+    if message.event is not None:
+        return f"{message.sender} {message.event}"
+    return describe(attrs.evolve(message, sender_name=None))
+
+
 def _outcome(play: Play, index: int) -> str:
     if index < len(play.steps):
-        messages = play.steps[index].messages
-        said = " / ".join(describe(attrs.evolve(m, sender_name=None)) for m in messages)
-        return said or "done"
+        return " / ".join(_said(message) for message in play.steps[index].messages) or "done"
     if play.failed_step == index:
         return f"failed: {play.problem}"
     return "not reached"
@@ -56,7 +66,8 @@ def parity_report(plays: Sequence[Play]) -> list[str]:
     if not found:
         return []
     scenario = plays[0].scenario
-    channels = " and ".join(play.channel for play in plays)
+    names = [play.channel for play in plays]
+    channels = ", ".join(names[:-1]) + " and " + names[-1]
     lines = [f"{scenario.name}: {channels} differ at {len(found)} of {len(scenario.steps)} steps"]
     width = max(len(play.channel) for play in plays)
     for difference in found:

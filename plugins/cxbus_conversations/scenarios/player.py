@@ -349,23 +349,26 @@ class Player:
         return StepResult(index, step, "passed", latency, tuple(matched))
 
     def _collect(self, conversation: Conversation, index: int, step: Collect) -> StepResult:
+        """The first reply (waited for up to the step's time), then every reply until none
+        came for ``quiet`` seconds (within the same time)."""
         limit = step.within or max(self.within, step.quiet)
         deadline = time.monotonic() + limit
         replies: list[Message] = []
         while True:
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 and replies:
                 raise _StepFailed(
                     f"The bot or agent was not quiet for {step.quiet:g} s within {limit:g} s "
                     f"({len(replies)} replies collected)"
                 )
+            wait = min(step.quiet, left) if replies else left
             try:
-                replies.append(conversation.wait_for(timeout=min(step.quiet, left)))
+                replies.append(conversation.wait_for(timeout=max(wait, 0.001)))
             except ConversationEnded:
                 break  # nobody speaks after the end
             except WaitTimeout:
-                if step.quiet <= left:
-                    break  # quiet for long enough
+                if not replies or step.quiet <= left:
+                    break  # no reply at all, or quiet for long enough
         self._check_replies(step, replies)
         latency = self._latency(conversation, replies[0]) if replies else None
         return StepResult(index, step, "passed", latency, tuple(replies))

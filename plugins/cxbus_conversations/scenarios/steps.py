@@ -168,8 +168,9 @@ class AnyOrder:
 
 @attrs.frozen
 class Collect:
-    """The replies until the bot or agent is ``quiet`` seconds (at most ``within``), then
-    their number (``fewest`` to ``most``) and each of ``expectations`` met by one of them."""
+    """The first reply, then every reply until the bot or agent is ``quiet`` seconds (all
+    within ``within``); then their number (``fewest`` to ``most``) and each of
+    ``expectations`` met by one of them."""
 
     written: str
     line: int
