@@ -39,9 +39,11 @@ from locust import User, task
 
 from cxbus_conversations.scenarios import (
     DEFAULT_WITHIN,
+    PlatformConversations,
     Play,
     Player,
     Scenario,
+    checked_platform,
     load_scenarios,
     new_run_id,
 )
@@ -60,7 +62,10 @@ class ScenarioUser(User):
 
     ``scenarios`` maps files and folders to their weights (a list gives each weight 1);
     ``channel`` is ``"messaging"``, ``"webchat"`` or ``"gms"`` and ``config`` its section;
-    ``within`` is how long an ``expect`` waits unless its file says.
+    ``within`` is how long an ``expect`` waits unless its file says. ``platform`` is the
+    target's ``platform`` section (a Genesys Cloud OAuth client), if it has one: for
+    ``expect: {participant_data: ...}`` and to disconnect what the guest could not end
+    (the scenarios page's platform side); it is checked when the first user starts.
     """
 
     abstract = True
@@ -68,8 +73,11 @@ class ScenarioUser(User):
     channel: ClassVar[str] = "messaging"
     config: ClassVar[Mapping[str, Any]] = {}
     within: ClassVar[float] = DEFAULT_WITHIN
+    platform: ClassVar[Mapping[str, Any] | None] = None
     # Read once per class: (the scenarios, the weight of each).
     _loaded: ClassVar[tuple[list[Scenario], list[int]] | None] = None
+    # Made and checked once per class, from ``platform``.
+    _platform_side: ClassVar[PlatformConversations | None] = None
 
     @classmethod
     def _scenarios(cls) -> tuple[list[Scenario], list[int]]:
@@ -90,6 +98,15 @@ class ScenarioUser(User):
             cls._loaded = loaded
         return loaded
 
+    @classmethod
+    def _platform(cls) -> PlatformConversations | None:
+        if cls.platform is None:
+            return None
+        side = cls.__dict__.get("_platform_side")
+        if side is None:
+            side = cls._platform_side = checked_platform(cls.platform, [cls.channel])
+        return side
+
     @task
     def play_a_scenario(self) -> None:
         """Play one scenario, chosen by weight, and report it."""
@@ -102,6 +119,7 @@ class ScenarioUser(User):
             run_id=_RUN_ID,
             within=self.within,
             environ=os.environ,
+            platform=self._platform(),
         )
         self._report(player.play())
 

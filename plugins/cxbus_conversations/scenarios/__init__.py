@@ -25,7 +25,7 @@ Needs PyYAML and jsonschema: the extra ``cxbus[scenarios]``.
 from cxbus.yaml_documents import DocumentError
 
 from .parity import Difference, differences, parity_report
-from .platform_side import PlatformConversations, platform_side
+from .platform_side import PlatformConversations, checked_platform, platform_side
 from .player import (
     DEFAULT_WITHIN,
     RUN_ATTRIBUTE,
@@ -58,6 +58,7 @@ __all__ = [
     "Scenario",
     "StepResult",
     "Target",
+    "checked_platform",
     "differences",
     "load_scenario_file",
     "load_scenarios",

@@ -13,8 +13,9 @@ the analytics API, whose detail query answers a while later and without attribut
 a guest chat's id is the guest's own. GMS chats are Genesys Engage's: there is no such
 platform for them, and the GMS client ends its chat itself.
 
-``platform_side(target, channels)`` makes it and checks, before anything connects, that
-the credentials get a token and that the client may read what the run reads. Its
+``platform_side(target, channels)`` (or ``checked_platform(section, channels)``) makes it
+and checks, before anything connects, that the credentials get a token and that the
+client may read what the run reads. Its
 methods are called from the players' worker threads, at the same time.
 """
 
@@ -24,23 +25,28 @@ import logging
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..conversation import Conversation
 from ..platform import PlatformClient, PlatformError, require_platform
 from .targets import Target
 
-__all__ = ["PlatformConversations", "platform_side"]
+__all__ = ["PlatformConversations", "checked_platform", "platform_side"]
 
 log = logging.getLogger("cxbus.conversations.platform")
 
 
 def platform_side(target: Target, channels: Sequence[str]) -> PlatformConversations | None:
     """The platform side of a run on ``target`` (``None`` without a ``platform``
-    section), checked for ``channels``: a ``ValueError`` for a bad section, a
-    ``PlatformError`` for credentials or permissions the platform refuses."""
-    if target.platform is None:
-        return None
-    side = PlatformConversations(PlatformClient(target.platform))
+    section), checked for ``channels`` (``checked_platform``)."""
+    return None if target.platform is None else checked_platform(target.platform, channels)
+
+
+def checked_platform(section: Mapping[str, Any], channels: Sequence[str]) -> PlatformConversations:
+    """The platform side of the ``platform`` section ``section``, checked for a run on
+    ``channels``: a ``ValueError`` for a bad section, a ``PlatformError`` for credentials
+    or permissions the platform refuses."""
+    side = PlatformConversations(PlatformClient(section))
     for channel in dict.fromkeys(channels):
         if channel != "gms":
             side.client.check(channel)
