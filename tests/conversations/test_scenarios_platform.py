@@ -101,10 +101,8 @@ def test_a_failure_prints_the_conversation_id(emulator: Emulator, tmp_path: Path
     ran = cxbus_test(scenario, "--config", config)
     assert ran.returncode == 1
     (conversation_id,) = emulator.messaging.sessions()
-    assert (
-        f"the flow set another intent [messaging] (conversation {conversation_id}) failed at "
-        in ran.stdout
-    )
+    report = ran.stdout[ran.stdout.index("the flow set another intent [messaging] failed at") :]
+    assert report.splitlines()[2] == f"  conversation {conversation_id}"  # after the problem
     assert (
         "The participant data intent is not as expected (equals refund) within 1.0 s; "
         "it is 'agent'" in ran.stdout

@@ -1,8 +1,8 @@
 """What a run prints: a line per play, the failures in full, the reply latencies, a summary.
 
 A failure shows where (the file, the step's line, the step as written), what was
-expected and which message came nearest (the conversation's own sentence), and the
-transcript so far. The latencies are each waiting step's (``expect``, ``any_order``,
+expected and which message came nearest (the conversation's own sentence), the
+conversation's id on the server when it is known, and the transcript so far. The latencies are each waiting step's (``expect``, ``any_order``,
 ``collect``) over every play of it: p50, p95 and the maximum, then all of them together.
 """
 
@@ -34,8 +34,8 @@ def progress(play: Play) -> str:
 
 
 def failure(play: Play) -> str:
-    """A failed play in full: where (and the conversation's id, when known), what was
-    expected, what came nearest, the transcript."""
+    """A failed play in full: where, what was expected, what came nearest, the
+    conversation's id on the server (when known), the transcript."""
     scenario = play.scenario
     if play.failed_step is None:
         where = f"{scenario.source}, line {scenario.line}: the start"
@@ -43,10 +43,10 @@ def failure(play: Play) -> str:
         step = scenario.steps[play.failed_step]
         where = f"{scenario.source}, line {step.line}: step {play.failed_step + 1}, {step.written}"
     transcript = "\n".join(f"  {line}" for line in str(play.transcript).splitlines())
-    known = f" (conversation {play.conversation_id})" if play.conversation_id else ""
+    known = f"  conversation {play.conversation_id}\n" if play.conversation_id else ""
     return (
-        f"{scenario.name} [{play.channel}]{known} failed at {where}\n"
-        f"  {play.problem}\n"
+        f"{scenario.name} [{play.channel}] failed at {where}\n"
+        f"  {play.problem}\n{known}"
         f"  transcript:\n{transcript}"
     )
 
