@@ -4,7 +4,8 @@ attributes, disconnecting, permissions, and the open conversations of every API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,12 @@ from cxbus_emulator import Emulator
 from cxbus_emulator.platform import DEFAULT_CLIENT, OAuthClient
 
 from .gms import GmsChat
-from .guest import Guest, of_type
+from .guest import Guest, of_type, said
 from .messenger import Messenger, outbound
 
 Json = dict[str, Any]
+ORDER_STATUS = Path(__file__).resolve().parents[3] / "docs" / "examples" / "order-status.yaml"
+SET_BY_THE_FLOW = {"order_number": "12345", "intent": "order-status"}
 
 
 def token_of(emulator: Emulator, client: OAuthClient = DEFAULT_CLIENT) -> str:
@@ -64,6 +67,15 @@ def viewer(emulator: Emulator) -> Iterator[Platform]:
     )
     emulator.platform.add_client(client)
     yield Platform(emulator, client)
+
+
+def bot_says(words: str) -> Callable[[Json], bool]:
+    """An outbound message frame whose text has ``words``."""
+    return lambda frame: (
+        frame["class"] == "StructuredMessage"
+        and frame["body"]["direction"] == "Outbound"
+        and words in (frame["body"].get("text") or "")
+    )
 
 
 def customer(conversation: Json) -> Json:
@@ -286,6 +298,28 @@ def test_a_cleared_conversation_is_no_longer_open(
     emulator.messaging.clear(conversation_id)
     assert ("messaging", conversation_id) not in emulator.platform.open_conversations()
     assert "endTime" in platform.get(f"/conversations/{conversation_id}")
+
+
+def test_what_the_flow_set_is_the_customers_participant_data() -> None:
+    with Emulator(flow=ORDER_STATUS, agent_typing_delay=0.01) as emulator:
+        platform = Platform(emulator)
+        web = Messenger(emulator)
+        web.say("Track my order", channel={"metadata": {"customAttributes": {"run": "r-1"}}})
+        web.frame(bot_says("order number"))
+        web.say("12345")
+        web.frame(bot_says("on its way"))
+        conversation = platform.get(f"/conversations/{web.session_id}")
+        assert customer(conversation)["attributes"] == {"run": "r-1", **SET_BY_THE_FLOW}
+        web.close()
+
+        chat = Guest(emulator)
+        chat.frame(said)  # the bot's greeting
+        chat.say("Track my order")
+        chat.say("12345")
+        chat.frame(lambda frame: said(frame) and "on its way" in frame["eventBody"]["body"])
+        conversation = platform.get(f"/conversations/{chat.id}")
+        assert customer(conversation)["attributes"] == {"customerId": "59606", **SET_BY_THE_FLOW}
+        chat.close()
 
 
 # Guest chat and GMS -----------------------------------------------------------------------
