@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -27,6 +27,7 @@ from cxbus.deferred import Deferred
 from cxbus.errors import CommandRejected, PluginError
 from cxbus.loading import Loader, copy_options
 from cxbus.messages import CommandCall, Event
+from cxbus.spelling import with_suggestion
 from cxbus.subscriptions import (
     QUALIFIED,
     Route,
@@ -36,6 +37,7 @@ from cxbus.subscriptions import (
     check_name,
     event_pattern,
 )
+from cxbus.waiting import BUFFER, EventStream, Waits, Where
 
 __all__ = ["Bus", "Plugin", "Subscription", "check_name"]
 
@@ -105,6 +107,7 @@ class Bus:
         self._data: dict[str, Any] = {}
         self._loader: Loader[Plugin] = Loader(self, self._plugins, self._lock)
         self._loading = self._loader.loading  # read on every command
+        self._waits = Waits(self._subscribe)
         if log.isEnabledFor(logging.DEBUG):
             tracing.trace(self)
 
@@ -116,6 +119,16 @@ class Bus:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> Bus:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close on a thread of the asyncio loop's default executor, awaited: closing
+        waits (bounded) for the plugins' calls under way, which the loop must not."""
+        import asyncio  # the caller's: cxbus imports asyncio only for code that awaits
+
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     # Plugins ------------------------------------------------------------------
 
@@ -188,12 +201,17 @@ class Bus:
         if signals.plugin_unregistered.receivers:
             signals.notify(signals.plugin_unregistered, self, plugin=removed)
 
-    def _commands_of(self, plugin: Plugin) -> list[str]:
-        """The names of ``plugin``'s commands, without the namespace, sorted."""
+    def _commands_of(self, plugin: Plugin, private: bool | None = None) -> list[str]:
+        """The names of ``plugin``'s commands, without the namespace, sorted: all of them,
+        or only its private (``private=True``) or public (``False``) ones."""
         holdings = self._holdings.get(plugin)
         if holdings is None:
             return []
-        return sorted(command.partition(".")[2] for command in holdings.commands)
+        return sorted(
+            command.partition(".")[2]
+            for command in holdings.commands
+            if private is None or self._commands[command][2] is private
+        )
 
     def _check_registered(self, plugin: Plugin) -> None:
         """Raise ``PluginError`` for the handle of a plugin that was unregistered."""
@@ -208,10 +226,11 @@ class Bus:
         return holdings
 
     def close(self) -> None:
-        """Unregister every plugin, the latest first."""
+        """Unregister every plugin, the latest first; then end the waits on the bus."""
         for name in reversed(list(self._plugins)):
             if name in self._plugins:
                 self.unregister_plugin(name)
+        self._waits.close()
 
     def load_plugin(self, name: str) -> Deferred[Plugin]:
         """Load an installed plugin by name; the deferred resolves with it once ready.
@@ -330,8 +349,11 @@ class Bus:
             answer.reject(f"{command!r} is not a command name: expected 'Namespace.command'.")
         else:
             namespace, name = command.split(".")
-            if namespace in self._plugins and namespace not in self._loading:
-                answer.reject(f"{namespace} has no command {name!r}.")
+            plugin = self._plugins.get(namespace)
+            if plugin is not None and namespace not in self._loading:
+                # The commands this commander may call are what it may have meant.
+                known = self._commands_of(plugin, None if commander == namespace else False)
+                answer.reject(with_suggestion(f"{namespace} has no command {name!r}", name, known))
             else:
                 loaded = self.load_plugin(namespace)
                 answer.resolve(loaded.then(lambda _: self._dispatch(command, data, commander)))
@@ -388,41 +410,92 @@ class Bus:
         with self._lock:
             self._subscriptions.remove(subscription)
 
+    # Waiting ------------------------------------------------------------------
+
+    def wait_for(
+        self, event: str, where: Where | None = None, timeout: float | None = None
+    ) -> Deferred[Event]:
+        """A deferred answered by the next event ``event`` whose data ``where`` is true
+        for: ``.result()`` and ``await`` give the ``Event``.
+
+        ``event`` is a name or a pattern, as subscriptions take (``"Ns.event"``,
+        ``"Ns.*"``, ``"*"``); ``where(data)`` picks among them (it runs in the
+        publisher's thread; what it raises rejects the wait). The wait listens from
+        this call on, as a subscription made now would (a matching retained event
+        answers at once), so make it before what causes the event::
+
+            reply = bus.wait_for("Chat.replied")
+            bus.command("Chat.send", "hello")
+            event = reply.result(timeout=5)
+
+        ``timeout`` seconds later it rejects with ``WaitTimedOut``, a sentence naming
+        the event and the time; closing the bus rejects it too. Once settled, however
+        (by hand too), it stops listening.
+        """
+        return self._waits.wait_for(event, where, timeout)
+
+    def events(
+        self, pattern: str, *, buffer: int = BUFFER, timeout: float | None = None
+    ) -> EventStream:
+        """The events matching ``pattern`` from this call on, as an ``EventStream``: an
+        iterator for ``for`` and ``async for``, best used with ``with``::
+
+            with bus.events("Chat.*", timeout=5) as events:
+                bus.command("Chat.send", "hello")
+                for event in events:
+                    ...
+
+        It holds ``buffer`` events its reader has not read yet; past that it raises
+        ``EventsLost`` where events were dropped (a publisher never waits for it).
+        Reading waits ``timeout`` seconds at most for the next event (``WaitTimedOut``).
+        It stops with the ``with`` block, ``close()``, or the bus closing.
+        """
+        return self._waits.events(pattern, buffer, timeout)
+
     # Ready --------------------------------------------------------------------
 
     def _ready(self, plugin: Plugin) -> Deferred[Plugin]:
         """``Plugin.ready``: hand the plugin its configuration section, if it has one,
         then republish ``ready``."""
         announced: Deferred[Plugin] = Deferred()
-        if plugin.name in self._loading:
-            # Its rejection fails the load, and is reported through the load's deferred.
-            announced._report_unhandled = False
+        # A rejection before ready() returns is in the caller's hands, as a command's is:
+        # not reported. A plugin's that is loading never is: it fails the load, and is
+        # reported through the load's deferred.
+        announced._report_unhandled = False
+        reported_later = plugin.name not in self._loading
         if plugin.config_section is None or plugin.is_ready:
             self._announce_ready(plugin)
             announced.resolve(plugin)
             return announced
-        options = copy_options(self._config.get(plugin.config_section, {}))
         configure = f"{plugin.name}.configure"
-        if configure in self._commands:
-            configured = self._dispatch(configure, options, plugin.name)
-        else:
-            configured = Deferred()
-            configured.reject(
+        if configure not in self._commands:
+            self._configure_failed(
+                plugin,
+                announced,
                 f"{plugin.name} reads configuration section {plugin.config_section!r} "
-                "but has no 'configure' command."
+                "but has no 'configure' command.",
             )
+            announced._report_unhandled = reported_later
+            return announced
+        options = copy_options(self._config.get(plugin.config_section, {}))
+        configured = self._dispatch(configure, options, plugin.name)
 
         def configured_ok(_: Any) -> Plugin:
             self._announce_ready(plugin)
             return plugin
 
-        def configure_failed(reason: Any) -> NoReturn:
-            if plugin.name in self._loading:
-                self._loader.fail(plugin.name, reason)
-            raise CommandRejected(reason)
-
-        announced.resolve(configured.then(configured_ok, configure_failed))
+        configured.then(configured_ok).done(announced.resolve).fail(
+            lambda reason: self._configure_failed(plugin, announced, reason)
+        )
+        announced._report_unhandled = reported_later
         return announced
+
+    def _configure_failed(self, plugin: Plugin, announced: Deferred[Plugin], reason: Any) -> None:
+        """``plugin``'s configure rejected with ``reason``: so does its ``ready()``, and
+        its load fails if it is loading."""
+        if plugin.name in self._loading:
+            self._loader.fail(plugin.name, reason)
+        announced.reject(reason)
 
     def _announce_ready(self, plugin: Plugin) -> None:
         plugin.is_ready = True
@@ -472,6 +545,12 @@ class Plugin:
     def commands(self) -> list[str]:
         """The names of this plugin's commands, without the namespace."""
         return self.bus._commands_of(self)
+
+    @property
+    def private_commands(self) -> list[str]:
+        """The names of this plugin's private commands (only it may call them), without
+        the namespace."""
+        return self.bus._commands_of(self, private=True)
 
     # Commands -----------------------------------------------------------------
 

@@ -37,6 +37,13 @@ class Deadline:
     def cancel(self) -> None:
         """Make sure the job does not run (from any thread; harmless once it ran)."""
         self.cancelled = True
+        # It stays in the heap until it is due: let go of what the job holds (a wait,
+        # its event and its bus) now, not when the timeout would have fallen due.
+        self.job = _cancelled
+
+
+def _cancelled() -> None:
+    """The job of a cancelled deadline."""
 
 
 class _Deadlines:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, overload
 
-from cxbus.errors import CommandRejected
+from cxbus.errors import CommandRejected, WaitTimedOut
 from cxbus.redaction import redact
 
 if TYPE_CHECKING:
@@ -409,6 +409,8 @@ def _set_event(event: threading.Event) -> Callback:
 
 def rejection(reason: Any) -> CommandRejected:
     """The ``CommandRejected`` that ``result()`` and ``await`` raise for ``reason``."""
+    if isinstance(reason, WaitTimedOut):  # raised as its own kind: a TimeoutError too
+        return WaitTimedOut(reason.reason)  # a new one: many threads may raise it
     error = CommandRejected(reason)
     if isinstance(reason, BaseException):
         error.__cause__ = reason

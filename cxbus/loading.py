@@ -16,8 +16,10 @@ The group is read once per process, on first need (reading it opens every instal
 distribution's metadata), and kept: a distribution installed while the process runs
 is seen after ``refresh()``. ``importlib.metadata`` is imported only then too.
 
-A bus's ``Loader`` runs a load: the setup callable in the caller's thread, and a
-deadline (``cxbus.deadlines``) that fails the load after ``Bus.ready_timeout``. The
+A bus's ``Loader`` runs a load: the setup callable in the caller's thread (called from
+an asyncio loop's thread, on the loop's default executor, so that the loop does not
+wait for an import: the load and the command are awaited instead), and a deadline
+(``cxbus.deadlines``) that fails the load after ``Bus.ready_timeout``. The
 plugin's ``ready()`` (on the bus: it hands the plugin its configuration section
 through its private ``configure`` command) ends the load with ``loaded``. The loader
 knows its bus only by what it is given: the bus's plugins, its lock, and the
@@ -27,14 +29,19 @@ knows its bus only by what it is given: the bus's plugins, its lock, and the
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from cxbus import deadlines
 from cxbus.deferred import Deferred, is_adoptable
 from cxbus.errors import PluginError
 from cxbus.redaction import redact
+from cxbus.spelling import with_suggestion
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -89,6 +96,12 @@ def find_plugin_setup(name: str) -> Callable[[Any], Any] | None:
         return None
     setup: Callable[[Any], Any] = entry_point.load()
     return setup
+
+
+def _running_asyncio_loop() -> asyncio.AbstractEventLoop | None:
+    """The asyncio loop that the caller's thread runs, if any (without importing asyncio)."""
+    imported = sys.modules.get("asyncio")
+    return None if imported is None else imported.events._get_running_loop()
 
 
 def copy_options(options: Any) -> Any:
@@ -147,12 +160,28 @@ class Loader(Generic[P]):
             self._bus.ready_timeout, lambda: self._timed_out(name, loading)
         )
         loading._observe(lambda _: deadline.cancel(), lambda _: deadline.cancel())
+        asyncio_loop = _running_asyncio_loop()
+        if asyncio_loop is not None:
+            # Importing a plugin and its setup take a tenth of a second or more: an
+            # asyncio loop runs on meanwhile, and awaits the load (or the command).
+            asyncio_loop.run_in_executor(None, self._set_up, name, loading)
+        else:
+            self._set_up(name, loading)
+        loading._report_unhandled = True
+        return loading
+
+    def _set_up(self, name: str, loading: Deferred[P]) -> None:
+        """Import plugin ``name`` and run its setup; fail ``loading`` if that fails."""
         try:
             setup = find_plugin_setup(name)  # imports the plugin's module: may raise
             if setup is None:
                 raise PluginError(
-                    f"No plugin named {name!r} is registered on this bus or installed "
-                    f"(entry point group {ENTRY_POINT_GROUP!r})."
+                    with_suggestion(
+                        f"No plugin named {name!r} is registered on this bus or installed "
+                        f"(entry point group {ENTRY_POINT_GROUP!r})",
+                        name,
+                        [*self._plugins, *installed_plugins()],
+                    )
                 )
             answer = setup(self._bus)
             if is_adoptable(answer) and loading.state == "pending":
@@ -171,8 +200,6 @@ class Loader(Generic[P]):
         except BaseException as error:  # SystemExit too: a setup never ends the caller
             log.exception("loading plugin %s failed", name)
             self.fail(name, error)
-        loading._report_unhandled = True
-        return loading
 
     def _setup_failed(self, name: str, loading: Deferred[P], reason: Any) -> None:
         """What the setup of ``name`` answered with rejected: so does its load, if pending."""

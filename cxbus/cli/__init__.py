@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from cxbus import __version__
+from cxbus import Plugin, __version__
 
 __all__ = [
     "SUBCOMMAND_GROUP",
@@ -174,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
             logging.basicConfig(level=logging.DEBUG, handlers=[handler])
+            logging.getLogger("cxbus").setLevel(logging.DEBUG)  # over a CXBUS_LOG_LEVEL
         try:
             return subcommands[args.subcommand].run(args)
         except SubcommandError as error:
@@ -230,7 +231,7 @@ def _list_plugins(args: argparse.Namespace) -> int:
         name, _, command = call.command.partition(".")
         plugin = bus.plugins.get(name)
         if command == "configure" and plugin is not None:
-            offered[name] = (plugin.commands, plugin.events)
+            offered[name] = (_listed_commands(plugin), plugin.events)
 
     with Bus() as bus, signals.command_dispatched.connected_to(configuring, sender=bus):
         failures: dict[str, Any] = {}
@@ -240,7 +241,7 @@ def _list_plugins(args: argparse.Namespace) -> int:
             except (CommandRejected, TimeoutError) as error:
                 failures[name] = error
         for name, plugin in bus.plugins.items():
-            offered[name] = (plugin.commands, plugin.events)
+            offered[name] = (_listed_commands(plugin), plugin.events)
         for name in sorted({*offered, *failures}):
             if name not in offered:
                 print(f"{name}: could not be loaded ({failures[name]})")
@@ -250,6 +251,12 @@ def _list_plugins(args: argparse.Namespace) -> int:
             print(f"  commands: {', '.join(commands) or '-'}")
             print(f"  events:   {', '.join(events) or '-'}")
     return 0
+
+
+def _listed_commands(plugin: Plugin) -> list[str]:
+    """``plugin``'s commands, each private one marked: another plugin cannot call it."""
+    private = set(plugin.private_commands)
+    return [f"{name} (private)" if name in private else name for name in plugin.commands]
 
 
 commands = Subcommand(

@@ -2,8 +2,8 @@
 
 The terminal chats of ``cxbus chat`` (one per channel) share it. ``printing_above_prompt()``
 is entered before anything is printed: from then on every line, from any thread, goes
-above the ``you> `` prompt (prompt_toolkit's ``patch_stdout``), and what is being typed
-stays whole at the bottom. ``TerminalPrompt`` reads the guest's lines on the calling
+above the ``you> `` prompt (through prompt_toolkit's ``StdoutProxy``), and what is being
+typed stays whole at the bottom. ``TerminalPrompt`` reads the guest's lines on the calling
 thread (``lines()``) until end of input, or until ``stop()`` is called from another
 thread (the conversation ended). ``TypingPreviewInput`` tells a callback of each edit
 of a message, never of a slash command. ``ServiceChat`` is what a channel's terminal
@@ -16,15 +16,17 @@ Imported only when a terminal chat runs: prompt_toolkit is the ``cxbus[chat]`` e
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.buffer import Buffer
-from prompt_toolkit.patch_stdout import patch_stdout
+from prompt_toolkit.patch_stdout import StdoutProxy
 
 from cxbus import Bus, CommandRejected, Event
 from cxbus.cli import SubcommandError
@@ -46,9 +48,34 @@ COMMAND_TIMEOUT = 30.0
 Demo = Callable[[contextlib.ExitStack[Any]], tuple[dict[str, Any], str]]
 
 
-def printing_above_prompt() -> contextlib.AbstractContextManager[None]:
-    """Enter first: every line printed from now on goes above the prompt."""
-    return patch_stdout(raw=True)
+@contextlib.contextmanager
+def printing_above_prompt() -> Iterator[None]:
+    """Enter first: every line printed from now on goes above the prompt.
+
+    stdout goes through prompt_toolkit's proxy, and so does stderr when it is the
+    terminal the prompt is drawn on (a debug line then goes above the prompt too). A
+    stderr that goes elsewhere (``2> debug.log``) stays as it is: prompt_toolkit's own
+    ``patch_stdout`` would send what is written to it to stdout.
+    """
+    shared = _same_terminal(sys.stdout, sys.stderr)  # asked before stdout is swapped
+    with contextlib.ExitStack() as stack:
+        proxy = cast(TextIO, stack.enter_context(StdoutProxy(raw=True)))
+        stack.enter_context(contextlib.redirect_stdout(proxy))
+        if shared:
+            stack.enter_context(contextlib.redirect_stderr(proxy))
+        yield
+
+
+def _same_terminal(first: TextIO, second: TextIO) -> bool:
+    """Whether both streams are the same terminal."""
+    try:
+        return (
+            first.isatty()
+            and second.isatty()
+            and os.path.samestat(os.fstat(first.fileno()), os.fstat(second.fileno()))
+        )
+    except (AttributeError, OSError, ValueError):  # no file behind it (a test's capture)
+        return False
 
 
 def chat_section(

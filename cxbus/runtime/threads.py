@@ -68,6 +68,13 @@ class Timer:
     def cancel(self) -> None:
         """Make sure the job does not run (from any thread; harmless once it ran)."""
         self.cancelled = True
+        # The timer stays in the loop's heap until it is due: let go of what the job
+        # holds (a wait and its bus, a chat) now, not minutes later.
+        self.job = _cancelled
+
+
+def _cancelled() -> None:
+    """The job of a cancelled timer."""
 
 
 class Loop:

@@ -16,10 +16,10 @@ ended after the test::
 ended after the test; ``conversations.config(channel)`` is the configuration section
 for one of your own (an ``AsyncConversation``, say).
 
-The emulator is one per test session, ``conversation_emulator``: on Web Messaging its
-demo bot answers, on the guest chat API and GMS its demo agent joins and answers
-(the emulator's page says what they say). A project that wants another emulator (a
-flow file, other delays) defines its own ``conversation_emulator`` fixture. When a
+The emulator is the cxbus_emulator plugin's ``emulator``: on Web Messaging its demo bot
+answers, on the guest chat API and GMS its demo agent joins and answers (the
+emulator's page says what they say), and with the marker
+``@pytest.mark.emulator_flow("flow.yaml")`` the bot of that flow file does. When a
 test fails, the transcript of each of its conversations is added to its report. It
 needs the ``cxbus[emulator]`` extra; ``pytest -p no:cxbus_conversations`` turns it off.
 """
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .conversation import Conversation
-from .emulator_sections import JOIN_DELAY, TYPING_DELAY, emulator_config
+from .emulator_sections import emulator_config
 from .options import CHANNELS
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ __all__ = [
     "Conversations",
     "conversation",
     "conversation_channel",
-    "conversation_emulator",
     "conversations",
     "emulator_config",
 ]
@@ -81,16 +80,6 @@ class Conversations:
         )
 
 
-@pytest.fixture(scope="session")
-def conversation_emulator() -> Iterator[Emulator]:
-    """The emulator the conversations talk to: one per session, its demo bot and demo
-    agent on (and quick)."""
-    from cxbus_emulator import Emulator
-
-    with Emulator(agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY) as running:
-        yield running
-
-
 @pytest.fixture
 def conversation_channel() -> str:
     """The channel of the ``conversation`` fixture: parametrize it to choose others."""
@@ -98,11 +87,9 @@ def conversation_channel() -> str:
 
 
 @pytest.fixture
-def conversations(
-    request: pytest.FixtureRequest, conversation_emulator: Emulator
-) -> Iterator[Conversations]:
+def conversations(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Conversations]:
     """Makes conversations on the emulator (``conversations(channel)``), ended after the test."""
-    made = Conversations(conversation_emulator)
+    made = Conversations(emulator)
     request.node.stash[_made] = made
     try:
         yield made

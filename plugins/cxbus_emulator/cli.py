@@ -9,9 +9,11 @@ are listed here for the same reason; a test keeps them in step with ``Limits``).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
+import socket
 import time
 
 import attrs
@@ -93,6 +95,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=_port, default=0, help="the port to listen on (default: 0, a free one)"
     )
     parser.add_argument(
+        "--flow",
+        metavar="FILE",
+        help="a flow file (YAML): its bot greets every conversation on every API instead of "
+        "the demo agents, and hands over to them",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
@@ -132,11 +140,16 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    require_extra("cxbus[emulator]", "aiohttp", "jwt")
+    require_extra("cxbus[emulator]", "aiohttp", "jwt", "yaml", "jsonschema")
     from .emulator import Emulator
+    from .flow import FlowError, load_flow
     from .web_messaging import Deployment, Limits, User
     from .web_messaging.identity import DEMO_USERS
 
+    try:
+        flow = load_flow(args.flow) if args.flow is not None else None
+    except FlowError as error:
+        raise SubcommandError(f"argument --flow: {error}") from None
     deployment = Deployment(auth_enabled=args.auth != "off", auth_required=args.auth == "required")
     if args.session_duration is not None:
         deployment = attrs.evolve(deployment, session_duration_seconds=args.session_duration)
@@ -147,13 +160,18 @@ def _run(args: argparse.Namespace) -> int:
         messaging_deployment=deployment,
         messaging_limits=Limits(**dict(args.limit)),
         messaging_users=users,
+        flow=flow,
     )
     try:
         emulator.start()
+    except socket.gaierror as error:  # before OSError: it is one, with the resolver's errno
+        raise SubcommandError(
+            f"--host {args.host}: no such address or host name ({error.strerror}); "
+            "give an address of this machine, such as 127.0.0.1, or 0.0.0.0 for all of them",
+            2,
+        ) from None
     except OSError as error:
-        # The errno's own words: aiohttp's message repeats the address in a tuple.
-        why = os.strerror(error.errno) if error.errno else str(error)
-        raise SubcommandError(f"cannot listen on {args.host}:{args.port}: {why}", 1) from None
+        raise SubcommandError(_cannot_listen(args.host, args.port, error), 1) from None
     # SIGINT stops it even where it started with SIGINT ignored (a shell's background
     # job, as tests and benchmarks start it): it is how its callers stop it.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -190,6 +208,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  sign-in page:  {identity['signInURL']}")
             print(f"  redirectUri:   {identity['redirectUri']}")
             print(f"  users:         {', '.join(identity['users'])}")
+        if flow is not None:
+            print(f"Flow-file bot {flow.bot} ({args.flow}) greets every conversation.")
         print("Ctrl-C stops it.", flush=True)
         _wait_for_ctrl_c()
     except KeyboardInterrupt:
@@ -197,6 +217,21 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         emulator.stop()
     return 0
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> str:
+    """One line: why the emulator cannot listen on ``host:port``, and what to do."""
+    # The errno's own words: aiohttp's message repeats the address in a tuple.
+    why = os.strerror(error.errno) if error.errno else str(error)
+    if error.errno == errno.EADDRINUSE:
+        advice = "pick another --port, or --port 0 for a free one"
+    elif error.errno == errno.EADDRNOTAVAIL:
+        advice = "give --host an address of this machine, such as 127.0.0.1, or 0.0.0.0"
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        advice = "ports below 1024 need privileges: pick --port 1024 or above, or 0"
+    else:
+        advice = "check --host and --port"
+    return f"cannot listen on {host}:{port} ({why}): {advice}"
 
 
 def _wait_for_ctrl_c() -> None:

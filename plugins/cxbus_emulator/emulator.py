@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import ssl
 import threading
 import uuid
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -28,6 +29,9 @@ from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
 from .web_messaging.routes import MessagingApi
 from .web_messaging.sessions import SessionState
+
+if TYPE_CHECKING:
+    from .flow import Flow
 
 __all__ = ["Emulator"]
 
@@ -49,6 +53,14 @@ class Emulator:
     ``messaging_deployment`` and ``messaging_limits``; its identity provider signs in
     ``messaging_users`` (two demo users by default). With an ``ssl_context`` it serves
     HTTPS and WSS (for tests of certificate checks).
+
+    With a ``flow`` (a flow file's path, or a ``Flow`` from ``cxbus_emulator.flow``),
+    the flow-file bot greets every conversation on every API instead: every guest chat
+    once its event stream is attached, every GMS chat once it is requested, every web
+    messaging conversation once it begins; it types ``agent_typing_delay`` seconds
+    before each message, and a hand-over gives the conversation to the demo agent
+    (with ``demo_agent`` off, to nobody: the test plays the agent). A bad flow file is a
+    ``cxbus_emulator.flow.FlowError`` naming its line, raised here, before anything runs.
 
     The other keywords (``switches``) are the guest chat's: the fields of
     ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
@@ -76,12 +88,15 @@ class Emulator:
         messaging_limits: Limits | None = None,
         messaging_users: tuple[User, ...] = DEMO_USERS,
         ssl_context: ssl.SSLContext | None = None,
+        flow: Flow | str | os.PathLike[str] | None = None,
         **switches: Any,
     ) -> None:
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
         self.queue = "Support"
+        self.flow = _flow(flow)
+        """The flow its flow-file bot plays, if any."""
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
@@ -108,10 +123,21 @@ class Emulator:
             users=messaging_users,
         )
         self.messaging_api = MessagingApi(self.messaging_server)
+        if self.flow is not None:
+            self._add_flow_bots(self.flow, agent_typing_delay)
         self.messaging = MessagingControls(self.messaging_server, self._run)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+
+    def _add_flow_bots(self, flow: Flow, typing_delay: float) -> None:
+        from .gms.flow_bot import GmsFlowBot
+        from .guest_chat.flow_bot import GuestChatFlowBot
+        from .web_messaging.flow_bot import MessagingFlowBot
+
+        self.server.flow_bot = GuestChatFlowBot(flow, typing_delay)
+        self.gms_server.flow_bot = GmsFlowBot(flow, typing_delay)
+        self.messaging_server.flow_bot = MessagingFlowBot(flow, typing_delay)
 
     def __repr__(self) -> str:
         return f"<Emulator {self.data_url or 'stopped'}>"
@@ -365,6 +391,23 @@ class Emulator:
         conversation = self.conversation(conversation_id)
         self._run(self.server.broadcast(conversation, payload))
 
+    def participant_data(self, conversation_id: str) -> dict[str, str]:
+        """What the flow-file bot set on a conversation of any API (a guest chat's id, a
+        GMS ``chatId`` or a web messaging session's id), as Genesys Cloud's participant
+        data; ``KeyError`` when no API has that conversation."""
+
+        async def read() -> dict[str, str]:
+            found = (
+                self.server.conversations.get(conversation_id)
+                or self.gms_server.chats.get(conversation_id)
+                or self.messaging_server.sessions.get(conversation_id)
+            )
+            if found is None:
+                raise KeyError(f"No conversation {conversation_id} on this emulator.")
+            return dict(found.participant_data)
+
+        return self._run(read())
+
     def requests_served(self) -> int:
         """How many guest chat requests were served so far (a mark for ``requests_seen``)."""
         return self.server.requests_served
@@ -406,3 +449,12 @@ class Emulator:
 
     async def _show_open_conversations(self, request: web.Request) -> web.Response:
         return web.json_response(self._count_open())
+
+
+def _flow(flow: Flow | str | os.PathLike[str] | None) -> Flow | None:
+    """The flow of ``Emulator(flow=...)``: read from its file, unless it is one already."""
+    if flow is None:
+        return None
+    from .flow import Flow, load_flow
+
+    return flow if isinstance(flow, Flow) else load_flow(flow)

@@ -38,9 +38,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from locust import User
-
 from cxbus import Bus, CommandCall, CommandRejected, Event, signals
+from cxbus.extras import requiring
+
+with requiring("cxbus[locust]", "cxbus_locust"):
+    from locust import User
 
 from .scenario_user import ScenarioUser
 

@@ -15,6 +15,13 @@ speaks: the frames, the requests, the history and configuration calls.
 from . import guest_api
 from .config import ConfigError, MessagingConfig, parse_config
 from .database import Database
+from .payloads import (
+    HistoryPageData,
+    MessageBody,
+    MessageChannel,
+    MessagesReceivedData,
+    StartedData,
+)
 from .service import EVENTS, SERVICE, MessagingService, setup
 from .session_store import FileSessionStore, MemorySessionStore, StoredSession
 
@@ -24,9 +31,14 @@ __all__ = [
     "ConfigError",
     "Database",
     "FileSessionStore",
+    "HistoryPageData",
     "MemorySessionStore",
+    "MessageBody",
+    "MessageChannel",
+    "MessagesReceivedData",
     "MessagingConfig",
     "MessagingService",
+    "StartedData",
     "StoredSession",
     "guest_api",
     "parse_config",

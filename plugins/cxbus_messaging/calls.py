@@ -4,7 +4,11 @@
 carries one of these, which ``transport_calls`` carries out on the conversation's I/O
 lane (blocking as it likes). Its outcome comes back as ``CallSucceeded`` or
 ``CallFailed``. Sending over the socket only hands requests to the ``GuestSocket``,
-whose answers come back later as updates (``transport_updates``).
+whose answers come back later as updates (``inputs.Answered``).
+
+A part of the machine that does not make calls itself (``files.GuestFiles``) says
+what it wants done as ``Do`` (a call) and ``Ask`` (a request over the socket), each
+with its purpose; the machine makes them.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from typing import BinaryIO
 import attrs
 
 from .guest_api import Request
+from .inputs import CallPurpose, RequestPurpose
 
 __all__ = [
     "Action",
+    "Ask",
     "Connect",
     "Disconnect",
+    "Do",
     "Download",
     "FetchPage",
     "LoadDeployment",
@@ -107,3 +114,19 @@ def sentence(reason: object) -> str:
 
 
 Action = LoadDeployment | Connect | Send | Disconnect | FetchPage | ReadFile | Upload | Download
+
+
+@attrs.frozen
+class Do:
+    """Make a call of ``action`` for ``purpose``."""
+
+    action: Action
+    purpose: CallPurpose
+
+
+@attrs.frozen
+class Ask:
+    """Send ``request`` for ``purpose``: now if the conversation is on, else once it is."""
+
+    request: Request
+    purpose: RequestPurpose

@@ -2,8 +2,8 @@
 
 After a socket comes back (or a stored session is resumed) the conversation reads
 the history (newest first) page by page until a page holds a message it has seen,
-or the history ends. ``CatchUp`` gathers what it has not seen, and the live updates
-that came meanwhile (``held``), which go on once the gap is filled. Messages are
+or the history ends. ``CatchUp`` gathers what it has not seen (the live messages that
+come meanwhile wait in ``states.CatchingUp``, and go on once the gap is filled). Messages are
 known by their ``id`` or their ``channel.messageId`` (the JavaScript SDK keys history
 on the one, frames carry both).
 
@@ -18,6 +18,7 @@ Pure: the machine gives it pages and takes back messages.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 import attrs
 
@@ -40,12 +41,12 @@ def is_known(message: StructuredMessage, seen: set[str]) -> bool:
     return message.id in seen or message.channel.message_id in seen
 
 
-def in_time_order(messages: list[StructuredMessage]) -> list[StructuredMessage]:
+def in_time_order(messages: Iterable[StructuredMessage]) -> list[StructuredMessage]:
     """By ``channel.time``, oldest first; messages without a time last, as they came."""
     return sorted(messages, key=lambda message: message.channel.timestamp or _NEVER)
 
 
-@attrs.define
+@attrs.frozen
 class CatchUp:
     """One reading of the history. ``restoring``: a stored session resumed (``restored``
     gets the first page); else a gap after a lost socket."""
@@ -53,23 +54,26 @@ class CatchUp:
     restoring: bool
     unfinished: tuple[Request, ...] = ()
     page_number: int = 1
+    """The page to read next."""
     first_page: HistoryPage | None = None
-    found: list[StructuredMessage] = attrs.field(factory=list)
-    held: list[object] = attrs.field(factory=list)
-    """Live updates that came while the history was read."""
+    found: tuple[StructuredMessage, ...] = ()
 
-    def take(self, page: HistoryPage, seen: set[str]) -> bool:
-        """Add one page; ``True`` when the reading is done."""
-        if self.first_page is None:
-            self.first_page = page
+    def take(self, page: HistoryPage, seen: set[str]) -> tuple[CatchUp, bool]:
+        """The reading with one more page, and whether it is done."""
+        found = list(self.found)
         reached_known = False
         for message in page.messages:
             if is_known(message, seen):
                 reached_known = True
-            elif not any(keys(message) & keys(other) for other in self.found):
-                self.found.append(message)
-        self.page_number += 1
-        return self.restoring or reached_known or page.last or not page.messages
+            elif not any(keys(message) & keys(other) for other in found):
+                found.append(message)
+        after = attrs.evolve(
+            self,
+            page_number=self.page_number + 1,
+            first_page=page if self.first_page is None else self.first_page,
+            found=tuple(found),
+        )
+        return after, self.restoring or reached_known or page.last or not page.messages
 
     def new_messages(self) -> list[StructuredMessage]:
         """What the history holds that was not seen, oldest first."""

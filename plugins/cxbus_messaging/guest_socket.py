@@ -54,8 +54,8 @@ from .guest_api import (
     actions,
     parse_frame,
 )
+from .inputs import Answered, HealthChecked, Pushed, SocketLost, Update
 from .pacing import Pacer
-from .transport_updates import Answered, HealthChecked, Pushed, SocketLost, Update
 
 __all__ = ["GuestSocket", "SocketRefused"]
 

@@ -8,42 +8,14 @@ The session token and the JWT are secrets: neither shows in its repr.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
-from typing import Any
-
 import attrs
 
+from .files import GuestFiles
 from .guest_api import JwtResponse, SessionResponse
+from .inputs import JwtNeed
+from .payloads import StartedData
 
-__all__ = ["Asked", "ConversationRecord", "GuestFile", "UploadState"]
-
-
-class UploadState(enum.Enum):
-    READING = "reading"  # the file is being read
-    REQUESTED = "requested"  # onAttachment sent
-    UPLOADING = "uploading"  # the PUT to the presigned URL is under way
-    UPLOADED = "uploaded"  # the server said so: the next message carries it
-
-
-@attrs.define
-class GuestFile:
-    """A file the guest uploads, until a message carries it (or it is deleted)."""
-
-    attachment_id: str
-    name: str
-    state: UploadState = UploadState.READING
-    data: bytes = attrs.field(default=b"", repr=False)
-
-
-@attrs.define
-class Asked:
-    """Why a request was sent: what its answer is for, and the command waiting on it."""
-
-    kind: str
-    """configure, message, join, typing, jwt, upload, file, delete, clear, close"""
-    ticket: int | None = None
-    detail: Any = None
+__all__ = ["ConversationRecord"]
 
 
 @attrs.define
@@ -51,17 +23,16 @@ class ConversationRecord:
     """One session, from its token to its end."""
 
     token: str | None = attrs.field(default=None, repr=False)
+    serial: int = 0
+    """Which session of the machine this is (each new record counts one more)."""
     session: SessionResponse | None = None
     """The last answer to configureSession."""
     seen: set[str] = attrs.field(factory=set)
     """Ids (and channel.messageIds) of the messages published so far."""
-    files: dict[str, GuestFile] = attrs.field(factory=dict)
-    """The guest's uploads no message carries yet, in the order they were asked for."""
-    carriers: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-    """Attachment id -> the body of the message that carries it (for getFile)."""
+    files: GuestFiles = attrs.field(factory=GuestFiles)
     jwt: JwtResponse | None = None
-    jwt_waiting: list[Callable[[JwtResponse | None], None]] = attrs.field(factory=list)
-    """What to do with the JWT once getJwt answers (``None``: it was refused)."""
+    jwt_waiting: list[JwtNeed] = attrs.field(factory=list)
+    """What waits for the JWT getJwt is asked for."""
     jwt_asked: bool = False
     """A getJwt is on its way (a lost socket drops it: the next need asks again)."""
     last_typing: float = float("-inf")
@@ -76,16 +47,16 @@ class ConversationRecord:
     duration_told: bool = False
     closed_by_server: bool = False
     """A ConnectionClosedEvent came on the socket in use: when it closes, it is not
-    reopened. Opening a socket (``ConversationConnection.connect``) clears it."""
+    reopened. Opening a socket clears it."""
 
     @property
     def read_only(self) -> bool:
         return self.session is not None and self.session.read_only
 
-    def started_data(self) -> dict[str, Any]:
+    def started_data(self) -> StartedData:
         """The data of ``started`` and ``conversationReset``."""
         session = self.session
-        data: dict[str, Any] = {
+        data: StartedData = {
             "newSession": bool(session and session.new_session),
             "authenticated": False,
             "readOnly": bool(session and session.read_only),
@@ -95,7 +66,3 @@ class ConversationRecord:
         if session is not None and session.expiration_date is not None:
             data["expirationDate"] = session.expiration_date
         return data
-
-    def uploaded_files(self) -> list[str]:
-        """The attachment ids the next message carries."""
-        return [f.attachment_id for f in self.files.values() if f.state is UploadState.UPLOADED]

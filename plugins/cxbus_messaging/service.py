@@ -28,14 +28,14 @@ from cxbus.runtime.session_store import SessionStoreError, open_store
 
 from . import inputs
 from .config import ConfigError, MessagingConfig, parse_config
-from .conversation_commands import THROTTLED
-from .conversation_states import Settings
 from .database import Database
 from .guest_api import GuestRestApi
 from .guest_socket import GuestSocket
-from .machine import NOT_CONFIGURED, STOPPED, ConversationMachine
+from .machine import THROTTLED, ConversationMachine
 from .pacing import Pacer
+from .sentences import NOT_CONFIGURED, STOPPED
 from .session_store import FileSessionStore, MemorySessionStore, StoredSession
+from .states import Settings
 from .transport_calls import performer
 
 __all__ = ["EVENTS", "SERVICE", "MessagingService", "setup"]

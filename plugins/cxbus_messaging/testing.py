@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from cxbus import Bus, Deferred
+from cxbus.extras import requiring
 from cxbus.plugin_driver import TIMEOUT, PluginDriver
 
 from .service import SERVICE, MessagingService
@@ -46,6 +47,7 @@ __all__ = [
     "messaging",
     "messaging_emulator",
     "messaging_on",
+    "messaging_on_emulator",
 ]
 
 
@@ -181,8 +183,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def messaging_emulator() -> Iterator[Emulator]:
-    """The emulator the ``messaging`` fixture talks to: one per session, no demo agent."""
-    from cxbus_emulator import Emulator
+    """The emulator the ``messaging`` fixture talks to: one per session, no demo agent.
+    Without the ``cxbus[emulator]`` extra, the test errors with one line saying so."""
+    try:
+        with requiring("cxbus[emulator]", "the messaging fixture"):
+            from cxbus_emulator import Emulator
+    except ModuleNotFoundError as missing:
+        raise pytest.fail.Exception(str(missing), pytrace=False) from None
 
     with Emulator(demo_agent=False) as running:
         yield running
@@ -223,3 +230,16 @@ def messaging(
             yield driver
     finally:
         messaging_emulator.messaging.clear_faults()
+
+
+@pytest.fixture
+def messaging_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[MessagingDriver]:
+    """MessagingService on the cxbus_emulator plugin's ``emulator`` (its demo bot, or the
+    bot of the test's ``emulator_flow``), ready, no conversation yet (with the options of
+    the test's ``messaging_config`` marker)."""
+    marker = request.node.get_closest_marker("messaging_config")
+    options = marker.kwargs if marker else {}
+    with messaging_on(emulator, tmp_path / "messaging-session.json", **options) as driver:
+        yield driver

@@ -19,7 +19,7 @@ from cxbus.runtime.machine_runner import CallRefused, Report
 from cxbus.runtime.regular_files import FileProblem, FileTooLarge, read_regular_file
 
 from . import calls
-from .guest_api import GuestRestApi, ProtocolError, RestError
+from .guest_api import DeploymentNotFound, GuestRestApi, ProtocolError, RestError
 from .guest_socket import GuestSocket, SocketRefused
 
 __all__ = ["performer"]
@@ -36,6 +36,8 @@ def performer(
             return _perform(socket, rest, deployment_id, action, report)
         except SocketRefused as refused:
             raise CallRefused(str(refused), refused.status) from None
+        except DeploymentNotFound as missing:  # as is: the machine words it with its options
+            raise CallRefused(missing, missing.status) from None
         except RestError as error:
             raise CallRefused(str(error), error.status or None) from None
         except ProtocolError as error:

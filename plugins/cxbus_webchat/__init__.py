@@ -14,6 +14,16 @@ the widgets' GMS options in the section itself (``dataURL``, ``apikey``, ...: se
 
 from . import transports
 from .config import ConfigError, GmsOptions, WebChatConfig, parse_config, parse_gms
+from .payloads import (
+    CloudSessionData,
+    GmsSessionData,
+    MessageReceivedData,
+    MessageSender,
+    NoSessionData,
+    SessionInfo,
+    TranscriptData,
+    TranscriptMessage,
+)
 from .service import EVENTS, SERVICE, WebChatService, setup
 from .session_store import (
     FileSessionStore,
@@ -27,13 +37,21 @@ from .transport import Transport, TransportError, register_transport
 __all__ = [
     "EVENTS",
     "SERVICE",
+    "CloudSessionData",
     "ConfigError",
     "FileSessionStore",
     "GmsOptions",
+    "GmsSessionData",
     "MemorySessionStore",
+    "MessageReceivedData",
+    "MessageSender",
+    "NoSessionData",
+    "SessionInfo",
     "SessionStore",
     "SessionStoreError",
     "StoredSession",
+    "TranscriptData",
+    "TranscriptMessage",
     "Transport",
     "TransportError",
     "WebChatConfig",

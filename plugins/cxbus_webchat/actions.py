@@ -3,6 +3,9 @@
 ``ChatMachine.handle`` returns ``cxbus.runtime.machine_runner`` effects; a ``Call`` carries one
 of these actions, which ``transport_calls.perform`` carries out on the chat's I/O lane.
 Its outcome comes back to the machine as ``CallSucceeded`` or ``CallFailed``.
+
+A part of the machine that does not make calls itself (``chat_polling.ChatPolling``)
+says what it wants done as ``Do``, with its purpose; the machine makes the call.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from .inputs import CallPurpose
 from .transport import SessionData, StartRequest
 
 __all__ = [
     "Action",
     "CloseTransport",
+    "Do",
     "Download",
     "Leave",
     "Refresh",
@@ -113,3 +118,11 @@ Action = (
     | Refresh
     | CloseTransport
 )
+
+
+@attrs.frozen
+class Do:
+    """Make a call of ``action`` for ``purpose``."""
+
+    action: Action
+    purpose: CallPurpose

@@ -24,6 +24,7 @@ from typing import Any, Union
 
 import attrs
 
+from .payloads import TranscriptMessage
 from .transport import ChatMessage, Member
 
 __all__ = ["Filters", "Message", "sender_type"]
@@ -108,7 +109,7 @@ class Message:
             original=attrs.asdict(member),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> TranscriptMessage:
         """The JSON-like form subscribers and commanders get."""
         return {
             "index": self.index,

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from .messages import Message
+from .payloads import SessionInfo, TranscriptMessage
 from .transport import Member, SessionData
 
 __all__ = ["Agent", "ChatRecord"]
@@ -72,7 +73,7 @@ class ChatRecord:
     def own_id(self) -> str | None:
         return self.session.member_id if self.session is not None else None
 
-    def session_data(self) -> dict[str, Any]:
+    def session_data(self) -> SessionInfo:
         """What getSessionData and events tell of the chat; never the JWT.
 
         Through GMS, the page's shape "when using Chat via GMS API": the secure key
@@ -94,7 +95,7 @@ class ChatRecord:
     def agent_list(self) -> list[dict[str, Any]]:
         return [agent.to_dict() for agent in self.agents.values() if not agent.bot]
 
-    def agents_data(self, message: dict[str, Any]) -> dict[str, Any]:
+    def agents_data(self, message: TranscriptMessage) -> dict[str, Any]:
         """The data of clientConnected, agentConnected and their Disconnected events."""
         agents = self.agent_list()
         return {

@@ -26,8 +26,10 @@ from cxbus.runtime.session_store import open_store
 
 from . import inputs
 from .config import ConfigError, WebChatConfig, parse_config, parse_gms, restore_seconds
-from .machine import STOPPED, ChatMachine, Settings
+from .machine import ChatMachine
 from .messages import Message, is_pattern
+from .payloads import TranscriptData
+from .sentences import STOPPED
 from .session_store import (
     FileSessionStore,
     MemorySessionStore,
@@ -35,6 +37,7 @@ from .session_store import (
     SessionStoreError,
     StoredSession,
 )
+from .states import Settings
 from .transport import NO_POLLING, StartRequest, Transport, transport_class
 from .transport_calls import performer
 
@@ -101,7 +104,7 @@ FORM_FIELDS = ("nickname", "firstname", "lastname", "email", "subject")
 _services: weakref.WeakKeyDictionary[Bus, WebChatService] = weakref.WeakKeyDictionary()
 
 
-def _transcript(messages: tuple[Message, ...]) -> dict[str, Any]:
+def _transcript(messages: tuple[Message, ...]) -> TranscriptData:
     return {"messages": [message.to_dict() for message in messages]}
 
 
@@ -133,10 +136,10 @@ class WebChatService(MachineService):
             "sendFilteredMessage": self._send_filtered_message,
             "addPrefilter": self._add_prefilter,
             "updateUserData": self._update_user_data,
-            "poll": self._polling("poll", NO_POLLING),
-            "startPoll": self._polling("startPoll", NO_POLLING),
-            "stopPoll": self._polling("stopPoll", NO_POLLING),
-            "resetPollExceptions": self._polling("resetPollExceptions", NO_POLL_RESET),
+            "poll": self._polling(inputs.PollNow, NO_POLLING),
+            "startPoll": self._polling(inputs.StartPoll, NO_POLLING),
+            "stopPoll": self._polling(inputs.StopPoll, NO_POLLING),
+            "resetPollExceptions": self._polling(inputs.ResetPollExceptions, NO_POLL_RESET),
             "restore": self._restore,
             "getTranscript": lambda call: self._read("getTranscript").then(_transcript),
             "getAgents": lambda call: self._read("getAgents"),
@@ -158,16 +161,18 @@ class WebChatService(MachineService):
 
     # Plumbing -------------------------------------------------------------------------
 
-    def _read(self, what: str) -> Deferred:
+    def _read(self, what: inputs.Question) -> Deferred:
         return self._tell(lambda ticket: inputs.Read(ticket, what))
 
-    def _polling(self, what: str, refusal: str) -> Callable[[CommandCall], Deferred]:
+    def _polling(
+        self, make: Callable[[int], inputs.Command], refusal: str
+    ) -> Callable[[CommandCall], Deferred]:
         """A polling command: the machine's on a polling transport, else ``refusal``."""
 
         def command(call: CommandCall) -> Deferred:
             if self._runner is not None and not self._polls:
                 raise CommandRejected(refusal)
-            return self._tell(lambda ticket: inputs.Polling(ticket, what))
+            return self._tell(make)
 
         return command
 

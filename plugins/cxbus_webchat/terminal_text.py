@@ -10,11 +10,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from .transport import ErrorBody
+
 __all__ = ["describe", "epoch", "with_files"]
 
 
 def describe(reason: Any) -> str:
     """One line for a rejection reason: a sentence, an error body or an exception."""
+    if isinstance(reason, ErrorBody):  # its own line says what to do, when it is known
+        return str(reason)
     if isinstance(reason, Mapping):
         return str(reason.get("message") or reason.get("reason") or reason)
     return str(reason)

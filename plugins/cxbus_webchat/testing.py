@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,7 +29,14 @@ from cxbus.plugin_driver import TIMEOUT, PluginDriver
 
 from .service import WebChatService
 
-__all__ = ["ChatDriver", "webchat"]
+if TYPE_CHECKING:
+    from cxbus_emulator import Emulator
+
+__all__ = ["GMS_POLLING", "ChatDriver", "gms_on_emulator", "webchat", "webchat_on_emulator"]
+
+# WebChatService's GMS polling, quicker than the Widgets' (0.5 s growing to 3 s) so that a
+# bot's answer is seen within a quarter of a second.
+GMS_POLLING = {"pollRateMin": 50, "pollRateMax": 250}
 
 
 class ChatDriver(PluginDriver):
@@ -68,6 +76,50 @@ def webchat(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChatDriv
         "sessionFile": str(tmp_path / "session.json"),
         **(marker.kwargs if marker else {}),
     }
+    with Bus(config={"webchat": config}) as bus:
+        bus.load_plugin("WebChatService").result(timeout=TIMEOUT)
+        driver = ChatDriver(bus)
+        driver.forget_events()
+        yield driver
+
+
+def _marked_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("webchat_config")
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+@pytest.fixture
+def webchat_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[ChatDriver]:
+    """WebChatService on the cxbus_emulator plugin's ``emulator`` over the guest chat API
+    (``purecloud-v2-sockets``), ready, no chat yet (with the options of the test's
+    ``webchat_config`` marker)."""
+    config = {
+        **emulator.webchat_config(),
+        "sessionFile": str(tmp_path / "webchat-session.json"),
+        **_marked_options(request),
+    }
+    yield from _driving(config)
+
+
+@pytest.fixture
+def gms_on_emulator(
+    request: pytest.FixtureRequest, emulator: Emulator, tmp_path: Path
+) -> Iterator[ChatDriver]:
+    """WebChatService on the cxbus_emulator plugin's ``emulator`` over GMS, ready, no chat
+    yet, polling every 50 to 250 ms (``GMS_POLLING``; the test's ``webchat_config`` marker
+    adds to it)."""
+    config = {
+        **emulator.gms_config(),
+        **GMS_POLLING,
+        "sessionFile": str(tmp_path / "gms-session.json"),
+        **_marked_options(request),
+    }
+    yield from _driving(config)
+
+
+def _driving(config: dict[str, Any]) -> Iterator[ChatDriver]:
     with Bus(config={"webchat": config}) as bus:
         bus.load_plugin("WebChatService").result(timeout=TIMEOUT)
         driver = ChatDriver(bus)

@@ -40,6 +40,7 @@ __all__ = [
     "ChatEnded",
     "ChatMessage",
     "Connection",
+    "ErrorBody",
     "Listener",
     "Member",
     "Refreshed",
@@ -67,11 +68,34 @@ GONE = frozenset({401, 403, 404, 410})
 ENDED_ON_RESTORE = 410
 
 
+class ErrorBody(dict[str, Any]):
+    """A server's error body, as a command rejects with it.
+
+    A dict of the server's fields as they came (``message``, ``code``, ``status``,
+    ``details``...), for a program to read; its ``str()`` is one line for a person:
+    what the server said, its status and code, and what to do when that is known
+    (``advice``)::
+
+        The field deploymentId must name an active deployment (400 bad.request): check
+        webchat.transport.deploymentKey, the deployment's key.
+    """
+
+    def __init__(self, body: Mapping[str, Any], advice: str | None = None) -> None:
+        super().__init__(body)
+        self.advice = advice
+
+    def __str__(self) -> str:
+        message = str(self.get("message") or "The chat server refused the call").rstrip(". ")
+        status = " ".join(str(self[key]) for key in ("status", "code") if self.get(key))
+        said = f"{message} ({status})" if status else message
+        return f"{said}: {self.advice}." if self.advice else f"{said}."
+
+
 class TransportError(Exception):
     """The server (or the way to it) refused a call.
 
     ``reason`` is what WebChatService rejects the command with: the server's error
-    body (a dict) when there was one, else a sentence. ``status`` is the HTTP
+    body (an ``ErrorBody``) when there was one, else a sentence. ``status`` is the HTTP
     status, ``None`` when the server was not reached.
     """
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import requests
 
@@ -48,7 +51,30 @@ def test_a_port_in_use_is_one_line_and_status_1() -> None:
         result = cxbus("emulator", "--port", str(port))
     assert result.returncode == 1
     assert result.stderr == (
-        f"cxbus emulator: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+        f"cxbus emulator: cannot listen on 127.0.0.1:{port} (Address already in use): "
+        "pick another --port, or --port 0 for a free one\n"
+    )
+
+
+def test_a_host_that_does_not_resolve_is_one_line_and_status_2() -> None:
+    """--host 999.1.1.1 names the option and says what to give (it said "Unknown error -2")."""
+    result = cxbus("emulator", "--host", "999.1.1.1")
+    assert result.returncode == 2
+    assert re.fullmatch(
+        r"cxbus emulator: --host 999\.1\.1\.1: no such address or host name \([^)]+\); "
+        r"give an address of this machine, such as 127\.0\.0\.1, or 0\.0\.0\.0 for all "
+        r"of them\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_an_address_of_another_machine_is_one_line_and_status_1() -> None:
+    """--host 192.0.2.1 (a documentation address, never this machine's) says what to give."""
+    result = cxbus("emulator", "--host", "192.0.2.1")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "cxbus emulator: cannot listen on 192.0.2.1:0 (Cannot assign requested address): "
+        "give --host an address of this machine, such as 127.0.0.1, or 0.0.0.0\n"
     )
 
 
@@ -129,3 +155,54 @@ def test_a_bad_web_messaging_option_is_one_line() -> None:
     )
     assert result.stderr.count("\n") == 1
     assert "LOGIN[:FIRST[:LAST]]; got 'a:b:c:d'" in cxbus("emulator", "--user", "a:b:c:d").stderr
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "order-status.yaml"
+
+
+def test_a_flow_file_that_cannot_be_read_is_one_line_and_status_2(tmp_path: Path) -> None:
+    result = cxbus("emulator", "--flow", str(tmp_path / "nowhere.yaml"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"cxbus emulator: argument --flow: {tmp_path / 'nowhere.yaml'}, line 1: "
+        "cannot read the flow file: No such file or directory\n"
+    )
+
+
+def test_a_bad_flow_file_is_one_line_naming_its_line_and_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("states:\n  welcome:\n    say: Hi\n    goto: nowhere\n")
+    result = cxbus("emulator", "--flow", str(bad))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"cxbus emulator: argument --flow: {bad}, line 4: states.welcome.goto: expected the "
+        "name of a state (welcome); got 'nowhere'\n"
+    )
+
+
+def test_with_a_flow_its_bot_greets_a_gms_chat() -> None:
+    """cxbus emulator --flow FILE: the flow's bot greets; the GMS transcript, polled, shows it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--json", "--flow", str(EXAMPLE)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    try:
+        gms = json.loads(process.stdout.readline())["gms"]
+        headers = {"apikey": gms["apikey"]}
+        chat = requests.post(gms["dataURL"], data={"nickname": "Ada"}, headers=headers, timeout=5)
+        keys = {"secureKey": chat.json()["secureKey"], "transcriptPosition": "1"}
+        refresh = f"{gms['dataURL']}/{chat.json()['chatId']}/refresh"
+        deadline = time.monotonic() + 20
+        texts: list[str] = []
+        while not texts and time.monotonic() < deadline:
+            answer = requests.post(refresh, data=keys, headers=headers, timeout=5).json()
+            texts = [m["text"] for m in answer["messages"] if m["type"] == "Message"]
+        assert texts == [
+            "Hi, I'm Ava. What can I do for you?\n1. Track my order\n2. Talk to an agent"
+        ]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0

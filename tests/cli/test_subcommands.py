@@ -118,8 +118,16 @@ def test_commands_lists_plugins_with_their_commands_and_events() -> None:
     listing = cxbus("commands")
     assert listing.returncode == 0
     assert listing.stderr == ""
-    assert "WebChatService\n  commands: addPrefilter, configure," in listing.stdout
+    assert "WebChatService\n  commands: addPrefilter, configure (private)," in listing.stdout
     assert "agentTypingTimeout" in listing.stdout
+
+
+def test_commands_marks_the_private_commands() -> None:
+    """A private command (another plugin may not call it) is listed as "(private)"."""
+    listing = cxbus("commands").stdout
+    webchat = next(line for line in listing.splitlines() if line.startswith("  commands: add"))
+    marked = [name for name in webchat.split(": ")[1].split(", ") if name.endswith(" (private)")]
+    assert marked == ["configure (private)", "poll (private)"]
 
 
 def test_output_into_a_closed_pipe_ends_quietly() -> None:

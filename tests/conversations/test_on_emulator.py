@@ -106,17 +106,17 @@ def test_the_demo_bot_disconnects_on_bye(conversation: Conversation) -> None:
 
 
 def test_a_human_agent_joins_web_messaging_with_its_first_message(
-    conversations: Conversations, conversation_emulator: Emulator
+    conversations: Conversations, emulator: Emulator
 ) -> None:
     chat, mark = marked(conversations, "messaging")
     chat.say("agent please")
     chat.wait_for(contains="You said")
     [session] = [
         s
-        for s in conversation_emulator.messaging.sessions()
-        if conversation_emulator.messaging.describe(s)["customAttributes"].get("test") == mark
+        for s in emulator.messaging.sessions()
+        if emulator.messaging.describe(s)["customAttributes"].get("test") == mark
     ]
-    conversation_emulator.messaging.agent_send(session, "Hi, Kate here.", "Kate")
+    emulator.messaging.agent_send(session, "Hi, Kate here.", "Kate")
     assert chat.wait_for_joined().sender_name == "Kate"
     assert chat.wait_for(sender="agent").text == "Hi, Kate here."
 
@@ -174,17 +174,15 @@ def test_a_refused_file_says_why(conversation: Conversation, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_ending_here_ends_it_on_the_server(
-    conversations: Conversations, conversation_emulator: Emulator, channel: str
+    conversations: Conversations, emulator: Emulator, channel: str
 ) -> None:
     chat, mark = marked(conversations, channel)
     chat.say("hello")
     chat.wait_for(equals=HELLO[channel])
     chat.end()
-    assert ended_on_server(conversation_emulator, channel, mark)
+    assert ended_on_server(emulator, channel, mark)
     if channel == "gms":  # the attributes rode as userData (on Web Messaging: see marked)
-        [gms] = [
-            c for c in conversation_emulator.gms_server.chats.values() if c.client.nickname == mark
-        ]
+        [gms] = [c for c in emulator.gms_server.chats.values() if c.client.nickname == mark]
         assert gms.user_data["test"] == mark
     assert chat.state == "ended" and chat.transcript[-1].message.event == "ended"
     chat.end()
@@ -206,8 +204,8 @@ def test_a_timeout_names_the_nearest_reply(
     ), str(raised.value)
 
 
-def test_a_conversation_on_a_bus_of_ones_own(conversation_emulator: Emulator) -> None:
-    with Bus(config={"messaging": conversation_emulator.messaging_config()}) as bus:
+def test_a_conversation_on_a_bus_of_ones_own(emulator: Emulator) -> None:
+    with Bus(config={"messaging": emulator.messaging_config()}) as bus:
         for text in ("first", "second"):  # the bus holds one conversation after another
             with Conversation("messaging", bus=bus) as chat:
                 chat.say(text)

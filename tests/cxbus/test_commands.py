@@ -12,10 +12,10 @@ import pytest
 from cxbus import Bus, CommandCall, CommandRejected, Deferred, PluginError
 
 
-def reason_of(deferred: Deferred) -> Any:
-    """The rejection reason of a settled deferred."""
+def reason_of(deferred: Deferred, timeout: float = 1) -> Any:
+    """The rejection reason of a deferred, settled within ``timeout`` seconds."""
     with pytest.raises(CommandRejected) as raised:
-        deferred.result(timeout=1)
+        deferred.result(timeout=timeout)
     return raised.value.reason
 
 
@@ -145,6 +145,47 @@ def test_an_unknown_command_rejects_naming_it(bus: Bus) -> None:
     """A command the plugin lacks rejects with a sentence naming both."""
     bus.register_plugin("Greeter")
     assert reason_of(bus.command("Greeter.wave")) == "Greeter has no command 'wave'."
+
+
+def test_a_misspelt_command_says_which_was_meant(bus: Bus) -> None:
+    """A command close to one of the plugin's (case aside) ends with "did you mean"."""
+    greeter = bus.register_plugin("Greeter")
+    greeter.register_command("sendMessage", lambda call: None)
+    for typo in ("sendMesage", "sendmessage", "SendMessages"):
+        assert reason_of(bus.command(f"Greeter.{typo}")) == (
+            f"Greeter has no command {typo!r}; did you mean 'sendMessage'?"
+        )
+
+
+def test_a_private_command_is_suggested_to_its_own_plugin_only(bus: Bus) -> None:
+    """Another plugin may not call a private command, so it is not what it meant."""
+    greeter = bus.register_plugin("Greeter")
+    greeter.register_command("configure", lambda call: None, private=True)
+    other = bus.register_plugin("Other")
+    assert reason_of(other.command("Greeter.configur")) == "Greeter has no command 'configur'."
+    assert reason_of(greeter.command("Greeter.configur")) == (
+        "Greeter has no command 'configur'; did you mean 'configure'?"
+    )
+
+
+def test_a_misspelt_command_of_an_installed_plugin_says_which_was_meant() -> None:
+    """WebChatService.sendMesage loads WebChatService, then names sendMessage."""
+    with Bus(config={"webchat": {"transport": {"type": "fake"}}}) as bus:
+        assert reason_of(bus.command("WebChatService.sendMesage"), timeout=10) == (
+            "WebChatService has no command 'sendMesage'; did you mean 'sendMessage'?"
+        )
+
+
+def test_a_misspelt_plugin_says_which_was_meant(bus: Bus) -> None:
+    """A plugin name close to a registered or installed one ends with "did you mean"."""
+    bus.register_plugin("Greeter")
+    assert reason_of(bus.command("Greter.hello")) == (
+        "No plugin named 'Greter' is registered on this bus or installed "
+        "(entry point group 'cxbus.plugins'); did you mean 'Greeter'?"
+    )
+    assert reason_of(bus.command("WebchatService.startChat")).endswith(
+        "; did you mean 'WebChatService'?"
+    )
 
 
 def test_an_unknown_namespace_rejects_naming_it(bus: Bus) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import cxbus
-from cxbus import Bus, CommandCall, CommandRejected, Event, PluginError
+from cxbus import Bus, CommandCall, CommandRejected, Deferred, Event, PluginError
 
 
 def test_a_plugin_name_is_taken_once(bus: Bus) -> None:
@@ -129,8 +129,10 @@ def test_introspection_lists_plugins_and_their_commands(bus: Bus) -> None:
     chat = bus.register_plugin("Chat")
     chat.register_command("start", lambda call: None)
     chat.register_command("end", lambda call: None)
+    chat.register_command("configure", lambda call: None, private=True)
     assert list(bus.plugins) == ["Chat"]
-    assert chat.commands == ["end", "start"]
+    assert chat.commands == ["configure", "end", "start"]
+    assert chat.private_commands == ["configure"]
 
 
 def configurable(bus: Bus, seen: list[Any], answer: Any = "ok") -> cxbus.Plugin:
@@ -169,6 +171,51 @@ def test_a_rejected_configure_rejects_ready(bus: Bus) -> None:
         plugin.ready().result(timeout=1)
     assert heard == []
     assert not plugin.is_ready
+
+
+def unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The unhandled-rejection warnings logged so far."""
+    return [r.getMessage() for r in caplog.records if "Unhandled rejection" in r.getMessage()]
+
+
+@pytest.mark.parametrize("configure", ["rejects", "is missing"])
+def test_a_handled_rejection_of_ready_is_never_logged_as_unhandled(
+    bus: Bus, caplog: pytest.LogCaptureFixture, configure: str
+) -> None:
+    """ready().fail(...) of a plugin whose configure rejects, or that has none, logs nothing
+    (it logged "Unhandled rejection" once, and twice when configure was missing)."""
+    if configure == "rejects":
+        plugin = configurable(bus, [], answer=CommandRejected("demo.greeting must be a string."))
+    else:
+        plugin = bus.register_plugin("Demo", config_section="demo")
+    reasons: list[Any] = []
+    plugin.ready().fail(reasons.append)
+    assert len(reasons) == 1
+    assert unhandled(caplog) == []
+
+
+def test_a_later_rejection_of_ready_that_nobody_handles_is_logged_once(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A configure that rejects after ready() returned, with nothing waiting: one warning."""
+    answer = Deferred()
+    plugin = configurable(bus, [], answer=answer)
+    plugin.ready()
+    answer.reject("demo.greeting must be a string.")
+    assert unhandled(caplog) == ["Unhandled rejection: 'demo.greeting must be a string.'"]
+
+
+def test_a_later_rejection_of_ready_that_is_handled_is_not_logged(
+    bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same, with a fail callback: it gets the reason, and nothing is logged."""
+    answer = Deferred()
+    plugin = configurable(bus, [], answer=answer)
+    reasons: list[Any] = []
+    plugin.ready().fail(reasons.append)
+    answer.reject("demo.greeting must be a string.")
+    assert reasons == ["demo.greeting must be a string."]
+    assert unhandled(caplog) == []
 
 
 def test_configure_after_the_reader_is_ready_is_an_error(bus: Bus) -> None:

@@ -7,6 +7,7 @@ test modules, run by pytest. A fragment that is not meant to run is fenced as ``
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,11 @@ def test_the_example_runs(example: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("page", sorted(TEST_PAGES))
 def test_the_testing_examples_pass_as_tests(page: str, tmp_path: Path) -> None:
-    """The testing page's blocks are test modules: pytest passes every test in them."""
+    """The testing page's blocks are test modules: pytest passes every test in them (with
+    the documentation's example files beside them, as the page says)."""
     examples = blocks(ROOT / "docs" / page)
+    for example_file in (ROOT / "docs" / "examples").iterdir():
+        shutil.copy(example_file, tmp_path)
     for number, block in enumerate(examples, start=1):
         (tmp_path / f"test_example_{number}.py").write_text(block)
     result = subprocess.run(

@@ -1,7 +1,7 @@
 """The core install, in a fresh virtual environment: the bus and the chat plugins, nothing more.
 
 `pip install cxbus` brings blinker, attrs, filelock, requests and websocket-client; the emulator
-(aiohttp, PyJWT) and the terminal chat (prompt_toolkit) come with extras. The
+(aiohttp, PyJWT, PyYAML, jsonschema) and the terminal chat (prompt_toolkit) come with extras. The
 environment is built once per test session from a copy of the sources.
 """
 
@@ -135,3 +135,26 @@ def test_a_subcommand_whose_extra_is_missing_names_it_in_one_line(
     """cxbus chat and cxbus emulator say which extra to install, and exit 1."""
     result = run(core, "cxbus", *args)
     assert (result.returncode, result.stderr.strip()) == (1, line)
+
+
+@pytest.mark.parametrize(
+    ("statement", "line"),
+    [
+        (
+            "import cxbus_locust",
+            "ModuleNotFoundError: cxbus_locust: locust is not installed; the extra "
+            "cxbus[locust] brings it: pip install 'cxbus[locust]'",
+        ),
+        (
+            "from cxbus_emulator import Emulator",
+            "ModuleNotFoundError: cxbus_emulator: aiohttp is not installed; the extra "
+            "cxbus[emulator] brings it: pip install 'cxbus[emulator]'",
+        ),
+    ],
+)
+def test_a_plugin_whose_extra_is_missing_names_it_in_one_line(
+    core: Path, statement: str, line: str
+) -> None:
+    """import cxbus_locust and the emulator's Emulator end with the line naming the extra."""
+    result = run(core, "python", "-c", statement)
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (1, line)

@@ -19,6 +19,7 @@ import websocket
 from cxbus_emulator import Emulator
 from cxbus_messaging.guest_api import (
     Attachment,
+    DeploymentNotFound,
     Endpoints,
     Frame,
     GuestRestApi,
@@ -122,9 +123,14 @@ def test_the_deployment_configuration_is_read(emulator: Emulator, rest: GuestRes
     assert config.auto_start and config.uploads_enabled and config.clear_enabled
     assert config.disconnect_type == "ReadOnly" and config.show_user_typing
     assert config.session_duration_seconds == 72 * 3600
-    with pytest.raises(RestError) as unknown:
+    with pytest.raises(DeploymentNotFound) as unknown:
         rest.deployment_config("nope")
     assert unknown.value.status == 404
+    assert str(unknown.value) == (
+        f"no deployment with this deploymentId at {unknown.value.where} "
+        "(its config.json answered 404)"
+    )
+    assert emulator.data_url.endswith(unknown.value.where)
 
 
 def test_a_file_goes_up_with_its_presigned_headers_and_comes_back(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cxbus import CommandRejected
+from cxbus import Bus, CommandRejected
 from cxbus_emulator import Emulator
 from cxbus_messaging import MessagingService
 from cxbus_messaging.testing import MessagingDriver, messaging_on
@@ -79,6 +79,20 @@ def test_started_is_retained_for_a_late_subscriber(started: MessagingDriver) -> 
 def test_sendmessage_with_no_conversation_opens_one(messaging: MessagingDriver) -> None:
     echo = sent_and_echoed(messaging, {"message": "first words"})
     assert echo["text"] == "first words" and messaging.names().count("started") == 1
+
+
+def test_a_wrong_deployment_id_says_what_to_check(emulator: Emulator) -> None:
+    """A deploymentId the server does not know: one sentence naming it and the options to
+    check (it said only "the server answered 404 Not Found")."""
+    config = {**emulator.messaging_config(), "deploymentId": "not-a-deployment"}
+    with Bus(config={"messaging": config}) as bus, pytest.raises(CommandRejected) as refused:
+        bus.command("MessagingService.startConversation").result(timeout=10)
+    where = emulator.data_url.split("://")[1]
+    assert refused.value.reason == (
+        f"MessagingService found no deployment with this deploymentId at {where} (its "
+        "config.json answered 404): check messaging.deploymentId, and messaging.domain (the "
+        "region the deployment was made in) or baseURL."
+    )
 
 
 def test_a_message_of_whitespace_and_stepupconversation_reject(started: MessagingDriver) -> None:

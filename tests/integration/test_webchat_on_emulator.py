@@ -243,7 +243,31 @@ def test_a_4xx_rejects_with_the_error_body(emulator: Emulator, chat: ChatDriver)
     emulator.fail_next("*/messages", status=400)
     reason = chat.rejection("sendMessage", {"message": "refused"})
     assert reason["status"] == 400 and reason["message"] == "Injected by the emulator."
+    assert str(reason) == "Injected by the emulator (400 emulator.fault)."
     chat.wait("error")
+
+
+@pytest.mark.parametrize(
+    ("option", "check"),
+    [
+        ("deploymentKey", "check webchat.transport.deploymentKey, the deployment's key."),
+        ("orgGuid", "check webchat.transport.orgGuid, the id of the deployment's organization."),
+    ],
+)
+def test_a_wrong_deployment_says_what_to_check(
+    emulator: Emulator, tmp_path: Path, option: str, check: str
+) -> None:
+    """startChat with a wrong deployment key or organization: the server's ErrorBody, whose
+    line (str) names the field, and the option to check (it was the dict's repr)."""
+    config = config_for(emulator, tmp_path)
+    config["transport"][option] = "0f0b1bbb-0000-0000-0000-000000000000"
+    with Bus(config={"webchat": config}) as bus, pytest.raises(CommandRejected) as refused:
+        bus.command("WebChatService.startChat", {"nickname": "Ada"}).result(timeout=10)
+    reason = refused.value.reason
+    assert reason["status"] == 400 and reason["code"] == "bad.request"
+    line = str(refused.value)
+    assert "\n" not in line and line.endswith(f"(400 bad.request): {check}"), line
+    assert "0f0b1bbb" not in line  # the key is a secret: never in a message
 
 
 def test_a_file_goes_up_as_a_media_request_and_comes_back_down(

@@ -17,7 +17,7 @@ import pytest
 
 from cxbus_emulator import Emulator
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+LOCUST_PAGE = Path(__file__).resolve().parents[2] / "docs" / "locust.md"
 
 LOCUSTFILE = textwrap.dedent(
     """
@@ -120,8 +120,8 @@ def test_locust_reports_every_command_and_the_replies_of_both_services(tmp_path:
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_the_readme_s_locustfile_chats_with_the_emulator_s_agent_and_bot(tmp_path: Path) -> None:
-    section = README.read_text().split("## Load tests with Locust", 1)[1]
+def test_the_docs_locustfile_chats_with_the_emulator_s_agent_and_bot(tmp_path: Path) -> None:
+    section = LOCUST_PAGE.read_text().split("## A locustfile", 1)[1]
     locustfile = re.search(r"^```py\n(.*?)^```", section, re.S | re.M)
     assert locustfile is not None
     with Emulator(agent_join_delay=0.1, agent_typing_delay=0.05) as emulator:

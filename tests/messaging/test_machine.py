@@ -15,14 +15,6 @@ import pytest
 from cxbus.runtime import machine_runner as effects
 from cxbus.runtime.machine_runner import CallFailed, CallSucceeded, Close, TimerFired, Updated
 from cxbus_messaging import calls
-from cxbus_messaging.conversation_commands import THROTTLED
-from cxbus_messaging.conversation_states import (
-    Active,
-    Idle,
-    ReadOnly,
-    Reconnecting,
-    Settings,
-)
 from cxbus_messaging.guest_api import (
     DeploymentConfig,
     Frame,
@@ -32,6 +24,7 @@ from cxbus_messaging.guest_api import (
     parse_message,
 )
 from cxbus_messaging.inputs import (
+    Answered,
     ButtonReply,
     ClearConversation,
     ClearSession,
@@ -40,17 +33,26 @@ from cxbus_messaging.inputs import (
     DeleteFile,
     FetchHistory,
     GetFile,
+    HealthChecked,
     JoinConversation,
+    Pushed,
     RequestUpload,
     ResetConversation,
     Restore,
     SendMessage,
     SendTyping,
+    SocketLost,
     StartConversation,
 )
-from cxbus_messaging.machine import ConversationMachine
+from cxbus_messaging.machine import THROTTLED, ConversationMachine
 from cxbus_messaging.session_store import StoredSession
-from cxbus_messaging.transport_updates import Answered, HealthChecked, Pushed, SocketLost
+from cxbus_messaging.states import (
+    Active,
+    Idle,
+    ReadOnly,
+    Reconnecting,
+    Settings,
+)
 
 A = TypeVar("A")
 NOW = 1_700_000_000.0

@@ -11,9 +11,19 @@ import pytest
 from cxbus.runtime import machine_runner as effects
 from cxbus.runtime.machine_runner import CallFailed, CallSucceeded, TimerFired
 from cxbus_webchat import actions
-from cxbus_webchat.inputs import EndChat, Polling, Read, SendMessage, StartChat
-from cxbus_webchat.machine import ChatMachine, Settings
+from cxbus_webchat.inputs import (
+    EndChat,
+    PollNow,
+    Read,
+    ResetPollExceptions,
+    SendMessage,
+    StartChat,
+    StartPoll,
+    StopPoll,
+)
+from cxbus_webchat.machine import ChatMachine
 from cxbus_webchat.polling import PollingOptions, PollResult
+from cxbus_webchat.states import Settings
 from cxbus_webchat.transport import (
     ChatEnded,
     ChatMessage,
@@ -118,11 +128,9 @@ def test_a_timer_that_fires_early_arms_again_without_polling() -> None:
 def test_poll_refuses_while_a_refresh_is_in_flight_and_answers_with_the_reply() -> None:
     chat, _ = started()
     timed = refresh_due(chat)
-    assert answers(chat.handle(Polling(7, "poll"))) == [
-        effects.Refuse(7, "previous poll has not finished")
-    ]
+    assert answers(chat.handle(PollNow(7))) == [effects.Refuse(7, "previous poll has not finished")]
     chat.handle(CallSucceeded(timed.id, Refreshed(PollResult.QUIET)))
-    out = chat.handle(Polling(8, "poll"))
+    out = chat.handle(PollNow(8))
     reply = {"statusCode": 0, "secureKey": "***"}
     out = chat.handle(
         CallSucceeded(call(out, actions.Refresh).id, Refreshed(PollResult.QUIET, (), reply))
@@ -133,24 +141,24 @@ def test_poll_refuses_while_a_refresh_is_in_flight_and_answers_with_the_reply() 
 def test_stop_poll_waits_for_the_refresh_in_flight_and_start_poll_polls_at_once() -> None:
     chat, _ = started()
     refresh = refresh_due(chat)
-    out = chat.handle(Polling(7, "stopPoll"))
+    out = chat.handle(StopPoll(7))
     assert names(out) == ["pollingStopped"] and answers(out) == []
     out = chat.handle(CallSucceeded(refresh.id, Refreshed(PollResult.QUIET)))
     assert answers(out) == [effects.Answer(7, None)] and timers(out) == []
     assert names(chat.handle(TimerFired("poll"))) == []
-    out = chat.handle(Polling(8, "startPoll"))
+    out = chat.handle(StartPoll(8))
     assert names(out) == ["pollingStarted"] and timers(out) == [0.0]
 
 
 def test_stop_poll_while_not_polling_rejects_as_the_widgets_do() -> None:
     chat, _ = started()
     chat.handle(CallSucceeded(refresh_due(chat).id, Refreshed(PollResult.QUIET)))
-    assert names(chat.handle(Polling(7, "stopPoll"))) == ["pollingStopped"]
-    assert answers(chat.handle(Polling(8, "stopPoll"))) == [
+    assert names(chat.handle(StopPoll(7))) == ["pollingStopped"]
+    assert answers(chat.handle(StopPoll(8))) == [
         effects.Refuse(8, "Not currently polling. Ignoring command.")
     ]
-    assert names(chat.handle(Polling(9, "startPoll"))) == ["pollingStarted"]
-    assert names(chat.handle(Polling(10, "startPoll"))) == []  # polling already
+    assert names(chat.handle(StartPoll(9))) == ["pollingStarted"]
+    assert names(chat.handle(StartPoll(10))) == []  # polling already
 
 
 def test_supervisors_and_bots_have_their_own_events() -> None:
@@ -182,7 +190,7 @@ def test_poll_exceptions_over_the_limit_go_offline_and_a_reset_forgets() -> None
     assert poll(PollResult.BUSY) == ["chatServerWentOffline"]
     assert poll(PollResult.QUIET) == ["chatServerBackOnline", "reconnected"]
     assert poll(PollResult.BUSY) == []
-    assert answers(chat.handle(Polling(9, "resetPollExceptions"))) == [effects.Answer(9, None)]
+    assert answers(chat.handle(ResetPollExceptions(9))) == [effects.Answer(9, None)]
     assert poll(PollResult.BUSY) == []
 
 
@@ -233,10 +241,10 @@ def test_a_refresh_of_a_chat_that_has_ended_is_dropped() -> None:
 
 def test_polling_commands_with_no_chat() -> None:
     chat = ChatMachine(Settings(polling=OPTIONS), None, Clock())
-    for ticket, what in enumerate(("poll", "startPoll", "stopPoll"), start=1):
-        refused = answers(chat.handle(Polling(ticket, what)))
+    for ticket, command in enumerate((PollNow, StartPoll, StopPoll), start=1):
+        refused = answers(chat.handle(command(ticket)))
         assert refused == [effects.Refuse(ticket, "No active chat session.")]
-    assert answers(chat.handle(Polling(9, "resetPollExceptions"))) == [effects.Answer(9, None)]
+    assert answers(chat.handle(ResetPollExceptions(9))) == [effects.Answer(9, None)]
 
 
 def test_the_refresh_position_is_kept_with_the_session() -> None:

@@ -22,8 +22,9 @@ from cxbus_webchat.inputs import (
     SendTyping,
     StartChat,
 )
-from cxbus_webchat.machine import ChatMachine, Settings
+from cxbus_webchat.machine import ChatMachine
 from cxbus_webchat.session_store import StoredSession
+from cxbus_webchat.states import Settings
 from cxbus_webchat.transport import (
     ChatEnded,
     ChatMessage,

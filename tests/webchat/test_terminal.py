@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import pickle
 import time
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from cxbus_webchat.session_store import FileSessionStore, StoredSession
 from cxbus_webchat.terminal import TerminalChat, TypingPreviewInput, _restorable
 from cxbus_webchat.terminal_text import describe, with_files
 from cxbus_webchat.testing import ChatDriver
-from cxbus_webchat.transport import SessionData
+from cxbus_webchat.transport import ErrorBody, SessionData
 
 
 def terminal(webchat: ChatDriver, *, demo: bool = False) -> tuple[TerminalChat, io.StringIO]:
@@ -97,6 +99,10 @@ def test_restore_is_offered_only_for_a_chat_within_restore_timeout(
     [
         ({"message": "Queue not found", "status": 400}, "Queue not found"),
         ("There is no active chat session.", "There is no active chat session."),
+        (
+            ErrorBody({"message": "Bad key.", "status": 400, "code": "bad.request"}, "check it"),
+            "Bad key (400 bad.request): check it.",
+        ),
     ],
 )
 def test_a_failure_is_the_server_s_message_or_the_sentence(reason: object, line: str) -> None:
@@ -118,3 +124,17 @@ def test_files_go_after_as_many_lines_as_the_transcript_had_when_they_were_sent(
         ("Alex", "Hi"),
         ("Ada", "[file] late.txt"),
     ]
+
+
+def test_an_error_body_is_the_server_s_dict_and_one_line_for_people() -> None:
+    """ErrorBody equals the server's dict, survives copying with its advice, and its str is
+    the message, status and code, and the advice: one line."""
+    server = {"message": "The field deploymentId must name an active deployment.", "status": 400}
+    body = ErrorBody({**server, "code": "bad.request"}, "check webchat.transport.deploymentKey")
+    assert body == {**server, "code": "bad.request"}
+    assert copy.deepcopy(body).advice == pickle.loads(pickle.dumps(body)).advice == body.advice
+    assert str(body) == (
+        "The field deploymentId must name an active deployment (400 bad.request): "
+        "check webchat.transport.deploymentKey."
+    )
+    assert str(ErrorBody({"status": 502})) == "The chat server refused the call (502)."

@@ -61,6 +61,10 @@ Its own paths, for tests and demos, start with ``/emulator/gms/``:
 null for none); ``POST /emulator/gms/file-limits`` (Chat Server's option names).
 
 From Python, ``Emulator.gms`` (a ``GmsControls``) offers the same controls.
+
+With a flow file, ``flow_bot`` joins every chat as a bot participant instead of the
+demo agent, and leaves it to the demo agent when it hands it over; what it sets is
+``participantData`` in ``GET /emulator/gms/chats/{chatId}`` (apart from ``userData``).
 """
 
 from .chats import Chat, FileLimits, TranscriptMessage

@@ -149,6 +149,8 @@ class Chat:
     """While the idle clock runs: when the idle alert comes (the server loop's clock)."""
     idle_close_at: float | None = None
     """While an idle alert runs: when the chat closes (the server loop's clock)."""
+    participant_data: dict[str, str] = attrs.field(factory=dict)
+    """What the flow-file bot set on the chat (kept apart from the client's ``user_data``)."""
 
     def __attrs_post_init__(self) -> None:
         self.participants.append(self.client)

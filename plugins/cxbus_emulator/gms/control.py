@@ -193,6 +193,7 @@ class _ControlHandlers:
                 ],
                 "transcript": [message.to_json() for message in chat.transcript],
                 "userData": chat.user_data,
+                "participantData": chat.participant_data,
                 "typingPreview": chat.typing_preview,
                 "files": [
                     {"id": f.id, "name": f.name, "size": len(f.content), "deleted": f.deleted}

@@ -13,19 +13,19 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..faults import Faults
 from .agent import GmsDemoAgent
-from .chats import Chat, FileLimits, Participant, Reply, error_body
+from .chats import Chat, FileLimits, Participant, Reply, TranscriptMessage, error_body
 from .faults import GmsFault
 from .files import FileDesk
 from .idle import IdleWatch
 
-__all__ = ["API_ROOT", "GmsServer"]
+__all__ = ["API_ROOT", "ChatBot", "GmsServer"]
 
 API_ROOT = "/genesys/2/chat"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,11 +35,21 @@ AFTER_END = frozenset({"refresh", "disconnect"})
 USER_DATA = re.compile(r"^userData\[(.+)\]$")
 
 
+class ChatBot(Protocol):
+    """What the server asks of a bot that greets its chats in place of the demo agent."""
+
+    def start(self, server: GmsServer, chat: Chat) -> None: ...
+
+    async def answer(self, server: GmsServer, chat: Chat, text: str) -> None: ...
+
+
 class GmsServer:
     """The GMS chats of one emulator: one chat service named ``service``.
 
     ``apikey`` is required in the ``apikey`` header of every call but downloads
     (``None``: no check); ``max_message_length`` is the longest message ``send`` takes.
+    The ``flow_bot``, when there is one, greets every chat instead of the demo agent,
+    and hands chats over to it.
     """
 
     def __init__(
@@ -51,10 +61,12 @@ class GmsServer:
         idle: IdleWatch,
         limits: FileLimits,
         max_message_length: int,
+        flow_bot: ChatBot | None = None,
     ) -> None:
         self.service = service
         self.apikey = apikey
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.idle = idle
         self.files = FileDesk(self, limits)
         self.max_message_length = max_message_length
@@ -205,6 +217,14 @@ class GmsServer:
         chat.record(kind, Participant("system", 0, "External"), **fields)
         self._changed()
 
+    def party_says(
+        self, chat: Chat, sender: Participant, kind: str, **fields: Any
+    ) -> TranscriptMessage:
+        """A participant of the agent's side (the flow-file bot) adds an event."""
+        message = chat.record(kind, sender, **fields)
+        self._changed()
+        return message
+
     def agent_join(self, chat: Chat, name: str, kind: str = "Agent") -> Participant:
         agent = chat.add_participant(name, kind)
         chat.record("ParticipantJoined", agent)
@@ -275,7 +295,9 @@ class GmsServer:
         )
         self.chats[chat.id] = chat
         self.client_says(chat, "ParticipantJoined")
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.flow_bot.start(self, chat)
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.greet(self, chat))
         return web.json_response(chat.envelope(1))
 
@@ -316,7 +338,9 @@ class GmsServer:
             message_type=_text(form, "messageType") or "text",
             event_attributes=_event_attributes(chat, form),
         )
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.answer(self, chat, text))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.answer(self, chat, text))
 
     def _start_typing(self, chat: Chat, form: Form) -> None:

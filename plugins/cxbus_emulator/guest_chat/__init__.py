@@ -73,6 +73,10 @@ use): ``POST /emulator/conversations/{id}/agent/{action}`` with action ``alert``
 ``/emulator/sockets/close-notice`` (``{"conversationId"}`` or all);
 ``POST /emulator/faults`` (``{"path", "status", "count", "retryAfter", "delay"}``).
 From Python, ``cxbus_emulator.Emulator`` runs it on a thread and offers the same.
+
+With a flow file, ``flow_bot`` plays the chat's inbound flow (a ``WORKFLOW`` member)
+instead of the demo agent, and queues the chat when it hands it over; what it sets
+is ``participantData`` in ``GET /emulator/conversations/{id}``.
 """
 
 from .server import ChatServer

@@ -60,6 +60,7 @@ class Controls:
                     m.to_json(API, conversation.id) for m in conversation.media.values()
                 ],
                 "sockets": self.server.streams.count(conversation.id),
+                "participantData": conversation.participant_data,
             }
         )
 

@@ -160,7 +160,7 @@ class Upload:
 
 @attrs.define
 class Conversation:
-    """One guest chat: its members, messages, media requests and uploads."""
+    """One guest chat: its members, messages, media requests, uploads and participant data."""
 
     guest: Member
     queue: str
@@ -171,6 +171,8 @@ class Conversation:
     media: dict[str, MediaRequest] = attrs.field(factory=dict)
     uploads: dict[str, Upload] = attrs.field(factory=dict)
     tokens_expired: bool = False
+    participant_data: dict[str, str] = attrs.field(factory=dict)
+    """What the flow-file bot set on the conversation (Genesys Cloud's participant data)."""
 
     def __attrs_post_init__(self) -> None:
         self.members[self.guest.id] = self.guest

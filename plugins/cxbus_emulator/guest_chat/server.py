@@ -21,7 +21,7 @@ import asyncio
 import collections
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -37,7 +37,7 @@ from .settings import Settings
 from .stream import EventStreams
 from .tokens import TokenError, Tokens
 
-__all__ = ["ChatServer"]
+__all__ = ["ChatBot", "ChatServer"]
 
 log = logging.getLogger("cxbus.emulator.guest_chat")
 
@@ -45,6 +45,14 @@ log = logging.getLogger("cxbus.emulator.guest_chat")
 # for a file flow; never the control paths.
 FAULTABLE = (API, STREAM_PATH, UPLOADS)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ChatBot(Protocol):
+    """What the server asks of a bot that greets its chats in place of the demo agent."""
+
+    def start(self, server: ChatServer, conversation: Conversation) -> None: ...
+
+    async def answer(self, server: ChatServer, conversation: Conversation, text: str) -> None: ...
 
 
 class ChatServer:
@@ -57,10 +65,12 @@ class ChatServer:
         org_guid: str,
         demo_agent: DemoAgent | None,
         settings: Settings,
+        flow_bot: ChatBot | None = None,
     ) -> None:
         self.deployment_key = deployment_key
         self.org_guid = org_guid
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.settings = settings
         self.tokens = Tokens()
         self.faults = Faults()
@@ -153,12 +163,13 @@ class ChatServer:
         for each in frames:
             await self.broadcast(conversation, each)
 
-    async def _connect(self, conversation: Conversation, member: Member) -> None:
+    async def connect_member(self, conversation: Conversation, member: Member) -> None:
+        """The member joins: CONNECTED, and announced."""
         conversation.members[member.id] = member
         member.state = "CONNECTED"
         await self._announce(conversation, member, "member-join")
 
-    async def _disconnect(self, conversation: Conversation, member: Member) -> None:
+    async def disconnect_member(self, conversation: Conversation, member: Member) -> None:
         """The member leaves; one who was only ALERTING never joined, so never leaves."""
         joined = member.state != "ALERTING"
         member.state, member.leave_date = "DISCONNECTED", now()
@@ -197,14 +208,28 @@ class ChatServer:
             await self.end(conversation)
 
     async def _route(self, conversation: Conversation) -> None:
-        """Genesys routes a chat once its stream is attached: into a flow, then a queue."""
+        """Genesys routes a chat once its stream is attached: into a flow, then a queue.
+
+        The flow-file bot, when there is one, is that flow, and queues the chat itself
+        when it hands it over.
+        """
         conversation.phase = Phase.ACTIVE
-        await self._connect(conversation, conversation.guest)
+        await self.connect_member(conversation, conversation.guest)
+        if self.flow_bot is not None:
+            self.flow_bot.start(self, conversation)
+            return
         if self.settings.workflow_member:
             flow = Member("WORKFLOW", "Inbound chat flow")
-            await self._connect(conversation, flow)
-            await self._disconnect(conversation, flow)
-        await self._connect(conversation, Member("ACD", conversation.queue))
+            await self.connect_member(conversation, flow)
+            await self.disconnect_member(conversation, flow)
+        await self.enqueue(conversation, None)
+
+    async def enqueue(self, conversation: Conversation, queue: str | None) -> None:
+        """The chat waits in ``queue`` (``None``: its own) with an ACD member named after it,
+        for the demo agent if there is one."""
+        if queue is not None:
+            conversation.queue = queue
+        await self.connect_member(conversation, Member("ACD", conversation.queue))
         if self.demo_agent is not None:
             self.spawn(self.demo_agent.greet(self, conversation))
 
@@ -216,8 +241,11 @@ class ChatServer:
         message = Message(conversation.id, sender.id, body, body_type)
         conversation.messages.append(message)
         await self.broadcast(conversation, frame(conversation.id, "message", message.stream_body()))
-        if self.demo_agent is not None and sender is conversation.guest and body_type == "standard":
-            self.spawn(self.demo_agent.answer(self, conversation, body))
+        if sender is conversation.guest and body_type == "standard":
+            if self.flow_bot is not None:
+                self.spawn(self.flow_bot.answer(self, conversation, body))
+            elif self.demo_agent is not None:
+                self.spawn(self.demo_agent.answer(self, conversation, body))
         return message
 
     # The agent's side -----------------------------------------------------------------------
@@ -247,15 +275,17 @@ class ChatServer:
         agent = conversation.member("AGENT", "ALERTING")
         if agent is None:
             agent = await self.agent_alert(conversation, name)
-        await self._connect(conversation, agent)
+        await self.connect_member(conversation, agent)
         queued = conversation.member("ACD")
         if queued is not None:
-            await self._disconnect(conversation, queued)
+            await self.disconnect_member(conversation, queued)
         return agent
 
     async def agent_typing(self, conversation: Conversation) -> None:
-        agent = self._agent_of(conversation)
-        await self.broadcast(conversation, typing(conversation.id, agent))
+        await self.member_typing(conversation, self._agent_of(conversation))
+
+    async def member_typing(self, conversation: Conversation, member: Member) -> None:
+        await self.broadcast(conversation, typing(conversation.id, member))
 
     async def agent_send(self, conversation: Conversation, text: str) -> Message:
         return await self.post_message(conversation, self._agent_of(conversation), text)
@@ -290,7 +320,7 @@ class ChatServer:
         if agent is None:
             raise ApiError(409, "no.agent", "No agent is connected to this conversation.")
         answered = agent.state == "CONNECTED"
-        await self._disconnect(conversation, agent)
+        await self.disconnect_member(conversation, agent)
         if answered and conversation.agent is None and self.settings.agent_leave_ends_chat:
             await self.end(conversation)
 
@@ -302,7 +332,7 @@ class ChatServer:
         idle = self._idle.pop(conversation.id, None)
         if idle is not None:
             idle.cancel()
-        await self._disconnect(conversation, conversation.guest)
+        await self.disconnect_member(conversation, conversation.guest)
         for member in list(conversation.members.values()):
             if member is not conversation.guest and member.state != "DISCONNECTED":
-                await self._disconnect(conversation, member)
+                await self.disconnect_member(conversation, member)

@@ -19,8 +19,9 @@ It serves, beside the guest chat API and on the same port:
   custom attributes, messages per second, requests per connection, configures,
   history calls and health checks per minute, connections per minute per
   deployment, 3 connections per session, and the session's duration;
-- a demo bot (``agent.DemoBot``), and the controls and fault switches of
-  ``control_api`` (HTTP) and ``controls`` (``Emulator.messaging``).
+- a demo bot (``agent.DemoBot``), or a flow file's bot (``flow_bot``) that hands
+  conversations over to it, and the controls and fault switches of ``control_api``
+  (HTTP) and ``controls`` (``Emulator.messaging``).
 
 What no official client, model or Genesys page settles, the emulator decides as
 follows. These are **ours**, not Genesys's; a client must not depend on them:

@@ -91,10 +91,18 @@ class DemoBot:
         """React to the guest's ``message``; ``first`` when it started the conversation."""
         async with self._turns.setdefault(session.id, asyncio.Lock()):
             if first:
-                await asyncio.sleep(self.greet_delay)
-                await self._say(server, session, f"Hi, I'm {self.name}, the demo bot. {HELP}")
+                await self._greet(server, session)
             if message.type != "Event":
                 await self._answer(server, session, message)
+
+    async def greet(self, server: BotSide, session: Session) -> None:
+        """Greet a conversation that began with someone else (a flow handed it over)."""
+        async with self._turns.setdefault(session.id, asyncio.Lock()):
+            await self._greet(server, session)
+
+    async def _greet(self, server: BotSide, session: Session) -> None:
+        await asyncio.sleep(self.greet_delay)
+        await self._say(server, session, f"Hi, I'm {self.name}, the demo bot. {HELP}")
 
     async def _answer(self, server: BotSide, session: Session, message: Message) -> None:
         pressed = _first(message, "ButtonResponse")

@@ -65,6 +65,7 @@ def describe(server: MessagingServer, session: Session) -> dict[str, Any]:
         "sockets": len(session.connections),
         "messages": [m.agent_view() for m in session.messages],
         "customAttributes": session.custom_attributes,
+        "participantData": session.participant_data,
         "guestTyping": session.guest_typing,
         "attachments": {a.id: a.state.value for a in session.attachments.values()},
         "expirationDate": int(session.expires_at),

@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ..cloud import iso_time
 from ..load import start_chatter
@@ -31,14 +31,26 @@ from .sessions import SessionState as State
 from .settings import DOWNLOADS, IDP, Deployment, Limits
 from .tokens import Signer
 
-__all__ = ["MessagingServer"]
+__all__ = ["MessagingBot", "MessagingServer"]
 
 # Sent before the server closes a guest's socket itself (RFC 6455 normal closure).
 NORMAL_CLOSURE = 1000
 
 
+class MessagingBot(Protocol):
+    """What the server asks of a bot that answers its guests in place of the demo bot."""
+
+    async def on_inbound(
+        self, server: MessagingServer, session: Session, message: Message, first: bool
+    ) -> None: ...
+
+
 class MessagingServer:
-    """The Web Messaging guest API's sessions, connections and agent, for one deployment."""
+    """The Web Messaging guest API's sessions, connections and agent, for one deployment.
+
+    The ``flow_bot``, when there is one, answers every conversation instead of the demo
+    bot, and hands conversations over to it.
+    """
 
     def __init__(
         self,
@@ -48,6 +60,7 @@ class MessagingServer:
         limits: Limits,
         demo_agent: DemoBot | None,
         users: tuple[User, ...] = DEMO_USERS,
+        flow_bot: MessagingBot | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.deployment = deployment
@@ -55,6 +68,7 @@ class MessagingServer:
         self.limits = limits
         self.initial_limits = limits
         self.demo_agent = demo_agent
+        self.flow_bot = flow_bot
         self.signer = Signer()
         self.identity = IdentityProvider(users)
         self.grants = Grants(self.signer)
@@ -213,7 +227,9 @@ class MessagingServer:
         session.keep(message)
         self.touch(session)
         await self.push(session, frames.structured_message(message.body(), tracing_id))
-        if self.demo_agent is not None:
+        if self.flow_bot is not None:
+            self.spawn(self.flow_bot.on_inbound(self, session, message, first))
+        elif self.demo_agent is not None:
             self.spawn(self.demo_agent.on_inbound(self, session, message, first))
 
     async def outbound(self, session: Session, message: Message, keep: bool = True) -> None:

@@ -191,6 +191,7 @@ class Session:
     user: User | None = None  # the signed-in user of an authenticated session
     messages: list[Message] = attrs.field(factory=list)
     custom_attributes: dict[str, str] = attrs.field(factory=dict)
+    participant_data: dict[str, str] = attrs.field(factory=dict)  # what the flow-file bot set
     attachments: dict[str, Attachment] = attrs.field(factory=dict)
     connections: list[Connection] = attrs.field(factory=list)  # oldest first
     expires_at: float = 0.0  # time.time()

@@ -13,7 +13,7 @@ from . import actions
 from .actions import Request, new_tracing_id
 from .deployment import DeploymentConfig, UploadMode, parse_deployment_config
 from .endpoints import DOMAINS, REGIONS, Endpoints, region_domain
-from .errors import ProtocolError, RestError
+from .errors import DeploymentNotFound, ProtocolError, RestError
 from .frames import (
     AllowedMedia,
     AttachmentDeletedResponse,
@@ -79,6 +79,7 @@ __all__ = [
     "Content",
     "DatePicker",
     "DeploymentConfig",
+    "DeploymentNotFound",
     "Endpoints",
     "ErrorText",
     "Event",

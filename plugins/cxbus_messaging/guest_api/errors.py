@@ -1,8 +1,9 @@
-"""The two ways the guest API can fail a client: a frame it cannot read, a REST call refused."""
+"""The ways the guest API can fail a client: a frame it cannot read, a REST call refused
+(among them, the deployment not found)."""
 
 from __future__ import annotations
 
-__all__ = ["ProtocolError", "RestError"]
+__all__ = ["DeploymentNotFound", "ProtocolError", "RestError"]
 
 
 class ProtocolError(ValueError):
@@ -22,3 +23,17 @@ class RestError(Exception):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class DeploymentNotFound(RestError):
+    """The server has no deployment with the id asked for: its ``config.json`` answered
+    403 or 404. The id is wrong, or it is a deployment of another region. ``where`` is
+    the server asked (``api-cdn.mypurecloud.ie``), for the message.
+    """
+
+    def __init__(self, where: str, status: int) -> None:
+        super().__init__(
+            f"no deployment with this deploymentId at {where} (its config.json answered {status})",
+            status,
+        )
+        self.where = where

@@ -18,6 +18,7 @@ import logging
 import mimetypes
 import re
 import threading
+import urllib.parse
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -29,7 +30,7 @@ from cxbus.runtime.http_sessions import ca_bundle_from_environment, shared_sessi
 
 from .deployment import DeploymentConfig, parse_deployment_config
 from .endpoints import Endpoints
-from .errors import ProtocolError, RestError
+from .errors import DeploymentNotFound, ProtocolError, RestError
 from .json_object import JsonObject
 from .messages import StructuredMessage, parse_message
 
@@ -179,12 +180,21 @@ class GuestRestApi:
 
     def deployment_config(self, deployment_id: str) -> DeploymentConfig:
         """The deployment's ``config.json`` (public: no token). The conversations of the
-        process that ask for it at the same time share one request (``SharedReads``)."""
+        process that ask for it at the same time share one request (``SharedReads``).
+        ``DeploymentNotFound`` when the server has no such deployment."""
         url = self.endpoints.config_url(deployment_id)
 
         def read() -> DeploymentConfig:
             what = "The deployment configuration"
-            return parse_deployment_config(self._json(self._call("GET", url, what), what))
+            try:
+                answer = self._call("GET", url, what)
+            except RestError as refused:
+                # The CDN answers a missing file with 404, or 403 where listing is denied.
+                if refused.status in (403, 404):
+                    where = urllib.parse.urlsplit(url).netloc
+                    raise DeploymentNotFound(where, refused.status) from None
+                raise
+            return parse_deployment_config(self._json(answer, what))
 
         result: DeploymentConfig = _config_reads.read((url, self.verify), read)
         return result

@@ -37,6 +37,7 @@ from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from ..transport import (
     ChatMessage,
     Connection,
+    ErrorBody,
     Listener,
     Member,
     SessionData,
@@ -133,7 +134,8 @@ class FakeTransport(Transport):
         self._call()
         conversation = _conversations.get(session.conversation_id)
         if conversation is None or conversation.guest.state == "DISCONNECTED":
-            raise TransportError({"message": "Conversation not found", "status": 404}, 404)
+            gone = ErrorBody({"message": "Conversation not found", "status": 404})
+            raise TransportError(gone, 404)
         self._attach(conversation, listener)
 
     def _attach(self, conversation: _Conversation, listener: Listener) -> None:
@@ -178,7 +180,8 @@ class FakeTransport(Transport):
         try:
             return self._chat().files[file_id]
         except KeyError:
-            raise TransportError({"message": f"No file {file_id}", "status": 404}, 404) from None
+            missing = ErrorBody({"message": f"No file {file_id}", "status": 404})
+            raise TransportError(missing, 404) from None
 
     def leave(self) -> None:
         conversation = self._chat()

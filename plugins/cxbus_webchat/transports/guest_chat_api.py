@@ -30,7 +30,7 @@ from urllib3.util.retry import Retry
 from cxbus.runtime.http_sessions import ca_bundle_from_environment, shared_session
 
 from ..config import TransportOptions
-from ..transport import TransportError
+from ..transport import ErrorBody, TransportError
 
 __all__ = ["ONCE", "RETRY", "GuestChatApi", "GuestChatRetry"]
 
@@ -157,15 +157,12 @@ class GuestChatApi:
         return answer
 
 
-def _error_body(answer: requests.Response) -> Any:
-    """The server's ErrorBody, or a sentence when it sent none."""
+def _error_body(answer: requests.Response) -> ErrorBody:
+    """The server's ErrorBody, or one saying only its status when it sent none."""
     try:
         body = answer.json()
     except ValueError:
         body = None
     if isinstance(body, dict) and "message" in body:
-        return body
-    return {
-        "message": f"The chat server refused the call with status {answer.status_code}.",
-        "status": answer.status_code,
-    }
+        return ErrorBody(body)
+    return ErrorBody({"message": "The chat server refused the call", "status": answer.status_code})

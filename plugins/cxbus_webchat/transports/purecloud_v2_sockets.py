@@ -27,6 +27,7 @@ from ..config import TransportOptions
 from ..transport import (
     NO_FILES,
     ChatMessage,
+    ErrorBody,
     Listener,
     Member,
     SessionData,
@@ -46,6 +47,17 @@ log = logging.getLogger("cxbus.webchat.purecloud")
 UPLOADS = "/emulator/uploads"
 # What an answer to creating a conversation must hold (Genesys' CreateWebChatConversationResponse).
 CREATED = ("id", "jwt", "eventStreamUri", "member")
+# What to check when the server refuses to create the chat: the option behind a field the
+# refusal names (its ErrorBody's details), else the deployment's three.
+CHECK_FIELD = {
+    "deploymentId": "webchat.transport.deploymentKey, the deployment's key",
+    "organizationId": "webchat.transport.orgGuid, the id of the deployment's organization",
+    "routingTarget": "webchat.transport.interactionData.routing, a queue of that organization",
+}
+CHECK_DEPLOYMENT = (
+    "webchat.transport.deploymentKey and orgGuid, and that dataURL is the deployment's "
+    "region (https://api.mypurecloud.com, https://api.mypurecloud.ie, ...)"
+)
 
 
 @register_transport
@@ -96,16 +108,19 @@ class PureCloudV2Sockets(Transport):
             custom.setdefault("subject", request.subject)
         if custom:
             member_info["customFields"] = custom
-        created = api.call(
-            "POST",
-            "/conversations",
-            json={
-                "organizationId": options.org_guid,
-                "deploymentId": options.deployment_key,
-                "routingTarget": target,
-                "memberInfo": member_info,
-            },
-        )
+        try:
+            created = api.call(
+                "POST",
+                "/conversations",
+                json={
+                    "organizationId": options.org_guid,
+                    "deploymentId": options.deployment_key,
+                    "routingTarget": target,
+                    "memberInfo": member_info,
+                },
+            )
+        except TransportError as refused:
+            raise _create_refused(refused) from None
         if (
             not isinstance(created, dict)
             or any(not created.get(key) for key in CREATED)
@@ -139,7 +154,7 @@ class PureCloudV2Sockets(Transport):
         # say; a chat that is over refuses its stream anyway).
         if own.get("state") == "DISCONNECTED" and own.get("leaveDate"):
             api.close()
-            raise TransportError({"message": "The chat has ended.", "status": 404}, 404)
+            raise TransportError(ErrorBody({"message": "The chat has ended.", "status": 404}), 404)
         self._attach(api, session, {session.member_id: member_of(own)}, listener)
 
     def _attach(
@@ -163,10 +178,8 @@ class PureCloudV2Sockets(Transport):
             stream.attach()
         except StreamRefused as refused:
             self.close()
-            body = {
-                "message": "The chat's event stream could not be attached.",
-                "status": refused.status,
-            }
+            attaching = "The chat's event stream could not be attached."
+            body = ErrorBody({"message": attaching, "status": refused.status})
             raise TransportError(body, refused.status) from None
 
     # Calls (the chat's I/O lane) ------------------------------------------------------
@@ -235,3 +248,20 @@ class PureCloudV2Sockets(Transport):
         attached, self._attached = self._attached, None
         if attached is not None:
             attached.close()
+
+
+def _create_refused(refused: TransportError) -> TransportError:
+    """The server refused to create the chat: its ErrorBody, with what to check when the
+    refusal is about what was sent (a wrong key, organization or queue, another region)."""
+    body = refused.reason
+    if not isinstance(body, ErrorBody) or refused.status not in (400, 401, 403, 404):
+        return refused
+    details = body.get("details")
+    fields = [
+        str(detail.get("fieldName") or "").split(".")[0]
+        for detail in (details if isinstance(details, list) else [])
+        if isinstance(detail, Mapping)
+    ]
+    checks = list(dict.fromkeys(CHECK_FIELD[field] for field in fields if field in CHECK_FIELD))
+    advice = f"check {'; and '.join(checks) if checks else CHECK_DEPLOYMENT}"
+    return TransportError(ErrorBody(body, advice), refused.status)

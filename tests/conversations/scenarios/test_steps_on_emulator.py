@@ -128,24 +128,27 @@ def play_one(emulator: Emulator, scenario: Scenario, channel: str) -> Play:
 
 
 def open_on(emulator: Emulator, channel: str) -> int:
+    """How many conversations are open on ``channel`` (other tests' too: the emulator is
+    the session's, so a test compares before and after)."""
     return emulator.open_conversations()[channel]
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_every_step_kind_passes_and_every_conversation_is_ended(
-    conversation_emulator: Emulator, channel: str, tmp_path: Path
+    emulator: Emulator, channel: str, tmp_path: Path
 ) -> None:
     text = MESSAGING if channel == "messaging" else WEB_CHAT
-    plays = played(conversation_emulator, channel, text, tmp_path)
+    before = open_on(emulator, channel)
+    plays = played(emulator, channel, text, tmp_path)
     for play in plays:
         assert play.status == "passed", f"{play.scenario.name}: {play.problem}\n{play.transcript}"
-    assert open_on(conversation_emulator, channel) == 0
+    assert open_on(emulator, channel) == before
     waits = [r for play in plays for r in play.steps if r.latency is not None]
     assert waits and all(0 <= r.latency < 5 for r in waits)
 
 
 def test_the_run_and_the_scenario_attributes_reach_the_server(
-    conversation_emulator: Emulator, tmp_path: Path
+    emulator: Emulator, tmp_path: Path
 ) -> None:
     (scenario,) = read_scenarios(
         "attributes: {case: '${scenario.id}', team: qa}\n"
@@ -153,11 +156,11 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
         "a.scenario.yaml",
         {},
     )
-    before = set(conversation_emulator.messaging.sessions())
-    play = play_one(conversation_emulator, scenario, "messaging")
+    before = set(emulator.messaging.sessions())
+    play = play_one(emulator, scenario, "messaging")
     assert play.status == "passed", play.problem
-    (session,) = set(conversation_emulator.messaging.sessions()) - before
-    attributes = conversation_emulator.messaging.session(session).custom_attributes
+    (session,) = set(emulator.messaging.sessions()) - before
+    attributes = emulator.messaging.session(session).custom_attributes
     assert attributes[RUN_ATTRIBUTE] == "cxbus-test-42"
     assert attributes["team"] == "qa" and len(attributes["case"]) == 12
 
@@ -202,16 +205,17 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
     ],
 )
 def test_a_failing_step_says_what_was_expected_and_what_came_nearest(
-    conversation_emulator: Emulator, steps: str, problem: str
+    emulator: Emulator, steps: str, problem: str
 ) -> None:
     (scenario,) = read_scenarios(f"name: failing\nsteps: {steps}\n", "f.scenario.yaml", {})
-    play = play_one(conversation_emulator, scenario, "messaging")
+    before = open_on(emulator, "messaging")
+    play = play_one(emulator, scenario, "messaging")
     assert play.status == "failed"
     assert play.failed_step == len(scenario.steps) - 1
     assert play.problem is not None and problem in play.problem, play.problem
-    assert open_on(conversation_emulator, "messaging") == 0
+    assert open_on(emulator, "messaging") == before
 
 
-def test_a_scenario_for_other_channels_is_skipped(conversation_emulator: Emulator) -> None:
+def test_a_scenario_for_other_channels_is_skipped(emulator: Emulator) -> None:
     (scenario,) = read_scenarios("channels: [gms]\nsteps: [{say: hi}]\n", "s.scenario.yaml", {})
-    assert play_one(conversation_emulator, scenario, "webchat").status == "skipped"
+    assert play_one(emulator, scenario, "webchat").status == "skipped"

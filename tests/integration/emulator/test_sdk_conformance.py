@@ -1,7 +1,8 @@
 """The official JavaScript guest chat SDK against the emulator: every call, every declared field.
 
-``purecloud-guest-chat-client`` is installed from the npm registry into ``.cache/``
-and run with the machine's Node.js. It creates a chat, attaches its event stream
+``purecloud-guest-chat-client`` is installed from the npm registry into a folder of the
+system's temporary directory (kept between runs, never in the checkout), and run with
+the machine's Node.js. It creates a chat, attaches its event stream
 (Node.js's own WebSocket), sends a message, reads messages and members, sends
 typing, reads and answers an agent's co-browse offer (made through the emulator's
 HTTP controls) and leaves; each answer must carry every field the SDK's type
@@ -10,10 +11,12 @@ declarations require (and the create answer and a media request all of theirs).
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,8 @@ import pytest
 from cxbus_emulator import Emulator
 
 SDK = "purecloud-guest-chat-client@13.2.0"
-CACHE = Path(__file__).resolve().parents[3] / ".cache" / "npm"
+# The SDK's install and npm's own cache: one folder per user, outside the checkout.
+CACHE = Path(tempfile.gettempdir()) / f"cxbus-tests-npm-{getpass.getuser()}"
 PACKAGE = CACHE / "node_modules" / "purecloud-guest-chat-client"
 
 SCRIPT = """
@@ -107,11 +111,15 @@ def sdk() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js and npm are not installed: the JavaScript SDK cannot run")
     if not PACKAGE.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
+        CACHE.mkdir(mode=0o700, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(CACHE), SDK],
+            [
+                *("npm", "install", "--silent", "--no-audit", "--no-fund"),
+                *("--prefix", str(CACHE), "--cache", str(CACHE / "npm-cache"), SDK),
+            ],
             check=True,
             timeout=300,
+            cwd=CACHE,
         )
     return PACKAGE
 

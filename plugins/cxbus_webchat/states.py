@@ -1,17 +1,16 @@
 """The states of a chat (``machine.ChatMachine.state``), and what the machine is set up with.
 
 Each state holds what is only true in it: the ticket of the command waiting on the
-state's end, the chat's generation, the updates that wait while a chat starts.
+state's end, the chat's generation, the updates that wait while a chat starts. They
+are frozen: the machine's table (``machine.TRANSITIONS``) makes the next one.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import attrs
 
-from . import actions
 from .polling import PollingOptions
 from .session_store import StoredSession
 from .transport import TransportUpdate
@@ -21,7 +20,6 @@ __all__ = [
     "Closed",
     "Ending",
     "Idle",
-    "Pending",
     "Restoring",
     "Settings",
     "Starting",
@@ -45,38 +43,47 @@ class Settings:
     """The poll schedule's options, for a polling transport (GMS); ``None``: no polling."""
 
 
-@attrs.define
+@attrs.frozen
 class Idle:
     """No chat: the last one's record stays readable."""
 
 
-@attrs.define
+@attrs.frozen
 class Starting:
+    """startChat (``ticket``) is creating the chat; what its stream reports meanwhile waits."""
+
     generation: int
     ticket: int
-    buffered: list[TransportUpdate] = attrs.field(factory=list)
+    buffered: tuple[TransportUpdate, ...] = ()
 
 
-@attrs.define
+@attrs.frozen
 class Restoring:
+    """restore (``ticket``) is attaching to the ``stored`` chat and reading it back; what
+    its stream reports meanwhile waits."""
+
     generation: int
     ticket: int
     stored: StoredSession
-    buffered: list[TransportUpdate] = attrs.field(factory=list)
+    buffered: tuple[TransportUpdate, ...] = ()
 
 
-@attrs.define
+@attrs.frozen
 class Active:
+    """The chat takes messages, typing, files."""
+
     generation: int
 
 
-@attrs.define
+@attrs.frozen
 class Ending:
+    """endChat (``ticket``): the guest is leaving; the chat is on until the server says so."""
+
     generation: int
     ticket: int
 
 
-@attrs.define
+@attrs.frozen
 class Closed:
     """The bus closed. ``starting``: the generation of a start under way then, whose
     chat is stored once created, for a restarted program to restore."""
@@ -85,15 +92,3 @@ class Closed:
 
 
 State = Idle | Starting | Restoring | Active | Ending | Closed
-
-
-@attrs.frozen
-class Pending:
-    """A call under way: what it does, for which chat and command, and a filter to take
-    back should it fail (sendFilteredMessage's)."""
-
-    action: actions.Action
-    generation: int
-    ticket: int | None
-    filter: re.Pattern[str] | None = None
-    filter_is_new: bool = False
