@@ -17,6 +17,7 @@ Locust greenlet); ``interrupt`` may come from any other.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from ..conversation import Conversation
 from ..errors import (
     ConversationEnded,
     ConversationError,
+    NotOffered,
     NotReceived,
     WaitTimeout,
     without_article,
@@ -231,8 +233,7 @@ class Player:
             conversation.say(values.text(step.text))
             return StepResult(index, step, "passed")
         if isinstance(step, Choose):
-            self._last_send = conversation.elapsed()
-            conversation.choose(values.text(step.label))
+            self._choose(conversation, values.text(step.label))
             return StepResult(index, step, "passed")
         if isinstance(step, SendFile):
             self._last_send = conversation.elapsed()
@@ -246,6 +247,24 @@ class Player:
         if isinstance(step, Collect):
             return self._collect(conversation, index, step)
         return self._silence(conversation, index, step)
+
+    def _choose(self, conversation: Conversation, label: str) -> None:
+        """Choose ``label`` once a message offered it: at once if one did, else after
+        each bot or agent message that comes (within the scenario's time), so that a
+        choice right after a ``say`` waits for the offer, and no message after it is
+        taken from the next step."""
+        deadline = time.monotonic() + self.within
+        while True:
+            try:
+                self._last_send = conversation.elapsed()
+                conversation.choose(label)
+                return
+            except NotOffered:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                with contextlib.suppress(NotReceived):  # the next choose says what was offered
+                    conversation.wait_for(timeout=left)
 
     def _within(self, expectation: Expectation) -> float:
         return expectation.within or self.within

@@ -50,6 +50,11 @@ scenarios:
       - expect: {card: cxbus, buttons: [Tell me more, Genesys Cloud]}
       - choose: Tell me more
       - expect: {contains: You chose Tell me more}
+  - name: a choice waits for its offer
+    steps:
+      - say: options
+      - choose: Red
+      - expect: {equals: You chose Red.}
   - name: files
     steps:
       - send_file: {path: note.txt, text: here it is}
@@ -207,7 +212,8 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
 def test_a_failing_step_says_what_was_expected_and_what_came_nearest(
     emulator: Emulator, steps: str, problem: str
 ) -> None:
-    (scenario,) = read_scenarios(f"name: failing\nsteps: {steps}\n", "f.scenario.yaml", {})
+    text = f"name: failing\nwithin: 2\nsteps: {steps}\n"
+    (scenario,) = read_scenarios(text, "f.scenario.yaml", {})
     before = open_on(emulator, "messaging")
     play = play_one(emulator, scenario, "messaging")
     assert play.status == "failed"
