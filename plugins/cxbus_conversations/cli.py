@@ -172,6 +172,8 @@ def _run(args: argparse.Namespace) -> int:
         except DocumentError as error:
             raise SubcommandError(str(error)) from None
     with target:
+        # §3 (the platform side) makes target.platform, a Genesys Cloud OAuth client, the
+        # runner's platform= here; until then a participant_data step says it needs one.
         runner = Runner(
             target,
             channels=channels,

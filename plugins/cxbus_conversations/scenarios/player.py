@@ -93,12 +93,12 @@ class PlatformSide(Protocol):
 
 @attrs.frozen
 class StepResult:
-    """How one step went: ``status`` is ``"passed"`` or ``"failed"``; ``latency`` the
-    reply's, for a step that waits for one; ``messages`` those that met it."""
+    """A step that was met: ``latency`` is the reply's, for a step that waits for one;
+    ``messages`` are those that met it. (A step that was not met is the play's
+    ``failed_step``.)"""
 
     index: int
     step: Step
-    status: str
     latency: float | None = None
     messages: tuple[Message, ...] = ()
 
@@ -231,15 +231,15 @@ class Player:
         if isinstance(step, Say):
             self._last_send = conversation.elapsed()
             conversation.say(values.text(step.text))
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         if isinstance(step, Choose):
             self._choose(conversation, values.text(step.label))
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         if isinstance(step, SendFile):
             self._last_send = conversation.elapsed()
             text = "" if step.text is None else values.text(step.text)
             conversation.send_file(step.folder / values.text(step.path), text)
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         if isinstance(step, Expect):
             return self._expect(conversation, attributes, index, step)
         if isinstance(step, AnyOrder):
@@ -285,7 +285,7 @@ class Player:
             message = conversation.wait_for_left(sender=criteria["sender"], timeout=timeout)
         else:
             message = conversation.wait_for(**criteria, timeout=timeout)
-        return StepResult(index, step, "passed", self._latency(conversation, message), (message,))
+        return StepResult(index, step, self._latency(conversation, message), (message,))
 
     def _participant_data(
         self, conversation: Conversation, attributes: Mapping[str, str], index: int, step: Expect
@@ -304,7 +304,7 @@ class Player:
                 f"({checks[unmet[0]].how} {checks[unmet[0]].text}); it is "
                 + ("not set" if got is None else repr(got))
             )
-        return StepResult(index, step, "passed")
+        return StepResult(index, step)
 
     def _any_order(self, conversation: Conversation, index: int, step: AnyOrder) -> StepResult:
         conditions = [expectation.condition(self.values) for expectation in step.expectations]
@@ -332,7 +332,7 @@ class Player:
                 unmet.remove(met)
                 matched.append(message)
         latency = max(self._latency(conversation, message) for message in matched)
-        return StepResult(index, step, "passed", latency, tuple(matched))
+        return StepResult(index, step, latency, tuple(matched))
 
     def _collect(self, conversation: Conversation, index: int, step: Collect) -> StepResult:
         """The first reply (waited for up to the step's time), then every reply until none
@@ -357,7 +357,7 @@ class Player:
                     break  # no reply at all, or quiet for long enough
         self._check_replies(step, replies)
         latency = self._latency(conversation, replies[0]) if replies else None
-        return StepResult(index, step, "passed", latency, tuple(replies))
+        return StepResult(index, step, latency, tuple(replies))
 
     def _check_replies(self, step: Collect, replies: list[Message]) -> None:
         count = len(replies)
@@ -388,7 +388,7 @@ class Player:
         try:
             message = conversation.wait_for(timeout=step.seconds)
         except WaitTimeout:
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         except ConversationEnded:
             raise _StepFailed(
                 f"Expected {step.seconds:g} s of silence; the conversation ended"

@@ -17,6 +17,7 @@ guest cannot see: participant data, disconnecting what is still open).
 
 from __future__ import annotations
 
+import abc
 import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,9 @@ SHAPES = {
 }
 
 
-class Target:
-    """Where the conversations of a run talk (see the module docstring)."""
+class Target(abc.ABC):
+    """Where the conversations of a run talk (see the module docstring); ``with`` makes
+    it ready (an emulator starts) and done."""
 
     description = "a target"
     platform: Mapping[str, Any] | None = None
@@ -51,12 +53,12 @@ class Target:
     def __enter__(self) -> Target:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        pass
+    def __exit__(self, *exc_info: object) -> None:  # noqa: B027 - most targets hold nothing
+        """Let go of what ``with`` made ready."""
 
+    @abc.abstractmethod
     def section(self, channel: str) -> Mapping[str, Any]:
         """The configuration section of ``channel``."""
-        raise NotImplementedError
 
 
 class EmulatorTarget(Target):

@@ -11,10 +11,12 @@ agent joins, greets ("Hi Ada, I'm Alex. ..."), echoes, and leaves on "bye" (the 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from cxbus_conversations import Conversation
 from cxbus_conversations.emulator_sections import emulator_config
 from cxbus_conversations.scenarios import (
     RUN_ATTRIBUTE,
@@ -225,3 +227,62 @@ def test_a_failing_step_says_what_was_expected_and_what_came_nearest(
 def test_a_scenario_for_other_channels_is_skipped(emulator: Emulator) -> None:
     (scenario,) = read_scenarios("channels: [gms]\nsteps: [{say: hi}]\n", "s.scenario.yaml", {})
     assert play_one(emulator, scenario, "webchat").status == "skipped"
+
+
+class FakePlatform:
+    """The platform's side as a Player asks it (its seam): fixed participant data, and the
+    conversations it was asked to disconnect."""
+
+    def __init__(self, data: dict[str, str]) -> None:
+        self.data = data
+        self.asked: list[dict[str, str]] = []
+        self.disconnected: list[dict[str, str]] = []
+
+    def participant_data(
+        self, conversation: Conversation, attributes: Mapping[str, str]
+    ) -> Mapping[str, str]:
+        self.asked.append(dict(attributes))
+        return self.data
+
+    def disconnect(self, conversation: Conversation, attributes: Mapping[str, str]) -> None:
+        self.disconnected.append(dict(attributes))
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"intent": "order-status", "order_number": "12345"}, None),
+        (
+            {"intent": "agent", "order_number": "12345"},
+            "The participant data intent is not as expected (equals order-status); it is 'agent'",
+        ),
+        (
+            {"intent": "order-status"},
+            "The participant data order_number is not as expected (matches ^\\d{5}$); "
+            "it is not set",
+        ),
+    ],
+)
+def test_participant_data_is_asked_of_the_platform_and_every_play_is_disconnected_there(
+    emulator: Emulator, data: dict[str, str], problem: str | None
+) -> None:
+    (scenario,) = read_scenarios(
+        "steps:\n  - say: hi\n  - expect: {participant_data: "
+        "{intent: order-status, order_number: {matches: '^\\d{5}$'}}}\n",
+        "p.scenario.yaml",
+        {},
+    )
+    platform = FakePlatform(data)
+    player = Player(
+        scenario,
+        "messaging",
+        emulator_config(emulator, "messaging"),
+        run_id="cxbus-test-42",
+        environ={},
+        platform=platform,
+    )
+    play = player.play()
+    assert play.problem == problem
+    assert play.status == ("passed" if problem is None else "failed")
+    assert [asked[RUN_ATTRIBUTE] for asked in platform.asked] == ["cxbus-test-42"]
+    assert [gone[RUN_ATTRIBUTE] for gone in platform.disconnected] == ["cxbus-test-42"]
