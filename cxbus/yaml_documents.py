@@ -90,6 +90,8 @@ class Document:
     """The text of each plain scalar as written (``1.50`` where the data has ``1.5``)."""
     top: str = "the file"
     """How an error names the whole document (``"the flow"``)."""
+    raises: type[DocumentError] = DocumentError
+    """The error class of this kind of file (a subclass of ``DocumentError``)."""
 
     def line(self, path: Path) -> int:
         """The line of the value at ``path``, or of the nearest value that holds it."""
@@ -113,7 +115,7 @@ class Document:
     def error(self, path: Path, problem: str) -> DocumentError:
         """A ``DocumentError`` at the line of ``path``: ``"where: problem"``."""
         place = f"{where(path, self.top)}: " if path else ""
-        return DocumentError(self.source, self.line(path), place + problem)
+        return self.raises(self.source, self.line(path), place + problem)
 
     def schema_error(self, validator: jsonschema.protocols.Validator) -> DocumentError | None:
         """The first of ``validator``'s complaints about the data, in the file's order."""
@@ -125,43 +127,58 @@ class Document:
         return self.error(path, problem)
 
 
-def load_document(path: str | os.PathLike[str], what: str, *, numbers: bool = True) -> Document:
+def load_document(
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    numbers: bool = True,
+    top: str = "the file",
+    raises: type[DocumentError] = DocumentError,
+) -> Document:
     """The YAML document in the file at ``path``; ``what`` names the file in the error
-    when it cannot be read (``"the scenario file"``)."""
+    when it cannot be read (``"the scenario file"``). The keywords are ``read_document``'s."""
     source = os.fspath(path)
     try:
         with open(source, encoding="utf-8") as file:
             text = file.read()
     except (OSError, UnicodeDecodeError) as error:
         why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise DocumentError(source, 1, f"cannot read {what}: {why}") from None
-    return read_document(text, source, numbers=numbers)
+        raise raises(source, 1, f"cannot read {what}: {why}") from None
+    return read_document(text, source, numbers=numbers, top=top, raises=raises)
 
 
 def read_document(
-    text: str, source: str, *, numbers: bool = True, top: str = "the file"
+    text: str,
+    source: str,
+    *,
+    numbers: bool = True,
+    top: str = "the file",
+    raises: type[DocumentError] = DocumentError,
 ) -> Document:
-    """The YAML document in ``text`` (``source`` names it in errors); with ``numbers``
-    off, every plain scalar but ``true``, ``false`` and ``null`` is a text."""
+    """The YAML document in ``text`` (``source`` names it in errors, ``top`` the whole of
+    it); with ``numbers`` off, every plain scalar but ``true``, ``false`` and ``null`` is a
+    text. Its errors, and those it makes later, are ``raises`` (a ``DocumentError``)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise DocumentError(source, line, f"this is not YAML: {error.problem}") from None
+        raise raises(source, line, f"this is not YAML: {error.problem}") from None
     except yaml.YAMLError as error:
-        raise DocumentError(source, 1, f"this is not YAML: {error}") from None
+        raise raises(source, 1, f"this is not YAML: {error}") from None
     lines: dict[Path, int] = {}
     texts: dict[Path, str] = {}
-    reader = _Reader(source, numbers, lines, texts)
+    reader = _Reader(source, numbers, top, raises, lines, texts)
     data = None if root is None else reader.plain(root, (), set())
-    return Document(source, data, lines, texts, top)
+    return Document(source, data, lines, texts, top, raises)
 
 
 @attrs.define
 class _Reader:
     source: str
     numbers: bool
+    top: str
+    raises: type[DocumentError]
     lines: dict[Path, int]
     texts: dict[Path, str]
 
@@ -169,8 +186,10 @@ class _Reader:
         """``node`` as plain data; ``lines`` and ``texts`` learn its path."""
         self.lines.setdefault(path, node.start_mark.line + 1)
         if id(node) in open_:
-            raise DocumentError(
-                self.source, node.start_mark.line + 1, f"{where(path)}: an alias to itself"
+            raise self.raises(
+                self.source,
+                node.start_mark.line + 1,
+                f"{where(path, self.top)}: an alias to itself",
             )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
@@ -184,13 +203,13 @@ class _Reader:
             for key_node, value_node in node.value:
                 line = key_node.start_mark.line + 1
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise DocumentError(
-                        self.source, line, f"{where(path)}: expected a name as a key"
+                    raise self.raises(
+                        self.source, line, f"{where(path, self.top)}: expected a name as a key"
                     )
                 key = key_node.value
                 inner = (*path, key)
                 if key in mapping:
-                    raise DocumentError(self.source, line, f"{where(inner)}: given twice")
+                    raise self.raises(self.source, line, f"{where(inner)}: given twice")
                 self.lines[inner] = line
                 mapping[key] = self.plain(value_node, inner, open_)
             return mapping

@@ -71,6 +71,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "(CHANNEL=FILE for each of several channels); default: the embedded emulator",
     )
     parser.add_argument(
+        "--flow",
+        metavar="FILE",
+        help="a flow file the embedded emulator's bot plays (see cxbus emulator --flow); "
+        "the run then reports which of its states and branches the scenarios reached",
+    )
+    parser.add_argument(
         "--parallel", type=_positive_int, default=1, metavar="N", help="conversations at once"
     )
     parser.add_argument(
@@ -137,12 +143,17 @@ def _run(args: argparse.Namespace) -> int:
         platform_side,
         read_deployment,
     )
-    from .scenarios.report import failure, latencies, progress, summary
+    from .scenarios.report import coverage, failure, latencies, progress, summary
 
     channels = list(dict.fromkeys(args.channel or ["messaging"]))
     if args.parity and len(channels) < 2:
         raise SubcommandError("argument --parity: expected two --channel or more to compare")
     files = _config_files(args.config, channels)
+    if files and args.flow:
+        raise SubcommandError(
+            "argument --flow: a flow file is played by the embedded emulator; "
+            "expected no --config with it"
+        )
     environ = dict(os.environ)
     try:
         scenarios = load_scenarios(args.paths, environ)
@@ -156,7 +167,12 @@ def _run(args: argparse.Namespace) -> int:
             raise SubcommandError(str(error)) from None
     else:
         require_extra("cxbus[emulator]", "aiohttp", "jwt")
-        target = EmulatorTarget()
+        from cxbus_emulator.flow import load_flow
+
+        try:
+            target = EmulatorTarget(None if args.flow is None else load_flow(args.flow))
+        except DocumentError as error:
+            raise SubcommandError(str(error)) from None
     with target:
         try:  # before anything connects: the OAuth client's credentials and permissions
             platform = platform_side(target, channels)
@@ -179,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
         run = runner.run(
             scenarios, repeat=args.repeat, on_play=lambda play: print(progress(play), flush=True)
         )
+        reached = target.coverage() if isinstance(target, EmulatorTarget) else None
+        branches = target.branches() if isinstance(target, EmulatorTarget) else {}
     failed = [play for play in run.plays if play.failed]
     for play in failed:
         print(f"\n{failure(play)}")
@@ -193,6 +211,9 @@ def _run(args: argparse.Namespace) -> int:
     if table:
         print()
         print("\n".join(table))
+    if reached is not None:
+        print()
+        print("\n".join(coverage(reached, branches, args.flow)))
     print(f"\n{summary(run)}", flush=True)
     if args.parity:
         compared = len(run.plays) // len(channels)

@@ -1,8 +1,9 @@
 """The configuration sections that talk to an emulator, and its quick demo agent.
 
-What the ``conversation`` fixtures and the scenario runner share when they talk to the
-embedded emulator (``cxbus_emulator``): the section of each channel, and the delays
-that make the demo agent and the demo bot answer at once.
+What the ``conversations`` fixtures and the scenario runner share when they talk to the
+embedded emulator (``cxbus_emulator``): the section of each channel (GMS polled often),
+and the delays that make the demo agent and the demo bot answer at once when ``cxbus
+test`` starts one. Free of pytest, which ``cxbus test`` does not need.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GMS_POLLING", "JOIN_DELAY", "TYPING_DELAY", "emulator_config"]
 
-# The demo agent and bot answer at once, in tests; GMS is polled often.
+# The demo agent and bot of cxbus test's emulator answer at once; GMS is polled often
+# (as cxbus_webchat.testing's fixtures poll it).
 JOIN_DELAY = 0.05
 TYPING_DELAY = 0.02
 GMS_POLLING = {"pollRateMin": 50, "pollRateMax": 250}

@@ -14,6 +14,9 @@ Where they play, chosen by option or ini setting (the option wins):
 - ``--scenario-config [CHANNEL=]FILE`` (repeat it) / ``scenario_config``: a deployment's
   configuration file for each channel; without one, the embedded emulator (one per
   test session, started by the first scenario);
+- ``--scenario-flow FILE`` / ``scenario_flow``: a flow file the embedded emulator's bot
+  plays; the terminal summary then tells which of its states and branches the
+  scenarios reached;
 - ``--scenario-within SECONDS`` / ``scenario_within``: how long an ``expect`` waits
   unless its file says.
 
@@ -43,6 +46,7 @@ __all__ = [
     "pytest_addoption",
     "pytest_collect_file",
     "pytest_runtestloop",
+    "pytest_terminal_summary",
     "pytest_unconfigure",
 ]
 
@@ -67,12 +71,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a deployment's configuration file for a channel (default: the embedded emulator)",
     )
     group.addoption(
+        "--scenario-flow",
+        metavar="FILE",
+        help="a flow file the embedded emulator's bot plays (its coverage is summed up)",
+    )
+    group.addoption(
         "--scenario-within", metavar="SECONDS", help="how long an expect waits unless its file says"
     )
     parser.addini("scenario_channels", "the channels scenario files play on", type="linelist")
     parser.addini(
         "scenario_config", "[CHANNEL=]FILE: deployment configuration files", type="linelist"
     )
+    parser.addini("scenario_flow", "a flow file the embedded emulator's bot plays")
     parser.addini("scenario_within", "how long an expect waits unless its file says")
 
 
@@ -97,6 +107,22 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         config.stash[_platform] = platform_side(_target_of(config), _channels(config))
     except (PlatformError, ValueError) as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """With a flow file, which of its states and branches the scenarios reached."""
+    target = config.stash.get(_target, None)
+    from .scenarios import EmulatorTarget
+
+    if not isinstance(target, EmulatorTarget) or target.flow is None:
+        return
+    from .scenarios.report import coverage
+
+    reached = target.coverage()
+    assert reached is not None
+    terminalreporter.section("flow coverage")
+    for line in coverage(reached, target.branches(), target.flow.source):
+        terminalreporter.write_line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -149,13 +175,24 @@ def _target_of(config: pytest.Config) -> Target:
         if not equals or channel not in CHANNELS:
             channel, path = channels[0], value
         files[channel] = path
+    flow_file = config.getoption("scenario_flow") or config.getini("scenario_flow")
+    if files and flow_file:
+        raise pytest.UsageError(
+            "scenario_flow: a flow file is played by the embedded emulator; "
+            "expected no scenario_config with it"
+        )
     if files:
         try:
             made: Target = read_deployment(files, os.environ)
         except OptionError as error:
             raise pytest.UsageError(str(error)) from None
     else:
-        made = EmulatorTarget()
+        from cxbus_emulator.flow import FlowError, load_flow
+
+        try:
+            made = EmulatorTarget(load_flow(flow_file) if flow_file else None)
+        except FlowError as error:
+            raise pytest.UsageError(str(error)) from None
     config.stash[_target] = made.__enter__()
     return made
 

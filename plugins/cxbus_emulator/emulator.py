@@ -33,6 +33,10 @@ from .web_messaging.routes import MessagingApi
 
 if TYPE_CHECKING:
     from .flow import Flow
+    from .flow_bot import Coverage
+    from .gms.flow_bot import GmsFlowBot
+    from .guest_chat.flow_bot import GuestChatFlowBot
+    from .web_messaging.flow_bot import MessagingFlowBot
 
 __all__ = ["Emulator"]
 
@@ -105,6 +109,7 @@ class Emulator:
         self.queue = "Support"
         self.flow = _flow(flow)
         """The flow its flow-file bot plays, if any."""
+        self._flow_bots: tuple[GuestChatFlowBot, GmsFlowBot, MessagingFlowBot] | None = None
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
@@ -147,9 +152,13 @@ class Emulator:
         from .guest_chat.flow_bot import GuestChatFlowBot
         from .web_messaging.flow_bot import MessagingFlowBot
 
-        self.server.flow_bot = GuestChatFlowBot(flow, typing_delay)
-        self.gms_server.flow_bot = GmsFlowBot(flow, typing_delay)
-        self.messaging_server.flow_bot = MessagingFlowBot(flow, typing_delay)
+        bots = (
+            GuestChatFlowBot(flow, typing_delay),
+            GmsFlowBot(flow, typing_delay),
+            MessagingFlowBot(flow, typing_delay),
+        )
+        self.server.flow_bot, self.gms_server.flow_bot, self.messaging_server.flow_bot = bots
+        self._flow_bots = bots
 
     def __repr__(self) -> str:
         return f"<Emulator {self.data_url or 'stopped'}>"
@@ -240,6 +249,7 @@ class Emulator:
         self.messaging_api.add_routes(app)
         platform_routes.add_routes(app, self.platform_server)
         app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
+        app.router.add_get("/emulator/flow-coverage", self._show_flow_coverage)
         return app
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
@@ -467,6 +477,28 @@ class Emulator:
 
     async def _show_open_conversations(self, request: web.Request) -> web.Response:
         return web.json_response(self._count_open())
+
+    def flow_coverage(self) -> Coverage:
+        """Which states of the flow its bot entered and which branches it took, how often,
+        over every conversation of every API so far (``GET /emulator/flow-coverage``);
+        ``RuntimeError`` when it plays no flow."""
+
+        async def gather() -> Coverage:
+            return self._coverage()
+
+        return self._run(gather())
+
+    def _coverage(self) -> Coverage:
+        from .flow_bot import Coverage
+
+        if self.flow is None or self._flow_bots is None:
+            raise RuntimeError("The emulator plays no flow: Emulator(flow=...) plays one.")
+        return Coverage.of(self.flow, (run for bot in self._flow_bots for run in bot.runs.values()))
+
+    async def _show_flow_coverage(self, request: web.Request) -> web.Response:
+        if self.flow is None:
+            return web.json_response({"message": "The emulator plays no flow."}, status=404)
+        return web.json_response(self._coverage().to_json())
 
 
 def _flow(flow: Flow | str | os.PathLike[str] | None) -> Flow | None:

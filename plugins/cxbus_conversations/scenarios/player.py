@@ -17,6 +17,7 @@ Locust greenlet); ``interrupt`` may come from any other.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from ..conversation import Conversation
 from ..errors import (
     ConversationEnded,
     ConversationError,
+    NotOffered,
     NotReceived,
     WaitTimeout,
     without_article,
@@ -99,12 +101,12 @@ class PlatformSide(Protocol):
 
 @attrs.frozen
 class StepResult:
-    """How one step went: ``status`` is ``"passed"`` or ``"failed"``; ``latency`` the
-    reply's, for a step that waits for one; ``messages`` those that met it."""
+    """A step that was met: ``latency`` is the reply's, for a step that waits for one;
+    ``messages`` are those that met it. (A step that was not met is the play's
+    ``failed_step``.)"""
 
     index: int
     step: Step
-    status: str
     latency: float | None = None
     messages: tuple[Message, ...] = ()
 
@@ -245,16 +247,15 @@ class Player:
         if isinstance(step, Say):
             self._last_send = conversation.elapsed()
             conversation.say(values.text(step.text))
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         if isinstance(step, Choose):
-            self._last_send = conversation.elapsed()
-            conversation.choose(values.text(step.label))
-            return StepResult(index, step, "passed")
+            self._choose(conversation, values.text(step.label))
+            return StepResult(index, step)
         if isinstance(step, SendFile):
             self._last_send = conversation.elapsed()
             text = "" if step.text is None else values.text(step.text)
             conversation.send_file(step.folder / values.text(step.path), text)
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         if isinstance(step, Expect):
             return self._expect(conversation, attributes, index, step)
         if isinstance(step, AnyOrder):
@@ -262,6 +263,24 @@ class Player:
         if isinstance(step, Collect):
             return self._collect(conversation, index, step)
         return self._silence(conversation, index, step)
+
+    def _choose(self, conversation: Conversation, label: str) -> None:
+        """Choose ``label`` once a message offered it: at once if one did, else after
+        each bot or agent message that comes (within the scenario's time), so that a
+        choice right after a ``say`` waits for the offer, and no message after it is
+        taken from the next step."""
+        deadline = time.monotonic() + self.within
+        while True:
+            try:
+                self._last_send = conversation.elapsed()
+                conversation.choose(label)
+                return
+            except NotOffered:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                with contextlib.suppress(NotReceived):  # the next choose says what was offered
+                    conversation.wait_for(timeout=left)
 
     def _within(self, expectation: Expectation) -> float:
         return expectation.within or self.within
@@ -282,7 +301,7 @@ class Player:
             message = conversation.wait_for_left(sender=criteria["sender"], timeout=timeout)
         else:
             message = conversation.wait_for(**criteria, timeout=timeout)
-        return StepResult(index, step, "passed", self._latency(conversation, message), (message,))
+        return StepResult(index, step, self._latency(conversation, message), (message,))
 
     def _participant_data(
         self, conversation: Conversation, attributes: Mapping[str, str], index: int, step: Expect
@@ -318,7 +337,7 @@ class Player:
                 f"({checks[unmet[0]].how} {checks[unmet[0]].text}) within {within:.1f} s; it is "
                 + ("not set" if got is None else repr(got))
             )
-        return StepResult(index, step, "passed")
+        return StepResult(index, step)
 
     def _any_order(self, conversation: Conversation, index: int, step: AnyOrder) -> StepResult:
         conditions = [expectation.condition(self.values) for expectation in step.expectations]
@@ -346,7 +365,7 @@ class Player:
                 unmet.remove(met)
                 matched.append(message)
         latency = max(self._latency(conversation, message) for message in matched)
-        return StepResult(index, step, "passed", latency, tuple(matched))
+        return StepResult(index, step, latency, tuple(matched))
 
     def _collect(self, conversation: Conversation, index: int, step: Collect) -> StepResult:
         """The first reply (waited for up to the step's time), then every reply until none
@@ -371,7 +390,7 @@ class Player:
                     break  # no reply at all, or quiet for long enough
         self._check_replies(step, replies)
         latency = self._latency(conversation, replies[0]) if replies else None
-        return StepResult(index, step, "passed", latency, tuple(replies))
+        return StepResult(index, step, latency, tuple(replies))
 
     def _check_replies(self, step: Collect, replies: list[Message]) -> None:
         count = len(replies)
@@ -402,7 +421,7 @@ class Player:
         try:
             message = conversation.wait_for(timeout=step.seconds)
         except WaitTimeout:
-            return StepResult(index, step, "passed")
+            return StepResult(index, step)
         except ConversationEnded:
             raise _StepFailed(
                 f"Expected {step.seconds:g} s of silence; the conversation ended"

@@ -2,19 +2,26 @@
 
 A failure shows where (the file, the step's line, the step as written), what was
 expected and which message came nearest (the conversation's own sentence), the
-conversation's id on the server when it is known, and the transcript so far. The latencies are each waiting step's (``expect``, ``any_order``,
-``collect``) over every play of it: p50, p95 and the maximum, then all of them together.
+conversation's id on the server when it is known, and the transcript so far. The
+latencies are each waiting step's (``expect``, ``any_order``, ``collect``) over every
+play of it: p50, p95 and the maximum, then all of them together.
+With a flow file, the coverage says which of its states and branches the scenarios
+reached, and which not.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .player import Play
 from .runner import Run
 
-__all__ = ["failure", "latencies", "percentile", "progress", "summary"]
+if TYPE_CHECKING:
+    from cxbus_emulator.flow_bot import Coverage
+
+__all__ = ["coverage", "failure", "latencies", "percentile", "progress", "summary"]
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "interrupted": "STOP"}
 
@@ -90,3 +97,23 @@ def summary(run: Run) -> str:
         if counts.get(status)
     )
     return f"{told or 'nothing played'} in {run.seconds:.2f} s (run {run.run_id})"
+
+
+def coverage(found: Coverage, branches: Mapping[str, str], flow: str) -> list[str]:
+    """Which of ``flow``'s states and branches (``branches``: their names and what takes
+    them) the conversations reached: counts, then what none reached."""
+    states = found.states
+    taken = found.branches
+    lines = [
+        f"flow coverage of {flow}: {sum(1 for n in states.values() if n)} of {len(states)} "
+        f"states, {sum(1 for n in taken.values() if n)} of {len(taken)} branches",
+        "  states entered: " + ", ".join(f"{name} {count}" for name, count in states.items()),
+    ]
+    missed = [name for name, count in states.items() if not count]
+    if missed:
+        lines.append(f"  states not reached: {', '.join(missed)}")
+    untaken = [name for name, count in taken.items() if not count]
+    if untaken:
+        lines.append("  branches not taken:")
+        lines.extend(f"    {name}: {branches[name]}" for name in untaken)
+    return lines

@@ -5,9 +5,11 @@ section when its configuration has one (a Genesys Cloud OAuth client, for what a
 guest cannot see: participant data, disconnecting what is still open).
 
 - ``EmulatorTarget``: an ``Emulator`` started in this process, its demo bot (Web
-  Messaging) and demo agent (guest chat, GMS) quick, and its platform API (with the
-  default test client: its ``platform`` section); ``open_conversations()`` counts
-  what is still open on it (every scenario's conversation is ended when it ends).
+  Messaging) and demo agent (guest chat, GMS) quick, or the bot of a flow file, and
+  its platform API (with the default test client: its ``platform`` section);
+  ``open_conversations()`` counts what is still open on it (every scenario's
+  conversation is ended when it ends), and ``coverage()`` tells which of the flow's
+  states and branches the conversations reached.
 - ``DeploymentTarget``: JSON files shaped like each channel's section (``messaging``
   for Web Messaging, ``webchat`` for the guest chat API and GMS), as ``cxbus chat
   --config`` reads them; their texts may name ``${env.NAME}`` variables, and a
@@ -16,6 +18,7 @@ guest cannot see: participant data, disconnecting what is still open).
 
 from __future__ import annotations
 
+import abc
 import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,8 @@ from .variables import Text, VariableError
 
 if TYPE_CHECKING:
     from cxbus_emulator import Emulator
+    from cxbus_emulator.flow import Flow
+    from cxbus_emulator.flow_bot import Coverage
 
 __all__ = ["DeploymentTarget", "EmulatorTarget", "Target", "read_deployment"]
 
@@ -38,8 +43,9 @@ SHAPES = {
 }
 
 
-class Target:
-    """Where the conversations of a run talk (see the module docstring)."""
+class Target(abc.ABC):
+    """Where the conversations of a run talk (see the module docstring); ``with`` makes
+    it ready (an emulator starts) and done."""
 
     description = "a target"
     platform: Mapping[str, Any] | None = None
@@ -48,26 +54,32 @@ class Target:
     def __enter__(self) -> Target:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        pass
+    def __exit__(self, *exc_info: object) -> None:  # noqa: B027 - most targets hold nothing
+        """Let go of what ``with`` made ready."""
 
+    @abc.abstractmethod
     def section(self, channel: str) -> Mapping[str, Any]:
         """The configuration section of ``channel``."""
-        raise NotImplementedError
 
 
 class EmulatorTarget(Target):
-    """The embedded emulator, started on ``with`` and stopped after it."""
+    """The embedded emulator, started on ``with`` and stopped after it; with ``flow`` (a
+    ``cxbus_emulator.flow.Flow``, as ``load_flow`` reads it), its bot plays that flow on
+    every channel."""
 
-    description = "the embedded emulator"
-
-    def __init__(self) -> None:
+    def __init__(self, flow: Flow | None = None) -> None:
+        self.flow = flow
+        self.description = "the embedded emulator" + (
+            "" if flow is None else f" playing the flow {flow.source}"
+        )
         self._emulator: Emulator | None = None
 
     def __enter__(self) -> EmulatorTarget:
         from cxbus_emulator import Emulator
 
-        emulator = Emulator(agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY)
+        emulator = Emulator(
+            flow=self.flow, agent_join_delay=JOIN_DELAY, agent_typing_delay=TYPING_DELAY
+        )
         emulator.start()
         self._emulator = emulator
         self.platform = emulator.platform_config()  # its default test client
@@ -90,6 +102,17 @@ class EmulatorTarget(Target):
     def open_conversations(self) -> int:
         """How many conversations are still open on the emulator, on every API."""
         return sum(self.emulator.open_conversations().values())
+
+    def coverage(self) -> Coverage | None:
+        """Which of the flow's states and branches the conversations reached so far
+        (``None`` without a flow)."""
+        return None if self.flow is None else self.emulator.flow_coverage()
+
+    def branches(self) -> dict[str, str]:
+        """Every branch of the flow by its name, with what takes it (none without a flow)."""
+        from cxbus_emulator.flow_bot import branches
+
+        return {} if self.flow is None else branches(self.flow)
 
 
 class DeploymentTarget(Target):

@@ -111,3 +111,31 @@ def test_a_bad_file_is_a_collection_error_naming_its_line(tmp_path: Path) -> Non
         in result.stdout
     )
     assert "Traceback" not in result.stdout
+
+
+def test_with_a_flow_file_the_summary_tells_its_coverage(tmp_path: Path) -> None:
+    flow = Path(__file__).resolve().parents[3] / "docs" / "examples" / "order-status.yaml"
+    (tmp_path / "order.scenario.yaml").write_text(
+        textwrap.dedent(
+            """\
+            name: order
+            steps:
+              - say: Where is my order?
+              - choose: Track my order
+              - expect: {contains: order number}
+            """
+        )
+    )
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
+            *("order.scenario.yaml", f"--scenario-flow={flow}"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "flow coverage" in result.stdout
+    assert f"flow coverage of {flow}: 2 of 5 states, 2 of 9 branches" in result.stdout

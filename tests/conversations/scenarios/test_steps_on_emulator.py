@@ -11,10 +11,12 @@ agent joins, greets ("Hi Ada, I'm Alex. ..."), echoes, and leaves on "bye" (the 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from cxbus_conversations import Conversation
 from cxbus_conversations.emulator_sections import emulator_config
 from cxbus_conversations.scenarios import (
     RUN_ATTRIBUTE,
@@ -50,6 +52,11 @@ scenarios:
       - expect: {card: cxbus, buttons: [Tell me more, Genesys Cloud]}
       - choose: Tell me more
       - expect: {contains: You chose Tell me more}
+  - name: a choice waits for its offer
+    steps:
+      - say: options
+      - choose: Red
+      - expect: {equals: You chose Red.}
   - name: files
     steps:
       - send_file: {path: note.txt, text: here it is}
@@ -128,24 +135,27 @@ def play_one(emulator: Emulator, scenario: Scenario, channel: str) -> Play:
 
 
 def open_on(emulator: Emulator, channel: str) -> int:
+    """How many conversations are open on ``channel`` (other tests' too: the emulator is
+    the session's, so a test compares before and after)."""
     return emulator.open_conversations()[channel]
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_every_step_kind_passes_and_every_conversation_is_ended(
-    conversation_emulator: Emulator, channel: str, tmp_path: Path
+    emulator: Emulator, channel: str, tmp_path: Path
 ) -> None:
     text = MESSAGING if channel == "messaging" else WEB_CHAT
-    plays = played(conversation_emulator, channel, text, tmp_path)
+    before = open_on(emulator, channel)
+    plays = played(emulator, channel, text, tmp_path)
     for play in plays:
         assert play.status == "passed", f"{play.scenario.name}: {play.problem}\n{play.transcript}"
-    assert open_on(conversation_emulator, channel) == 0
+    assert open_on(emulator, channel) == before
     waits = [r for play in plays for r in play.steps if r.latency is not None]
     assert waits and all(0 <= r.latency < 5 for r in waits)
 
 
 def test_the_run_and_the_scenario_attributes_reach_the_server(
-    conversation_emulator: Emulator, tmp_path: Path
+    emulator: Emulator, tmp_path: Path
 ) -> None:
     (scenario,) = read_scenarios(
         "attributes: {case: '${scenario.id}', team: qa}\n"
@@ -153,11 +163,11 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
         "a.scenario.yaml",
         {},
     )
-    before = set(conversation_emulator.messaging.sessions())
-    play = play_one(conversation_emulator, scenario, "messaging")
+    before = set(emulator.messaging.sessions())
+    play = play_one(emulator, scenario, "messaging")
     assert play.status == "passed", play.problem
-    (session,) = set(conversation_emulator.messaging.sessions()) - before
-    attributes = conversation_emulator.messaging.session(session).custom_attributes
+    (session,) = set(emulator.messaging.sessions()) - before
+    attributes = emulator.messaging.session(session).custom_attributes
     assert attributes[RUN_ATTRIBUTE] == "cxbus-test-42"
     assert attributes["team"] == "qa" and len(attributes["case"]) == 12
 
@@ -202,16 +212,81 @@ def test_the_run_and_the_scenario_attributes_reach_the_server(
     ],
 )
 def test_a_failing_step_says_what_was_expected_and_what_came_nearest(
-    conversation_emulator: Emulator, steps: str, problem: str
+    emulator: Emulator, steps: str, problem: str
 ) -> None:
-    (scenario,) = read_scenarios(f"name: failing\nsteps: {steps}\n", "f.scenario.yaml", {})
-    play = play_one(conversation_emulator, scenario, "messaging")
+    text = f"name: failing\nwithin: 2\nsteps: {steps}\n"
+    (scenario,) = read_scenarios(text, "f.scenario.yaml", {})
+    before = open_on(emulator, "messaging")
+    play = play_one(emulator, scenario, "messaging")
     assert play.status == "failed"
     assert play.failed_step == len(scenario.steps) - 1
     assert play.problem is not None and problem in play.problem, play.problem
-    assert open_on(conversation_emulator, "messaging") == 0
+    assert open_on(emulator, "messaging") == before
 
 
-def test_a_scenario_for_other_channels_is_skipped(conversation_emulator: Emulator) -> None:
+def test_a_scenario_for_other_channels_is_skipped(emulator: Emulator) -> None:
     (scenario,) = read_scenarios("channels: [gms]\nsteps: [{say: hi}]\n", "s.scenario.yaml", {})
-    assert play_one(conversation_emulator, scenario, "webchat").status == "skipped"
+    assert play_one(emulator, scenario, "webchat").status == "skipped"
+
+
+class FakePlatform:
+    """The platform's side as a Player asks it (its seam): fixed participant data, and the
+    conversations it was asked to disconnect."""
+
+    def __init__(self, data: dict[str, str]) -> None:
+        self.data = data
+        self.asked: list[dict[str, str]] = []
+        self.disconnected: list[dict[str, str]] = []
+
+    def conversation_id(self, conversation: Conversation) -> str | None:
+        return None
+
+    def participant_data(
+        self, conversation: Conversation, attributes: Mapping[str, str]
+    ) -> Mapping[str, str]:
+        self.asked.append(dict(attributes))
+        return self.data
+
+    def disconnect(self, conversation: Conversation, attributes: Mapping[str, str]) -> None:
+        self.disconnected.append(dict(attributes))
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"intent": "order-status", "order_number": "12345"}, None),
+        (
+            {"intent": "agent", "order_number": "12345"},
+            "The participant data intent is not as expected (equals order-status) within "
+            "0.3 s; it is 'agent'",
+        ),
+        (
+            {"intent": "order-status"},
+            "The participant data order_number is not as expected (matches ^\\d{5}$) "
+            "within 0.3 s; it is not set",
+        ),
+    ],
+)
+def test_participant_data_is_asked_of_the_platform_and_every_play_is_disconnected_there(
+    emulator: Emulator, data: dict[str, str], problem: str | None
+) -> None:
+    (scenario,) = read_scenarios(
+        "steps:\n  - say: hi\n  - expect: {participant_data: "
+        "{intent: order-status, order_number: {matches: '^\\d{5}$'}}, within: 0.3}\n",
+        "p.scenario.yaml",
+        {},
+    )
+    platform = FakePlatform(data)
+    player = Player(
+        scenario,
+        "messaging",
+        emulator_config(emulator, "messaging"),
+        run_id="cxbus-test-42",
+        environ={},
+        platform=platform,
+    )
+    play = player.play()
+    assert play.problem == problem
+    assert play.status == ("passed" if problem is None else "failed")
+    assert {asked[RUN_ATTRIBUTE] for asked in platform.asked} == {"cxbus-test-42"}
+    assert [gone[RUN_ATTRIBUTE] for gone in platform.disconnected] == ["cxbus-test-42"]
