@@ -16,6 +16,9 @@ one shape (``Message``), and the conversation keeps a timed ``Transcript``::
 A layer above the channels: it uses the public API of cxbus, cxbus_messaging and
 cxbus_webchat, and none of them knows it. ``cxbus_conversations.testing`` is its
 pytest plugin (conversations with the emulator's demo bot and demo agent).
+``PlatformClient`` (``cxbus_conversations.platform``) asks Genesys Cloud's platform API
+what the guest cannot see: the conversation's id, its participant data; and
+disconnects it.
 """
 
 from .async_conversation import AsyncConversation
@@ -31,6 +34,7 @@ from .errors import (
 )
 from .message import EVENTS, SENDERS, Attachment, Button, Card, Carousel, Message, QuickReply
 from .options import CHANNELS
+from .platform import PlatformClient, PlatformError, PlatformSection
 from .transcript import Entry, Transcript
 from .web_chat import WebChatReader
 from .web_messaging import MessagingReader
@@ -53,6 +57,9 @@ __all__ = [
     "MessagingReader",
     "NotOffered",
     "NotReceived",
+    "PlatformClient",
+    "PlatformError",
+    "PlatformSection",
     "QuickReply",
     "Transcript",
     "WaitTimeout",

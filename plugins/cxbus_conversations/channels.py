@@ -63,6 +63,11 @@ class Channel(Protocol):
 
     def start(self, plugin: Plugin) -> Deferred: ...
 
+    def conversation_id(self, started: Any) -> str | None:
+        """The conversation's id on the server, from ``start``'s outcome, when the guest
+        is told it."""
+        ...
+
     def say(self, plugin: Plugin, text: str) -> Deferred: ...
 
     def choose(self, plugin: Plugin, label: str, received: Sequence[Message]) -> Deferred: ...
@@ -104,6 +109,9 @@ class MessagingChannel:
             return plugin.command("MessagingService.startConversation")
         kept = plugin.command("Database.set", {"messaging": {"customAttributes": attributes}})
         return kept.then(lambda _: plugin.command("MessagingService.startConversation"))
+
+    def conversation_id(self, started: Any) -> str | None:
+        return None  # Web Messaging tells the guest no conversation id
 
     def say(self, plugin: Plugin, text: str) -> Deferred:
         return plugin.command("MessagingService.sendMessage", {"message": text})
@@ -163,7 +171,9 @@ class MessagingChannel:
                 log.warning(
                     "This Web Messaging deployment does not let the guest clear its "
                     "conversation: the session is closed here, but the conversation stays "
-                    "open on the platform until its flow or an agent ends it."
+                    "open on the platform until its flow or an agent ends it, or the "
+                    "platform API disconnects it (give cxbus test's target a platform "
+                    "section)."
                 )
             return plugin.command("MessagingService.clearSession")
 
@@ -194,6 +204,13 @@ class WebChatChannel:
         if self.options.attributes:
             data["userData"] = dict(self.options.attributes)
         return plugin.command("WebChatService.startChat", data)
+
+    def conversation_id(self, started: Any) -> str | None:
+        """startChat's session data: guest chat's ``conversationId``, GMS's ``sessionID``."""
+        if not isinstance(started, dict):
+            return None
+        found = started.get("conversationId") or started.get("sessionID")
+        return found if isinstance(found, str) else None
 
     def say(self, plugin: Plugin, text: str) -> Deferred:
         return plugin.command("WebChatService.sendMessage", {"message": text})

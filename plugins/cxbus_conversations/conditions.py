@@ -4,7 +4,8 @@ A condition is every criterion given at once (they all must hold): the sender (a
 or an agent unless told), the text (``contains``, ``matches`` a regular expression,
 ``equals`` ignoring surrounding whitespace), what the message offers or carries
 (``quick_reply``, ``button``, ``card``, ``attachment``: ``True`` for any, a string for
-one labelled, titled or named so), or an event (joined, left, ended). ``str()`` says
+one labelled, titled or named so; for quick replies and buttons, a list of labels for
+exactly those, in that order), or an event (joined, left, ended). ``str()`` says
 it in words, for errors and reports: "a bot or agent message containing 'order'".
 """
 
@@ -23,6 +24,7 @@ from .transcript import Entry
 __all__ = ["Condition"]
 
 Wanted = bool | str
+Offered = bool | str | tuple[str, ...]
 
 
 def _pattern(value: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
@@ -48,6 +50,21 @@ def _wanted(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         )
 
 
+def _labels(value: Any) -> Any:
+    """Labels (a list) as a tuple (the condition is frozen); anything else as it is."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _offered_wanted(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, tuple) and all(isinstance(label, str) for label in value):
+        return
+    if not isinstance(value, (bool, str)):
+        raise TypeError(
+            f"{attribute.name} must be True (any), False (no matter), a label or a list of "
+            f"labels (exactly those); got {value!r}."
+        )
+
+
 def _senders(value: str | Sequence[str] | None) -> tuple[str, ...]:
     chosen = ("bot", "agent") if value is None else (value,) if isinstance(value, str) else value
     unknown = [sender for sender in chosen if sender not in SENDERS]
@@ -63,8 +80,8 @@ class Condition:
     contains: str | None = attrs.field(default=None, validator=_text_or_none)
     matches: re.Pattern[str] | None = attrs.field(default=None, converter=_pattern)
     equals: str | None = attrs.field(default=None, validator=_text_or_none)
-    quick_reply: Wanted = attrs.field(default=False, validator=_wanted)
-    button: Wanted = attrs.field(default=False, validator=_wanted)
+    quick_reply: Offered = attrs.field(default=False, converter=_labels, validator=_offered_wanted)
+    button: Offered = attrs.field(default=False, converter=_labels, validator=_offered_wanted)
     card: Wanted = attrs.field(default=False, validator=_wanted)
     attachment: Wanted = attrs.field(default=False, validator=_wanted)
     sender: tuple[str, ...] = attrs.field(default=None, converter=_senders)
@@ -88,16 +105,31 @@ class Condition:
             parts.append(f"matching /{self.matches.pattern}/")
         if self.equals is not None:
             parts.append(f"equal to {self.equals!r}")
-        for wanted, any_, one in (
-            (self.quick_reply, "offering quick replies", "offering the quick reply {!r}"),
-            (self.button, "with a button", "with the button {!r}"),
-            (self.card, "with a card", "with the card {!r}"),
-            (self.attachment, "with an attachment", "with the attachment {!r}"),
+        for wanted, any_, one, exactly, none in (
+            (
+                self.quick_reply,
+                "offering quick replies",
+                "offering the quick reply {!r}",
+                "offering the quick replies {}",
+                "offering no quick reply",
+            ),
+            (
+                self.button,
+                "with a button",
+                "with the button {!r}",
+                "with the buttons {}",
+                "with no button",
+            ),
+            (self.card, "with a card", "with the card {!r}", "", ""),
+            (self.attachment, "with an attachment", "with the attachment {!r}", "", ""),
         ):
             if wanted is True:
                 parts.append(any_)
             elif isinstance(wanted, str):
                 parts.append(one.format(wanted))
+            elif isinstance(wanted, tuple):
+                labels = ", ".join(repr(label) for label in wanted)
+                parts.append(exactly.format(labels) if wanted else none)
         return " ".join(parts[:1]) + (" " if len(parts) > 1 else "") + " and ".join(parts[1:])
 
     def test(self, message: Message) -> bool:
@@ -143,9 +175,11 @@ class Condition:
         )
 
 
-def _offered(wanted: Wanted, labels: list[str]) -> bool:
+def _offered(wanted: Offered, labels: list[str]) -> bool:
     if wanted is False:
         return True
     if wanted is True:
         return bool(labels)
+    if isinstance(wanted, tuple):
+        return list(wanted) == labels
     return wanted in labels

@@ -90,8 +90,8 @@ class Conversation(BaseConversation):
         contains: str | None = None,
         matches: str | re.Pattern[str] | None = None,
         equals: str | None = None,
-        quick_reply: bool | str = False,
-        button: bool | str = False,
+        quick_reply: bool | str | Sequence[str] = False,
+        button: bool | str | Sequence[str] = False,
         card: bool | str = False,
         attachment: bool | str = False,
         sender: str | Sequence[str] | None = None,
@@ -101,7 +101,8 @@ class Conversation(BaseConversation):
         criterion given: its text ``contains`` a string, ``matches`` a regular expression
         (searched), ``equals`` a string (ignoring surrounding whitespace); it offers a
         ``quick_reply`` or ``button``, has a ``card`` or an ``attachment`` (``True`` for
-        any, a string for the one labelled, titled or named so).
+        any, a string for the one labelled, titled or named so; a list of labels for
+        exactly those quick replies or buttons, in that order, ``[]`` for none).
 
         "Next" is after the message the previous wait returned: a message that arrived
         before this call is found, and those passed over are consumed. ``WaitTimeout``

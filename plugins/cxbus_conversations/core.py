@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,10 @@ class ConversationCore:
         self._channel = channel_for(options)
         self._bus: Bus | None = None
         self._plugin: Plugin | None = None
+        self.conversation_id: str | None = None
+        # end() may come from two threads at once (a runner interrupting a wait): the
+        # bus is taken, and closed, once.
+        self._closing = threading.Lock()
 
     @property
     def transcript(self) -> Transcript:
@@ -78,8 +83,9 @@ class ConversationCore:
 
     def close(self) -> None:
         """Close the bus made for the conversation, or leave the user's; then it has ended."""
-        bus, plugin = self._bus, self._plugin
-        self._bus = self._plugin = None
+        with self._closing:
+            bus, plugin = self._bus, self._plugin
+            self._bus = self._plugin = None
         if bus is not None and self.options.bus is None:
             bus.close()
         elif bus is not None and plugin is not None:
@@ -141,7 +147,8 @@ class ConversationCore:
             self.lifecycle.move("ended")  # before a wait for the end is told of it
         self.inbox.add(messages)
 
-    def _started(self, _: Any) -> None:
+    def _started(self, started: Any) -> None:
+        self.conversation_id = self._channel.conversation_id(started)
         if self.lifecycle.move("started") is not State.STARTING:
             raise CommandRejected(WrongState("start: the conversation was ended while it started."))
 
@@ -212,9 +219,22 @@ class BaseConversation:
         return self._core.transcript
 
     @property
+    def conversation_id(self) -> str | None:
+        """The conversation's id on the server, once started, where the guest is told it:
+        the guest chat's ``conversationId``, the GMS ``chatId``. ``None`` on Web Messaging,
+        whose guests are not told (``cxbus_conversations.platform`` finds it)."""
+        return self._core.conversation_id
+
+    @property
     def messages(self) -> tuple[Message, ...]:
         """Every message so far, in the order they arrived (the customer's own too)."""
         return self._core.transcript.messages
+
+    def elapsed(self) -> float:
+        """Seconds since the conversation started, by the clock of its transcript: what
+        an entry's ``at`` is measured against (a reply's latency is its ``at`` less the
+        ``elapsed()`` taken when the customer spoke)."""
+        return self._core.inbox.elapsed()
 
     def _timeout(self, timeout: float | None) -> float:
         if timeout is None:

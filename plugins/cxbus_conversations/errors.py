@@ -27,6 +27,7 @@ __all__ = [
     "WrongState",
     "reason_text",
     "refused",
+    "without_article",
 ]
 
 # How much of the nearest message an error shows (all of it is in ``nearest``).
@@ -83,7 +84,7 @@ class WaitTimeout(NotReceived, WaitTimedOut):
 
     def __init__(self, condition: Condition, waited: float, nearest: Entry | None) -> None:
         super().__init__(
-            f"No {_without_article(condition)} within {waited:.1f} s", condition, waited, nearest
+            f"No {without_article(condition)} within {waited:.1f} s", condition, waited, nearest
         )
 
 
@@ -99,7 +100,8 @@ class ConversationEnded(NotReceived):
         )
 
 
-def _without_article(condition: Condition) -> str:
+def without_article(condition: Condition) -> str:
+    """``condition`` in words without its article: "bot message containing 'order'"."""
     said = str(condition)
     return said.split(" ", 1)[1] if said.startswith(("a ", "an ")) else said
 

@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cxbus_webchat.testing import GMS_POLLING
-
 from .conversation import Conversation
+from .emulator_sections import emulator_config
 from .options import CHANNELS
 
 if TYPE_CHECKING:
@@ -49,19 +48,6 @@ __all__ = [
 ]
 
 _made: pytest.StashKey[Conversations] = pytest.StashKey()
-
-
-def emulator_config(emulator: Emulator, channel: str) -> dict[str, Any]:
-    """The configuration section of ``channel`` (``"messaging"``, ``"webchat"``, ``"gms"``)
-    that talks to ``emulator``; GMS polled every 50 to 250 ms."""
-    if channel == "messaging":
-        return emulator.messaging_config()
-    if channel == "webchat":
-        return emulator.webchat_config()
-    if channel == "gms":
-        return {**emulator.gms_config(), **GMS_POLLING}
-    names = ", ".join(repr(name) for name in CHANNELS)
-    raise ValueError(f"channel must be one of {names}; got {channel!r}.")
 
 
 class Conversations:

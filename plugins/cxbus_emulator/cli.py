@@ -111,8 +111,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
-        '{"webchat": ..., "gms": ..., "messaging": ...} (and "identity" with --auth, '
-        '"controlKey" beyond loopback)',
+        '{"webchat": ..., "gms": ..., "messaging": ..., "platform": ...} (and "identity" '
+        'with --auth, "controlKey" beyond loopback)',
     )
     messaging = parser.add_argument_group("Web Messaging")
     messaging.add_argument(
@@ -196,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
                 "webchat": emulator.webchat_config(),
                 "gms": emulator.gms_config(),
                 "messaging": emulator.messaging_config(),
+                "platform": emulator.platform_config(),
             }
             if args.auth != "off":
                 sections["identity"] = identity
@@ -220,6 +221,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  sign-in page:  {identity['signInURL']}")
             print(f"  redirectUri:   {identity['redirectUri']}")
             print(f"  users:         {', '.join(identity['users'])}")
+        platform = emulator.platform_config()
+        print("Platform API (a platform section: its OAuth client's token, conversations):")
+        print(f"  apiBaseUrl:    {platform['apiBaseUrl']}")
+        print(f"  clientId:      {platform['clientId']}")
+        print(f"  clientSecret:  {platform['clientSecret']}")
         if flow is not None:
             print(f"Flow-file bot {flow.bot} ({args.flow}) greets every conversation.")
         if emulator.control_key is not None:

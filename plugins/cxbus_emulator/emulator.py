@@ -25,6 +25,8 @@ from .guest_chat.agent import DemoAgent
 from .guest_chat.conversations import Conversation
 from .guest_chat.server import ChatServer
 from .guest_chat.settings import Settings
+from .platform import DEFAULT_CLIENT, OAuthClient, PlatformControls, PlatformServer
+from .platform import routes as platform_routes
 from .web_messaging import Deployment, Limits, MessagingControls, MessagingServer, User
 from .web_messaging.agent import DemoBot
 from .web_messaging.identity import DEMO_USERS
@@ -32,6 +34,10 @@ from .web_messaging.routes import MessagingApi
 
 if TYPE_CHECKING:
     from .flow import Flow
+    from .flow_bot import Coverage
+    from .gms.flow_bot import GmsFlowBot
+    from .guest_chat.flow_bot import GuestChatFlowBot
+    from .web_messaging.flow_bot import MessagingFlowBot
 
 __all__ = ["Emulator"]
 
@@ -74,6 +80,12 @@ class Emulator:
     ``control_key`` (made, when not given: ``control_key`` reads it) in the
     ``X-Emulator-Key`` header (``control_key`` module).
 
+    Beside the guest APIs it serves the platform API calls a tester makes (a token,
+    finding a conversation, its participant data, disconnecting it; see
+    ``cxbus_emulator.platform``) to ``platform_clients`` (the default test client,
+    ``cxbus_emulator.platform.DEFAULT_CLIENT``, unless others are given);
+    ``platform_config()`` is the ``platform`` section that uses it.
+
     The other keywords (``switches``) are the guest chat's: the fields of
     ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
     ``guest_idle_limit=0.5`` or ``max_uploads=3``. They default to the real server's
@@ -99,6 +111,7 @@ class Emulator:
         messaging_deployment: Deployment | None = None,
         messaging_limits: Limits | None = None,
         messaging_users: tuple[User, ...] = DEMO_USERS,
+        platform_clients: tuple[OAuthClient, ...] = (DEFAULT_CLIENT,),
         ssl_context: ssl.SSLContext | None = None,
         flow: Flow | str | os.PathLike[str] | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
@@ -117,6 +130,7 @@ class Emulator:
         self.queue = "Support"
         self.flow = _flow(flow)
         """The flow its flow-file bot plays, if any."""
+        self._flow_bots: tuple[GuestChatFlowBot, GmsFlowBot, MessagingFlowBot] | None = None
         script = DemoAgent(agent_name, agent_join_delay, agent_typing_delay)
         self.server = ChatServer(
             deployment_key=str(uuid.uuid4()),
@@ -146,6 +160,10 @@ class Emulator:
         if self.flow is not None:
             self._add_flow_bots(self.flow, agent_typing_delay)
         self.messaging = MessagingControls(self.messaging_server, self._run)
+        self.platform_server = PlatformServer(
+            platform_clients, self.messaging_server, self.server, self.gms_server
+        )
+        self.platform = PlatformControls(self.platform_server, self._run, lambda: self.data_url)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -155,9 +173,13 @@ class Emulator:
         from .guest_chat.flow_bot import GuestChatFlowBot
         from .web_messaging.flow_bot import MessagingFlowBot
 
-        self.server.flow_bot = GuestChatFlowBot(flow, typing_delay)
-        self.gms_server.flow_bot = GmsFlowBot(flow, typing_delay)
-        self.messaging_server.flow_bot = MessagingFlowBot(flow, typing_delay)
+        bots = (
+            GuestChatFlowBot(flow, typing_delay),
+            GmsFlowBot(flow, typing_delay),
+            MessagingFlowBot(flow, typing_delay),
+        )
+        self.server.flow_bot, self.gms_server.flow_bot, self.messaging_server.flow_bot = bots
+        self._flow_bots = bots
 
     def __repr__(self) -> str:
         return f"<Emulator {self.data_url or 'stopped'}>"
@@ -217,6 +239,12 @@ class Emulator:
         """
         return {"deploymentId": self.messaging.deployment_id, "baseURL": self.data_url}
 
+    def platform_config(self) -> dict[str, str]:
+        """A target's ``platform`` section that calls this emulator's platform API with
+        the first OAuth client's credentials (``apiBaseUrl``, ``clientId``,
+        ``clientSecret``)."""
+        return self.platform.config()
+
     # Running ----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -247,6 +275,9 @@ class Emulator:
         add_control_routes(app, self.gms_server)
         self.messaging_api.add_routes(app)
         app.router.add_post(RESTART, self._restart_requested)
+        platform_routes.add_routes(app, self.platform_server)
+        app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
+        app.router.add_get("/emulator/flow-coverage", self._show_flow_coverage)
         return app
 
     async def _restart_requested(self, request: web.Request) -> web.Response:
@@ -486,6 +517,49 @@ class Emulator:
     def sockets(self, conversation_id: str) -> int:
         """How many event streams are attached to the conversation."""
         return self.server.streams.count(conversation_id)
+
+    def open_conversations(self) -> dict[str, int]:
+        """How many conversations are open on each API (``GET
+        /emulator/open-conversations``): guest chats not ended (``"webchat"``), GMS chats
+        not ended (``"gms"``), Web Messaging conversations begun and neither disconnected
+        (by the platform, an agent or the flow) nor cleared or expired (``"messaging"``).
+        ``platform.open_conversations()`` names them."""
+
+        async def count() -> dict[str, int]:
+            return self._count_open()
+
+        return self._run(count())
+
+    def _count_open(self) -> dict[str, int]:
+        counts = dict.fromkeys(("webchat", "gms", "messaging"), 0)
+        for channel, _ in self.platform_server.open_conversations():
+            counts[channel] += 1
+        return counts
+
+    async def _show_open_conversations(self, request: web.Request) -> web.Response:
+        return web.json_response(self._count_open())
+
+    def flow_coverage(self) -> Coverage:
+        """Which states of the flow its bot entered and which branches it took, how often,
+        over every conversation of every API so far (``GET /emulator/flow-coverage``);
+        ``RuntimeError`` when it plays no flow."""
+
+        async def gather() -> Coverage:
+            return self._coverage()
+
+        return self._run(gather())
+
+    def _coverage(self) -> Coverage:
+        from .flow_bot import Coverage
+
+        if self.flow is None or self._flow_bots is None:
+            raise RuntimeError("The emulator plays no flow: Emulator(flow=...) plays one.")
+        return Coverage.of(self.flow, (run for bot in self._flow_bots for run in bot.runs.values()))
+
+    async def _show_flow_coverage(self, request: web.Request) -> web.Response:
+        if self.flow is None:
+            return web.json_response({"message": "The emulator plays no flow."}, status=404)
+        return web.json_response(self._coverage().to_json())
 
 
 def _flow(flow: Flow | str | os.PathLike[str] | None) -> Flow | None:

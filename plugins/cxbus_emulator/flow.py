@@ -17,7 +17,9 @@ variable is asked somewhere, ``goto`` does not loop) is checked here.
 
 YAML is read with YAML 1.2's booleans (only ``true`` and ``false``), so that the
 keys ``on`` and quick replies such as ``Yes`` and ``No`` stay texts; every other
-plain value is the text as written (``12345`` is the text ``"12345"``).
+plain value is the text as written (``12345`` is the text ``"12345"``). The reading,
+and the schema's complaints as one sentence with a line, are ``cxbus.yaml_documents``'
+(which scenario files are read with too).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from typing import Any
 
 import attrs
 import jsonschema
-import yaml
+
+from cxbus.yaml_documents import Document, DocumentError, load_document, read_document
+from cxbus.yaml_documents import Path as Path
 
 __all__ = [
     "SCHEMA",
@@ -54,22 +58,10 @@ SCHEMA: dict[str, Any] = json.loads(
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 DEFAULT_BOT = "Bot"
 DEFAULT_FALLBACK = "Sorry, I did not understand that."
-# YAML 1.2's core schema: only these plain values are not texts.
-_BOOLEANS = {"true": True, "True": True, "TRUE": True}
-_BOOLEANS.update({"false": False, "False": False, "FALSE": False})
-_NULLS = {"", "~", "null", "Null", "NULL"}
-
-Path = tuple[str | int, ...]
 
 
-class FlowError(ValueError):
+class FlowError(DocumentError):
     """A flow file that cannot be played: ``"FILE, line N: where: what was expected"``."""
-
-    def __init__(self, source: str, line: int, problem: str) -> None:
-        super().__init__(f"{source}, line {line}: {problem}")
-        self.source = source
-        self.line = line
-        self.problem = problem
 
 
 # The parts of a flow ------------------------------------------------------------------
@@ -221,141 +213,35 @@ class Flow:
 def load_flow(path: str | os.PathLike[str]) -> Flow:
     """The flow in the YAML file at ``path``; ``FlowError`` naming the file and the line
     when it cannot be read or is not a flow."""
-    source = os.fspath(path)
-    try:
-        with open(source, encoding="utf-8") as file:
-            text = file.read()
-    except (OSError, UnicodeDecodeError) as error:
-        why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise FlowError(source, 1, f"cannot read the flow file: {why}") from None
-    return parse_flow(text, source)
+    return _flow(load_document(path, "the flow file", **_READING))
 
 
 def parse_flow(text: str, source: str = "<flow>") -> Flow:
     """The flow written in ``text``; ``source`` names it in a ``FlowError``."""
-    data, lines = _read_yaml(text, source)
-    reader = _Reader(source, lines)
-    reader.check_shape(data)
-    return reader.flow(data)
+    return _flow(read_document(text, source, **_READING))
 
 
-def _read_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
-    """The YAML document as plain data, and the line of each value (by its path)."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise FlowError(source, line, f"this is not YAML: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise FlowError(source, 1, f"this is not YAML: {error}") from None
-    if root is None:
-        raise FlowError(source, 1, f"the file is empty; expected {SCHEMA['description']}")
-    lines: dict[Path, int] = {}
-    return _plain(root, (), lines, source, set()), lines
+# Every plain value a text; "the flow" for the whole; FlowError for what is wrong.
+_READING: dict[str, Any] = {"numbers": False, "top": "the flow", "raises": FlowError}
 
 
-def _plain(
-    node: yaml.Node, path: Path, lines: dict[Path, int], source: str, open_: set[int]
-) -> Any:
-    """``node`` as dicts, lists, texts, booleans and ``None``; ``lines`` learns each path's line
-    (a mapping value's is its key's)."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in open_:
-        raise FlowError(source, node.start_mark.line + 1, f"{_where(path)}: an alias to itself")
-    if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in _BOOLEANS:
-            return _BOOLEANS[node.value]
-        if node.style is None and node.value in _NULLS:
-            return None
-        return node.value
-    open_.add(id(node))
-    try:
-        if isinstance(node, yaml.SequenceNode):
-            return [
-                _plain(item, (*path, index), lines, source, open_)
-                for index, item in enumerate(node.value)
-            ]
-        mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise FlowError(source, line, f"{_where(path)}: expected a name as a key")
-            key = key_node.value
-            inner = (*path, key)
-            if key in mapping:
-                raise FlowError(source, line, f"{_where(inner)}: given twice")
-            lines[inner] = line
-            mapping[key] = _plain(value_node, inner, lines, source, open_)
-        return mapping
-    finally:
-        open_.discard(id(node))
-
-
-def _where(path: Path) -> str:
-    """``states.ask.on[0].goto``: where a value is, as a reader finds it in the file."""
-    if not path:
-        return "the flow"
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value) if value else "an empty text"
+def _flow(document: Document) -> Flow:
+    if document.data is None:
+        raise FlowError(document.source, 1, f"the file is empty; expected {SCHEMA['description']}")
+    problem = document.schema_error(_VALIDATOR)
+    if problem is not None:
+        raise problem
+    return _Reader(document).flow(document.data)
 
 
 @attrs.define
 class _Reader:
     """Turns a flow's plain data into a ``Flow``, naming the line of whatever is wrong."""
 
-    source: str
-    lines: dict[Path, int]
+    document: Document
 
-    def fail(self, path: Path, problem: str) -> FlowError:
-        line = self.lines.get(path)
-        while line is None and path:
-            path = path[:-1]
-            line = self.lines.get(path)
-        where = f"{_where(path)}: " if path else ""
-        return FlowError(self.source, line or 1, where + problem)
-
-    # The shape: the JSON Schema ---------------------------------------------------------
-
-    def check_shape(self, data: Any) -> None:
-        """The first of the schema's complaints, in the file's order, as a ``FlowError``."""
-        problems = [self._problem(error) for error in _VALIDATOR.iter_errors(data)]
-        if problems:
-            path, problem = min(problems, key=lambda p: (self.lines.get(p[0], 0), -len(p[0])))
-            raise self.fail(path, problem)
-
-    @staticmethod
-    def _problem(error: jsonschema.ValidationError) -> tuple[Path, str]:
-        path: Path = tuple(error.absolute_path)
-        schema: Any = error.schema
-        instance: Any = error.instance
-        if error.validator == "additionalProperties":
-            known = list(schema.get("properties", {}))
-            extra = next(key for key in instance if key not in known)
-            return (*path, extra), f"not a key here; expected one of {', '.join(known)}"
-        if error.validator == "required":
-            required: Any = error.validator_value
-            missing = next(key for key in required if key not in instance)
-            wanted = schema["properties"][missing]["description"]
-            return path, f"{missing} is missing: expected {wanted}"
-        if "propertyNames" in error.schema_path:  # a key of the mapping at path
-            return (*path, instance), f"expected {schema['description']}; got {instance!r}"
-        expected = schema.get("description", "something else")
-        return path, f"expected {expected}; got {_shown(instance)}"
+    def fail(self, path: Path, problem: str) -> DocumentError:
+        return self.document.error(path, problem)
 
     # The meaning: names, expressions, variables ------------------------------------------
 
@@ -374,7 +260,7 @@ class _Reader:
         return Flow(
             states=states,
             start=start,
-            source=self.source,
+            source=self.document.source,
             name=data.get("name"),
             bot=data.get("bot", DEFAULT_BOT),
             fallback=self.template(("fallback",), data.get("fallback", DEFAULT_FALLBACK), asked),

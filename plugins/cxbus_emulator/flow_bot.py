@@ -15,20 +15,24 @@ The guest answers a choice with its label or its number (``"2"``, on every API).
 
 Everything here runs on the emulator's loop. One conversation's turns are taken one at
 a time, in the order they came (the greeting first), under the run's lock.
+
+A run keeps the states it entered and the branches it took (``reached``, ``taken``);
+``Coverage.of`` adds them up over many runs against every state and branch of the
+flow (``branches``): which of the flow the conversations reached, and which not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
 
-from .flow import Card, Flow, State, choices_of
+from .flow import Card, Flow, Rule, State, choices_of
 
-__all__ = ["Channel", "FlowRun", "Phase", "Reply"]
+__all__ = ["Channel", "Coverage", "FlowRun", "Phase", "Reply", "branches"]
 
 
 @attrs.frozen
@@ -119,6 +123,10 @@ class FlowRun:
     variables: dict[str, str] = attrs.field(factory=dict)
     offered: Reply | None = None
     """The last message that offered choices, while its state waits for the answer."""
+    reached: list[str] = attrs.field(factory=list)
+    """The states entered, in order."""
+    taken: list[str] = attrs.field(factory=list)
+    """The branches taken, in order, by their names in ``branches``."""
     _turn: asyncio.Lock = attrs.field(factory=asyncio.Lock, repr=False)
 
     async def begin(self, first_words: str | None = None) -> None:
@@ -145,10 +153,15 @@ class FlowRun:
         answer = self.offered.choice(words) if self.offered is not None else words
         if state.ask is not None:
             self.variables[state.ask] = answer
-        for rule in (*state.on, *self.flow.on):
+        for number, rule in enumerate((*state.on, *self.flow.on)):
             if rule.holds(answer, self.variables):
+                own = number < len(state.on)
+                self.taken.append(
+                    f"{state.name} on[{number}]" if own else f"on[{number - len(state.on)}]"
+                )
                 await self._enter(self.flow.states[rule.goto])
                 return
+        self.taken.append(f"{state.name} fallback")
         fallback = state.fallback or self.flow.fallback
         await self._say(Reply(fallback.render(self.variables)))
 
@@ -156,6 +169,7 @@ class FlowRun:
         """Do what ``state`` does, and go on through its ``goto``s to one that waits."""
         while True:
             self.state, self.offered = state, None
+            self.reached.append(state.name)
             if state.set:
                 data = {key: value.render(self.variables) for key, value in state.set.items()}
                 self.channel.set_participant_data(data)
@@ -187,3 +201,56 @@ class FlowRun:
         await asyncio.sleep(self.typing_delay)
         if self.channel.open:
             await self.channel.send(reply)
+
+
+def branches(flow: Flow) -> dict[str, str]:
+    """Every branch of ``flow`` by its name, with what takes it: each waiting state's
+    rules (``"ask_number on[0]"``) and fallback (``"ask_number fallback"``), and the
+    flow's own rules, tried in every waiting state (``"on[1]"``)."""
+    found = {}
+    for state in flow.states.values():
+        if not state.waits:
+            continue
+        for number, rule in enumerate(state.on):
+            found[f"{state.name} on[{number}]"] = _said(rule)
+        found[f"{state.name} fallback"] = "anything else: the fallback"
+    for number, rule in enumerate(flow.on):
+        found[f"on[{number}]"] = _said(rule)
+    return found
+
+
+def _said(rule: Rule) -> str:
+    """A rule in words: ``contains 'track' -> ask_number``."""
+    heard = f"{rule.var} " if rule.var is not None else ""
+    if rule.matches is not None:
+        heard += f"matches /{rule.matches}/"
+    elif rule.contains:
+        heard += "contains " + " or ".join(repr(text) for text in rule.contains)
+    elif rule.equals:
+        heard += "equals " + " or ".join(repr(text) for text in rule.equals)
+    else:
+        heard += "anything"
+    return f"{heard} -> {rule.goto}"
+
+
+@attrs.frozen
+class Coverage:
+    """How often each state of a flow was entered and each branch taken, over many
+    conversations (zero for those never reached)."""
+
+    states: Mapping[str, int]
+    branches: Mapping[str, int]
+
+    @classmethod
+    def of(cls, flow: Flow, runs: Iterable[FlowRun]) -> Coverage:
+        states = dict.fromkeys(flow.states, 0)
+        taken = dict.fromkeys(branches(flow), 0)
+        for run in runs:
+            for name in run.reached:
+                states[name] += 1
+            for name in run.taken:
+                taken[name] += 1
+        return cls(states, taken)
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        return {"states": dict(self.states), "branches": dict(self.branches)}

@@ -23,6 +23,9 @@ reports a failure when it does not come in time::
             self.command("sendMessage", {"message": "Where is my order?"})
             self.wait_for("messageReceived", from_agent, name="agent reply")
 
+``ScenarioUser`` plays scenario files instead (``cxbus_locust.scenario_user``): each
+reply a statistic of the request type ``expect``, each unmet one a failure.
+
 Under Locust the threads of cxbus (its loop, pools and WebSocket reader) are gevent
 greenlets: Locust patches the standard library before cxbus starts them.
 """
@@ -41,7 +44,9 @@ from cxbus.extras import requiring
 with requiring("cxbus[locust]", "cxbus_locust"):
     from locust import User
 
-__all__ = ["ChatUser", "MessagingUser", "WebChatUser", "from_agent"]
+from .scenario_user import ScenarioUser
+
+__all__ = ["ChatUser", "MessagingUser", "ScenarioUser", "WebChatUser", "from_agent"]
 
 DEFAULT_TIMEOUT = 30.0
 # The events a user keeps since its last command, for wait_for: the newest this many.

@@ -42,6 +42,10 @@ def test_the_emulator_prints_what_to_configure_and_stops_on_ctrl_c() -> None:
     assert lines[8] == "Web Messaging guest API (a messaging section):\n"
     assert lines[9].startswith("  deploymentId:  ")
     assert lines[10] == f"  baseURL:       http://127.0.0.1:{port}\n"
+    assert lines[11].startswith("Platform API (a platform section")
+    assert lines[12] == f"  apiBaseUrl:    http://127.0.0.1:{port}\n"
+    assert lines[13] == "  clientId:      cxbus-emulator\n"
+    assert lines[14] == "  clientSecret:  cxbus-emulator-secret\n"
 
 
 def test_a_port_in_use_is_one_line_and_status_1() -> None:
@@ -104,6 +108,7 @@ def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -
     assert sections["webchat"]["transport"]["type"] == "purecloud-v2-sockets"
     assert sections["gms"]["dataURL"].endswith("/genesys/2/chat/customer-support")
     assert set(sections["messaging"]) == {"deploymentId", "baseURL"}
+    assert set(sections["platform"]) == {"apiBaseUrl", "clientId", "clientSecret"}
 
 
 def test_the_limit_names_are_those_of_limits() -> None:

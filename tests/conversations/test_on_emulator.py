@@ -278,5 +278,6 @@ def test_where_clearing_is_not_allowed_the_session_is_closed_and_a_warning_says_
     assert warnings == [
         "This Web Messaging deployment does not let the guest clear its conversation: the "
         "session is closed here, but the conversation stays open on the platform until its "
-        "flow or an agent ends it."
+        "flow or an agent ends it, or the platform API disconnects it (give cxbus test's "
+        "target a platform section)."
     ]

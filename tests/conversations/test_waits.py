@@ -7,6 +7,7 @@ import re
 import pytest
 
 from cxbus_conversations import (
+    Button,
     Card,
     Condition,
     ConversationEnded,
@@ -75,6 +76,18 @@ def test_a_wait_is_for_a_bot_or_an_agent_unless_told() -> None:
     assert not Condition(contains="x").test(Message("bot", text="x", event="joined"))
 
 
+def test_a_list_of_labels_is_exactly_those_offered_in_that_order() -> None:
+    offer = bot("Pick a colour:", quick_replies=(QuickReply("Red"), QuickReply("Blue")))
+    assert Condition(quick_reply=["Red", "Blue"]).test(offer)
+    assert not Condition(quick_reply=["Blue", "Red"]).test(offer)
+    assert not Condition(quick_reply=["Red"]).test(offer)
+    assert Condition(quick_reply=[]).test(bot("no choices"))
+    assert not Condition(quick_reply=[]).test(offer)
+    assert Condition(button=("Tell me more",)).test(
+        bot("", cards=(Card("cxbus", buttons=(Button("Tell me more"),)),))
+    )
+
+
 def test_cards_by_title() -> None:
     card = bot("", cards=(Card("Plans"),))
     assert Condition(card="Plans").test(card) and not Condition(card="Other").test(card)
@@ -90,6 +103,11 @@ def test_cards_by_title() -> None:
             "a bot or agent message equal to 'Yes' and offering quick replies",
         ),
         ({"card": "Plans"}, "a bot or agent message with the card 'Plans'"),
+        (
+            {"quick_reply": ["Red", "Blue"]},
+            "a bot or agent message offering the quick replies 'Red', 'Blue'",
+        ),
+        ({"button": []}, "a bot or agent message with no button"),
         ({"attachment": True}, "a bot or agent message with an attachment"),
         ({"event": "joined", "sender": "agent"}, "an agent joining"),
         ({"event": "ended"}, "the end of the conversation"),
@@ -106,6 +124,7 @@ def test_a_condition_says_what_it_waits_for(criteria: dict[str, object], said: s
         ({"sender": "robot"}, "sender must be one of bot, agent, system, customer"),
         ({"contains": 3}, "contains must be a string; got 3."),
         ({"card": 1}, "card must be True (any), False (no matter) or a string; got 1."),
+        ({"quick_reply": [1]}, "quick_reply must be True (any), False (no matter), a label or"),
     ],
 )
 def test_bad_criteria_are_named(criteria: dict[str, object], error: str) -> None:

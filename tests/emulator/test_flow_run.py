@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from cxbus_emulator.flow import Button, Card, parse_flow
-from cxbus_emulator.flow_bot import FlowRun, Phase, Reply
+from cxbus_emulator.flow_bot import Coverage, FlowRun, Phase, Reply, branches
 from cxbus_emulator.web_messaging.flow_bot import content_of, words_of
 from cxbus_emulator.web_messaging.sessions import Message
 
@@ -239,3 +239,47 @@ def test_what_a_web_messaging_guest_said() -> None:
     assert words_of(Message("Inbound", "Text", text="hi")) == "hi"
     assert words_of(Message("Inbound", "Event", events=[{"eventType": "Presence"}])) is None
     assert words_of(Message("Inbound", "Text", text=None)) is None
+
+
+def test_a_run_keeps_the_states_it_entered_and_the_branches_it_took() -> None:
+    run, _, _ = play("small", "maybe", "reset", "LARGE please", "sure")
+    assert run.reached == ["menu", "small", "confirm", "menu", "large", "confirm"]
+    assert run.taken == [
+        "menu on[0]",  # contains small
+        "confirm fallback",  # maybe
+        "on[0]",  # the flow's own rule: reset
+        "menu on[1]",  # matches ^l
+        "large on[1]",  # anything else -> confirm
+    ]
+
+
+def test_coverage_adds_up_runs_against_every_state_and_branch_of_the_flow() -> None:
+    flow = parse_flow(FLOW)
+    assert branches(flow) == {
+        "menu on[0]": "contains 'small' -> small",
+        "menu on[1]": "matches /^l/ -> large",
+        "menu fallback": "anything else: the fallback",
+        "large on[0]": "size equals 'Large' -> exact",
+        "large on[1]": "anything -> confirm",
+        "large fallback": "anything else: the fallback",
+        "confirm on[0]": "equals 'yes' or 'y' -> done",
+        "confirm fallback": "anything else: the fallback",
+        "on[0]": "equals 'reset' -> menu",
+    }
+    first, _, _ = play("small", "yes")
+    second, _, _ = play("Large", "sure")
+    found = Coverage.of(flow, [first, second])
+    assert found.states == {
+        "menu": 2,
+        "small": 1,
+        "large": 1,
+        "exact": 1,
+        "confirm": 1,
+        "done": 1,
+    }
+    assert [name for name, count in found.branches.items() if count] == [
+        "menu on[0]",
+        "menu on[1]",
+        "large on[0]",
+        "confirm on[0]",
+    ]
