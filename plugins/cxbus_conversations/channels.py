@@ -30,6 +30,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cxbus import Deferred, Event, Plugin
+from cxbus.runtime.machine_service import MachineService
+from cxbus_messaging import MessagingService
+from cxbus_webchat import WebChatService
 
 from .errors import NotOffered, reason_text
 from .message import Attachment, Message
@@ -90,6 +93,13 @@ def channel_for(options: Options) -> Channel:
 def _settled(deferred: Deferred, fallback: Callable[[Any], Any]) -> Deferred:
     """``deferred``, with a rejection handed to ``fallback`` (whose value resolves it)."""
     return deferred.then(None, fallback)
+
+
+def _delivered(service: MachineService | None) -> Deferred | None:
+    """Once the events the service published so far have reached their subscribers: a
+    command is answered on a pool of its own, so its answer may come before the events
+    it caused (the server's end of the chat among them)."""
+    return service.settled() if service is not None else None
 
 
 class MessagingChannel:
@@ -181,7 +191,8 @@ class MessagingChannel:
             ended = _settled(plugin.command("MessagingService.clearConversation"), close_session)
         else:
             ended = plugin.command("MessagingService.clearSession")
-        return _settled(ended, _logged("clearing the Web Messaging session"))
+        cleared = _settled(ended, _logged("clearing the Web Messaging session"))
+        return cleared.then(lambda _: _delivered(MessagingService.of(plugin.bus)))
 
 
 # Said once per process: a run of many conversations on one deployment needs it once.
@@ -241,7 +252,8 @@ class WebChatChannel:
             if reason != NO_CHAT:
                 _logged("ending the chat")(reason)
 
-        return _settled(plugin.command("WebChatService.endChat"), over_already)
+        ended = _settled(plugin.command("WebChatService.endChat"), over_already)
+        return ended.then(lambda _: _delivered(WebChatService.of(plugin.bus)))
 
 
 def _logged(doing: str) -> Callable[[Any], None]:

@@ -46,9 +46,12 @@ class ConversationCore:
         self._bus: Bus | None = None
         self._plugin: Plugin | None = None
         self.conversation_id: str | None = None
-        # end() may come from two threads at once (a runner interrupting a wait): the
-        # bus is taken, and closed, once.
+        # end() may come from two threads at once (a runner interrupting a wait, and the
+        # waiter's own end): the channel is ended once, both wait for that, and the bus
+        # is taken, and closed, once.
         self._closing = threading.Lock()
+        self._first_end = threading.Lock()
+        self._ending: Deferred | None = None
 
     @property
     def transcript(self) -> Transcript:
@@ -129,10 +132,17 @@ class ConversationCore:
 
     def end(self) -> Deferred:
         """End what the guest can end on the channel; resolves when done, never rejects.
-        ``close`` follows, whatever the outcome."""
+        Every call gets the first call's deferred, so that none closes the bus under an
+        end still on its way. ``close`` follows, whatever the outcome."""
+        with self._first_end:
+            if self._ending is None:
+                self._ending = self._end()
+            return self._ending
+
+    def _end(self) -> Deferred:
         before = self.lifecycle.move("end")
         plugin = self._plugin
-        if plugin is None or before is State.ENDING:
+        if plugin is None:
             done = Deferred()
             done.resolve()
             return done

@@ -9,6 +9,7 @@ on its own.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,19 @@ def test_bad_wait_arguments_are_named(chat: Conversation) -> None:
 def test_the_repr_tells_no_words(chat: Conversation) -> None:
     chat.say("my secret")
     assert repr(chat) == "<Conversation webchat active>"
+
+
+def test_two_ends_at_once_end_the_chat_once_and_close_the_bus_after_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A runner ends a conversation from its thread while the conversation's own thread
+    ends it too: neither closes the bus under the other's endChat (which would fail it:
+    the chat would stay open on the server, and a warning would say so)."""
+    for _ in range(20):
+        chat = Conversation("webchat", FAKE, timeout=5).start()
+        other = threading.Thread(target=chat.end)
+        other.start()
+        chat.end()
+        other.join(timeout=10)
+        assert chat.state == "ended" and chat.wait_for_end().text == "The chat ended."
+    assert not [r for r in caplog.records if "ending the chat failed" in r.getMessage()]
