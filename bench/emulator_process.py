@@ -42,6 +42,8 @@ class EmulatorProcess:
         self.messaging: dict[str, Any] = sections["messaging"]
         self.url = self.webchat["transport"]["dataURL"]
         self.control = requests.Session()
+        if "controlKey" in sections:  # an emulator beyond loopback guards its control API
+            self.control.headers["X-Emulator-Key"] = sections["controlKey"]
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """``method path`` on the control API (``/emulator/...``); its JSON answer."""

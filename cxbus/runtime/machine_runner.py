@@ -15,9 +15,11 @@ step. ``MachineRunner`` runs it:
   lane, not behind the others; the store's saves and clears on a third, in order, so
   that neither waits behind a server that hangs.
 - on the events lane (``cxbus-delivery`` pool) the events are published: subscribers'
-  code runs there, in order, and a slow one delays later events, never a command.
-- on the answers lane (``cxbus-delivery`` pool) commands' deferreds settle:
-  commanders' callbacks run there.
+  code runs there, in order, and a slow one delays the plugin's later events only.
+- on the answers lane (``cxbus-answers`` pool) commands' deferreds settle, in the
+  order the machine answered them: commanders' callbacks run there. Subscribers never
+  run on that pool, so a slow subscriber delays no command, of its own chat or of
+  another (a thread blocked in ``result()`` or ``await`` waits for the answer only).
 
 A command's deferred may settle before the events the command caused have reached
 every subscriber; ``settled()`` waits for them. The answers of a step that saved or
@@ -39,6 +41,7 @@ import attrs
 
 from cxbus.bus import Plugin
 from cxbus.deferred import Deferred
+from cxbus.errors import PluginError
 from cxbus.runtime.threads import Lane, Timer, runtime
 
 __all__ = [
@@ -237,7 +240,7 @@ class MachineRunner(Generic[A]):
         self._urgent = Lane(shared.io)
         self._store_lane = Lane(shared.io)
         self._events = Lane(shared.delivery)
-        self._answers = Lane(shared.delivery)
+        self._answers = Lane(shared.answers)
         self._machine = machine
         self._perform = perform
         self._store = store
@@ -287,6 +290,8 @@ class MachineRunner(Generic[A]):
             self._io.submit(functools.partial(self._loop.call, after_the_calls))
 
         def after_the_calls() -> None:
+            for name in list(self._timers):  # a closed machine waits for nothing
+                self._cancel_timer(name)
             self._store_lane.submit(self._on_closed)
             self._store_lane.submit(finished.set)
 
@@ -329,8 +334,7 @@ class MachineRunner(Generic[A]):
         """``after_store``: the step saved or cleared the store, and its answers wait for
         that (so a resolved command's state is stored)."""
         if isinstance(effect, Publish):
-            publish = self._plugin.republish if effect.retain else self._plugin.publish
-            self._events.submit(functools.partial(publish, effect.name, effect.data))
+            self._events.submit(functools.partial(self._publish, effect))
         elif isinstance(effect, Answer):
             self._settle(effect.ticket, "resolve", effect.value, after_store)
         elif isinstance(effect, Refuse):
@@ -371,6 +375,19 @@ class MachineRunner(Generic[A]):
         """Once closed: whatever is still unanswered never will be."""
         for ticket in list(self._tickets):
             self._settle(ticket, "reject", self._stopped, after_store=False)
+
+    # The events lane ---------------------------------------------------------------------
+
+    def _publish(self, effect: Publish) -> None:
+        try:
+            if effect.retain:
+                self._plugin.republish(effect.name, effect.data)
+            else:
+                self._plugin.publish(effect.name, effect.data)
+        except PluginError:  # the bus closed under the events still on their way
+            log.debug(
+                "%s.%s is not published: the bus let the plugin go", self._plugin.name, effect.name
+            )
 
     # The I/O lane --------------------------------------------------------------------------
 

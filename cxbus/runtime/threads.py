@@ -1,4 +1,4 @@
-"""The threads that plugins with state share: one loop thread, and lanes on two pools.
+"""The threads that plugins with state share: one loop thread, and lanes on three pools.
 
 A plugin that holds state (a chat) keeps it in an object that only the **loop
 thread** touches: commands, updates from the network and timers are all handed to
@@ -10,17 +10,27 @@ thousand, and a chat's slow subscriber holds that chat's later events only.
 
 - ``runtime().loop``: the loop thread (``cxbus-loop``). Jobs must not block.
 - ``runtime().io``: the pool for blocking calls (REST, files), lanes of ``cxbus-io``.
-- ``runtime().delivery``: the pool that runs user code (subscribers, command
-  callbacks), lanes of ``cxbus-delivery``.
+- ``runtime().delivery``: the pool that runs subscribers, lanes of ``cxbus-delivery``.
+- ``runtime().answers``: the pool that settles commands' deferreds, so that the
+  callbacks commanders attached run there, lanes of ``cxbus-answers``.
+
+Subscribers and command callbacks are user code and may take their time, so they
+run on pools of their own (a slow subscriber never holds a command's answer) that
+grow: each keeps ``USER_THREADS`` threads, and when a job has waited ``HELD_AFTER``
+seconds while every thread was busy (subscribers of other chats that sleep), one more
+thread starts, up to ``USER_THREADS_MOST``; such a thread ends once it has had nothing
+to do for ``SPARE_LINGER`` seconds. The limit that is left: once ``USER_THREADS_MOST``
+threads of a pool are held at the same time, the other chats' jobs on it wait.
 
 Why a loop of our own rather than asyncio: the state machines it runs are plain
 synchronous code that tests drive without threads, and a queue, a heap of timers and
 threads are all that gevent (Locust's engine) needs to patch to run it unchanged.
 
-Every thread here is a daemon, started on first use, and runs for the life of the
-process. A job that raises anything, ``SystemExit`` included, is logged and the
-thread goes on: user code never stops the threads every chat depends on (and
-Python delivers Ctrl-C to the main thread only).
+The loop and the user-code pools' threads are daemons, started on first use; the
+loop runs for the life of the process, and so do the pools' first ``USER_THREADS``.
+A job that raises anything, ``SystemExit`` included, is logged and the thread goes
+on: user code never stops the threads every chat depends on (and Python delivers
+Ctrl-C to the main thread only).
 """
 
 from __future__ import annotations
@@ -34,17 +44,24 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import attrs
 
-__all__ = ["Lane", "Loop", "Runtime", "Timer", "runtime"]
+__all__ = ["GrowingPool", "Lane", "Loop", "Runtime", "Timer", "runtime"]
 
 log = logging.getLogger("cxbus.runtime.threads")
 
 Job = Callable[[], object]
 
 IO_THREADS = 32
-DELIVERY_THREADS = 8
+# What each pool of user code keeps, and how far it grows while its threads are held.
+USER_THREADS = 8
+USER_THREADS_MOST = 64
+HELD_AFTER = 0.1
+SPARE_LINGER = 30.0
+# The loop drops cancelled timers from its heap each time the heap doubles from this.
+MIN_TIMERS = 64
 # A lane hands its pool thread back after this many jobs, so a busy lane shares it.
 LANE_BATCH = 64
 
@@ -84,6 +101,7 @@ class Loop:
         self._name = name
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, the loop thread's own
+        self._kept_timers = MIN_TIMERS  # the heap's size when cancelled ones were last dropped
         self._order = itertools.count()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -109,6 +127,12 @@ class Loop:
 
     def _add(self, timer: Timer) -> None:
         heapq.heappush(self._timers, (timer.due, next(self._order), timer))
+        if len(self._timers) >= 2 * self._kept_timers:
+            # Cancelled timers wait in the heap until due: drop them now and then, so
+            # that chats made and closed for hours do not pile theirs up.
+            self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+            heapq.heapify(self._timers)
+            self._kept_timers = max(MIN_TIMERS, len(self._timers))
 
     def _start(self) -> None:
         with self._start_lock:
@@ -128,6 +152,7 @@ class Loop:
                 job = None
             if job is not None:
                 run_guarded(job, "loop job")
+                job = None  # the wait for the next may be long: hold nothing of this one
             self._run_due_timers()
 
     def _run_due_timers(self) -> None:
@@ -138,10 +163,128 @@ class Loop:
                 run_guarded(timer.job, "timer")
 
 
+class GrowingPool:
+    """Threads that run the jobs given to them, in the order given; more of them while
+    every one is held (see the module docstring).
+
+    It keeps ``threads`` threads (started as they are first needed). For each job that
+    has waited ``held_after`` seconds with no thread free to take it, the ``loop``
+    starts one more, up to ``most``; a thread beyond ``threads`` ends once it has
+    waited ``linger`` seconds for a job.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        loop: Loop,
+        threads: int = USER_THREADS,
+        most: int = USER_THREADS_MOST,
+        held_after: float = HELD_AFTER,
+        linger: float = SPARE_LINGER,
+    ) -> None:
+        self._name = name
+        self._loop = loop
+        self._threads = threads
+        self._most = most
+        self._held_after = held_after
+        self._linger = linger
+        self._ready = threading.Condition(threading.Lock())
+        self._jobs: collections.deque[tuple[float, Job]] = collections.deque()  # (since, job)
+        self._started = 0
+        self._idle = 0  # threads waiting for a job
+        self._watching = False  # the loop will look at the oldest job
+        self._held = False  # every thread was held, and it was logged
+        self._numbers = itertools.count()
+
+    def __repr__(self) -> str:
+        return f"<GrowingPool {self._name}: {self._started} threads, {len(self._jobs)} jobs>"
+
+    @property
+    def size(self) -> int:
+        """How many threads run now."""
+        return self._started
+
+    def submit(self, job: Job) -> None:
+        """Run ``job()`` on a thread of the pool, after the jobs given before it (any thread)."""
+        with self._ready:
+            self._jobs.append((time.monotonic(), job))
+            if len(self._jobs) <= self._idle:
+                self._ready.notify()
+                return
+            if self._started < self._threads:
+                self._start(spare=False)
+                return
+            if self._watching:
+                return
+            self._watching = True
+        self._loop.call_later(self._held_after, self._watch)
+
+    def _start(self, spare: bool) -> None:
+        """One more thread, if the process can have one; the caller holds the lock."""
+        name = f"{self._name}_{next(self._numbers)}"
+        thread = threading.Thread(target=self._work, args=(spare,), name=name, daemon=True)
+        try:
+            thread.start()
+        except RuntimeError as error:  # a limit of the system, or the interpreter exiting
+            log.warning("%s could not start one more thread: %s", self._name, error)
+            return
+        self._started += 1
+
+    def _watch(self) -> None:
+        """On the loop thread: a thread more for each job that has waited too long."""
+        with self._ready:
+            self._watching = False
+            now = time.monotonic()
+            overdue = sum(1 for _ in itertools.takewhile(self._overdue(now), self._jobs))
+            wanted = overdue - self._idle
+            more = min(wanted, self._most - self._started)
+            for _ in range(more):
+                self._start(spare=True)
+            held = wanted > more
+            if held and not self._held:
+                log.warning(
+                    "All %d threads of %s are held (slow subscribers or callbacks): "
+                    "other chats' jobs wait for one of them",
+                    self._started,
+                    self._name,
+                )
+            self._held = held
+            if not self._jobs:
+                return
+            self._watching = True
+            waited = now - self._jobs[0][0]
+            wait = self._held_after - waited if waited < self._held_after else self._held_after
+        self._loop.call_later(wait, self._watch)
+
+    def _overdue(self, now: float) -> Callable[[tuple[float, Job]], bool]:
+        return lambda queued: now - queued[0] >= self._held_after
+
+    def _work(self, spare: bool) -> None:
+        linger = self._linger if spare else None
+        while True:
+            with self._ready:
+                while not self._jobs:
+                    self._idle += 1
+                    waited = self._ready.wait(linger)
+                    self._idle -= 1
+                    if not waited and not self._jobs and spare:
+                        self._started -= 1
+                        return
+                _, job = self._jobs.popleft()
+            run_guarded(job, f"{self._name} job")
+            del job  # the wait for the next may be long: hold nothing of this one
+
+
+class Pool(Protocol):
+    """What a lane needs of a pool: ``submit(job)``."""
+
+    def submit(self, job: Job, /) -> object: ...
+
+
 class Lane:
     """Jobs run one at a time, in the order given, on a shared pool of threads."""
 
-    def __init__(self, pool: concurrent.futures.Executor) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._lock = threading.Lock()
         self._jobs: collections.deque[Job] = collections.deque()
@@ -178,11 +321,12 @@ class Lane:
 
 @attrs.frozen
 class Runtime:
-    """The loop thread and the two pools (see the module docstring)."""
+    """The loop thread and the three pools (see the module docstring)."""
 
     loop: Loop
     io: concurrent.futures.ThreadPoolExecutor
-    delivery: concurrent.futures.ThreadPoolExecutor
+    delivery: GrowingPool
+    answers: GrowingPool
 
 
 _runtime: Runtime | None = None
@@ -195,9 +339,11 @@ def runtime() -> Runtime:
     if _runtime is None:
         with _runtime_lock:
             if _runtime is None:
+                loop = Loop()
                 _runtime = Runtime(
-                    Loop(),
+                    loop,
                     concurrent.futures.ThreadPoolExecutor(IO_THREADS, "cxbus-io"),
-                    concurrent.futures.ThreadPoolExecutor(DELIVERY_THREADS, "cxbus-delivery"),
+                    GrowingPool("cxbus-delivery", loop),
+                    GrowingPool("cxbus-answers", loop),
                 )
     return _runtime

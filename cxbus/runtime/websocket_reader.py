@@ -187,6 +187,7 @@ class WebSocketReader:
     def _remove(self, watch: Watch) -> None:
         self._forget(watch)
         self._close(watch)
+        self._let_go(watch)
 
     def _forget(self, watch: Watch) -> None:
         if watch in self._watches:
@@ -196,10 +197,11 @@ class WebSocketReader:
 
     @staticmethod
     def _close(watch: Watch) -> None:
-        try:
-            watch.connection.close(timeout=0)
-        except Exception:  # closing what is broken already
-            watch.connection.shutdown()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):  # closing what is broken already
+            watch.connection.close(timeout=0)  # a close frame, if the socket still takes one
+        # The socket itself, always: close() does nothing once the server's close frame
+        # came, and the socket would wait, half closed, for the collector.
+        watch.connection.shutdown()  # type: ignore[no-untyped-call]
 
     def _lose(self, watch: Watch, reason: str) -> None:
         self._forget(watch)
@@ -207,6 +209,13 @@ class WebSocketReader:
         if not watch.done:
             watch.done = True
             watch.receiver.lost(reason)
+        self._let_go(watch)
+
+    @staticmethod
+    def _let_go(watch: Watch) -> None:
+        """A watch that has ended hears nothing more, and keeps nothing of its owner: its
+        schedule's entries wait until due (a ping, seconds away), its chat must not."""
+        watch.receiver = _NOBODY
 
     def _read(self, watch: Watch) -> None:
         connected = watch.connection
@@ -261,6 +270,18 @@ class WebSocketReader:
             watch.next_ping = now + watch.ping_interval
             self._look_again(watch, now + watch.ping_timeout)
 
+
+class _Nobody:
+    """The receiver of a watch that has ended."""
+
+    def received(self, message: str | bytes) -> None:
+        pass
+
+    def lost(self, reason: str) -> None:
+        pass
+
+
+_NOBODY = _Nobody()
 
 try:
     from ssl import SSLSocket as _SSLSocket

@@ -1,9 +1,9 @@
 """The errors of a conversation: one small hierarchy, each message a sentence to act on.
 
-``WaitTimeout`` and ``ConversationEnded`` (both ``NotReceived``) say what was waited
-for, how long, and which message came nearest: what a failure report needs. The
-customer's own words never appear in them; the bot's and the agent's do, as the
-nearest message, since they are what a test is about.
+``WaitTimeout`` (a ``cxbus.WaitTimedOut`` too) and ``ConversationEnded`` (both
+``NotReceived``) say what was waited for, how long, and which message came nearest:
+what a failure report needs. The customer's own words never appear in them; the bot's
+and the agent's do, as the nearest message, since they are what a test is about.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cxbus import CommandRejected
+from cxbus import CommandRejected, WaitTimedOut
 
 from .transcript import Entry, speaker
 
@@ -75,8 +75,12 @@ class NotReceived(ConversationError):
         super().__init__(f"{sentence}; {_nearest(condition, nearest)}.")
 
 
-class WaitTimeout(NotReceived, TimeoutError):
-    """Nothing matched within the timeout."""
+class WaitTimeout(NotReceived, WaitTimedOut):
+    """Nothing matched within the timeout.
+
+    A ``cxbus.WaitTimedOut`` too (so a ``TimeoutError``), as ``bus.wait_for``'s timeouts
+    are: one ``except`` catches a wait that timed out, on the bus or in a conversation.
+    """
 
     def __init__(self, condition: Condition, waited: float, nearest: Entry | None) -> None:
         super().__init__(

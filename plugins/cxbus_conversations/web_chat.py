@@ -16,11 +16,24 @@ attachment with the URL); ``FileUploaded`` (GMS) a file (an attachment with the
 ``ParticipantLeft`` its joining and leaving. Anything else (``IdleAlert``,
 ``IdleClose``, ``MediaRequest``, ``CustomNotice``, ...) comes from the system. The
 ``ended`` event ends the conversation.
+
+Guest chat and GMS carry text only, so a bot there offers its choices as numbered
+lines, as the emulator's flow bot does::
+
+    What can I do for you?
+    1. Track my order
+    2. Talk to an agent
+
+A bot's or an agent's message whose numbered lines count 1, 2, 3... with none skipped
+offers those labels as its ``quick_replies`` (its text stays as it came), so that a
+wait for a quick reply works on every channel. The convention is this project's, not
+the APIs'.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +41,7 @@ import attrs
 
 from cxbus import Event
 
-from .message import Attachment, Message
+from .message import Attachment, Message, QuickReply
 
 __all__ = ["EVENTS", "WebChatReader"]
 
@@ -37,6 +50,8 @@ EVENTS = ("WebChatService.messageReceived", "WebChatService.ended")
 SENDERS = {"Client": "customer", "Agent": "agent", "Supervisor": "agent", "Bot": "bot"}
 PRESENCE = {"ParticipantJoined": "joined", "ParticipantLeft": "left"}
 SAID = frozenset({"Message", "Notice", "PushUrl", "FileUploaded"})
+CHOICE = re.compile(r"(\d+)\.\s+(\S.*)")
+"""A numbered line: ``1. Track my order``."""
 
 
 class WebChatReader:
@@ -79,7 +94,23 @@ class WebChatReader:
             data = original.get("userData") or {}
             file = Attachment(data.get("file-name"), id=data.get("file-id"))
             return attrs.evolve(base, attachments=(file,))
+        if kind == "Message" and sender in ("bot", "agent"):
+            return attrs.evolve(base, quick_replies=numbered_choices(text))
         return base
+
+
+def numbered_choices(text: str) -> tuple[QuickReply, ...]:
+    """The choices that ``text`` offers as numbered lines (``1. Track my order``), when
+    they count from 1 with none skipped; none otherwise."""
+    labels: list[str] = []
+    for line in text.splitlines():
+        numbered = CHOICE.fullmatch(line.strip())
+        if numbered is None:
+            continue
+        if int(numbered[1]) != len(labels) + 1:
+            return ()
+        labels.append(numbered[2])
+    return tuple(QuickReply(label) for label in labels)
 
 
 def _time(value: Any) -> datetime.datetime | None:

@@ -13,10 +13,11 @@ that everything runs and is tested with no account:
 Each API has a scripted demo agent and fault switches, driven from Python through
 ``Emulator`` (``Emulator.gms`` for GMS, ``Emulator.messaging`` for Web Messaging) or
 over HTTP under ``/emulator/...`` (``/emulator/gms/...``, ``/emulator/messaging/...``).
-What an API does as Genesys does it, and what is the emulator's own choice, is written
-in its module. A flow file (``flow``: ``load_flow``, ``parse_flow``) scripts a bot that
-greets every conversation on every API instead (``flow_bot``, and each API's
-``flow_bot`` module); ``testing`` is the pytest plugin with fixtures on both.
+What an API does as Genesys does it, and what is the emulator's own choice, is in
+docs/emulator.md ("Genesys's and ours"). A flow file (``flow``: ``load_flow``,
+``parse_flow``) scripts a bot that greets every conversation on every API instead
+(``flow_bot``, and each API's ``flow_bot`` module); ``testing`` is the pytest plugin
+with fixtures on both.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import time
+from typing import Any
 
 import attrs
 
@@ -101,10 +102,17 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "the demo agents, and hands over to them",
     )
     parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="close a connection with no request under way after this long (default: 60)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="print the configuration sections as one line of JSON, for programs: "
-        '{"webchat": ..., "gms": ..., "messaging": ...} (and "identity" with --auth)',
+        '{"webchat": ..., "gms": ..., "messaging": ...} (and "identity" with --auth, '
+        '"controlKey" beyond loopback)',
     )
     messaging = parser.add_argument_group("Web Messaging")
     messaging.add_argument(
@@ -141,7 +149,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     require_extra("cxbus[emulator]", "aiohttp", "jwt", "yaml", "jsonschema")
-    from .emulator import Emulator
+    from .control_key import HEADER
+    from .emulator import IDLE_TIMEOUT, Emulator
     from .flow import FlowError, load_flow
     from .web_messaging import Deployment, Limits, User
     from .web_messaging.identity import DEMO_USERS
@@ -161,6 +170,7 @@ def _run(args: argparse.Namespace) -> int:
         messaging_limits=Limits(**dict(args.limit)),
         messaging_users=users,
         flow=flow,
+        idle_timeout=args.idle_timeout or IDLE_TIMEOUT,
     )
     try:
         emulator.start()
@@ -182,13 +192,15 @@ def _run(args: argparse.Namespace) -> int:
             "users": emulator.messaging.users(),
         }
         if args.json:
-            sections = {
+            sections: dict[str, Any] = {
                 "webchat": emulator.webchat_config(),
                 "gms": emulator.gms_config(),
                 "messaging": emulator.messaging_config(),
             }
             if args.auth != "off":
                 sections["identity"] = identity
+            if emulator.control_key is not None:
+                sections["controlKey"] = emulator.control_key
             print(json.dumps(sections), flush=True)
             _wait_for_ctrl_c()
         print("Guest chat API (webchat transport purecloud-v2-sockets):")
@@ -210,6 +222,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  users:         {', '.join(identity['users'])}")
         if flow is not None:
             print(f"Flow-file bot {flow.bot} ({args.flow}) greets every conversation.")
+        if emulator.control_key is not None:
+            print(f"Control API (/emulator/...), beyond loopback: send the header {HEADER}:")
+            print(f"  key:           {emulator.control_key}")
         print("Ctrl-C stops it.", flush=True)
         _wait_for_ctrl_c()
     except KeyboardInterrupt:

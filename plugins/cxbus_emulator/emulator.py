@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from .control_key import ControlKey
 from .faults import Fault
 from .gms.agent import GmsDemoAgent
 from .gms.chats import FileLimits
@@ -41,6 +42,11 @@ __all__ = ["Emulator"]
 
 T = TypeVar("T")
 CONTROL_TIMEOUT = 10.0
+# Seconds a connection may stay with no request under way (idle, or a request head
+# that never ends, a slowloris) before the server closes it (ours, as a load
+# balancer in front of a real service does).
+IDLE_TIMEOUT = 60.0
+RESTART = "/emulator/restart"
 
 
 class Emulator:
@@ -65,6 +71,13 @@ class Emulator:
     before each message, and a hand-over gives the conversation to the demo agent
     (with ``demo_agent`` off, to nobody: the test plays the agent). A bad flow file is a
     ``cxbus_emulator.flow.FlowError`` naming its line, raised here, before anything runs.
+
+    A connection with no request under way is closed after ``idle_timeout`` seconds
+    (a request head must be complete by then, too). Bad input gets the answer the real
+    API gives, or a 4xx with a sentence, and sizes are bounded (``client_input``). The
+    control API (``/emulator/...``) is open on loopback; on another host it wants
+    ``control_key`` (made, when not given: ``control_key`` reads it) in the
+    ``X-Emulator-Key`` header (``control_key`` module).
 
     The other keywords (``switches``) are the guest chat's: the fields of
     ``cxbus_emulator.guest_chat.Settings``, such as ``join_messages=False``,
@@ -93,11 +106,19 @@ class Emulator:
         messaging_users: tuple[User, ...] = DEMO_USERS,
         ssl_context: ssl.SSLContext | None = None,
         flow: Flow | str | os.PathLike[str] | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
+        control_key: str | None = None,
         **switches: Any,
     ) -> None:
+        if not idle_timeout > 0:
+            raise ValueError(
+                f"idle_timeout must be a number of seconds above 0; got {idle_timeout!r}."
+            )
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
+        self.idle_timeout = idle_timeout
+        self._control = ControlKey.for_host(host, control_key)
         self.queue = "Support"
         self.flow = _flow(flow)
         """The flow its flow-file bot plays, if any."""
@@ -164,6 +185,11 @@ class Emulator:
         return self.server.base_url
 
     @property
+    def control_key(self) -> str | None:
+        """The key the control API wants in the ``X-Emulator-Key`` header (``None``: open)."""
+        return self._control.key
+
+    @property
     def deployment_key(self) -> str:
         return self.server.deployment_key
 
@@ -219,6 +245,7 @@ class Emulator:
         """One aiohttp application serving every API of the emulator."""
         app = web.Application(
             middlewares=[
+                self._control.middleware,
                 self.server.middleware,
                 self.gms_server.middleware,
                 self.messaging_api.middleware,
@@ -231,14 +258,23 @@ class Emulator:
         self.messaging_api.add_routes(app)
         app.router.add_get("/emulator/open-conversations", self._show_open_conversations)
         app.router.add_get("/emulator/flow-coverage", self._show_flow_coverage)
+        app.router.add_post(RESTART, self._restart_requested)
         return app
+
+    async def _restart_requested(self, request: web.Request) -> web.Response:
+        return web.json_response(await self._forget_everything())
 
     def _serve(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
             # No access log: an event stream's path carries the guest's JWT.
-            self._runner = web.AppRunner(self._application(), handle_signals=False, access_log=None)
+            self._runner = web.AppRunner(
+                self._application(),
+                handle_signals=False,
+                access_log=None,
+                keepalive_timeout=self.idle_timeout,
+            )
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(
                 self._runner, self.host, self.port, backlog=2048, ssl_context=self.ssl_context
@@ -275,6 +311,31 @@ class Emulator:
         if self._loop is None:
             raise RuntimeError("The emulator is not running: start() it first.")
         return asyncio.run_coroutine_threadsafe(work, self._loop).result(CONTROL_TIMEOUT)
+
+    def restart(self) -> dict[str, int]:
+        """Act out a restart of the service (``POST /emulator/restart``): every socket is
+        cut with no close frame, and every guest chat, GMS chat and Web Messaging session
+        is forgotten, as a server that lost its memory; its address, keys, switches and
+        faults stay. Returns how many of each it forgot."""
+        return self._run(self._forget_everything())
+
+    async def _forget_everything(self) -> dict[str, int]:
+        forgotten = {
+            "conversations": len(self.server.conversations),
+            "gmsChats": len(self.gms_server.chats),
+            "messagingSessions": len(self.messaging_server.sessions),
+        }
+        await self.server.streams.drop(None)
+        self.server.conversations.clear()
+        for chat in list(self.gms_server.chats.values()):
+            self.gms_server.forget_chat(chat)
+        messaging = self.messaging_server
+        await messaging.close_all()
+        messaging.sessions.clear()
+        messaging.current.clear()
+        messaging.signed_in.clear()
+        messaging.files.clear()
+        return forgotten
 
     # Switches -----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ evenly over the interval (so 5,000 chats at a 10 s interval make a steady 500 me
 a second, not a burst every 10 s). Each text is ``"<number> <time.time()>"``: a client
 on the same machine takes its latency from it and its order from the number. The guest
 chat API (``POST /emulator/load``) and Web Messaging (``POST /emulator/messaging/load``)
-both use it. Ours: the references have nothing of the kind. Runs on the emulator's loop.
+both use it. Ours: Genesys's APIs have nothing of the kind. Runs on the emulator's loop.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The ``Database`` plugin: what the Messenger keeps for the page, custom attributes first.
 
-As the Messenger's own (the reference's §1.4): ``Database.set`` merges an object into
-what is kept (shallow: a top-level key is replaced), ``Database.update`` merges deeply,
-``Database.get {name}`` reads, ``Database.remove {name}`` forgets; events ``ready``,
-``updated`` (what is kept now) and ``removed`` (``{name}``). A ``name`` is a key, or a
-dotted path such as ``"messaging.customAttributes"`` (ours). Nothing leaves the
-process.
+As the Messenger's own (Genesys's Messenger SDK page *Database plugin*):
+``Database.set`` merges an object into what is kept (shallow: a top-level key is
+replaced), ``Database.update`` merges deeply, ``Database.get {name}`` reads,
+``Database.remove {name}`` forgets; events ``ready``, ``updated`` (what is kept now) and
+``removed`` (``{name}``). A ``name`` is a key, or a dotted path such as
+``"messaging.customAttributes"`` (ours). Nothing leaves the process.
 
 ``messaging.customAttributes`` (strings to strings) rides on MessagingService's next
 message whenever it changed since the last one the server took; over 2,048 bytes
@@ -28,7 +28,9 @@ __all__ = ["Database", "setup"]
 NAME = "Database"
 ATTRIBUTES = ("messaging", "customAttributes")
 
-_databases: weakref.WeakKeyDictionary[Bus, Database] = weakref.WeakKeyDictionary()
+# Weak both ways: the Database refers to its bus (through its plugin), so a strong value
+# would keep the key alive, and every bus that ever had one with it, for ever.
+_databases: weakref.WeakKeyDictionary[Bus, weakref.ref[Database]] = weakref.WeakKeyDictionary()
 
 
 def _deep_merge(into: dict[str, Any], changes: Mapping[str, Any]) -> None:
@@ -73,7 +75,7 @@ class Database:
         self.plugin.register_events(["ready", "updated", "removed"])
         self._kept: dict[str, Any] = {}
         self._lock = threading.Lock()
-        _databases[bus] = self
+        _databases[bus] = weakref.ref(self)
         for name, handler in {
             "set": self._set,
             "update": self._update,
@@ -85,7 +87,8 @@ class Database:
     @classmethod
     def of(cls, bus: Bus) -> Database | None:
         """The Database registered on ``bus``, if any."""
-        return _databases.get(bus)
+        found = _databases.get(bus)
+        return found() if found is not None else None
 
     def custom_attributes(self) -> dict[str, str]:
         """``messaging.customAttributes`` as kept now (a copy)."""

@@ -1,14 +1,13 @@
 """When the next request may go out: under the service's rate limits, never refused for them.
 
-The guest API counts, in sliding windows (the reference's §2.13): requests per
-connection per minute (60), and messages per session per second (5). ``Pacer``
-keeps a client-side log of what was sent and says how long the next request must
-wait. It paces a little under each limit, over a window a little longer than the
-server's, so that requests that travel at different speeds still arrive under it:
-ours, the margins (a tenth of a minute's requests, one message a second, 10 % of
-each window). A ``TooManyRequestsErrorMessage`` still pauses everything for its
-``retryAfter``. Pure: the caller gives the time (``time.monotonic()``).
-"""
+The guest API counts, in sliding windows (the web messaging rows of Genesys Cloud's
+*Limits* page): requests per connection per minute (60), and messages per session per
+second (5). ``Pacer`` keeps a client-side log of what was sent and says how long the
+next request must wait. It paces a little under each limit, over a window a little
+longer than the server's, so that requests that travel at different speeds still arrive
+under it: ours, the margins (a tenth of a minute's requests, one message a second, 10 %
+of each window). A ``TooManyRequestsErrorMessage`` still pauses everything for its
+``retryAfter``. Pure: the caller gives the time (``time.monotonic()``)."""
 
 from __future__ import annotations
 

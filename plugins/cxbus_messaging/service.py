@@ -1,7 +1,7 @@
 """MessagingService: the Messenger's headless MessagingService as a cxbus plugin.
 
-Every headless command and event of the JavaScript SDK's plugin (the reference's §1.2
-and §1.3), with its sentences. This module is the plugin's shell: each command
+Every headless command and event of the JavaScript SDK's plugin (Genesys's Messenger SDK
+page *MessagingService plugin*), with its sentences. This module is the plugin's shell: each command
 handler checks its options in the caller's thread (a bad option rejects at once,
 naming it) and hands the command to the conversation's state machine
 (``machine.ConversationMachine``), run on the shared loop thread by a
@@ -97,7 +97,11 @@ EVENTS = [
     "error",
 ]
 
-_services: weakref.WeakKeyDictionary[Bus, MessagingService] = weakref.WeakKeyDictionary()
+# Weak both ways: the MessagingService refers to its bus (through its plugin), so a strong value
+# would keep the key alive, and every bus that ever had one with it, for ever.
+_services: weakref.WeakKeyDictionary[Bus, weakref.ref[MessagingService]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class MessagingService(MachineService):
@@ -112,7 +116,7 @@ class MessagingService(MachineService):
         )
         self.plugin.register_events(EVENTS)
         self.config: MessagingConfig | None = None
-        _services[bus] = self
+        _services[bus] = weakref.ref(self)
         commands: dict[str, Callable[[CommandCall], Any]] = {
             "configure": self._configure,
             "startConversation": lambda call: self._tell(inputs.StartConversation),
@@ -142,7 +146,8 @@ class MessagingService(MachineService):
     @classmethod
     def of(cls, bus: Bus) -> MessagingService | None:
         """The MessagingService registered on ``bus``, if any."""
-        return _services.get(bus)
+        found = _services.get(bus)
+        return found() if found is not None else None
 
     # Plumbing -------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ before any network call and raises ``ConfigError`` naming the first bad one with
 what was expected. Options this service does not know are ignored: the WebChat
 widget shares the section for its UI options.
 
-Two modes, as the widgets have them (``reference/gms-chat-api.md`` §0): with a
+Two modes, as the widgets have them (Genesys Widgets' ``webchatservice.min.js``; the
+docs' WebChatService page, "GMS mode"): with a
 ``transport`` section, its ``type`` names the transport (``purecloud-v2-sockets``,
 ``fake``); with none, the chat goes through the GMS Chat API v2 (Genesys Engage /
 Multicloud CX) and its options sit in the section itself (``GmsOptions``:
@@ -167,8 +168,9 @@ def _above_one(value: Any) -> bool:
 class GmsOptions:
     """GMS mode's options, read from the ``webchat`` section itself (no ``transport``).
 
-    Names, defaults and units are the widgets' GMS module's (``reference/gms-chat-api.md``
-    §0): times in milliseconds. ``caBundle`` is ours.
+    Names, defaults and units are the widgets' GMS module's (``webchatservicelegacy.mod.js``,
+    and Genesys's page *WebChatService Configuration*): times in milliseconds.
+    ``caBundle`` is ours.
     """
 
     data_url: str = _option(

@@ -5,7 +5,7 @@ The one thread that runs a chat asks it when the next refresh is due
 (``next_poll_at``, on the clock it was given), tells it when a refresh begins and
 how it ended, and publishes the events that ``finish`` and the ``call_*`` methods
 return. The rules are the Genesys Widgets' GMS module's
-(``reference/gms-chat-api.md`` §3 and §4.2):
+(``webchatservicelegacy.mod.js``: its poll scheduler and poll exceptions):
 
 - One refresh in flight at a time: ``begin`` while one is raises ``PollInFlight``
   (the ``poll`` command's "previous poll has not finished").

@@ -101,7 +101,9 @@ EVENTS = [
 TYPING_PREVIEW_INTERVAL = 2.0
 FORM_FIELDS = ("nickname", "firstname", "lastname", "email", "subject")
 
-_services: weakref.WeakKeyDictionary[Bus, WebChatService] = weakref.WeakKeyDictionary()
+# Weak both ways: the WebChatService refers to its bus (through its plugin), so a strong value
+# would keep the key alive, and every bus that ever had one with it, for ever.
+_services: weakref.WeakKeyDictionary[Bus, weakref.ref[WebChatService]] = weakref.WeakKeyDictionary()
 
 
 def _transcript(messages: tuple[Message, ...]) -> TranscriptData:
@@ -124,7 +126,7 @@ class WebChatService(MachineService):
         self._polls = False
         self._max_message_length: int | None = None
         self._last_preview = 0.0
-        _services[bus] = self
+        _services[bus] = weakref.ref(self)
         private = {"configure", "poll"}
         for name, handler in {
             "configure": self._configure,
@@ -157,7 +159,8 @@ class WebChatService(MachineService):
     @classmethod
     def of(cls, bus: Bus) -> WebChatService | None:
         """The WebChatService registered on ``bus``, if any."""
-        return _services.get(bus)
+        found = _services.get(bus)
+        return found() if found is not None else None
 
     # Plumbing -------------------------------------------------------------------------
 

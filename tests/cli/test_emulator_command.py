@@ -13,6 +13,8 @@ from pathlib import Path
 
 import requests
 
+from cxbus_emulator.emulator import IDLE_TIMEOUT
+
 from .conftest import ENV, cxbus
 
 
@@ -79,10 +81,12 @@ def test_an_address_of_another_machine_is_one_line_and_status_1() -> None:
 
 
 def test_host_and_port_have_help() -> None:
-    """cxbus emulator --help says what --host and --port are, with their defaults."""
+    """cxbus emulator --help says what --host, --port and --idle-timeout are, with their
+    defaults."""
     shown = " ".join(cxbus("emulator", "--help").stdout.split())
     assert "--host HOST the address to listen on (default: 127.0.0.1" in shown
     assert "--port PORT the port to listen on (default: 0, a free one)" in shown
+    assert f"under way after this long (default: {IDLE_TIMEOUT:g})" in shown
 
 
 def test_the_emulator_prints_its_configuration_sections_as_json_for_programs() -> None:
@@ -206,3 +210,26 @@ def test_with_a_flow_its_bot_greets_a_gms_chat() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_an_emulator_beyond_loopback_prints_the_key_of_its_control_api() -> None:
+    """cxbus emulator --host 0.0.0.0: the control API's key, printed and in --json."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cxbus", "emulator", "--host", "0.0.0.0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert process.stdout is not None
+    sections = json.loads(process.stdout.readline())
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+    assert len(sections["controlKey"]) >= 32
+
+
+def test_idle_timeout_must_be_whole_seconds_from_1() -> None:
+    result = cxbus("emulator", "--idle-timeout", "0")
+    assert result.returncode == 2
+    assert "--idle-timeout: expected a whole number of seconds, 1 or more; got '0'" in (
+        result.stderr
+    )

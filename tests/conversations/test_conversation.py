@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-from cxbus import Bus
+from cxbus import Bus, WaitTimedOut
 from cxbus_conversations import (
     Conversation,
     ConversationEnded,
     ConversationError,
+    NotReceived,
     WaitTimeout,
     WrongState,
 )
@@ -84,6 +85,18 @@ def test_a_wait_that_times_out_says_what_it_waited_for(bus: Bus, chat: Conversat
         r"the nearest: agent Alex at \d+\.\d\d s: 'Your order nmber\?'\.",
         str(raised.value),
     )
+
+
+def test_one_except_catches_a_timed_out_wait_on_the_bus_and_in_a_conversation(
+    chat: Conversation,
+) -> None:
+    with pytest.raises(WaitTimedOut) as raised:
+        chat.wait_for(contains="never said", timeout=0.01)
+    error = raised.value
+    for kind in (WaitTimeout, NotReceived, TimeoutError, ConversationError):
+        assert isinstance(error, kind)
+    assert error.reason == str(error) and error.waited >= 0.0
+    assert str(error).startswith("No bot or agent message containing 'never said' within")
 
 
 def test_ending_here_ends_the_conversation_and_leaves_the_users_bus(bus: Bus) -> None:

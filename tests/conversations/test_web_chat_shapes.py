@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cxbus import Event
-from cxbus_conversations import Attachment, Message, WebChatReader
+from cxbus_conversations import Attachment, Message, QuickReply, WebChatReader
 
 # A GMS refresh reply's messages (the GMS Chat API v2's ChatV2Message), and a file.
 KATE = {"nickname": "Kate", "participantId": 2, "type": "Agent"}
@@ -106,6 +106,52 @@ def test_a_gms_file_has_its_name_and_id() -> None:
 def test_other_lines_come_from_the_system(kind: str) -> None:
     [message] = read("gms", line(kind, "Agent", "Kate", "something"))
     assert (message.sender, message.event) == ("system", None)
+
+
+GREETING = "Hi, I'm Ava. What can I do for you?\n1. Track my order\n2. Talk to an agent"
+CARD = (
+    "Order 12345 is on its way.\nYour parcel\nShipped on Monday.\n1. Another order\n2. Done\n"
+    "Track the parcel: https://example.com/track"
+)
+
+
+@pytest.mark.parametrize(("channel", "sender"), [("webchat", "External"), ("gms", "Bot")])
+def test_a_bots_numbered_lines_are_its_quick_replies(channel: str, sender: str) -> None:
+    [greeting, card] = read(
+        channel, line("Message", sender, "Ava", GREETING), line("Message", sender, "Ava", CARD)
+    )
+    assert greeting.quick_replies == (QuickReply("Track my order"), QuickReply("Talk to an agent"))
+    assert greeting.text == GREETING  # as it came
+    assert card.choices == ("Another order", "Done")
+
+
+def test_an_agents_numbered_lines_are_its_quick_replies_too() -> None:
+    [message] = read("gms", line("Message", "Agent", "Kate", "Pick one:\n1. Yes\n 2.  No "))
+    assert message.choices == ("Yes", "No")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Steps:\n1. Restart\n3. Retry",  # one skipped
+        "Steps:\n2. Restart\n3. Retry",  # not from 1
+        "Call 1.800.555 or 2. never",  # no numbered line
+        "Version 1.2 is out",
+    ],
+)
+def test_lines_that_do_not_count_from_one_offer_nothing(text: str) -> None:
+    [message] = read("webchat", line("Message", "Agent", "Kate", text))
+    assert message.quick_replies == ()
+
+
+def test_the_customers_and_the_systems_numbered_lines_offer_nothing() -> None:
+    mine, system = read(
+        "gms",
+        line("Message", "Client", "Ada", GREETING),
+        line("Message", "External", None, GREETING),
+    )
+    assert (mine.sender, mine.quick_replies) == ("customer", ())
+    assert (system.sender, system.quick_replies) == ("system", ())
 
 
 def test_the_end() -> None:

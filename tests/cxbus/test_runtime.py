@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import logging
 import sys
 import threading
+import time
+import weakref
 from typing import Any
 
 import pytest
 
-from cxbus.runtime.threads import Lane, Loop, runtime
+from cxbus import Bus
+from cxbus.runtime.machine_runner import Answer, Close, MachineRunner, Publish
+from cxbus.runtime.session_store import MemorySessionStore
+from cxbus.runtime.threads import GrowingPool, Lane, Loop, runtime
 
 TIMEOUT = 5.0
 
@@ -106,3 +112,144 @@ def test_a_lane_whose_pool_takes_no_more_work_drops_its_jobs_quietly(
         lane.submit(lambda: None)
         lane.submit(lambda: None)
     assert caplog.records == []
+
+
+def small_pool(threads: int = 2, most: int = 4, linger: float = 30.0) -> GrowingPool:
+    return GrowingPool("test-pool", Loop("test-pool-loop"), threads, most, 0.05, linger)
+
+
+def hold(pool: GrowingPool, count: int, gate: threading.Event) -> None:
+    """``count`` jobs on ``pool`` that wait for ``gate``; returns once all of them run."""
+    entered = threading.Semaphore(0)
+
+    def held() -> None:
+        entered.release()
+        gate.wait(TIMEOUT)
+
+    for _ in range(count):
+        pool.submit(held)
+    for _ in range(count):
+        assert entered.acquire(timeout=TIMEOUT)
+
+
+def test_a_pool_whose_threads_are_all_held_starts_one_more_for_the_next_job() -> None:
+    pool, gate, done = small_pool(), threading.Event(), threading.Event()
+    try:
+        hold(pool, 3, gate)  # two kept threads, and a third started for the third job
+        pool.submit(done.set)
+        assert done.wait(TIMEOUT)
+        assert pool.size == 4
+    finally:
+        gate.set()
+
+
+def test_a_pool_grows_no_further_than_its_most_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool, gate, done = small_pool(most=3), threading.Event(), threading.Event()
+    with caplog.at_level(logging.WARNING, logger="cxbus.runtime.threads"):
+        hold(pool, 3, gate)
+        pool.submit(done.set)
+        assert not done.wait(0.3)  # every thread held: the limit the module docstring names
+        gate.set()
+        assert done.wait(TIMEOUT)
+    assert pool.size == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "All 3 threads of test-pool are held (slow subscribers or callbacks): "
+        "other chats' jobs wait for one of them"
+    ]
+
+
+def test_the_threads_a_pool_started_beyond_its_own_end_when_idle() -> None:
+    pool, gate = small_pool(linger=0.05), threading.Event()
+    hold(pool, 4, gate)
+    assert pool.size == 4
+    gate.set()
+    deadline = time.monotonic() + TIMEOUT
+    while pool.size > 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling the pool's own clock: spare threads end on a timeout
+    assert pool.size == 2
+    done = threading.Event()
+    pool.submit(done.set)  # the kept threads still run jobs
+    assert done.wait(TIMEOUT)
+
+
+def test_a_cancelled_timer_lets_go_of_its_job_at_once() -> None:
+    """A timer due in days (a session's expiry) keeps nothing alive once cancelled."""
+
+    class Chat:
+        def expire(self) -> None: ...
+
+    loop, chat = Loop("test-loop"), Chat()
+    gone = weakref.ref(chat)
+    timer = loop.call_later(3 * 86400, chat.expire)
+    settled(loop)
+    timer.cancel()
+    del chat
+    gc.collect()
+    assert gone() is None
+
+
+class Held:
+    """Something a job refers to."""
+
+
+def collected(gone: weakref.ref[Held]) -> bool:
+    """Whether ``gone``'s object is collected within a moment (its thread lets go of it)."""
+    deadline = time.monotonic() + TIMEOUT
+    while gc.collect() >= 0 and gone() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return gone() is None
+
+
+def test_the_loop_holds_nothing_of_a_job_it_ran_while_it_waits_for_a_timer() -> None:
+    loop, held, ran = Loop("test-loop"), Held(), threading.Event()
+    loop.call_later(3600, lambda: None)  # the loop's next wait is long
+    loop.call(lambda held=held: ran.set())
+    gone = weakref.ref(held)
+    del held
+    assert ran.wait(TIMEOUT)
+    assert collected(gone)
+
+
+def test_a_pool_thread_holds_nothing_of_a_job_it_ran_while_it_waits() -> None:
+    pool, held, ran = small_pool(), Held(), threading.Event()
+    pool.submit(lambda held=held: ran.set())
+    gone = weakref.ref(held)
+    del held
+    assert ran.wait(TIMEOUT)
+    assert collected(gone)
+
+
+class Farewell:
+    """A machine that publishes ``hello`` on a command and retains ``bye`` on closing."""
+
+    def handle(self, happened: Any) -> list[Any]:
+        if isinstance(happened, Close):
+            return [Publish("bye", retain=True)]
+        return [Publish("hello"), Answer(happened)]
+
+
+def test_events_still_on_their_way_when_the_bus_closes_are_dropped_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = Bus()
+    plugin = bus.register_plugin("Farewell", on_unregister=lambda: runner.close())
+    runner: MachineRunner[Any] = MachineRunner(
+        Farewell(), lambda action, report: None, MemorySessionStore(), plugin, "Gone."
+    )
+    plugin.register_command("greet", lambda call: runner.command(lambda ticket: ticket))
+    gate, held = threading.Event(), threading.Event()
+
+    def slow(event: Any) -> None:
+        held.set()
+        gate.wait(TIMEOUT)
+
+    bus.register_plugin("Slow").subscribe("Farewell.hello", slow)
+    bus.command("Farewell.greet").result(timeout=TIMEOUT)
+    assert held.wait(TIMEOUT)  # the events lane is held: bye waits behind hello
+    with caplog.at_level(logging.DEBUG, logger="cxbus"):
+        bus.close()
+        gate.set()
+        runner.settled().result(timeout=TIMEOUT)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -1,6 +1,7 @@
 """The README's and the documentation's Python examples run as they are written.
 
-Each ```python block runs in a process of its own; the blocks of the testing page are
+Each ```python block runs in a process of its own, in a folder that holds the files of
+docs/examples (``order-status.yaml``); the blocks of the testing page are
 test modules, run by pytest. A fragment that is not meant to run is fenced as ```py.
 """
 
@@ -23,6 +24,12 @@ def blocks(page: Path) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", page.read_text(), re.S | re.M)
 
 
+def copy_examples(folder: Path) -> None:
+    """Put the documentation's example files (docs/examples) in ``folder``."""
+    for example_file in (ROOT / "docs" / "examples").iterdir():
+        shutil.copy(example_file, folder)
+
+
 EXAMPLES = [
     pytest.param(block, id=f"{page.name}-{number}")
     for page in PAGES
@@ -33,7 +40,9 @@ EXAMPLES = [
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_the_example_runs(example: str, tmp_path: Path) -> None:
-    """The block runs to its end with status 0."""
+    """The block runs to its end with status 0 (with the documentation's example files
+    beside it, as the pages say)."""
+    copy_examples(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", example],
         capture_output=True,
@@ -50,8 +59,7 @@ def test_the_testing_examples_pass_as_tests(page: str, tmp_path: Path) -> None:
     """The testing page's blocks are test modules: pytest passes every test in them (with
     the documentation's example files beside them, as the page says)."""
     examples = blocks(ROOT / "docs" / page)
-    for example_file in (ROOT / "docs" / "examples").iterdir():
-        shutil.copy(example_file, tmp_path)
+    copy_examples(tmp_path)
     for number, block in enumerate(examples, start=1):
         (tmp_path / f"test_example_{number}.py").write_text(block)
     result = subprocess.run(

@@ -296,7 +296,7 @@ def test_an_idle_alert_carries_the_countdown_and_idle_close_ends_the_chat(
 
 def test_many_chats_poll_on_the_shared_threads_only(emulator: Emulator, tmp_path: Path) -> None:
     """No thread per chat: 30 chats polling add no thread outside the shared loop and pools."""
-    shared = ("cxbus-loop", "cxbus-io", "cxbus-delivery")
+    shared = ("cxbus-loop", "cxbus-io", "cxbus-delivery", "cxbus-answers")
 
     def others() -> set[int | None]:
         return {t.ident for t in threading.enumerate() if not t.name.startswith(shared)}
@@ -314,7 +314,7 @@ def test_many_chats_poll_on_the_shared_threads_only(emulator: Emulator, tmp_path
             chat.wait("agentConnected", timeout=20)
         assert others() == before
         assert len([t for t in threading.enumerate() if t.name.startswith(shared)]) <= (
-            1 + runtime_module.IO_THREADS + runtime_module.DELIVERY_THREADS
+            1 + runtime_module.IO_THREADS + 2 * runtime_module.USER_THREADS_MOST
         )
 
 

@@ -116,6 +116,25 @@ def test_the_agent_ending_the_chat_is_read_while_polling(
         assert names.index("agentDisconnected") < names.index("ended")
 
 
+def test_a_chat_the_server_has_lost_ends_once_and_polls_no_more(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """After a server restart the chat is unknown there (404, statusCode 2): one error,
+    ended, and no refresh after it."""
+    with gms_chat(emulator, tmp_path) as chat:
+        chat("startChat", {"nickname": "Ada"})
+        chat.wait("pollingStarted")
+        emulator.gms.forget_chat(chat_id(chat))
+        chat.wait("ended", timeout=10)
+        chat.settle()
+        (error,) = chat.data("error")
+        assert "statusCode 2" in error["message"] and error["status"] == 404
+        assert chat.names()[-4:] == ["error", "clientDisconnected", "pollingStopped", "ended"]
+        with pytest.raises(AssertionError):  # polling every 100 ms at most, were it on
+            chat.wait("error", lambda _: len(chat.data("error")) > 1, timeout=1.0)
+        assert chat("verifySession") == {"sessionActive": False}
+
+
 def test_a_send_to_an_ended_chat_ends_it_here(emulator: Emulator, quiet_chat: ChatDriver) -> None:
     emulator.gms.end_chat(chat_id(quiet_chat))
     with pytest.raises(Exception, match="statusCode 2"):

@@ -169,16 +169,26 @@ def test_code_306_among_others_is_an_invalid_service() -> None:
 
 
 def test_a_404_with_errors_but_no_known_code_is_a_plain_gms_error() -> None:
-    found = refusal("refresh", 404, read_reply(envelope(2, None)))
+    found = refusal("refresh", 404, read_reply(envelope(1, None)))
     assert type(found) is GmsError
     assert str(found) == "The chat server refused refresh (HTTP 404): why."
+
+
+def test_a_refusal_that_says_status_code_2_is_chat_finished() -> None:
+    """A chat the server has lost (404 after a restart) cannot go on: it is over."""
+    found = refusal("refresh", 404, read_reply(envelope(2, None)))
+    assert type(found) is ChatFinished
+    assert str(found) == (
+        "The chat server refused refresh (HTTP 404, statusCode 2): why; the chat is over there."
+    )
 
 
 def test_a_200_that_ends_the_chat_with_errors_is_refused_with_them() -> None:
     """The Widgets publish error for chatEnded, statusCode 2 and errors."""
     found = refusal("send", 200, read_reply(envelope(2, None, chatEnded=True)))
-    assert type(found) is GmsError and found.reply is not None
-    assert found.reply.chat_ended is True
+    assert type(found) is ChatFinished and found.reply is not None
+    assert found.reply.chat_ended is True and found.codes == ()
+    assert found.reply.errors
 
 
 def test_status_code_2_alone_is_chat_finished() -> None:

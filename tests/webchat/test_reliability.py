@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pytest
 
 from cxbus import Bus, CommandRejected, Event
+from cxbus.runtime.threads import USER_THREADS_MOST, runtime
 from cxbus_webchat import (
     FileSessionStore,
     MemorySessionStore,
@@ -426,6 +427,29 @@ def test_a_slow_subscriber_delays_later_events_in_order_but_never_a_command(
     gate.set()
     started.settle(timeout=10)
     assert seen == ["m0", "m1", "m2", "m3", "m4", "hi"]
+
+
+def test_a_command_answers_while_every_thread_that_runs_subscribers_is_held(
+    started: Chat,
+) -> None:
+    """Answers settle on a pool of their own: subscribers holding all the threads the
+    delivery pool may grow to (the limit its docstring names) hold no command."""
+    gate, entered = threading.Event(), threading.Semaphore(0)
+
+    def held() -> None:
+        entered.release()
+        gate.wait(timeout=30)
+
+    delivery = runtime().delivery
+    try:
+        for _ in range(USER_THREADS_MOST):
+            delivery.submit(held)
+        for _ in range(USER_THREADS_MOST):
+            assert entered.acquire(timeout=10)
+        sent = started.bus.command("WebChatService.sendMessage", {"message": "hi"})
+        assert sent.result(timeout=5)["body"] == "hi"
+    finally:
+        gate.set()
 
 
 # A chat closed at any moment of its life closes cleanly ------------------------------------

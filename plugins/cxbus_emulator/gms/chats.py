@@ -234,8 +234,8 @@ def error_body(
 ) -> dict[str, Any]:
     """A refusal: the chat's envelope (for its own client) with one ``errors`` entry.
 
-    ``code`` is left out where the reference knows no code for the case, and
-    ``advice`` where it says there is none (ours).
+    ``code`` is left out where neither GMS's page nor the Widgets know a code for
+    the case, and ``advice`` where they say there is none (ours).
     """
     body: dict[str, Any] = (
         chat.envelope(status_code=status_code)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import attrs
 from aiohttp import web
 
+from ..client_input import BadInput, read_json
 from .chats import Chat, FileLimits
 from .faults import ANSWERS, GmsFault
 from .server import GmsServer
@@ -87,6 +88,11 @@ class GmsControls:
         """The agent's side closes the chat: the agent leaves, replies say chatEnded."""
         self._run(_call(self.server.end_chat, self.chat(chat_id)))
 
+    def forget_chat(self, chat_id: str) -> None:
+        """The server loses the chat, as a restart does: every call for it is answered 404
+        with ``statusCode`` 2 from now on."""
+        self._run(_call(self.server.forget_chat, self.chat(chat_id)))
+
     def wait_for(self, chat_id: str, test: Callable[[Chat], bool], timeout: float = 5.0) -> None:
         """Return once ``test(chat)`` holds (tested after each change); TimeoutError if not."""
         chat = self.chat(chat_id)
@@ -140,6 +146,7 @@ def add_control_routes(app: web.Application, server: GmsServer) -> None:
     chat = f"{CONTROL_ROOT}/chats/{{chat_id}}"
     app.router.add_get(chat, handlers.chat)
     app.router.add_post(f"{chat}/agent/{{action}}", handlers.agent)
+    app.router.add_post(f"{chat}/forget", handlers.forget)
     app.router.add_post(f"{CONTROL_ROOT}/faults", handlers.faults)
     app.router.add_post(f"{CONTROL_ROOT}/faults/clear", handlers.clear_faults)
     app.router.add_post(f"{CONTROL_ROOT}/idle", handlers.idle)
@@ -157,9 +164,11 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise _bad("body", "must be JSON") from None
+        body = await read_json(request, None)
+    except BadInput as bad:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"message": bad.sentence}), content_type="application/json"
+        ) from None
     if not isinstance(body, dict):
         raise _bad("body", "must be a JSON object")
     return body
@@ -223,10 +232,15 @@ class _ControlHandlers:
                 self.server.agent_leave(chat)
             elif action == "end":
                 self.server.end_chat(chat)
+
             else:
                 raise web.HTTPNotFound(text=f"No agent action {action}.")
         except LookupError as error:
             raise web.HTTPConflict(text=str(error)) from None
+        return web.json_response({})
+
+    async def forget(self, request: web.Request) -> web.Response:
+        self.server.forget_chat(self._chat(request))
         return web.json_response({})
 
     async def faults(self, request: web.Request) -> web.Response:

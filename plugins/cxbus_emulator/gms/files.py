@@ -5,7 +5,7 @@ back as the ``file-client-cfg-get`` Notice with string values. An upload is
 checked in this order (ours): type (code 203, no advice), count (201, advice the
 most files), the file's size against ``upload-max-file-size`` and then the chat's
 total against ``upload-max-total-size`` (202, advice the byte limit that was
-passed: the reference knows only the total, so a client must read the advice,
+passed: Genesys's pages name only the total, so a client must read the advice,
 not assume which limit it is).
 """
 
@@ -27,6 +27,9 @@ Form = MultiDictProxy[Any]
 
 class ChatDesk(Protocol):
     """What the file desk needs of its GMS server (a ``GmsServer``)."""
+
+    async def form(self, request: web.Request) -> Form:
+        """The request's form, read within the server's bounds."""
 
     def chat_of(self, request: web.Request, form: Form) -> Chat:
         """The chat of the request's path, its client proven by the form."""
@@ -70,7 +73,7 @@ class FileDesk:
         }
 
     async def limits_reply(self, request: web.Request) -> web.Response:
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         body = self.server.envelope(chat)
         body["messages"] = [self.limits_notice(chat)]
         return web.json_response(body)
@@ -124,7 +127,7 @@ class FileDesk:
 
     async def download(self, request: web.Request) -> web.Response:
         """The file's bytes; each download spends one of ``download-attempts``."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         stored = self._stored(chat, request)
         if chat.used_download_attempts >= self.limits.download_attempts:
             raise self._refuse(chat, advice=str(self.limits.download_attempts))
@@ -137,7 +140,7 @@ class FileDesk:
 
     async def delete(self, request: web.Request) -> web.Response:
         """Delete a file: a ``FileDeleted`` event; nothing spent is given back (ours)."""
-        chat = self.server.chat_of(request, await request.post())
+        chat = self.server.chat_of(request, await self.server.form(request))
         if chat.ended:
             return web.json_response(chat.envelope(status_code=2))
         stored = self._stored(chat, request)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from ..client_input import FORM_LIMIT, BadInput, read_form
 from ..faults import Faults
 from .agent import GmsDemoAgent
 from .chats import Chat, FileLimits, Participant, Reply, TranscriptMessage, error_body
@@ -167,6 +168,15 @@ class GmsServer:
                 ),
             )
 
+    @staticmethod
+    async def form(request: web.Request, limit: int | None = FORM_LIMIT) -> Form:
+        """The request's form, within ``limit`` bytes (``None``: an upload's, the
+        application's), decoded strictly; 400 with the reason otherwise (as Jetty does)."""
+        try:
+            return await read_form(request, limit)
+        except BadInput as bad:
+            raise Reply(bad.status, error_body(None, advice=bad.sentence)) from None
+
     def chat_of(self, request: web.Request, form: Form) -> Chat:
         """The chat of the path, once the form's ``secureKey`` proves the caller is its client.
 
@@ -261,6 +271,12 @@ class GmsServer:
             self.agent_leave(chat)
         self.close_chat(chat)
 
+    def forget_chat(self, chat: Chat) -> None:
+        """The server loses the chat, as a restart does: calls for it answer 404 from now on."""
+        self.idle.stop(chat)
+        self.chats.pop(chat.id, None)
+        self._changed()
+
     def close_chat(self, chat: Chat) -> None:
         """The chat ends with nothing in the transcript to say so."""
         chat.ended = True
@@ -271,7 +287,7 @@ class GmsServer:
 
     async def request_chat(self, request: web.Request) -> web.Response:
         self._check_service(request)
-        form = await request.post()
+        form = await self.form(request)
         nickname = _text(form, "nickname").strip()
         first, last = _text(form, "firstName").strip(), _text(form, "lastName").strip()
         if not nickname:
@@ -306,7 +322,7 @@ class GmsServer:
         act = self._operations.get(name)
         if act is None:
             raise Reply(404, error_body(None, advice=f"There is no operation {name}."))
-        form = await request.post()
+        form = await self.form(request, None if name == "file" else FORM_LIMIT)
         chat = self.chat_of(request, form)
         if chat.ended and name not in AFTER_END:
             raise Reply(200, chat.envelope(status_code=2))

@@ -69,7 +69,7 @@ class Controls:
         (``{"type"}``: COBROWSE or SCREENSHARE), leave, end."""
         server, conversation = self.server, self._conversation(request)
         action = request.match_info["action"]
-        body = await json_body(request) if request.can_read_body else {}
+        body = await json_body(request, None) if request.can_read_body else {}
         if action in ("join", "alert"):
             name = str(body.get("name", "Alex"))
             act = server.agent_join if action == "join" else server.agent_alert
@@ -103,7 +103,7 @@ class Controls:
 
     async def sockets(self, request: web.Request) -> web.Response:
         """drop (no close frame) or close-notice, for ``{"conversationId"}`` or all."""
-        body = await json_body(request) if request.can_read_body else {}
+        body = await json_body(request, None) if request.can_read_body else {}
         action = request.match_info["action"]
         streams = self.server.streams
         if action == "drop":
@@ -115,7 +115,7 @@ class Controls:
 
     async def faults(self, request: web.Request) -> web.Response:
         """Arm a fault: ``{"path", "status", "count", "retryAfter", "delay"}``."""
-        body = await json_body(request)
+        body = await json_body(request, None)
         if not isinstance(body.get("path"), str):
             raise bad_request("path", "must be a path pattern")
         self.server.faults.arm(
@@ -134,7 +134,7 @@ class Controls:
 
     async def change_settings(self, request: web.Request) -> web.Response:
         """Change some switches (camelCase names); answers them all."""
-        changes: dict[str, Any] = await json_body(request)
+        changes: dict[str, Any] = await json_body(request, None)
         try:
             self.server.settings = self.server.settings.changed_from_json(changes)
         except ValueError as error:
@@ -145,7 +145,7 @@ class Controls:
         """``{"interval", "duration"}`` in seconds: every chat's agent sends a message every
         interval, for the duration (``..load``)."""
         try:
-            interval, duration = chatter_plan(await json_body(request))
+            interval, duration = chatter_plan(await json_body(request, None))
         except ValueError as error:
             raise bad_request(str(error), "must be a number of seconds above 0") from None
         chats, each = self.server.chatter(interval, duration)

@@ -47,7 +47,8 @@ def not_found(message: str) -> ApiError:
 
 
 def not_active() -> ApiError:
-    """Genesys' answer to a post or typing in a chat not attached yet (the reference's body)."""
+    """Genesys' answer to a post or typing in a chat not attached yet (as real clients
+    capture it)."""
     return ApiError(
         400,
         "chat.error.conversation.state",

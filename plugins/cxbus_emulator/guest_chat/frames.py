@@ -60,7 +60,7 @@ def channel_frame(message: str) -> dict[str, Any]:
 def socket_closing(channel_id: str, delay: float) -> dict[str, Any]:
     """The notice that the server closes this socket in ``delay`` seconds.
 
-    The field names are the reference's; their values are ours.
+    The field names are Genesys's (captured notices); their values are ours.
     """
     correlation = new_id()
     return {

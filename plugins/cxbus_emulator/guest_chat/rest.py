@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from .. import cloud
+from ..client_input import JSON_LIMIT, BadInput, read_json
 from ..cloud import now
 from .conversations import Conversation, Member
 from .errors import ApiError, bad_request, not_active, not_found
@@ -23,12 +23,13 @@ BODY_LIMIT = 4000
 MEDIA_ANSWERS = ("ACCEPTED", "DECLINED", "ERRORED")
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object, or 400."""
+async def json_body(request: web.Request, limit: int | None = JSON_LIMIT) -> dict[str, Any]:
+    """The request's JSON object, within ``limit`` bytes (``None``: the application's
+    limit, for the control API); 400 (413 past the limit) otherwise."""
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "bad.request", "The body is not JSON.") from None
+        body = await read_json(request, limit)
+    except BadInput as bad:
+        raise ApiError(bad.status, "bad.request", bad.sentence) from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad.request", "The body must be a JSON object.")
     return body

@@ -1,7 +1,7 @@
 """The guest chat emulator's switches: how real it is, and its limits and delays.
 
-Every switch defaults to what Genesys Cloud does, as far as the reference knows. The
-three compatibility switches (``join_messages``, ``agent_leave_ends_chat``,
+Every switch defaults to what Genesys Cloud does, as far as its public sources tell
+(docs/emulator.md). The three compatibility switches (``join_messages``, ``agent_leave_ends_chat``,
 ``away_disconnects_guest``) turn back to the emulator's first, simpler behaviour
 for clients that do not handle the real one yet. ``Settings`` is frozen: a change
 makes a new one (``changed``), checked switch by switch, so a bad value is one clear

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import attrs
 from aiohttp import WSMsgType, web
 
+from ..client_input import BadInput, BoundedWebSocket, parse_json
 from .conversations import Conversation
 from .errors import not_found
 from .frames import channel_frame, socket_closing
@@ -52,7 +53,7 @@ class StreamHost(Protocol):
 class _Socket:
     """One attached WebSocket, and its closing timer once it was given notice."""
 
-    socket: web.WebSocketResponse
+    socket: BoundedWebSocket
     channel_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     closing: asyncio.TimerHandle | None = None
     gone: asyncio.Event = attrs.field(factory=asyncio.Event)  # its handler has finished
@@ -105,7 +106,7 @@ class EventStreams:
         conversation, _ = self.server.authorize(request.match_info["token"])
         if conversation.ended:
             raise not_found("The conversation is over: its event stream is gone.")
-        attached = _Socket(web.WebSocketResponse())
+        attached = _Socket(BoundedWebSocket())
         socket = attached.socket
         await socket.prepare(request)
         sockets = self._sockets.setdefault(conversation.id, set())
@@ -187,6 +188,6 @@ class EventStreams:
 
 def _is_ping(text: str) -> bool:
     try:
-        return bool(json.loads(text) == {"message": "ping"})
-    except json.JSONDecodeError:
+        return bool(parse_json(text) == {"message": "ping"})
+    except BadInput:
         return False

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
 import attrs
 from aiohttp import web
 
+from ..client_input import BadInput, read_json
 from ..faults import Fault
 from ..load import chatter_plan
 from .agent import CARD, quick_replies
@@ -275,9 +275,9 @@ async def _json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RestError(400, "bad.request", "The body is not JSON.") from None
+        body = await read_json(request, None)
+    except BadInput as bad:
+        raise RestError(bad.status, "bad.request", bad.sentence) from None
     if not isinstance(body, dict):
         raise RestError(400, "bad.request", "The body must be a JSON object.")
     return body

@@ -175,7 +175,7 @@ class MessagingControls:
         text: str | None = None,
         sender: str | None = None,
     ) -> str:
-        """Any structured content (entries as the reference's §2.5 writes them)."""
+        """Any structured content (entries as the guest API's ``StructuredMessage`` has them)."""
         session = self.server.session(session_id)
         message = self._run(self.server.agent_send(session, text, content, sender))
         return str(message.id)

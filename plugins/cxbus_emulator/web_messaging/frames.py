@@ -1,4 +1,7 @@
-"""The frames the emulator sends a guest, in the shapes of the reference's §2.4.
+"""The frames the emulator sends a guest, in the shapes of the official SDK's tests.
+
+The shapes are those of ``Response.kt`` in the tests of
+``MyPureCloud/genesys-messenger-transport-mobile-sdk``.
 
 Every frame is ``{"type", "class", "code", "body"}`` plus ``tracingId`` when it
 answers (or echoes) a request that had one. ``type`` is ``"response"`` for an

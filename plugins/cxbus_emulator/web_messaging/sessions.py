@@ -69,7 +69,7 @@ class RateWindow:
 
 @attrs.define(eq=False)
 class Message:
-    """A message body (the reference's §2.5), kept once and written in two shapes."""
+    """A message body (a ``StructuredMessage``), kept once and written in two shapes."""
 
     direction: str  # "Inbound" (from the guest) or "Outbound"
     type: str  # "Text", "Structured" or "Event"

@@ -108,7 +108,7 @@ class Limits:
 
 
 def config_json(deployment: Deployment, deployment_id: str, base_url: str) -> dict[str, Any]:
-    """The deployment's ``config.json``, as the Messenger reads it (the reference's §2.11)."""
+    """The deployment's ``config.json``, with the fields the Messenger and the SDKs read."""
     conversations: dict[str, Any] = {
         "messagingEndpoint": base_url.replace("http", "ws", 1),
         "showAgentTypingIndicator": deployment.show_agent_typing,

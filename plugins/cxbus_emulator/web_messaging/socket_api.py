@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
+from ..client_input import FRAME_LIMIT, BadInput, BoundedWebSocket, parse_json
 from . import frames
 from .attachment_actions import AttachmentActions
 from .auth_actions import SESSION_AUTH_FAILED, AuthActions
@@ -82,7 +83,7 @@ class SocketApi:
                 text="Connection rate too high for this deployment",
                 headers={"Retry-After": str(wait)},
             )
-        socket = web.WebSocketResponse()
+        socket = BoundedWebSocket(_refusal)
         await socket.prepare(request)
         limits = server.limits
         connection = Connection(
@@ -104,8 +105,8 @@ class SocketApi:
     async def answer(self, connection: Connection, text: str) -> None:
         """Do one request and send its answer, if it has one, down ``connection``."""
         try:
-            request = json.loads(text)
-        except json.JSONDecodeError:
+            request = parse_json(text)
+        except BadInput:
             request = None
         if not isinstance(request, dict):
             await self.server.send(connection, frames.error_text(400, "Request failed.", None))
@@ -378,6 +379,14 @@ class SocketApi:
             session.auto_started = session.auto_started or not session.started
         await self.server.inbound(session, echo, tracing_id)
         return None
+
+
+def _refusal(close_code: int) -> str | None:
+    """The error frame a guest gets before its socket closes on a bad frame (ours)."""
+    if close_code == WSCloseCode.MESSAGE_TOO_BIG:
+        text = f"Message length is larger than {FRAME_LIMIT} bytes"
+        return json.dumps(frames.error_text(4011, text, None))
+    return json.dumps(frames.error_text(400, "Request failed: a text frame must be UTF-8.", None))
 
 
 def _strings(value: Any, name: str) -> dict[str, str]:

@@ -1,4 +1,7 @@
-"""The requests a guest sends over the socket (the reference's §2.3), built as the SDKs build them.
+"""The requests a guest sends over the socket, built as the SDKs build them.
+
+Their shapes are the ``shyrka/send`` requests of the official mobile SDK,
+``MyPureCloud/genesys-messenger-transport-mobile-sdk``.
 
 Each builder returns a ``Request``: its ``to_json()`` is the text to send, with
 the keys in the order the official clients write them. The session token is in

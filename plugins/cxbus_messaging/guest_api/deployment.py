@@ -1,4 +1,7 @@
-"""A deployment's ``config.json`` (the reference's §2.11): what the Messenger allows.
+"""A deployment's ``config.json``: what the Messenger allows.
+
+Its fields are those the ``shyrka/receive`` models of
+``MyPureCloud/genesys-messenger-transport-mobile-sdk`` read.
 
 Read tolerantly like every server answer: fields this client does not use are
 kept in ``raw`` only; a missing switch reads as off, except uploads on old

@@ -15,7 +15,7 @@ import attrs
 
 __all__ = ["DOMAINS", "REGIONS", "Endpoints", "region_domain"]
 
-# The regions' domains (the reference's §2.1), us-east-1 first.
+# The regions' domains (the Java SDK's ``GenesysCloudRegionWebSocketHosts``), us-east-1 first.
 DOMAINS = (
     "mypurecloud.com",
     "mypurecloud.ie",
@@ -37,7 +37,7 @@ DOMAINS = (
 )
 
 
-# Ours: the regions by their AWS names (the reference names only us-east-1's), in the
+# Ours: the regions by their AWS names (the SDKs name only us-east-1's), in the
 # order of DOMAINS.
 REGIONS = dict(
     zip(

@@ -1,4 +1,7 @@
-"""The frames the server sends (the reference's §2.2 and §2.4), read into attrs classes.
+"""The frames the server sends, read into attrs classes.
+
+Their shapes are the ``shyrka/receive`` models of the official mobile SDK,
+``MyPureCloud/genesys-messenger-transport-mobile-sdk``.
 
 A frame is ``{"type", "class", "code", "body", "tracingId"?}``. ``parse_frame``
 reads the envelope into ``Frame`` and the body into the class ``class`` names;
@@ -107,7 +110,7 @@ class PresignedUrlResponse:
 
 @attrs.frozen
 class GenerateUrlError:
-    """``onAttachment`` refused: ``error_code`` 4000-4005 or 4102 (the reference's §2.12)."""
+    """``onAttachment`` refused: ``error_code`` 4000-4005 or 4102 (the SDK's ``ErrorCode.kt``)."""
 
     attachment_id: str | None
     error_code: int | None = None
@@ -183,14 +186,14 @@ class ResumeTokenResponse:
 
 @attrs.frozen
 class ErrorText:
-    """Class ``string``: an error sentence; the frame's ``code`` says which (§2.12)."""
+    """Class ``string``: an error sentence; the frame's ``code`` says which (``ErrorCode.kt``)."""
 
     text: str
 
 
 @attrs.frozen
 class ServerError:
-    """Class ``Error``, whose body the references do not show: read as code and message."""
+    """Class ``Error``, whose body the official SDKs do not show: read as code and message."""
 
     error_code: int | None = None
     error_message: str | None = None
@@ -257,7 +260,7 @@ def _allowed_media(body: JsonObject) -> AllowedMedia | None:
     return AllowedMedia(types, inbound.integer("maxFileSizeKB"))
 
 
-# Ours: the reference has seen expirationDate in seconds only and marks its unit unknown.
+# Ours: the SDKs' test fixtures show expirationDate in seconds only; no page gives its unit.
 # An epoch this large in seconds is past the year 5000; in milliseconds it is 1973 on.
 _MILLISECONDS_FROM = 10**11
 

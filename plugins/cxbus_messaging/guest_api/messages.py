@@ -1,4 +1,7 @@
-"""The message body of the Web Messaging guest API (``StructuredMessage``, the reference's §2.5).
+"""The message body of the Web Messaging guest API, ``StructuredMessage``.
+
+Its fields are those of the guest API's ``swagger.json`` in the official Java SDK,
+``MyPureCloud/web-messaging-sdk-java``.
 
 The same body comes in a ``StructuredMessage`` frame over the socket and as an
 entity of the history REST answer. ``parse_message`` reads it tolerantly: content

@@ -2,7 +2,7 @@
 
 Every request carries a fresh ``tracingId`` (``new_tracing_id``, in ``actions``,
 where requests are made) and the server repeats it in the answer (and in the echo
-of a guest's message). The references' examples show some answers without one, so
+of a guest's message). The official SDKs' test fixtures show some answers without one, so
 ``PendingRequests`` also matches those: by the class that answers a request (and
 the file it is about), oldest first; an error without a ``tracingId`` goes to the
 oldest request still waiting for an answer. Not thread-safe: one thread of control

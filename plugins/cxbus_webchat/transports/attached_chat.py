@@ -17,7 +17,7 @@ decide what is new. Only the stream lane moves the last id seen; while a catch-u
 owed (its REST calls failed) it stays put, frames that arrive are held back (and
 reported after the catch-up, so messages keep the server's order), and the catch-up
 is tried again every ``CATCH_UP_RETRY`` seconds. A frame that is not what the
-reference describes is skipped with one warning line (rate-limited).
+guest chat API describes is skipped with one warning line (rate-limited).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ class AttachedChat:
             # What the failed call was to bring is fetched by a catch-up, a little later.
             log.warning("a REST call failed (%s); catching up later", error.status)
             self._owe_catch_up(CATCH_UP_RETRY)
-        except Exception as error:  # a frame that is not what the reference describes
+        except Exception as error:  # a frame that is not what the guest chat API describes
             self._warnings.warn("skipping a stream item that could not be handled: %r", error)
             if self._catch_up_due is not None:  # a catch-up that failed: not again at once
                 self._owe_catch_up(CATCH_UP_RETRY)

@@ -1,13 +1,13 @@
 """The GMS Chat API v2 (Genesys Engage / Multicloud CX), through one ``requests.Session`` per chat.
 
-``GmsChatApi`` makes the calls of ``reference/gms-chat-api.md`` as the Widgets
-make them: every call a POST to ``dataURL`` (the chat service URL, service name
-included) or ``dataURL/{chatId}/{operation}``, form-encoded (multipart for file
-uploads), the ``apikey`` header when one is configured, the key fields
-``secureKey``, ``userId`` and ``alias`` in every per-chat call, maps flattened as
-``userData[key]=value``. Form calls time out after ``timeout`` seconds (the
-Widgets' ``ajaxTimeout``), multipart ones after ``file_timeout`` (``None``: never,
-as the Widgets' ``fileUploadTimeout`` of 0).
+``GmsChatApi`` makes the calls of Genesys's page *Chat API Version 2* (GMS API
+reference) as the Widgets make them (their GMS module, ``webchatservicelegacy.mod.js``):
+every call a POST to ``dataURL`` (the chat service URL, service name included) or
+``dataURL/{chatId}/{operation}``, form-encoded (multipart for file uploads), the
+``apikey`` header when one is configured, the key fields ``secureKey``, ``userId`` and
+``alias`` in every per-chat call, maps flattened as ``userData[key]=value``. Form calls
+time out after ``timeout`` seconds (the Widgets' ``ajaxTimeout``), multipart ones after
+``file_timeout`` (``None``: never, as the Widgets' ``fileUploadTimeout`` of 0).
 
 Each method blocks until the server has answered and returns the reply
 (``gms_replies``) only when it is a success; anything else raises the

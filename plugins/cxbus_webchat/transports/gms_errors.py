@@ -1,12 +1,15 @@
 """What a GMS chat server's refusals mean: one exception class per case, one sentence each.
 
 ``refusal(operation, status, answer)`` reads an HTTP answer the way the Widgets do
-(``reference/gms-chat-api.md`` §4.2, §5, §6): an ``errors`` code 306, or HTTP 404,
-500 or 502 with no ``errors``, is an invalid service; the codes the Widgets know
+(their GMS module, ``webchatservicelegacy.mod.js``): an ``errors`` code 306, or HTTP
+404, 500 or 502 with no ``errors``, is an invalid service; the codes the Widgets know
 get their own class; HTTP 401 is a refused caller; any other HTTP error, or an
 ``errors`` entry with no known code, is a plain ``GmsError``; a 200 says
-``statusCode`` 1 (try again: the chat goes on) or 2 (the chat is over). In a
-refresh reply, code 204 is ignored, as the Widgets do.
+``statusCode`` 1 (try again: the chat goes on) or 2 (the chat is over). Any other
+refusal that says ``statusCode`` 2 (a chat the server has lost: 404 after a restart)
+is ``ChatFinished`` too; whatever its class, an exception whose reply says
+``statusCode`` 2 is ``final``: the chat cannot go on. In a refresh reply, code 204 is
+ignored, as the Widgets do.
 
 Every exception keeps what the server said: ``reply`` (the envelope, read) and
 ``body`` (the decoded JSON with the secure key masked, or the text of a body that
@@ -62,6 +65,12 @@ class GmsError(TransportError):
         self.body = body
 
     @property
+    def final(self) -> bool:
+        """Whether the reply says ``statusCode`` 2: whatever the refusal, the chat cannot
+        go on (the Widgets' reading)."""
+        return self.reply is not None and self.reply.status_code == 2
+
+    @property
     def codes(self) -> tuple[int, ...]:
         """The ``errors`` codes of the reply."""
         if self.reply is None:
@@ -89,7 +98,7 @@ class ChatServerBusy(GmsError):
 
 
 class ChatFinished(GmsError):
-    """``statusCode`` 2: the chat is over on the server."""
+    """``statusCode`` 2: the chat is over on the server (ended, or lost)."""
 
 
 class StartRefused(GmsError):
@@ -202,6 +211,13 @@ def refusal(operation: str, status: int, answer: ChatReply | Any) -> GmsError | 
             NotAuthorized,
             f"The chat server refused {operation} (HTTP 401): check the apikey, "
             "and that the chat's keys are its own",
+        )
+    if reply is not None and reply.status_code == 2 and (errors or not 200 <= status < 300):
+        # Refused, and unrecoverable: the chat is gone from the server (restarted, say).
+        return error(
+            ChatFinished,
+            f"The chat server refused {operation} (HTTP {status}, statusCode 2): "
+            f"{_advice(errors)}; the chat is over there",
         )
     if not 200 <= status < 300 or errors:
         said = _advice(errors)

@@ -13,10 +13,12 @@ position (``gms_transcript``) has one writer.
 
 Every reply's ``chatEnded`` is read: on a refresh it ends the chat after the
 reply's messages; on any other call it is reported as ``ChatEnded``, and so is a
-``statusCode`` 2. ``statusCode`` 1 and the ``errors`` codes are read by
+``statusCode`` 2, on any answer: a chat the server has lost (404 after a restart)
+ends once, with one ``error``, rather than polls on. ``statusCode`` 1 and the
+``errors`` codes are read by
 ``gms_errors``; a refresh never raises for what the server answered: its
-``Refreshed`` says how it went, for the poll schedule (``reference/gms-chat-api.md``
-§4.2).
+``Refreshed`` says how it went, for the poll schedule (the poll exceptions of
+Genesys Widgets' GMS module, ``webchatservicelegacy.mod.js``).
 
 The secure key is kept in the ``GmsChatApi``'s keys and the session data, out of
 every repr, log line and exception message.
@@ -48,7 +50,6 @@ from ..transport import (
 )
 from .gms_api import GmsChatApi
 from .gms_errors import (
-    ChatFinished,
     ChatServerBusy,
     ChatServerUnreachable,
     GmsError,
@@ -201,8 +202,9 @@ class GmsPolling(Transport):
         """Make a call of the chat; its reply's chatEnded (or a statusCode 2) is told."""
         try:
             reply = call(self._chat())
-        except ChatFinished:
-            self._tell([ChatEnded("the chat server says the chat is over (statusCode 2)")])
+        except GmsError as error:
+            if error.final:
+                self._tell([ChatEnded("the chat server says the chat is over (statusCode 2)")])
             raise
         self._tell_if_ended(reply)
         return reply
@@ -262,19 +264,25 @@ class GmsPolling(Transport):
             return Refreshed(PollResult.UNREACHABLE, error=str(error), position=position)
         except ChatServerBusy as busy:
             return self._read(busy.reply, position, PollResult.BUSY, status=200)
-        except ChatFinished as finished:
-            # The widgets publish error for a statusCode 2 with errors (§4.2).
-            refreshed = self._read(finished.reply, position, PollResult.REFUSED, status=200)
-            updates = refreshed.updates
-            if not any(isinstance(update, ChatEnded) for update in updates):
-                updates += (ChatEnded("the chat server says the chat is over (statusCode 2)"),)
-            told = _error_data(finished) if _has_errors(finished) else None
-            return attrs.evolve(refreshed, updates=updates, error=told)
         except GmsError as error:
+            if error.final:
+                return self._finished(error, position)
             return Refreshed(
                 PollResult.REFUSED, error=_error_data(error), status=error.status, position=position
             )
         return self._read(reply, position, PollResult.QUIET, status=200)
+
+    def _finished(self, error: GmsError, position: int) -> Refreshed:
+        """A refresh answered ``statusCode`` 2: what the reply holds, then the end, once.
+
+        The widgets publish error for a statusCode 2 with errors (their GMS module); so is a refusal
+        (a chat the server has lost), and the chat ends rather than polls on."""
+        refreshed = self._read(error.reply, position, PollResult.REFUSED, status=error.status)
+        updates = refreshed.updates
+        if not any(isinstance(update, ChatEnded) for update in updates):
+            updates += (ChatEnded("the chat server says the chat is over (statusCode 2)"),)
+        told = _error_data(error) if _has_errors(error) or error.status != 200 else None
+        return attrs.evolve(refreshed, updates=updates, error=told)
 
     def _read(
         self,

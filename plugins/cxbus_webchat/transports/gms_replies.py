@@ -2,8 +2,8 @@
 
 Every reply is an envelope (``ChatV2Response``): ``chatId``, ``statusCode``,
 ``chatEnded``, ``messages``, ``nextPosition``, ``userData``, ``errors``, and the
-chat's keys. The reading is tolerant, because real servers differ and the
-reference leaves much open: any field may be missing or of another JSON type
+chat's keys. The reading is tolerant, because real servers differ and GMS's
+*Chat API Version 2* page leaves much open: any field may be missing or of another JSON type
 (a number sent as text, an ``errors`` entry with no ``code``); what cannot be read
 is ``None`` or empty, never an exception. The secure key is kept only in
 ``ChatKeys``, out of every repr; ``body`` holds the server's reply with it masked.

@@ -4,7 +4,9 @@
 1) and turns each reply's messages into ``transport`` updates: those whose index is
 below ``L`` were seen already and are dropped, so a server that repeats messages,
 or a refresh that is answered twice, shows nothing twice; and the next refresh reads
-from ``L``, so nothing is lost. ``reference/gms-chat-api.md`` §3, §4.1:
+from ``L``, so nothing is lost. The message types are GMS's (*Chat API Version 2*);
+the events they become are those of the Genesys Widgets' GMS module
+(``webchatservicelegacy.mod.js``):
 
 - ``ParticipantJoined`` / ``ParticipantLeft``: a ``ChatMessage`` of body type
   ``member-join`` / ``member-leave`` whose sender is the participant (``Client`` is

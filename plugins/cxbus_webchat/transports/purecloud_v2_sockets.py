@@ -150,8 +150,8 @@ class PureCloudV2Sockets(Transport):
             f"/conversations/{quoted(session.conversation_id)}/members/{quoted(session.member_id)}",
         )
         # DISCONNECTED may only mean the guest was away (this process was not running):
-        # with a leave date, the guest has left for good (ours: the reference does not
-        # say; a chat that is over refuses its stream anyway).
+        # with a leave date, the guest has left for good (ours: Genesys's guest chat
+        # pages do not say; a chat that is over refuses its stream anyway).
         if own.get("state") == "DISCONNECTED" and own.get("leaveDate"):
             api.close()
             raise TransportError(ErrorBody({"message": "The chat has ended.", "status": 404}), 404)

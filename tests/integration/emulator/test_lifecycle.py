@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+import requests
+import websocket
+
 from cxbus_emulator import Emulator
 
+from .gms import GmsChat
 from .guest import Guest, change_of, of_type, shape, wait_until
+from .messenger import Messenger
 
 
 def joined_with_agent(emulator: Emulator, guest: Guest) -> str:
@@ -134,3 +140,21 @@ def test_a_guest_back_within_the_idle_limit_keeps_the_chat(
     emulator.drop_sockets(second.id)
     wait_until(lambda: emulator.conversation(second.id).ended, timeout=10)
     assert not emulator.conversation(guest.id).ended
+
+
+def test_a_restart_cuts_every_socket_and_forgets_every_chat_and_session() -> None:
+    """``POST /emulator/restart``: as a server that lost its memory, on the same address."""
+    with Emulator(demo_agent=False) as emulator:
+        guest, gms, messenger = Guest(emulator), GmsChat(emulator), Messenger(emulator)
+        token = messenger.token
+        answer = requests.post(f"{emulator.data_url}/emulator/restart", timeout=5)
+        assert answer.json() == {"conversations": 1, "gmsChats": 1, "messagingSessions": 1}
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            messenger.socket.recv()  # cut with no close frame
+        assert guest.call("GET", "/messages").status_code == 404
+        refreshed = gms.post("refresh")
+        assert (refreshed.status_code, refreshed.json()["statusCode"]) == (404, 2)
+        again = Messenger(emulator, token)  # the same token starts a new session
+        assert again.session is not None and again.session["body"]["newSession"] is True
+        for each in (guest, messenger, again):
+            each.close()
