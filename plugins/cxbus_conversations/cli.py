@@ -7,7 +7,8 @@
 It reads every file first (a bad one ends the run with one line naming its file and
 line, status 2, before anything connects), plays each scenario on each channel
 asked, prints a line per play as it ends, then the failures in full, the parity
-differences (``--parity``), each waiting step's reply latency, and a summary. Status:
+differences (``--parity``), each waiting step's reply latency, the coverage of a flow
+file (``--flow``), and a summary (and a JUnit XML report with ``--junit``). Status:
 0 all passed, 1 one failed (or the channels differ, with ``--parity``), 2 bad
 input, 130 interrupted (every conversation under way ended first).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from cxbus.cli import Subcommand, SubcommandError, require_extra
 
@@ -95,6 +97,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "and ${run.id} (default: cxbus- and the time)",
     )
     parser.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="also write the run as a JUnit XML report (a test case per scenario and channel)",
+    )
+    parser.add_argument(
         "--parity",
         action="store_true",
         help="compare each scenario's conversations on the channels step by step",
@@ -143,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         platform_side,
         read_deployment,
     )
-    from .scenarios.report import coverage, failure, latencies, progress, summary
+    from .scenarios.report import coverage, failure, junit, latencies, progress, summary
 
     channels = list(dict.fromkeys(args.channel or ["messaging"]))
     if args.parity and len(channels) < 2:
@@ -214,6 +221,13 @@ def _run(args: argparse.Namespace) -> int:
     if reached is not None:
         print()
         print("\n".join(coverage(reached, branches, args.flow)))
+    unwritten = False
+    if args.junit:
+        try:
+            Path(args.junit).write_text(junit(run), encoding="utf-8")
+        except OSError as error:
+            print(f"cxbus test: --junit {args.junit}: {error.strerror}", file=sys.stderr)
+            unwritten = True
     print(f"\n{summary(run)}", flush=True)
     if args.parity:
         compared = len(run.plays) // len(channels)
@@ -221,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
     if run.interrupted:
         print("cxbus test: interrupted; every conversation under way was ended", file=sys.stderr)
         return 130
-    return 1 if failed or differ else 0
+    return 1 if failed or differ else 2 if unwritten else 0
 
 
 test = Subcommand(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,19 @@ def test_a_failing_scenario_exits_1_with_the_transcript_and_the_nearest_message(
 ) -> None:
     write(tmp_path, "echo.scenario.yaml", PASSING)
     failing = write(tmp_path, "order.scenario.yaml", FAILING)
-    result = cxbus("test", str(tmp_path), "--parallel", "2")
+    report = tmp_path / "report.xml"
+    result = cxbus("test", str(tmp_path), "--parallel", "2", "--junit", str(report))
     assert result.returncode == 1, result.stdout + result.stderr
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(cases) == {"echo [messaging]", "order status [messaging]"}
+    assert cases["order status [messaging]"].get("classname") == str(failing)
+    unmet = cases["order status [messaging]"].find("failure")
+    assert unmet is not None and "the nearest: bot at" in (unmet.get("message") or "")
+    assert "  transcript:\n" in (unmet.text or "")
+    timed = [p.get("name") for p in cases["echo [messaging]"].iter("property")]
+    assert timed == ["latency step 2", "latency step 4", "latency step 6"]
     out = result.stdout
     assert "FAIL  order status [messaging]" in out and "PASS  echo [messaging]" in out
     report = out[out.index("order status [messaging] failed at") :]

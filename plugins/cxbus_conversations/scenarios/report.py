@@ -12,6 +12,7 @@ reached, and which not.
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from .runner import Run
 if TYPE_CHECKING:
     from cxbus_emulator.flow_bot import Coverage
 
-__all__ = ["coverage", "failure", "latencies", "percentile", "progress", "summary"]
+__all__ = ["coverage", "failure", "junit", "latencies", "percentile", "progress", "summary"]
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "interrupted": "STOP"}
 
@@ -117,3 +118,42 @@ def coverage(found: Coverage, branches: Mapping[str, str], flow: str) -> list[st
         lines.append("  branches not taken:")
         lines.extend(f"    {name}: {branches[name]}" for name in untaken)
     return lines
+
+
+def junit(run: Run) -> str:
+    """The run as a JUnit XML report: a test case per play (named ``scenario [channel]``,
+    its class the scenario's file), a failure with its full report, a skip for a scenario
+    that is not for the channel, each reply's latency as a property."""
+    suites = ElementTree.Element("testsuites")
+    suite = ElementTree.SubElement(
+        suites,
+        "testsuite",
+        name="cxbus test",
+        tests=str(len(run.plays)),
+        failures=str(sum(play.failed for play in run.plays)),
+        skipped=str(sum(play.status in ("skipped", "interrupted") for play in run.plays)),
+        time=f"{run.seconds:.3f}",
+    )
+    for play in run.plays:
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname=play.scenario.source,
+            name=f"{play.scenario.name} [{play.channel}]",
+            time=f"{play.seconds:.3f}",
+        )
+        timed = [result for result in play.steps if result.latency is not None]
+        if timed:
+            properties = ElementTree.SubElement(case, "properties")
+            for result in timed:
+                ElementTree.SubElement(
+                    properties,
+                    "property",
+                    name=f"latency step {result.index + 1}",
+                    value=f"{result.latency:.3f}",
+                )
+        if play.failed:
+            ElementTree.SubElement(case, "failure", message=play.problem or "").text = failure(play)
+        elif play.status != "passed":
+            ElementTree.SubElement(case, "skipped", message=play.status)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True)
