@@ -22,8 +22,10 @@ def test_the_messaging_fixture_names_the_missing_extra(tmp_path: Path) -> None:
     """The test errors at setup with the one line (it was a bare ModuleNotFoundError)."""
     (tmp_path / "test_uses.py").write_text(TEST)
     (tmp_path / "conftest.py").write_text(CONFTEST)
+    # -rN: no short summary, which repeats the line in full where CI is set (pytest
+    # shortens it to the terminal's width elsewhere).
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-rN", "-p", "no:cacheprovider", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
