@@ -37,10 +37,12 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
 import logging
-import queue
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -95,22 +97,39 @@ def _cancelled() -> None:
 
 
 class Loop:
-    """One thread that runs jobs in the order they are given, and timers when due."""
+    """One thread that runs jobs in the order given, timers when due, and what the
+    sockets it watches bring as they become readable: the process's one loop.
+
+    A turn of the loop: wait in the selector until a watched socket is readable, a
+    timer is due or a job is given (a job given while the loop waits writes a byte to
+    its wake-up socket); run the readable sockets' callbacks, the due timers, then the
+    jobs given so far. Jobs given from the loop thread itself need no wake-up.
+    """
 
     def __init__(self, name: str = "cxbus-loop") -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._jobs: collections.deque[Job] = collections.deque()
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, the loop thread's own
         self._kept_timers = MIN_TIMERS  # the heap's size when cancelled ones were last dropped
         self._order = itertools.count()
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, self._drain_wake_ups)
+        self._asleep = False  # the loop waits in its selector: a job given must wake it
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def call(self, job: Job) -> None:
         """Run ``job()`` on the loop thread, after the jobs given before it (any thread)."""
+        self._jobs.append(job)
         if self._thread is None:
             self._start()
-        self._jobs.put(job)
+        elif self._asleep:
+            self._asleep = False
+            with contextlib.suppress(BlockingIOError):  # full: a wake-up is on its way
+                self._wake_writer.send(b"\0")
 
     def call_later(self, delay: float, job: Job) -> Timer:
         """Run ``job()`` on the loop thread in ``delay`` seconds, unless cancelled first."""
@@ -125,6 +144,20 @@ class Loop:
         """Whether the caller is the loop thread."""
         return threading.current_thread() is self._thread
 
+    def has_jobs(self) -> bool:
+        """Whether jobs given wait to run: work that must come after them is given as a
+        job too, rather than done at once on the loop thread."""
+        return bool(self._jobs)
+
+    def watch_readable(self, sock: socket.socket, on_readable: Job) -> None:
+        """Call ``on_readable()`` each turn ``sock`` has bytes to read (the loop thread)."""
+        self._selector.register(sock, selectors.EVENT_READ, on_readable)
+
+    def unwatch_readable(self, sock: socket.socket) -> None:
+        """Stop watching ``sock``; harmless if it is not watched, or closed (the loop thread)."""
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(sock)
+
     def _add(self, timer: Timer) -> None:
         heapq.heappush(self._timers, (timer.due, next(self._order), timer))
         if len(self._timers) >= 2 * self._kept_timers:
@@ -138,22 +171,33 @@ class Loop:
         with self._start_lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread = thread  # before it runs: its first job may ask in_loop()
                 thread.start()
-                self._thread = thread
 
     def _run(self) -> None:
         while True:
-            timeout = None
-            if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
             try:
-                job: Job | None = self._jobs.get(timeout=timeout)
-            except queue.Empty:
-                job = None
-            if job is not None:
-                run_guarded(job, "loop job")
-                job = None  # the wait for the next may be long: hold nothing of this one
-            self._run_due_timers()
+                self._turn()
+            except Exception:  # a bug here must not stop every chat's loop
+                log.exception("a turn of %s failed", self._name)
+
+    def _turn(self) -> None:
+        self._asleep = True
+        timeout: float | None = 0.0
+        if not self._jobs:
+            timeout = max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
+        ready = self._selector.select(timeout)
+        self._asleep = False
+        for key, _ in ready:
+            run_guarded(key.data, "socket reader")
+        self._run_due_timers()
+        for _ in range(len(self._jobs)):  # those given so far: later ones wait a turn
+            run_guarded(self._jobs.popleft(), "loop job")
+
+    def _drain_wake_ups(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_reader.recv(4096):
+                pass
 
     def _run_due_timers(self) -> None:
         now = time.monotonic()

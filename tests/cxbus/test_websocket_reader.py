@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
+from cxbus.runtime.threads import Loop
 from cxbus.runtime.websocket_reader import WebSocketReader, websocket_reader
 
 TIMEOUT = 5.0
@@ -120,7 +121,7 @@ class Recorder:
             assert self.changed.wait_for(test, TIMEOUT)
 
 
-def test_many_sockets_are_read_in_order_on_the_one_reader_thread(server: Server) -> None:
+def test_many_sockets_are_read_in_order_on_the_loop_thread(server: Server) -> None:
     reader = websocket_reader()
     recorders = [Recorder() for _ in range(50)]
     watches = []
@@ -131,7 +132,7 @@ def test_many_sockets_are_read_in_order_on_the_one_reader_thread(server: Server)
     for recorder in recorders:
         recorder.wait_for(lambda recorder=recorder: len(recorder.messages) == 20)
         assert recorder.messages == [str(n) for n in range(20)]
-        assert recorder.threads == {"cxbus-ws-reader"}
+        assert recorder.threads == {"cxbus-loop"}
     for watch in watches:
         reader.unwatch(watch)
 
@@ -182,14 +183,15 @@ def test_a_socket_the_server_closes_is_lost_once_and_closed_here(server: Server)
 
 def test_an_unwatched_socket_is_closed_and_its_receiver_hears_no_more(server: Server) -> None:
     recorder = Recorder()
-    reader = WebSocketReader("test-ws-reader")
+    loop = Loop("test-loop")
+    reader = WebSocketReader(loop)
     connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
     watch = reader.watch(connection, recorder)
     connection.send("1")
     recorder.wait_for(lambda: recorder.messages == ["0"])
     reader.unwatch(watch)
     done = threading.Event()
-    reader._request(done.set)  # the unwatch is carried out before this
+    loop.call(done.set)  # the unwatch is carried out before this
     assert done.wait(TIMEOUT)
     assert not connection.connected
     assert recorder.losses == []
