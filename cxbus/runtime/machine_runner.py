@@ -108,12 +108,16 @@ class Call(Generic[A]):
     outcome comes back as ``CallSucceeded`` or ``CallFailed`` with the same ``id``.
 
     ``urgent``: run it on a lane of its own rather than behind the calls under way, for
-    a call that must end in time even when the server hangs (the guest leaving)."""
+    a call that must end in time even when the server hangs (the guest leaving).
+    ``on_loop``: an action that never blocks (a request queued for a socket the loop
+    reads): carried out on the loop thread at once, with no hand-over to a lane; its
+    outcome comes back after the step's other effects."""
 
     id: int
     generation: int
     action: A
     urgent: bool = False
+    on_loop: bool = False
 
 
 @attrs.frozen
@@ -375,8 +379,11 @@ class MachineRunner(Generic[A]):
         elif isinstance(effect, Refuse):
             self._settle(effect.ticket, "reject", effect.reason, after_store)
         elif isinstance(effect, Call):
-            lane = self._urgent if effect.urgent else self._io
-            lane.submit(functools.partial(self._call, effect))
+            if effect.on_loop:
+                self._call(effect)
+            else:
+                lane = self._urgent if effect.urgent else self._io
+                lane.submit(functools.partial(self._call, effect))
         elif isinstance(effect, Save):
             self._store_lane.submit(functools.partial(self._save, effect.stored))
         elif isinstance(effect, Forget):
@@ -427,7 +434,7 @@ class MachineRunner(Generic[A]):
                     effect.name,
                 )
 
-    # The I/O lane --------------------------------------------------------------------------
+    # The I/O lane (and the loop thread, for a call on_loop) ------------------------------
 
     def _call(self, call: Call[A]) -> None:
         outcome: CallSucceeded | CallFailed

@@ -3,12 +3,16 @@
 A plugin that holds state (a chat) keeps it in an object that only the **loop
 thread** touches: commands, updates from the network and timers are all handed to
 it with ``Loop.call`` and ``Loop.call_later``, so its code needs no locks and a
-reader knows which thread runs it. Whatever may block or runs user code goes to a
-**lane**: the jobs of one lane run one at a time, in the order given, on a pool
-shared by every lane. So a thousand chats need a handful of threads, not a
-thousand, and a chat's slow subscriber holds that chat's later events only.
+reader knows which thread runs it. The loop also reads the process's sockets
+(``Loop.watch_readable``, used by ``cxbus.runtime.websocket_reader``): what a frame
+brings reaches the chat's state on the thread that read it, with no hand-over.
+Whatever may block or runs user code goes to a **lane**: the jobs of one lane run one
+at a time, in the order given, on a pool shared by every lane. So a thousand chats
+need a handful of threads, not a thousand, and a chat's slow subscriber holds that
+chat's later events only.
 
-- ``runtime().loop``: the loop thread (``cxbus-loop``). Jobs must not block.
+- ``runtime().loop``: the loop thread (``cxbus-loop``). Jobs, timers and socket
+  callbacks must not block.
 - ``runtime().io``: the pool for blocking calls (REST, files), lanes of ``cxbus-io``.
 - ``runtime().delivery``: the pool that runs subscribers, lanes of ``cxbus-delivery``.
 - ``runtime().answers``: the pool that settles commands' deferreds, so that the
@@ -23,8 +27,8 @@ to do for ``SPARE_LINGER`` seconds. The limit that is left: once ``USER_THREADS_
 threads of a pool are held at the same time, the other chats' jobs on it wait.
 
 Why a loop of our own rather than asyncio: the state machines it runs are plain
-synchronous code that tests drive without threads, and a queue, a heap of timers and
-threads are all that gevent (Locust's engine) needs to patch to run it unchanged.
+synchronous code that tests drive without threads, and a selector, a heap of timers
+and threads are all that gevent (Locust's engine) needs to patch to run it unchanged.
 
 The loop and the user-code pools' threads are daemons, started on first use; the
 loop runs for the life of the process, and so do the pools' first ``USER_THREADS``.

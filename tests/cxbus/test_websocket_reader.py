@@ -22,6 +22,8 @@ class Server:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.url = ""
+        self.half_sent = threading.Event()
+        self.rest_may_go: asyncio.Event | None = None
         ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
         self.thread.start()
@@ -34,6 +36,7 @@ class Server:
         app.router.add_get("/silent", self.silent)
         app.router.add_get("/bye", self.bye)
         app.router.add_get("/not-utf8", self.not_utf8)
+        app.router.add_get("/half", self.half)
         runner = web.AppRunner(app)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -77,6 +80,20 @@ class Server:
         assert socket._writer is not None
         await socket._writer.send_frame(b"caf\xe9", WSMsgType.TEXT)  # Latin-1, not UTF-8
         await socket.send_str("café")
+        async for _ in socket:
+            pass
+        return socket
+
+    async def half(self, request: web.Request) -> web.WebSocketResponse:
+        """A text frame of 10 bytes whose last 5 come once ``rest_may_go`` is set."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.rest_may_go = asyncio.Event()
+        assert request.transport is not None
+        request.transport.write(b"\x81\x0afirst")
+        self.half_sent.set()
+        await self.rest_may_go.wait()
+        request.transport.write(b"-half")
         async for _ in socket:
             pass
         return socket
@@ -195,3 +212,23 @@ def test_an_unwatched_socket_is_closed_and_its_receiver_hears_no_more(server: Se
     assert done.wait(TIMEOUT)
     assert not connection.connected
     assert recorder.losses == []
+
+
+def test_a_frame_half_come_waits_for_its_rest_while_the_other_sockets_are_read(
+    server: Server,
+) -> None:
+    reader = websocket_reader()
+    halved, echoed = Recorder(), Recorder()
+    half = reader.watch(reader.open(f"{server.url}/half", timeout=TIMEOUT), halved)
+    assert server.half_sent.wait(TIMEOUT)
+    connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
+    echo = reader.watch(connection, echoed)
+    connection.send("3")
+    echoed.wait_for(lambda: echoed.messages == ["0", "1", "2"])
+    assert halved.messages == []
+    assert server.rest_may_go is not None
+    server.loop.call_soon_threadsafe(server.rest_may_go.set)
+    halved.wait_for(lambda: halved.messages == ["first-half"])
+    assert halved.losses == echoed.losses == []
+    reader.unwatch(half)
+    reader.unwatch(echo)

@@ -1,7 +1,8 @@
 """The guest chat event stream of one chat, read by the process's WebSocket reader.
 
-The socket is websocket-client's, read by ``cxbus.runtime.websocket_reader`` (one thread for
-every socket of the process, which also pings them and counts a silent one lost).
+The socket is websocket-client's, read by ``cxbus.runtime.websocket_reader`` (on the
+loop thread, with every socket of the process; it also pings them and counts a silent
+one lost).
 Everything else the stream does runs on its chat's *stream lane* (a lane of
 ``cxbus.runtime.threads``'s I/O pool), one thing at a time: decoding the frames the reader
 hands on, and reattaching after a drop or a ``socket_closing`` notice, with capped
@@ -145,7 +146,7 @@ class EventStream:
         )
         return None
 
-    # The reader thread: hand on, nothing else ------------------------------------------
+    # The loop thread: hand on, nothing else --------------------------------------------
 
     def received(self, message: str | bytes) -> None:
         self._lane.submit(functools.partial(self._frame, message))
