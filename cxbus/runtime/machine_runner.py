@@ -291,8 +291,13 @@ class MachineRunner(Generic[A]):
     # Any thread --------------------------------------------------------------------------
 
     def command(self, make: Callable[[int], Any]) -> Deferred:
-        """Hand the command ``make(ticket)`` to the machine; its answer, later."""
+        """Hand the command ``make(ticket)`` to the machine; its answer, later, for the
+        command's handler to return to the bus."""
         answer = Deferred()
+        # The bus's deferred adopts it and reports a rejection nobody handles; this one
+        # may be rejected (on the answers lane) before the handler has even returned it,
+        # with no listener yet: it reports nothing itself.
+        answer._report_unhandled = False
         with self._closing:
             if self._closed:
                 answer.reject(self._stopped)

@@ -347,6 +347,28 @@ class Lane:
             self._running = True
         self._hand_to_pool()
 
+    def run_here_or_submit(self, job: Job, here: Callable[[], bool]) -> None:
+        """Run ``job()`` on the calling thread, as the lane's next job, when nothing is
+        queued or running before it and ``here()`` says it will not wait (``here`` is
+        asked with the lane held, so it reads the lane's state safely); else queue it
+        behind the lane's earlier jobs, as ``submit`` does. Work that finds its lane idle
+        is so done on the thread that already has it, with no hand-over."""
+        with self._lock:
+            if self._running:
+                self._jobs.append(job)
+                return
+            self._running = True
+        if here():
+            run_guarded(job, "lane job")
+            with self._lock:
+                if not self._jobs:
+                    self._running = False
+                    return
+        else:
+            with self._lock:
+                self._jobs.appendleft(job)
+        self._hand_to_pool()
+
     def _hand_to_pool(self) -> None:
         try:
             self._pool.submit(self._drain)

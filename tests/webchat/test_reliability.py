@@ -252,7 +252,7 @@ def test_a_corrupt_stored_session_is_discarded_with_restorefailed_and_one_warnin
         chat("startChat", {"nickname": "Ada"})
         assert chat("getStats")["startTime"] > 0
     discarded = [r for r in caplog.records if "discarded" in r.getMessage()]
-    assert len(discarded) == 1
+    assert len(discarded) == 1, [r.getMessage() for r in caplog.records]
 
 
 # User code never stops the service ------------------------------------------------------
