@@ -1,10 +1,11 @@
-"""How many times one Web Messaging round trip hands work from one thread to another.
+"""How many times one chat's round trip hands work from one thread to another.
 
-    python bench/handoffs.py [--round-trips 200]
+    python bench/handoffs.py [--service messaging|webchat] [--round-trips 200]
 
-The emulator runs in a process of its own (``cxbus emulator --json``, its demo bot on).
-One MessagingService conversation sends ``--round-trips`` messages one after another,
-each waiting for the bot's reply; meanwhile this script counts, by wrapping the
+The emulator runs in a process of its own (``cxbus emulator --json``, its demo agent
+and bot on). One MessagingService conversation (or WebChatService chat on
+``purecloud-v2-sockets``) sends ``--round-trips`` messages one after another, each
+waiting for the agent's reply; meanwhile this script counts, by wrapping the
 runtime's hand-off points in this process only (the library is not changed):
 
 - loop jobs: ``Loop.call``, a job queued for the loop thread; given from another thread
@@ -18,7 +19,7 @@ Other threads' loop jobs and pool submits each hand work to another thread: thei
 is printed as the hand-offs to another thread (the frames reach the loop through its
 selector, uncounted). A bare websocket-client loop doing the same protocol on one
 thread hands nothing over: its count is 0 for each. The figures are
-per round trip (send, the echo of what was sent, the bot's typing and its reply).
+per round trip (send, the echo of what was sent, the agent's typing and its reply).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator_process import EmulatorProcess
+from scale import SERVICES
 
 from cxbus import Bus, Event
 from cxbus.runtime import threads
@@ -76,37 +78,43 @@ def instrument() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service", choices=sorted(SERVICES), default="messaging")
     parser.add_argument("--round-trips", type=int, default=200)
     args = parser.parse_args()
+    service = SERVICES[args.service]
+    namespace = service.namespace
     emulator = EmulatorProcess()
     replies = threading.Semaphore(0)
 
     def replied(event: Event) -> None:
-        for message in event.data["messages"]:
-            if message["direction"] == "Outbound" and message.get("text"):
-                replies.release()
+        for _ in service.agent_texts(event.data):
+            replies.release()
 
     try:
-        with Bus(config={"messaging": dict(emulator.messaging)}) as bus:
+        section = {"webchat": emulator.webchat, "messaging": emulator.messaging}[service.section]
+        with Bus(config={service.section: dict(section)}) as bus:
             me = bus.register_plugin("Bench")
-            me.subscribe("MessagingService.messagesReceived", replied)
-            bus.command("MessagingService.startConversation").result(timeout=TIMEOUT)
-            bus.wait_for("MessagingService.started").result(timeout=TIMEOUT)
+            me.subscribe(f"{namespace}.{service.messages}", replied)
+            ready = bus.wait_for(f"{namespace}.{service.ready}")
+            bus.command(f"{namespace}.{service.start}", dict(service.start_data)).result(
+                timeout=TIMEOUT
+            )
+            ready.result(timeout=TIMEOUT)
             while replies.acquire(timeout=1.0):
-                pass  # the bot's greeting, if any
+                pass  # the agent's greeting, if any
             instrument()
             began = time.monotonic()
             for n in range(args.round_trips):
-                bus.command("MessagingService.sendMessage", {"message": f"hello {n}"}).result(
+                bus.command(f"{namespace}.sendMessage", {"message": f"hello {n}"}).result(
                     timeout=TIMEOUT
                 )
-                assert replies.acquire(timeout=TIMEOUT), "the bot did not reply"
+                assert replies.acquire(timeout=TIMEOUT), "the agent did not reply"
             seconds = time.monotonic() - began
             with _lock:
                 seen = dict(counts)
     finally:
         emulator.stop()
-    print(f"Hand-offs per Web Messaging round trip ({args.round_trips} round trips)")
+    print(f"Hand-offs per {namespace} round trip ({args.round_trips} round trips)")
     print(f"  {'':<44}{'cxbus':>8}{'bare loop':>11}")
     names = (
         "loop jobs, from other threads",
