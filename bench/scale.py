@@ -2,7 +2,7 @@
 websocket-client loop.
 
     python bench/scale.py [--service webchat|messaging] [--client cxbus|raw]
-                          [--chats 5000] [--interval 10] [--duration 60]
+                          [--chats 5000] [--interval 10] [--duration 60] [--burst]
 
 The emulator runs in a process of its own (``cxbus emulator --json``): its demo agent
 joins every guest chat, its bot keeps every Web Messaging session. This process starts
@@ -16,11 +16,15 @@ added, OS threads, messages lost and duplicated, disconnects, the latency from t
 emulator's send to the subscriber (both on this machine's clock), and the emulator's
 CPU share while the load runs (near a whole core, it is the emulator that lags).
 Then the gc-tracked objects each started chat added (after a full collection), the
-longest garbage-collector pause of the whole run (``gc.callbacks``) and its generation,
-and, beside cxbus's start rate, a bare client's in the same run: the same number of
+longest garbage-collector pause (``gc.callbacks``) and its generation while the chats
+started and under the load, with the full collections of the steady phase, and, beside cxbus's start rate, a bare client's in the same run: the same number of
 conversations opened by a pool of 32 threads with the protocol's handshake only
 (guest chat: the create POST and the stream's WebSocket; Web Messaging: the WebSocket
 and ``configureSession`` until its ``SessionResponse``), with no bus.
+
+``--burst`` then has every chat's agent send one more message, all at once (the
+emulator sends them within milliseconds), and prints a second row: what the burst
+lost, duplicated, and its latency.
 
 ``--client raw`` runs the guest chat load on the stack's own limit: conversations
 created with requests and their streams read by websocket-client in one selector loop,
@@ -55,6 +59,8 @@ from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
+# The burst's interval and duration: one round, every chat's turn within a millisecond.
+BURST = 0.001
 
 
 class Received:
@@ -82,6 +88,34 @@ class Received:
     def count(self) -> int:
         with self.lock:
             return sum(len(numbers) for numbers in self.numbers.values())
+
+    def phase(self) -> Phase:
+        """What the phase now ending brought; the next starts from nothing."""
+        with self.lock:
+            unique = sum(len(set(numbers)) for numbers in self.numbers.values())
+            got = sum(len(numbers) for numbers in self.numbers.values())
+            ended = Phase(unique, got - unique, sorted(self.latencies))
+            self.numbers.clear()
+            self.latencies = []
+        return ended
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """The messages of one phase of the load: those that came, twice, and their latencies."""
+
+    unique: int
+    duplicated: int
+    latencies: list[float]
+
+    def row(self, expected: int) -> str:
+        """Its cells: messages lost, duplicated, and latency p50 / p99 / max."""
+        p50, p99 = (percentile(self.latencies, share) * 1e3 for share in (0.5, 0.99))
+        worst = max(self.latencies, default=float("nan")) * 1e3
+        return (
+            f"| {expected - self.unique:,} | {self.duplicated:,} "
+            f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms"
+        )
 
 
 def webchat_texts(data: Any) -> list[str]:
@@ -138,11 +172,13 @@ SERVICES = {
 
 
 class Pauses:
-    """The garbage collector's longest pause (and its generation) while installed."""
+    """The garbage collector's longest pause (and its generation) while installed, and
+    how many full collections it made."""
 
     def __init__(self) -> None:
         self.longest = 0.0
         self.generation = -1
+        self.full = 0
         self.counting = True  # off for the collections this script asks for
         self._began = 0.0
         gc.callbacks.append(self._observe)
@@ -152,7 +188,9 @@ class Pauses:
             return
         if phase == "start":
             self._began = time.perf_counter()
-        elif (took := time.perf_counter() - self._began) > self.longest:
+            return
+        self.full += info["generation"] == 2
+        if (took := time.perf_counter() - self._began) > self.longest:
             self.longest, self.generation = took, info["generation"]
 
 
@@ -218,6 +256,12 @@ def chatter(emulator: EmulatorProcess, service: Service, interval: float, durati
     """Start the emulator's load; how many chats take part."""
     answer = emulator.post(service.load_path, {"interval": interval, "duration": duration})
     return int(answer.get("chats", answer.get("sessions", 0)))
+
+
+def wait_for(received: Received, expected: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds + TIMEOUT
+    while received.count() < expected and time.monotonic() < deadline:
+        time.sleep(0.5)  # a progress check, not a synchronisation: the load runs on its own
 
 
 class CxbusChats:
@@ -345,6 +389,11 @@ def main() -> None:
         help="a session file per chat in DIR (a cxbus that shares one file by default needs it)",
     )
     parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="after the steady load, one message to every chat at once",
+    )
+    parser.add_argument(
         "--freeze",
         action="store_true",
         help="gc.freeze() once the chats have started, so that full collections skip them",
@@ -373,42 +422,46 @@ def main() -> None:
     objects_per_chat = (tracked_objects(pauses) - objects_before) / args.chats
     if args.freeze:
         gc.freeze()
+    starting = (pauses.longest, pauses.generation)
+    pauses.longest, pauses.generation, pauses.full = 0.0, -1, 0
     emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
     taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
-    deadline = time.monotonic() + args.duration + TIMEOUT
-    while received.count() < expected and time.monotonic() < deadline:
-        time.sleep(0.5)  # a progress check, not a synchronisation: the load runs on its own
+    wait_for(received, expected, args.duration)
     emulator_share = (cpu_seconds(emulator.process.pid) - emulator_cpu_began) / (
         time.monotonic() - load_began
     )
     rss_added = rss_mib() - rss_before
     threads = threading.active_count()
-    with received.lock:
-        unique = sum(len(set(numbers)) for numbers in received.numbers.values())
-        got = sum(len(numbers) for numbers in received.numbers.values())
-        latencies = list(received.latencies)
-        disconnects = received.disconnects
+    full_in_load = pauses.full
+    steady = received.phase()
+    if args.burst:  # every chat's agent sends once, all within a few milliseconds
+        in_burst = chatter(emulator, service, BURST, BURST)
+        wait_for(received, in_burst, BURST)
+        burst = received.phase()
+        threads = max(threads, threading.active_count())
+    disconnects = received.disconnects
     chats.close()
     bare_rate = bare_start_rate(emulator, service, args.chats)
     emulator.stop()
     print(
         "| client | service | chats | started | CPU per start | RSS added | OS threads "
         "| messages | lost "
-        "| duplicated | disconnects | p50 / p99 / max | emulator's CPU |"
+        "| duplicated | p50 / p99 / max | disconnects | emulator's CPU |"
     )
-    p50, p99 = (percentile(latencies, share) * 1e3 for share in (0.5, 0.99))
-    worst = max(latencies, default=float("nan")) * 1e3
     print(
         f"| {args.client} | {args.service} | {args.chats:,} | {start_rate:,.0f} chats/s "
         f"| {start_cpu * 1e3:.1f} ms | {rss_added:,.0f} MiB | {threads} "
         f"| {expected:,} at {expected / args.duration:,.0f}/s "
-        f"| {expected - unique:,} | {got - unique:,} | {disconnects} "
-        f"| {p50:,.1f} / {p99:,.1f} / {worst:,.0f} ms | {emulator_share:.0%} of a core |"
+        f"{steady.row(expected)} | {disconnects} | {emulator_share:.0%} of a core |"
     )
+    if args.burst:
+        print(f"| | | | | | | | burst: {in_burst:,} at once {burst.row(in_burst)} | | |")
     print(
         f"\ngc-tracked objects per chat: {objects_per_chat:,.0f}; longest gc pause: "
-        f"{pauses.longest * 1e3:,.1f} ms (generation {pauses.generation})"
+        f"{starting[0] * 1e3:,.1f} ms while starting (generation {starting[1]}), "
+        f"{pauses.longest * 1e3:,.1f} ms under the load (generation {pauses.generation}; "
+        f"{full_in_load} full collections in the steady phase)"
         f"{' after gc.freeze()' if args.freeze else ''}\n"
         f"start rate: {args.client} {start_rate:,.0f} chats/s, bare client "
         f"{bare_rate:,.0f} chats/s (this client at {start_rate / bare_rate:.2f} of the bare one)"
