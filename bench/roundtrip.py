@@ -30,9 +30,11 @@ message sent and what the server sends back read, up to the agent's answer to it
 Each row prints the CPU time per round trip of cxbus and of the bare client (min and
 median of the rounds), the ratio of the medians and whether it meets issue 27's goal
 (at most 1.3 times the bare client's), the system CPU time per round trip over all
-rounds (``resource.getrusage``: ``os.times`` counts whole clock ticks, 10 ms, more than
-a round's system time), and the OS threads of the client's process while its chat ran
-(``/proc/self/task``). A second table shows that both clients did the same protocol:
+rounds, and the OS threads of the client's process while its chat ran
+(``/proc/self/task``). The system time is ``resource.getrusage``'s (what ``os.times``
+reads, in µs rather than in clock ticks of 10 ms, longer than a round's system time);
+Linux splits a process's CPU time, which it counts exactly, into user and system time
+by sampling at its timer ticks, so over a few hundred round trips it is a rough figure. A second table shows that both clients did the same protocol:
 per round trip, the WebSocket frames each sent and received (control frames too: cxbus
 pings its sockets) and its HTTP requests, counted in each client's process at
 websocket-client's and requests' own entry points (the same for both clients, and
@@ -506,14 +508,15 @@ def print_tables(results: list[tuple[Row, dict[str, Measured]]], rounds: int, co
 # Profiling ----------------------------------------------------------------------------------
 
 
-class Snapshot:
+class Snapshot(cProfile.Profile):
     """A running profiler's figures so far, for ``pstats``: the calls still under way (a
     thread blocked in a wait) are left out, where ``Profile.create_stats`` would end them
     on the clock of the thread that asks, not of theirs."""
 
     def __init__(self, running: cProfile.Profile) -> None:
+        super().__init__()
         running.snapshot_stats()
-        self.stats = running.stats  # type: ignore[attr-defined]
+        self.stats = running.stats
 
     def create_stats(self) -> None:
         """``pstats`` asks for it; the figures are taken already."""
