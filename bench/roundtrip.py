@@ -7,10 +7,11 @@ does the same protocol on one thread.
 demo agent (guest chat, GMS) type for 0.5 s, then answer each message with "You said:
 ..." (that wait costs no CPU, only time). Each client runs in a process of its own too,
 so that the CPU time of that process (``time.process_time()``: all its threads) is the
-client's alone; the two clients of a row take turns, ``--rounds`` rounds of
-``--round-trips`` round trips each, cxbus then the bare client, one chat each (started
-and warmed by one round trip before the first round). A round trip is the guest's
-message sent and what the server sends back read, up to the agent's answer to it:
+client's alone. Every client starts its chat (and warms it with one round trip) before
+the first round, all at once; then the two clients of a row take turns, ``--rounds``
+rounds of ``--round-trips`` round trips each, cxbus then the bare client, while the
+other clients wait (cxbus's GMS chat polling on, in its own process). A round trip is
+the guest's message sent and what the server sends back read, up to the agent's answer:
 
 - Web Messaging: MessagingService's ``sendMessage`` (its answer waited for), then its
   ``messagesReceived`` with the bot's answer; the bare client is a websocket-client
@@ -33,12 +34,14 @@ median of the rounds), the ratio of the medians and whether it meets issue 27's 
 rounds, and the OS threads of the client's process while its chat ran
 (``/proc/self/task``). The system time is ``resource.getrusage``'s (what ``os.times``
 reads, in µs rather than in clock ticks of 10 ms, longer than a round's system time);
-Linux splits a process's CPU time, which it counts exactly, into user and system time
-by sampling at its timer ticks, so over a few hundred round trips it is a rough figure. A second table shows that both clients did the same protocol:
-per round trip, the WebSocket frames each sent and received (control frames too: cxbus
-pings its sockets) and its HTTP requests, counted in each client's process at
-websocket-client's and requests' own entry points (the same for both clients, and
-cheap beside a round trip).
+Linux counts a process's CPU time exactly but splits it into user and system time by
+sampling at its timer ticks, so the system time is a rough figure.
+
+A second table shows that both clients did the same protocol: per round trip, the
+WebSocket frames each sent and received (control frames too: cxbus pings its sockets,
+the guest chat server sends heartbeats) and its HTTP requests, counted in each client's
+process where websocket-client writes and reads a frame and where requests sends a
+request (the same for both clients, and cheap beside a round trip).
 
 ``--profile N`` runs N Web Messaging round trips of cxbus in this process with a
 profiler on every thread (``cProfile`` on each thread's CPU clock) and prints the 15
@@ -355,7 +358,7 @@ def os_threads() -> int:
 
 def run_batch(client: Client, texts: Iterator[str], count: int, traffic: Traffic) -> dict[str, Any]:
     """``count`` round trips, and what they cost this process."""
-    gc.collect()  # a collection the previous round left due falls in neither
+    gc.collect()  # a collection that the chat's start or the last round made due is not counted
     counted = traffic.now()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = time.process_time()
@@ -400,7 +403,8 @@ class Worker:
         return answer
 
     def stop(self) -> None:
-        self.connection.send(0)
+        if self.process.is_alive():
+            self.connection.send(0)
         self.process.join(TIMEOUT)
 
 
