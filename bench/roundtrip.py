@@ -341,9 +341,10 @@ class Traffic:
         method = getattr(owner, name)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            done = method(*args, **kwargs)  # a read that finds no whole frame raises: uncounted
             with self._lock:
                 self.counts[counted] += 1
-            return method(*args, **kwargs)
+            return done
 
         setattr(owner, name, wrapper)
 
