@@ -346,11 +346,12 @@ class ConversationMachine:
         """Publish ``error`` for a frame (or a failure of our own, shaped like one)."""
         self._publish("error", {"error": error_data(frame)})
 
-    def _call(self, action: calls.Action, purpose: CallPurpose) -> None:
-        """Ask for ``action`` (for the socket in use), its outcome to come back for ``purpose``."""
+    def _call(self, action: calls.Action, purpose: CallPurpose, on_loop: bool = False) -> None:
+        """Ask for ``action`` (for the socket in use), its outcome to come back for
+        ``purpose``; ``on_loop``: an action that never blocks (see ``Call``)."""
         self._call_ids += 1
         self._under_way[self._call_ids] = Pending(purpose, self.generation)
-        self._emit(Call(self._call_ids, self.generation, action))
+        self._emit(Call(self._call_ids, self.generation, action, on_loop=on_loop))
 
     def _send(self, state: State, request: Request, purpose: RequestPurpose) -> None:
         """Send ``request`` now if the conversation is on (``Active``, ``ReadOnly``), else
@@ -367,7 +368,8 @@ class ConversationMachine:
         self._hand_over((request,))
 
     def _hand_over(self, requests: tuple[Request, ...]) -> None:
-        self._call(calls.Send(requests, self.generation), HandOver(requests))
+        # Queued for the socket, which the loop thread sends from: nothing blocks.
+        self._call(calls.Send(requests, self.generation), HandOver(requests), on_loop=True)
 
     def _requeue(self, again: list[Request]) -> None:
         """What a lost socket left unanswered or unsent goes first: it was sent before
