@@ -7,17 +7,18 @@ websocket-client loop.
 The emulator runs in a process of its own (``cxbus emulator --json``): its demo agent
 joins every guest chat, its bot keeps every Web Messaging session. This process starts
 ``--chats`` chats (each a bus of its own with WebChatService on ``purecloud-v2-sockets``
-or MessagingService, kept in memory), all asked for at once; then the emulator's agents
-send each chat a numbered, time-stamped message every ``--interval`` seconds for
-``--duration`` seconds, spread evenly (5,000 chats at 10 s: a steady 500 messages a
-second). It prints one table row: how fast the chats started (from the first start
-asked to the last answered) and this process's CPU time per start meanwhile, RSS
-added, OS threads, messages lost and duplicated, disconnects, the latency from the
-emulator's send to the subscriber (both on this machine's clock), and the emulator's
-CPU share while the load runs (near a whole core, it is the emulator that lags).
-Then the gc-tracked objects each started chat added (after a full collection), the
-longest garbage-collector pause (``gc.callbacks``) and its generation while the chats
-started and under the load, with the full collections of the steady phase, and, beside cxbus's start rate, a bare client's in the same run: the same number of
+or MessagingService, kept in memory), at most 200 starts asked for and not answered at a
+time; then the emulator's agents send each chat a numbered, time-stamped message every
+``--interval`` seconds for ``--duration`` seconds, spread evenly (5,000 chats at 10 s: a
+steady 500 messages a second). It prints one table row: how fast the chats started (from
+the first start asked to the last answered) and this process's CPU time per start
+meanwhile, RSS added, OS threads, messages lost and duplicated, disconnects, the latency
+from the emulator's send to the subscriber (both on this machine's clock), and the
+emulator's CPU share while the load runs (near a whole core, it is the emulator that
+lags). Then the gc-tracked objects each started chat added (after a full collection),
+the longest garbage-collector pause (``gc.callbacks``) and its generation while the
+chats started and under the load, with the full collections of the steady phase, and,
+beside cxbus's start rate, a bare client's in the same run: the same number of
 conversations opened by a pool of 32 threads with the protocol's handshake only
 (guest chat: the create POST and the stream's WebSocket; Web Messaging: the WebSocket
 and ``configureSession`` until its ``SessionResponse``), with no bus.
@@ -59,6 +60,8 @@ from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
+# Chats whose start is asked for and not answered yet, at most.
+IN_FLIGHT = 200
 # The burst's interval and duration: one round, every chat's turn within a millisecond.
 BURST = 0.001
 
@@ -300,8 +303,16 @@ class CxbusChats:
             plugin.subscribe(f"{ns}.{service.disconnected}", lambda event: received.disconnected())
 
     def start(self) -> None:
+        """Start every chat, ``IN_FLIGHT`` at a time: all at once, a few thousand plugins
+        loading together would each wait longer than their ready timeout for the CPU."""
         command = f"{self.service.namespace}.{self.service.start}"
-        answers = [bus.command(command, dict(self.service.start_data)) for bus in self.buses]
+        room = threading.Semaphore(IN_FLIGHT)
+        answers = []
+        for bus in self.buses:
+            room.acquire()
+            answer = bus.command(command, dict(self.service.start_data))
+            answer.then(lambda _: room.release(), lambda _: room.release())
+            answers.append(answer)
         for answer in answers:
             answer.result(timeout=TIMEOUT)
 
