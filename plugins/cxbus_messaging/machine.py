@@ -933,11 +933,19 @@ class ConversationMachine:
         waiting = self.unacknowledged.pop(tracing_id, None)
         if waiting is not None:
             self._answer(waiting[0], message_body(body, tracing_id))
+            self._echoes_awaited()
 
     def _unacknowledged_refused(self, tracing_id: str, reason: str) -> None:
         waiting = self.unacknowledged.pop(tracing_id, None)
         if waiting is not None:
             self._refuse(waiting[0], reason)
+            self._echoes_awaited()
+
+    def _echoes_awaited(self) -> None:
+        """A send is settled: with none left, the send timeout waits for nothing (a
+        chat that sends every few seconds would otherwise keep a timer a minute long)."""
+        if not self.unacknowledged:
+            self._emit(CancelTimer(Timer.SEND_TIMEOUT))
 
     def _send_timed_out(self, state: S, fired: TimerFired) -> S:
         """The sends out of time reject; the timer is set for the next one."""
