@@ -127,6 +127,9 @@ class MessagingService(MachineService):
         )
         self.plugin.register_events(EVENTS)
         self.config: MessagingConfig | None = None
+        # What closing lets go of, once configured.
+        self._socket: GuestSocket | None = None
+        self._release: Callable[[], object] | None = None
         _services[bus] = weakref.ref(self)
         self._register_commands(self.plugin)
         # As the Messenger on a page load: a stored session is resumed once ready.
@@ -189,11 +192,7 @@ class MessagingService(MachineService):
             send_timeout=config.send_timeout,
         )
         machine = ConversationMachine(settings, stored, time.time)
-
-        def closed() -> None:
-            socket.close()
-            release()
-
+        self._socket, self._release = socket, release
         self._runner = MachineRunner(
             machine,
             performer(
@@ -207,9 +206,17 @@ class MessagingService(MachineService):
             store,
             self.plugin,
             STOPPED,
-            closed,
+            self._closed,
         )
         return self._runner.command(inputs.Configure)
+
+    def _closed(self) -> None:
+        """The runner is done (on its store's lane): the socket closes, the store is let go.
+        (A bound method: a closure would keep three more objects for the chat's life.)"""
+        if self._socket is not None:
+            self._socket.close()
+        if self._release is not None:
+            self._release()
 
     # Conversations ----------------------------------------------------------------------
 
