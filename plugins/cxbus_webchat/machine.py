@@ -733,7 +733,7 @@ class ChatMachine:
         for chat_message in messages:
             if chat_message.id in record.seen:
                 continue
-            record.seen.add(chat_message.id)
+            record.seen[chat_message.id] = None
             presence = PRESENCE.get(chat_message.body_type)
             if presence is not None:
                 if not restoring:
@@ -886,14 +886,14 @@ class ChatMachine:
         timeout = self.settings.agent_typing_timeout
         self._emit(SetTimer(_agent_typing(sender.id), timeout))
         if sender.id not in record.agents_typing:
-            record.agents_typing.add(sender.id)
+            record.agents_typing[sender.id] = None
             self._publish("agentTypingStarted", {"memberId": sender.id, "name": self._name(sender)})
 
     def _agent_typing_over(self, state: S, fired: TimerFired) -> S:
         member_id = fired.name.split(":", 1)[1]
         record = self.record
         if member_id in record.agents_typing:
-            record.agents_typing.discard(member_id)
+            del record.agents_typing[member_id]
             self._publish(
                 "agentTypingTimeout", {"memberId": member_id, "name": self._agent_name(member_id)}
             )
@@ -902,7 +902,7 @@ class ChatMachine:
     def _agent_stopped_typing(self, member_id: str) -> None:
         record = self.record
         if member_id in record.agents_typing:
-            record.agents_typing.discard(member_id)
+            del record.agents_typing[member_id]
             self._emit(CancelTimer(_agent_typing(member_id)))
             self._publish(
                 "agentTypingStopped", {"memberId": member_id, "name": self._agent_name(member_id)}

@@ -768,7 +768,7 @@ def test_the_jwt_is_reused_until_five_seconds_before_it_expires() -> None:
     read_history(chat, out, [message("m1", "one"), message("m0", "zero")])
     chat.record.history_complete = False
     assert call(chat.handle(FetchHistory(4)), calls.FetchPage)  # no getJwt
-    chat.record.history_tickets.clear()
+    chat.record.history_tickets = ()
     chat.clock.now += 56
     assert [r.action for r in sent(chat.handle(FetchHistory(5)))] == ["getJwt"]
 
