@@ -173,7 +173,9 @@ class ChatMachine:
         self.record = ChatRecord()
         self.user_data: dict[str, Any] = dict(settings.user_data)
         self.filters = Filters()
-        self.preprocessors: list[Callable[[TranscriptMessage], Any]] = []
+        # A tuple (empty most of the time): an empty list is still an object the garbage
+        # collector walks, one a chat.
+        self.preprocessors: tuple[Callable[[TranscriptMessage], Any], ...] = ()
         self.stored = stored
         self.clock = clock
         self.monotonic = monotonic or clock
@@ -630,7 +632,7 @@ class ChatMachine:
         return state
 
     def _register_preprocessor(self, state: S, command: RegisterPreprocessor) -> S:
-        self.preprocessors.append(command.preprocessor)
+        self.preprocessors += (command.preprocessor,)
         self._answer(command.ticket, command.preprocessor)
         return state
 
