@@ -365,8 +365,8 @@ class Bus:
         with self._lock:
             if self._plugins.get(publisher.name) is not publisher:
                 return  # unregistered meanwhile: nothing to retain, nobody to tell
-            full_name, route = self._route(publisher, name)
-            event = Event(full_name, data, publisher.name, _time())
+            route = self._route(publisher, name)
+            event = Event(f"{publisher.name}.{name}", data, publisher.name, _time())
             self._subscriptions.retain(event, name)
         _fan_out(route, event)
         if _published_receivers:
@@ -377,8 +377,7 @@ class Bus:
         check_name("Event", name)
         with self._lock:
             if self._plugins.get(publisher.name) is not publisher:
-                # unregistered: nobody hears it, nothing is cached
-                return f"{publisher.name}.{name}", ()
+                return ()  # unregistered: nobody hears it, nothing is cached
             return self._subscriptions.route(publisher.name, name)
 
     def _subscribe(self, subscriber: str, pattern: str, callback: Subscriber) -> Subscription:
@@ -527,7 +526,7 @@ class Plugin:
         self.on_unregister = on_unregister
         self.is_ready = False
         self.events: tuple[str, ...] = ()
-        # Event name -> (full name, subscribers): its route cache, which the bus's
+        # Event name -> its subscribers: its route cache, which the bus's
         # Subscriptions keeps from when it registers, and changes in place.
         self._routes: dict[str, Route] = {}
         # What it put on the bus, so that unregistering it takes exactly that (the bus
@@ -611,17 +610,17 @@ class Plugin:
         """Publish ``"<Plugin>.<name>"`` with ``data`` to its subscribers, in their order."""
         # The bus's fan-out, inlined: this is the hot path of every event.
         try:
-            full_name, route = self._routes[name]
+            route = self._routes[name]
         except KeyError:
-            full_name, route = self.bus._route(self, name)
-        event = Event(full_name, data, self.name, _time())
+            route = self.bus._route(self, name)
+        event = Event(f"{self.name}.{name}", data, self.name, _time())
         for callback in route:
             try:
                 callback(event)
             except KeyboardInterrupt:
                 raise
             except BaseException:  # SystemExit too: a subscriber never ends the publisher
-                log.exception("subscriber %r of %s raised", callback, full_name)
+                log.exception("subscriber %r of %s raised", callback, event.name)
         if _published_receivers:
             signals.notify(signals.event_published, self.bus, event=event)
 
