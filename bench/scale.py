@@ -19,7 +19,7 @@ lags). Then the gc-tracked objects each started chat added (after a full collect
 the longest garbage-collector pause (``gc.callbacks``) and its generation while the
 chats started and under the load, with the full collections of the steady phase, and,
 beside cxbus's start rate, a bare client's in the same run: the same number of
-conversations opened by a pool of 32 threads with the protocol's handshake only
+conversations opened by a pool of 24 threads with the protocol's handshake only
 (guest chat: the create POST and the stream's WebSocket; Web Messaging: the WebSocket
 and ``configureSession`` until its ``SessionResponse``), with no bus.
 
@@ -60,6 +60,8 @@ from emulator_process import MANY_CONNECTIONS, EmulatorProcess
 from measures import cpu_seconds, percentile, rss_mib
 
 TIMEOUT = 120.0
+# The bare client's threads that open conversations: as many as cxbus's I/O pool.
+BARE_THREADS = 24
 # Chats whose start is asked for and not answered yet, at most.
 IN_FLIGHT = 200
 # The burst's interval and duration: one round, every chat's turn within a millisecond.
@@ -217,7 +219,7 @@ def tracked_objects(pauses: Pauses) -> int:
 
 def bare_start_rate(emulator: EmulatorProcess, service: Service, count: int) -> float:
     """Conversations a second that a bare client opens: the protocol's handshake only,
-    by 32 threads (as many as cxbus's I/O pool), each closed once open."""
+    by ``BARE_THREADS`` threads (as many as cxbus's I/O pool), each closed once open."""
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
 
@@ -259,7 +261,7 @@ def bare_start_rate(emulator: EmulatorProcess, service: Service, count: int) -> 
 
     open_one = webchat if service.section == "webchat" else messaging
     began = time.monotonic()
-    with ThreadPoolExecutor(32) as pool:
+    with ThreadPoolExecutor(BARE_THREADS) as pool:
         list(pool.map(lambda _: open_one(), range(count)))
     return count / (time.monotonic() - began)
 

@@ -60,7 +60,7 @@ log = logging.getLogger("cxbus.runtime.threads")
 
 Job = Callable[[], object]
 
-IO_THREADS = 32
+IO_THREADS = 24
 # What each pool of user code keeps, and how far it grows while its threads are held.
 USER_THREADS = 8
 USER_THREADS_MOST = 64
