@@ -27,9 +27,10 @@ and ``configureSession`` until its ``SessionResponse``), with no bus.
 emulator sends them within milliseconds), and prints a second row: what the burst
 lost, duplicated, and its latency.
 
-``--client raw`` runs the guest chat load on the stack's own limit: conversations
-created with requests and their streams read by websocket-client in one selector loop,
-with no bus, no state machine, no ping. To time another cxbus, run this script with the
+``--client raw`` runs the load on the stack's own limit: conversations opened (guest
+chat: created with requests; Web Messaging: the session configured) by a pool of
+threads, then their sockets read by websocket-client in one selector loop, with no bus,
+no state machine, no ping. To time another cxbus, run this script with the
 Python of an environment where that version is installed, and ``CXBUS_EMULATOR_PYTHON``
 naming a Python whose cxbus has this emulator (``--session-files`` for a cxbus that
 shares one session file by default). ``--freeze`` moves what the started chats hold out
@@ -338,38 +339,31 @@ class CxbusChats:
 
 
 class RawChats:
-    """The stack's limit: requests for the create call, websocket-client sockets read in
-    one selector loop (guest chat)."""
+    """The stack's limit: websocket-client sockets opened by a pool of threads, then read
+    in one selector loop, with no bus, no state machine, no ping."""
 
-    def __init__(self, emulator: EmulatorProcess, chats: int, received: Received) -> None:
-        transport = emulator.webchat["transport"]
-        self.url = f"{transport['dataURL']}/api/v2/webchat/guest/conversations"
-        self.body = {
-            "organizationId": transport["orgGuid"],
-            "deploymentId": transport["deploymentKey"],
-            "routingTarget": {"targetType": "QUEUE", "targetAddress": "Support"},
-            "memberInfo": {"displayName": "B"},
-        }
+    def __init__(self, chats: int, received: Received) -> None:
         self.chats = chats
         self.received = received
-        self.session = requests.Session()
-        self.session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
         self.selector = selectors.DefaultSelector()
-        self.agents = threading.Semaphore(0)
         self.sockets: list[websocket.WebSocket] = []
 
-    def _open(self, index: int) -> None:
-        created = self.session.post(self.url, json=self.body, timeout=TIMEOUT).json()
-        connected = websocket.create_connection(
-            created["eventStreamUri"], timeout=TIMEOUT, skip_utf8_validation=True
-        )
+    def _open(self, index: int) -> websocket.WebSocket:
+        raise NotImplementedError
+
+    def _texts(self, frame: dict[str, Any]) -> list[str]:
+        """The agent's texts in a frame."""
+        raise NotImplementedError
+
+    def _watch(self, index: int) -> None:
+        connected = self._open(index)
         connected.settimeout(0.02)
         self.sockets.append(connected)
         self.selector.register(connected.sock, selectors.EVENT_READ, (index, connected))
 
     def start(self) -> None:
-        with ThreadPoolExecutor(32) as pool:
-            list(pool.map(self._open, range(self.chats)))
+        with ThreadPoolExecutor(BARE_THREADS) as pool:
+            list(pool.map(self._watch, range(self.chats)))
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -380,22 +374,85 @@ class RawChats:
                     frame = json.loads(connected.recv())
                 except (websocket.WebSocketException, OSError, ValueError):
                     continue
-                body = frame.get("eventBody", {})
-                if frame.get("metadata", {}).get("type") != "message":
-                    continue
-                if body.get("bodyType") == "standard" and body["body"].startswith("Hi "):
-                    self.agents.release()  # the demo agent's greeting: it has joined
-                elif body.get("bodyType") == "standard":
-                    self.received.text(index, str(body.get("body", "")))
+                for text in self._texts(frame):
+                    self.received.text(index, text)
+
+    def wait_until_ready(self) -> None:
+        pass
+
+    def close(self) -> None:
+        for connected in self.sockets:
+            connected.close(timeout=0)
+
+
+class RawGuestChats(RawChats):
+    """Guest chat: requests for the create call, then the stream."""
+
+    def __init__(self, emulator: EmulatorProcess, chats: int, received: Received) -> None:
+        super().__init__(chats, received)
+        transport = emulator.webchat["transport"]
+        self.url = f"{transport['dataURL']}/api/v2/webchat/guest/conversations"
+        self.body = {
+            "organizationId": transport["orgGuid"],
+            "deploymentId": transport["deploymentKey"],
+            "routingTarget": {"targetType": "QUEUE", "targetAddress": "Support"},
+            "memberInfo": {"displayName": "B"},
+        }
+        self.session = requests.Session()
+        self.session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=BARE_THREADS))
+        self.agents = threading.Semaphore(0)
+
+    def _open(self, index: int) -> websocket.WebSocket:
+        created = self.session.post(self.url, json=self.body, timeout=TIMEOUT).json()
+        return websocket.create_connection(
+            created["eventStreamUri"], timeout=TIMEOUT, skip_utf8_validation=True
+        )
+
+    def _texts(self, frame: dict[str, Any]) -> list[str]:
+        body = frame.get("eventBody", {})
+        if frame.get("metadata", {}).get("type") != "message":
+            return []
+        if body.get("bodyType") == "standard" and body["body"].startswith("Hi "):
+            self.agents.release()  # the demo agent's greeting: it has joined
+            return []
+        return [str(body.get("body", ""))] if body.get("bodyType") == "standard" else []
 
     def wait_until_ready(self) -> None:
         for _ in range(self.chats):
             if not self.agents.acquire(timeout=TIMEOUT):
                 raise TimeoutError("an agent did not join")
 
-    def close(self) -> None:
-        for connected in self.sockets:
-            connected.close(timeout=0)
+
+class RawMessagingChats(RawChats):
+    """Web Messaging: each socket's session configured (``configureSession`` until its
+    ``SessionResponse``) before the selector loop reads it."""
+
+    def __init__(self, emulator: EmulatorProcess, chats: int, received: Received) -> None:
+        super().__init__(chats, received)
+        self.deployment_id = emulator.messaging["deploymentId"]
+        base = emulator.messaging["baseURL"].replace("http", "ws", 1)
+        self.url = f"{base}/v1?deploymentId={self.deployment_id}"
+
+    def _open(self, index: int) -> websocket.WebSocket:
+        connected = websocket.create_connection(
+            self.url, timeout=TIMEOUT, skip_utf8_validation=True
+        )
+        configure = {
+            "action": "configureSession",
+            "deploymentId": self.deployment_id,
+            "token": str(uuid.uuid4()),
+            "tracingId": str(uuid.uuid4()),
+        }
+        connected.send(json.dumps(configure))
+        while json.loads(connected.recv()).get("class") != "SessionResponse":
+            pass
+        return connected
+
+    def _texts(self, frame: dict[str, Any]) -> list[str]:
+        body = frame.get("body")
+        if frame.get("class") != "StructuredMessage" or not isinstance(body, dict):
+            return []
+        return messaging_texts({"messages": [body]})
 
 
 def main() -> None:
@@ -421,8 +478,6 @@ def main() -> None:
         help="gc.freeze() once the chats have started, so that full collections skip them",
     )
     args = parser.parse_args()
-    if args.client == "raw" and args.service != "webchat":
-        parser.error("--client raw runs the guest chat (--service webchat) only")
     logging.basicConfig(level=logging.ERROR)
 
     service = SERVICES[args.service]
@@ -435,7 +490,8 @@ def main() -> None:
     if args.client == "cxbus":
         chats = CxbusChats(emulator, service, args.chats, received, args.session_files)
     else:
-        chats = RawChats(emulator, args.chats, received)
+        raw = RawGuestChats if args.service == "webchat" else RawMessagingChats
+        chats = raw(emulator, args.chats, received)
     began, cpu_began = time.monotonic(), time.process_time()
     chats.start()
     start_rate = args.chats / (time.monotonic() - began)
