@@ -13,13 +13,14 @@ time; then the emulator's agents send each chat a numbered, time-stamped message
 steady 500 messages a second). It prints one table row: how fast the chats started (from
 the first start asked to the last answered) and this process's CPU time per start
 meanwhile, RSS added, OS threads, messages lost and duplicated, disconnects, the latency
-from the emulator's send to the subscriber (both on this machine's clock), and the
-emulator's CPU share while the load runs (near a whole core, it is the emulator that
-lags). Then the gc-tracked objects each started chat added (after a full collection),
-the longest garbage-collector pause (``gc.callbacks``) and its generation while the
-chats started and under the load, with the full collections of the steady phase, and,
-beside cxbus's start rate, a bare client's in the same run: the same number of
-conversations opened by a pool of 24 threads with the protocol's handshake only
+from the emulator's send to the subscriber (both on this machine's clock), this
+process's CPU time per message under the steady load, and the emulator's CPU share while
+the load runs (near a whole core, it is the emulator that lags). Then the gc-tracked
+objects each started chat added (after a full collection), the longest garbage-collector
+pause (``gc.callbacks``) and its generation while the chats started and under the load,
+with the full collections of the steady phase, and, beside cxbus's start rate, a bare
+client's in the same run: the same number of conversations opened by a pool of 24
+threads with the protocol's handshake only
 (guest chat: the create POST and the stream's WebSocket; Web Messaging: the WebSocket
 and ``configureSession`` until its ``SessionResponse``), with no bus.
 
@@ -503,12 +504,14 @@ def main() -> None:
         gc.freeze()
     pauses.loading()
     emulator_cpu_began, load_began = cpu_seconds(emulator.process.pid), time.monotonic()
+    load_cpu_began = time.process_time()
     taking_part = chatter(emulator, service, args.interval, args.duration)
     expected = taking_part * int(args.duration // args.interval)
     wait_for(received, expected, args.duration)
     emulator_share = (cpu_seconds(emulator.process.pid) - emulator_cpu_began) / (
         time.monotonic() - load_began
     )
+    cpu_per_message = (time.process_time() - load_cpu_began) / max(1, expected)
     rss_added = rss_mib() - rss_before
     threads = threading.active_count()
     full_in_load = pauses.full
@@ -525,16 +528,17 @@ def main() -> None:
     print(
         "| client | service | chats | started | CPU per start | RSS added | OS threads "
         "| messages | lost "
-        "| duplicated | p50 / p99 / max | disconnects | emulator's CPU |"
+        "| duplicated | p50 / p99 / max | disconnects | CPU per message | emulator's CPU |"
     )
     print(
         f"| {args.client} | {args.service} | {args.chats:,} | {start_rate:,.0f} chats/s "
         f"| {start_cpu * 1e3:.1f} ms | {rss_added:,.0f} MiB | {threads} "
         f"| {expected:,} at {expected / args.duration:,.0f}/s "
-        f"{steady.row(expected)} | {disconnects} | {emulator_share:.0%} of a core |"
+        f"{steady.row(expected)} | {disconnects} | {cpu_per_message * 1e6:,.0f} µs "
+        f"| {emulator_share:.0%} of a core |"
     )
     if args.burst:
-        print(f"| | | | | | | | burst: {in_burst:,} at once {burst.row(in_burst)} | | |")
+        print(f"| | | | | | | | burst: {in_burst:,} at once {burst.row(in_burst)} | | | |")
     print(
         f"\ngc-tracked objects per chat: {objects_per_chat:,.0f} ({objects_loading:,} in all, "
         f"imports included); longest gc pause under the load: {pauses.longest * 1e3:,.1f} ms "
