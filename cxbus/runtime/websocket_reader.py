@@ -91,14 +91,10 @@ class LoopWebSocket(websocket.WebSocket):
                 pass
             except ssl.SSLEOFError:
                 raise websocket.WebSocketConnectionClosedException("the socket is closed") from None
-            if self.loop is None or self.loop.in_loop() or not _room_to_send(sock, self.timeout):
+            # Another thread waits for room as long as the socket's opening could take.
+            waited = self.loop is not None and not self.loop.in_loop()
+            if not waited or not _room_to_send(sock, self.gettimeout()):
                 raise websocket.WebSocketTimeoutException("the socket takes no more bytes")
-
-    @property
-    def timeout(self) -> float | None:
-        """How long a send from another thread waits for room: the opening timeout."""
-        timeout: float | None = self.sock_opt.timeout
-        return timeout
 
 
 def _room_to_send(sock: socket.socket, timeout: float | None) -> bool:
