@@ -8,14 +8,18 @@ step. ``MachineRunner`` runs it:
 - on the loop thread (``cxbus.runtime.threads``) runs ``machine.handle`` and the carrying out
   of its effects. Every input reaches the machine there: commands (from any thread,
   through ``command``), the outcomes of its calls, updates from the network, timers.
-  The machine is touched by one thread, in the order things happened: no lock.
+  The machine is touched by one thread, in the order things happened: no lock. An
+  update reported on the loop thread itself (a frame the loop just read) with no job
+  waiting before it is taken at once, with no hand-over; so is a call ``on_loop``
+  (one that never blocks), carried out as its step's effects are.
 - on the plugin's I/O lane (``cxbus-io`` pool) run the calls (``Call``: the plugin's
   ``perform(action, report)`` makes them, blocking as it likes), one at a time in the
   order asked; the loop never waits on the network. An urgent call runs on a second
   lane, not behind the others; the store's saves and clears on a third, in order, so
   that neither waits behind a server that hangs.
-- on the events lane (``cxbus-delivery`` pool) the events are published: subscribers'
-  code runs there, in order, and a slow one delays the plugin's later events only.
+- on the events lane (``cxbus-delivery`` pool) the events are published, a step's
+  events in one job: subscribers' code runs there, in order, and a slow one delays
+  the plugin's later events only.
 - on the answers lane (``cxbus-answers`` pool) commands' deferreds settle, in the
   order the machine answered them: commanders' callbacks run there. Subscribers never
   run on that pool, so a slow subscriber delays no command, of its own chat or of
