@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 
 from cxbus import Bus
-from cxbus.runtime.machine_runner import Answer, Close, MachineRunner, Publish
+from cxbus.runtime.machine_runner import (
+    Answer,
+    Call,
+    CallSucceeded,
+    Close,
+    MachineRunner,
+    Publish,
+    Report,
+    Updated,
+)
 from cxbus.runtime.session_store import MemorySessionStore
 from cxbus.runtime.threads import GrowingPool, Lane, Loop, runtime
 
@@ -278,3 +287,64 @@ def test_events_still_on_their_way_when_the_bus_closes_are_dropped_quietly(
         gate.set()
         runner.settled().result(timeout=TIMEOUT)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+class Opener:
+    """A machine that opens a stream on a command (a call given a ``report``), answers
+    once it is open, and records every input it takes, with the loop jobs' marks
+    between them."""
+
+    def __init__(self) -> None:
+        self.taken: list[Any] = []
+        self.ticket = 0
+
+    def handle(self, happened: Any) -> list[Any]:
+        self.taken.append(happened)
+        if isinstance(happened, int):  # the command: its ticket
+            self.ticket = happened
+            return [Call(1, 0, "open")]
+        if isinstance(happened, CallSucceeded):
+            return [Answer(self.ticket)]
+        return []
+
+
+def test_an_update_reported_on_the_loop_is_taken_at_once_unless_a_job_waits_before_it() -> None:
+    machine, reports = Opener(), []
+    bus = Bus()
+    plugin = bus.register_plugin("Streams")
+
+    def perform(action: Any, report: Report) -> None:
+        reports.append(report)
+
+    runner: MachineRunner[Any] = MachineRunner(
+        machine, perform, MemorySessionStore(), plugin, "Gone."
+    )
+    runner.command(lambda ticket: ticket).result(timeout=TIMEOUT)
+    [report] = reports
+    loop, taken_at_once, ran = runtime().loop, threading.Event(), threading.Event()
+
+    def first() -> None:
+        report("first")
+        if machine.taken[-1] == Updated(0, "first"):
+            taken_at_once.set()
+        ran.set()
+
+    # Tried again while another thread (another test's leftovers) has a job waiting.
+    for _ in range(20):
+        ran.clear()
+        loop.call(first)
+        assert ran.wait(TIMEOUT)
+        if taken_at_once.is_set():
+            break
+    assert taken_at_once.is_set()
+
+    def second() -> None:
+        loop.call(lambda: machine.taken.append("a job given before the second"))
+        report("second")
+        loop.call(ran.set)
+
+    ran.clear()
+    loop.call(second)
+    assert ran.wait(TIMEOUT)
+    assert machine.taken[-2:] == ["a job given before the second", Updated(0, "second")]
+    bus.close()
