@@ -14,9 +14,10 @@ peer: it is a WebSocket protocol, and its requests are what MessagingService sen
 ``CXBUS_LOCUST_SECTIONS`` is a JSON list of configuration sections, one per emulator
 process; the users of a worker take them in turn. ``CXBUS_LOCUST_PACE`` is the seconds
 between two messages of a chat (30). ``CXBUS_LOCUST_PHASES`` is ``batch`` (a user's
-first message as soon as its chat has started: the users Locust spawns in the same
-second send together, and so on every pace) or ``random`` (each user's first message
-at a uniformly random offset within the pace).
+first message as soon as its chat has started, then one every pace from when Locust
+spawned it: the users spawned in the same second send together) or ``random`` (each
+user's first message at a uniformly random offset within the pace after its chat
+started, and one every pace from then).
 
 ``CXBUS_LOCUST_MEASURE_AFTER`` seconds after the test starts, the master's statistics
 start again (the steady state's, once every chat has started), and
@@ -32,12 +33,13 @@ import itertools
 import json
 import os
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 import gevent
 import websocket
-from locust import FastHttpUser, HttpUser, User, constant_pacing, events, task
+from locust import FastHttpUser, HttpUser, User, events, task
 from locust.runners import WorkerRunner
 
 from cxbus_locust import ChatUser, MessagingUser, WebChatUser, from_agent
@@ -83,10 +85,23 @@ def _measure(environment: Any, **kwargs: Any) -> None:
     gevent.spawn_later(after + window, end_window)
 
 
-def wait_for_phase() -> None:
-    """With random phases, wait a uniformly random part of the pace before the first message."""
+def paced(user: Any) -> float:
+    """A ``wait_time``: until ``PACE`` seconds after the user's last message began. (Locust's
+    ``constant_pacing`` counts from the user's creation: it would bring a user whose first
+    message came at a random phase back to the others of its batch.)"""
+    user.due += PACE
+    return max(0.0, user.due - time.monotonic())
+
+
+def begin_pacing(user: Any) -> None:
+    """Pace the user's messages once its chat has started: with batches, from when Locust
+    spawned it (its first message at once), so that those spawned together send together;
+    with random phases, from a uniformly random part of the pace later."""
     if PHASES == "random":
         gevent.sleep(random.uniform(0, PACE))
+        user.due = time.monotonic()
+    else:
+        user.due = user.spawned
 
 
 def replied_to(text: str) -> Callable[[Any], bool]:
@@ -99,19 +114,20 @@ class PacedGuest(ChatUser):
     """Sends ``"<user> <n>"`` every ``PACE`` seconds and waits for its answer."""
 
     abstract = True
-    wait_time = constant_pacing(PACE)
+    wait_time = paced
     messages_event: str
 
     def __init__(self, environment: Any) -> None:
         self.number = next(_users)
         self.config = SECTIONS[self.number % len(SECTIONS)][self.section]
         self.sent = 0
+        self.spawned = time.monotonic()
         super().__init__(environment)
 
     def on_start(self) -> None:
         super().on_start()
         self.until_answered()
-        wait_for_phase()
+        begin_pacing(self)
 
     def until_answered(self) -> None:
         """Wait until a message of the chat's gets an answer (at once: a bot answers)."""
@@ -143,7 +159,7 @@ class GuestChatPoster(User):
     (``guest message``, timed to its answer); on stop it leaves the chat."""
 
     abstract = True
-    wait_time = constant_pacing(PACE)
+    wait_time = paced
     client: Any  # HttpUser's HttpSession, FastHttpUser's FastHttpSession
 
     def __init__(self, environment: Any) -> None:
@@ -151,6 +167,7 @@ class GuestChatPoster(User):
         self.transport = SECTIONS[self.number % len(SECTIONS)]["webchat"]["transport"]
         self.host = self.transport["dataURL"]
         self.sent = 0
+        self.spawned = time.monotonic()
         super().__init__(environment)
 
     def on_start(self) -> None:
@@ -171,7 +188,7 @@ class GuestChatPoster(User):
         chat, member = created["id"], created["member"]["id"]
         self.member = f"{GUEST_CHAT_API}/conversations/{chat}/members/{member}"
         self.headers = {"Authorization": f"Bearer {created['jwt']}"}
-        wait_for_phase()
+        begin_pacing(self)
 
     @task
     def ask(self) -> None:
