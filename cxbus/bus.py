@@ -58,28 +58,10 @@ _published_receivers = signals.event_published.receivers
 _MISSING: Any = object()
 
 
-# (owner, handler, private): a plain tuple, made 10,000 times when 1,000 plugins load.
-_Command = tuple[str, Handler, bool]
-
-
 @attrs.frozen(slots=True)
 class _Hook:
     owner: str
     hook: Hook
-
-
-class _Holdings:
-    """What one plugin put on the bus, so that unregistering it takes exactly that.
-
-    (A plain class: an attrs one with factories took a third of registering a plugin.)
-    """
-
-    __slots__ = ("commands", "data_keys", "hooked")
-
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-        self.hooked: dict[str, None] = {}  # the commands it hooks, once each
-        self.data_keys: dict[str, None] = {}
 
 
 class Bus:
@@ -100,14 +82,19 @@ class Bus:
         self._config: dict[str, Any] = copy_options(dict(config or {}))
         # Changed in place under the lock; read without it (a dict read is atomic).
         self._plugins: dict[str, Plugin] = {}
-        self._holdings: dict[Plugin, _Holdings] = {}  # by handle: a stale one finds none
-        self._commands: dict[str, _Command] = {}
+        # Full name -> handler. Its owner is its namespace; the private ones are named
+        # apart, so that a command costs the garbage collector no tuple of its own.
+        self._commands: dict[str, Handler] = {}
+        self._private: dict[str, None] = {}  # an ordered set of full names
         self._hooks: dict[str, tuple[_Hook, ...]] = {}  # a tuple per command: copied on change
         self._subscriptions = Subscriptions()
         self._data: dict[str, Any] = {}
         self._loader: Loader[Plugin] = Loader(self, self._plugins, self._lock)
         self._loading = self._loader.loading  # read on every command
-        self._waits = Waits(self._subscribe)
+        # Made on first use (most buses never wait), under the lock.
+        self._waits: Waits | None = None
+        # Every Subscription's way off the bus: one bound method, not one each.
+        self._leave = self._unsubscribe
         if log.isEnabledFor(logging.DEBUG):
             tracing.trace(self)
 
@@ -153,13 +140,11 @@ class Bus:
         """
         check_name("Plugin", name)
         plugin = Plugin(self, name, config_section, on_unregister)
-        holdings = _Holdings()
         self._lock.acquire()  # not `with`: a tenth of registering a plugin
         try:
             if name in self._plugins:
                 raise PluginError(f"A plugin named {name!r} is already registered on this bus.")
             self._plugins[name] = plugin
-            self._holdings[plugin] = holdings
             plugin._routes = self._subscriptions.routes_of(name)
         finally:
             self._lock.release()
@@ -175,16 +160,16 @@ class Bus:
             removed = self._plugins.pop(name, None)
             if removed is None:
                 raise PluginError(f"No plugin named {name!r} is registered on this bus.")
-            holdings = self._holdings.pop(removed)
-            for command in holdings.commands:
+            for command in removed._command_names:
                 del self._commands[command]
-            for command in holdings.hooked:
+                self._private.pop(command, None)
+            for command in removed._hooked:
                 kept = tuple(h for h in self._hooks[command] if h.owner != name)
                 if kept:
                     self._hooks[command] = kept
                 else:
                     del self._hooks[command]
-            for key in holdings.data_keys:
+            for key in removed._data_keys:
                 del self._data[key]
             self._subscriptions.drop_plugin(name)  # its later publishes go nowhere
             loading = self._loading.pop(name, None)
@@ -204,33 +189,27 @@ class Bus:
     def _commands_of(self, plugin: Plugin, private: bool | None = None) -> list[str]:
         """The names of ``plugin``'s commands, without the namespace, sorted: all of them,
         or only its private (``private=True``) or public (``False``) ones."""
-        holdings = self._holdings.get(plugin)
-        if holdings is None:
+        if self._plugins.get(plugin.name) is not plugin:
             return []
         return sorted(
             command.partition(".")[2]
-            for command in holdings.commands
-            if private is None or self._commands[command][2] is private
+            for command in plugin._command_names
+            if private is None or (command in self._private) is private
         )
 
     def _check_registered(self, plugin: Plugin) -> None:
-        """Raise ``PluginError`` for the handle of a plugin that was unregistered."""
-        if plugin not in self._holdings:
+        """Raise ``PluginError`` for the handle of a plugin that was unregistered (a
+        stale handle: its name may be another handle's now)."""
+        if self._plugins.get(plugin.name) is not plugin:
             raise PluginError(f"Plugin {plugin.name} is not registered on this bus any more.")
-
-    def _holdings_of(self, plugin: Plugin) -> _Holdings:
-        """What ``plugin`` holds; raises like ``_check_registered``. Call with the lock held."""
-        holdings = self._holdings.get(plugin)
-        if holdings is None:
-            raise PluginError(f"Plugin {plugin.name} is not registered on this bus any more.")
-        return holdings
 
     def close(self) -> None:
         """Unregister every plugin, the latest first; then end the waits on the bus."""
         for name in reversed(list(self._plugins)):
             if name in self._plugins:
                 self.unregister_plugin(name)
-        self._waits.close()
+        if self._waits is not None:
+            self._waits.close()
 
     def load_plugin(self, name: str) -> Deferred[Plugin]:
         """Load an installed plugin by name; the deferred resolves with it once ready.
@@ -269,7 +248,7 @@ class Bus:
         return self._dispatch(command, data, None)
 
     def _register_command(self, owner: Plugin, name: str, handler: Handler, private: bool) -> None:
-        # Made 10,000 times when 1,000 plugins load: check_name's test and _holdings_of
+        # Made 10,000 times when 1,000 plugins load: check_name's test and _check_registered
         # inlined, and the lock taken without `with` (each a tenth of the cost).
         if not (isinstance(name, str) and name.isascii() and name.isidentifier()):
             check_name("Command", name)  # raises, naming it
@@ -278,13 +257,16 @@ class Bus:
         full_name = f"{owner.name}.{name}"
         self._lock.acquire()
         try:
-            holdings = self._holdings.get(owner)
-            if holdings is None:
+            if self._plugins.get(owner.name) is not owner:
                 raise PluginError(f"Plugin {owner.name} is not registered on this bus any more.")
             if full_name in self._commands:
                 raise PluginError(f"Command {full_name} is already registered.")
-            self._commands[full_name] = (owner.name, handler, private)
-            holdings.commands.append(full_name)
+            self._commands[full_name] = handler
+            if private:
+                self._private[full_name] = None
+            # A tuple of names (rebuilt: a plugin registers a few dozen at most), which
+            # the garbage collector stops tracking; a list it would walk for ever.
+            owner._command_names = (*owner._command_names, full_name)
         finally:
             self._lock.release()
 
@@ -294,21 +276,23 @@ class Bus:
         if not callable(hook):
             raise TypeError(f"The hook for {command} must be callable; got {hook!r}.")
         with self._lock:
-            self._holdings_of(owner).hooked[command] = None
+            self._check_registered(owner)
+            owner._hooked[command] = None
             self._hooks[command] = (*self._hooks.get(command, ()), _Hook(owner.name, hook))
 
     def _dispatch(self, command: str, data: Any, commander: str | None) -> Deferred[Any]:
         """Run ``command``'s hooks and handler in this thread; answer with its deferred."""
         try:
-            registered = self._commands.get(command)
+            handler = self._commands.get(command)
         except TypeError:  # unhashable: no command name; _dispatch_unrouted says so
-            registered = None
-        if registered is None:
+            handler = None
+        if handler is None:
             return self._dispatch_unrouted(command, data, commander)
-        owner, handler, private = registered
         # A loading plugin answers once ready; to itself (its configure) at once.
-        if self._loading and owner in self._loading and commander != owner:
-            return self._dispatch_unrouted(command, data, commander)
+        if self._loading:
+            owner = command.partition(".")[0]
+            if owner in self._loading and commander != owner:
+                return self._dispatch_unrouted(command, data, commander)
         deferred: Deferred[Any] = Deferred()
         # The commander gets a rejection made here in its hands when we return.
         deferred._report_unhandled = False
@@ -316,8 +300,10 @@ class Bus:
         if _settled_receivers:
             self._instrument(call)
         try:
-            if private and commander != owner:
-                raise CommandRejected(ACCESS_DENIED.format(owner))
+            if command in self._private:
+                owner = command.partition(".")[0]
+                if commander != owner:
+                    raise CommandRejected(ACCESS_DENIED.format(owner))
             if self._hooks:
                 for hook in self._hooks.get(command, ()):
                     hook.hook(call)
@@ -379,8 +365,8 @@ class Bus:
         with self._lock:
             if self._plugins.get(publisher.name) is not publisher:
                 return  # unregistered meanwhile: nothing to retain, nobody to tell
-            full_name, route = self._route(publisher, name)
-            event = Event(full_name, data, publisher.name, _time())
+            route = self._route(publisher, name)
+            event = Event(f"{publisher.name}.{name}", data, publisher.name, _time())
             self._subscriptions.retain(event, name)
         _fan_out(route, event)
         if _published_receivers:
@@ -391,15 +377,14 @@ class Bus:
         check_name("Event", name)
         with self._lock:
             if self._plugins.get(publisher.name) is not publisher:
-                # unregistered: nobody hears it, nothing is cached
-                return f"{publisher.name}.{name}", ()
+                return ()  # unregistered: nobody hears it, nothing is cached
             return self._subscriptions.route(publisher.name, name)
 
     def _subscribe(self, subscriber: str, pattern: str, callback: Subscriber) -> Subscription:
         event_pattern(pattern)
         if not callable(callback):
             raise TypeError(f"The subscriber to {pattern} must be callable; got {callback!r}.")
-        subscription = Subscription(pattern, callback, subscriber, self._unsubscribe)
+        subscription = Subscription(pattern, callback, subscriber, self._leave)
         with self._lock:
             retained = self._subscriptions.add(subscription)
         for event in retained:
@@ -432,7 +417,7 @@ class Bus:
         the event and the time; closing the bus rejects it too. Once settled, however
         (by hand too), it stops listening.
         """
-        return self._waits.wait_for(event, where, timeout)
+        return self._waits_made().wait_for(event, where, timeout)
 
     def events(
         self, pattern: str, *, buffer: int = BUFFER, timeout: float | None = None
@@ -450,7 +435,13 @@ class Bus:
         Reading waits ``timeout`` seconds at most for the next event (``WaitTimedOut``).
         It stops with the ``with`` block, ``close()``, or the bus closing.
         """
-        return self._waits.events(pattern, buffer, timeout)
+        return self._waits_made().events(pattern, buffer, timeout)
+
+    def _waits_made(self) -> Waits:
+        with self._lock:
+            if self._waits is None:
+                self._waits = Waits(self._subscribe)
+            return self._waits
 
     # Ready --------------------------------------------------------------------
 
@@ -508,7 +499,8 @@ class Bus:
         check_name("Data key", key)
         full_key = f"{owner.name}.{key}"
         with self._lock:
-            self._holdings_of(owner).data_keys[full_key] = None
+            self._check_registered(owner)
+            owner._data_keys[full_key] = None
             self._data[full_key] = value
 
     def _get_data(self, key: str) -> Any:
@@ -534,9 +526,17 @@ class Plugin:
         self.on_unregister = on_unregister
         self.is_ready = False
         self.events: tuple[str, ...] = ()
-        # Event name -> (full name, subscribers): its route cache, which the bus's
+        # Event name -> its subscribers: its route cache, which the bus's
         # Subscriptions keeps from when it registers, and changes in place.
         self._routes: dict[str, Route] = {}
+        # What it put on the bus, so that unregistering it takes exactly that (the bus
+        # changes them, under its lock): its commands' full names, the commands it
+        # hooks and its data keys, once each. Kept here rather than in an object of
+        # their own: a bus per chat, and every object a chat keeps is one more for
+        # each full collection of the garbage collector to walk.
+        self._command_names: tuple[str, ...] = ()
+        self._hooked: dict[str, None] = {}
+        self._data_keys: dict[str, None] = {}
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}{'' if self.is_ready else ' (not ready)'}>"
@@ -610,17 +610,17 @@ class Plugin:
         """Publish ``"<Plugin>.<name>"`` with ``data`` to its subscribers, in their order."""
         # The bus's fan-out, inlined: this is the hot path of every event.
         try:
-            full_name, route = self._routes[name]
+            route = self._routes[name]
         except KeyError:
-            full_name, route = self.bus._route(self, name)
-        event = Event(full_name, data, self.name, _time())
+            route = self.bus._route(self, name)
+        event = Event(f"{self.name}.{name}", data, self.name, _time())
         for callback in route:
             try:
                 callback(event)
             except KeyboardInterrupt:
                 raise
             except BaseException:  # SystemExit too: a subscriber never ends the publisher
-                log.exception("subscriber %r of %s raised", callback, full_name)
+                log.exception("subscriber %r of %s raised", callback, event.name)
         if _published_receivers:
             signals.notify(signals.event_published, self.bus, event=event)
 

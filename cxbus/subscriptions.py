@@ -22,8 +22,10 @@ from cxbus.messages import Event
 __all__ = ["Subscription", "Subscriptions", "check_name", "event_pattern"]
 
 Subscriber = Callable[[Event], None]
-# (full event name, subscribers in subscription order): what a publisher caches.
-Route = tuple[str, tuple[Subscriber, ...]]
+# An event's subscribers in subscription order: what a publisher caches. (Its full name
+# is made on publishing: a name beside them would make a second tuple per event and
+# publisher, which the garbage collector walks as long as the bus lives.)
+Route = tuple[Subscriber, ...]
 
 QUALIFIED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\Z")
 
@@ -143,7 +145,7 @@ class Subscriptions:
             *self._by_pattern.get("*", ()),
         ]
         matching.sort(key=_order)
-        route = (full_name, tuple(s.callback for s in matching))
+        route = tuple(s.callback for s in matching)
         self._routes[publisher][event_name] = route
         return route
 

@@ -108,12 +108,16 @@ class Call(Generic[A]):
     outcome comes back as ``CallSucceeded`` or ``CallFailed`` with the same ``id``.
 
     ``urgent``: run it on a lane of its own rather than behind the calls under way, for
-    a call that must end in time even when the server hangs (the guest leaving)."""
+    a call that must end in time even when the server hangs (the guest leaving).
+    ``on_loop``: an action that never blocks (a request queued for a socket the loop
+    reads): carried out on the loop thread at once, with no hand-over to a lane; its
+    outcome comes back after the step's other effects."""
 
     id: int
     generation: int
     action: A
     urgent: bool = False
+    on_loop: bool = False
 
 
 @attrs.frozen
@@ -209,9 +213,31 @@ class Store(Protocol):
     def clear(self) -> None: ...
 
 
-Report = Callable[[Any], Deferred]
-"""Hands an update to the machine (any thread); resolves once it is handled and the
-events it caused are delivered."""
+class Report(Protocol):
+    """How the network's updates for one call's conversation reach the machine."""
+
+    def __call__(self, update: Any, /) -> None:
+        """Hand ``update`` to the machine (any thread): on the loop thread with no job
+        waiting, the machine takes it at once; else it is given to the loop, behind the
+        jobs given before it."""
+
+    def settled(self) -> Deferred:
+        """Resolves once the updates handed so far are handled and the events they
+        caused have reached their subscribers."""
+
+
+@attrs.frozen
+class _Reporter:
+    """The ``Report`` given to a call of ``generation``."""
+
+    runner: MachineRunner[Any]
+    generation: int
+
+    def __call__(self, update: Any, /) -> None:
+        self.runner._report(self.generation, update)
+
+    def settled(self) -> Deferred:
+        return self.runner.settled()
 
 
 class MachineRunner(Generic[A]):
@@ -237,8 +263,6 @@ class MachineRunner(Generic[A]):
         shared = runtime()
         self._loop = shared.loop
         self._io = Lane(shared.io)
-        self._urgent = Lane(shared.io)
-        self._store_lane = Lane(shared.io)
         self._events = Lane(shared.delivery)
         self._answers = Lane(shared.answers)
         self._machine = machine
@@ -250,14 +274,30 @@ class MachineRunner(Generic[A]):
         self._tickets: dict[int, Deferred] = {}  # the loop thread's
         self._timers: dict[str, Timer] = {}  # the loop thread's
         self._ticket_ids = itertools.count(1)
+        self._stepping = False  # the loop thread's: the machine is in a step
         self._closing = threading.Lock()
         self._closed = False
+
+    @functools.cached_property
+    def _urgent(self) -> Lane:
+        """The lane of urgent calls: made on first use, as few chats make one."""
+        return Lane(runtime().io)
+
+    @functools.cached_property
+    def _store_lane(self) -> Lane:
+        """The lane of the store's saves and clears, made on first use."""
+        return Lane(runtime().io)
 
     # Any thread --------------------------------------------------------------------------
 
     def command(self, make: Callable[[int], Any]) -> Deferred:
-        """Hand the command ``make(ticket)`` to the machine; its answer, later."""
+        """Hand the command ``make(ticket)`` to the machine; its answer, later, for the
+        command's handler to return to the bus."""
         answer = Deferred()
+        # The bus's deferred adopts it and reports a rejection nobody handles; this one
+        # may be rejected (on the answers lane) before the handler has even returned it,
+        # with no listener yet: it reports nothing itself.
+        answer._report_unhandled = False
         with self._closing:
             if self._closed:
                 answer.reject(self._stopped)
@@ -302,13 +342,11 @@ class MachineRunner(Generic[A]):
             log.warning("%s's calls did not finish within %g s", self._plugin.name, CLOSE_TIMEOUT)
         self._loop.call(self._refuse_the_rest)
 
-    def _reporter(self, generation: int) -> Report:
-        def report(update: Any) -> Deferred:
-            handled = Deferred()
-            self._loop.call(functools.partial(self._updated, generation, update, handled))
-            return handled
-
-        return report
+    def _report(self, generation: int, update: Any) -> None:
+        if self._loop.in_loop() and not self._stepping and not self._loop.has_jobs():
+            self._step(Updated(generation, update))  # nothing given before it waits
+        else:
+            self._loop.call(functools.partial(self._step, Updated(generation, update)))
 
     # The loop thread ----------------------------------------------------------------------
 
@@ -316,32 +354,41 @@ class MachineRunner(Generic[A]):
         self._tickets[ticket] = answer
         self._step(command)
 
-    def _updated(self, generation: int, update: Any, handled: Deferred) -> None:
-        self._step(Updated(generation, update))
-        self._events.submit(functools.partial(handled.resolve, None))  # once its events are out
-
     def _fire(self, name: str) -> None:
         self._timers.pop(name, None)
         self._step(TimerFired(name))
 
     def _step(self, happened: Any) -> None:
-        stored = False
-        for effect in self._machine.handle(happened):
-            stored = stored or isinstance(effect, (Save, Forget))
-            self._carry_out(effect, stored)
+        self._stepping = True
+        try:
+            effects = self._machine.handle(happened)
+            # The step's events go to the events lane as one job, where its first one was.
+            published = [effect for effect in effects if isinstance(effect, Publish)]
+            stored = False
+            for effect in effects:
+                if isinstance(effect, Publish):
+                    if published:
+                        self._events.submit(functools.partial(self._publish, published))
+                        published = []
+                    continue
+                stored = stored or isinstance(effect, (Save, Forget))
+                self._carry_out(effect, stored)
+        finally:
+            self._stepping = False
 
     def _carry_out(self, effect: Effect, after_store: bool) -> None:
         """``after_store``: the step saved or cleared the store, and its answers wait for
         that (so a resolved command's state is stored)."""
-        if isinstance(effect, Publish):
-            self._events.submit(functools.partial(self._publish, effect))
-        elif isinstance(effect, Answer):
+        if isinstance(effect, Answer):
             self._settle(effect.ticket, "resolve", effect.value, after_store)
         elif isinstance(effect, Refuse):
             self._settle(effect.ticket, "reject", effect.reason, after_store)
         elif isinstance(effect, Call):
-            lane = self._urgent if effect.urgent else self._io
-            lane.submit(functools.partial(self._call, effect))
+            if effect.on_loop:
+                self._call(effect)
+            else:
+                lane = self._urgent if effect.urgent else self._io
+                lane.submit(functools.partial(self._call, effect))
         elif isinstance(effect, Save):
             self._store_lane.submit(functools.partial(self._save, effect.stored))
         elif isinstance(effect, Forget):
@@ -378,23 +425,26 @@ class MachineRunner(Generic[A]):
 
     # The events lane ---------------------------------------------------------------------
 
-    def _publish(self, effect: Publish) -> None:
-        try:
-            if effect.retain:
-                self._plugin.republish(effect.name, effect.data)
-            else:
-                self._plugin.publish(effect.name, effect.data)
-        except PluginError:  # the bus closed under the events still on their way
-            log.debug(
-                "%s.%s is not published: the bus let the plugin go", self._plugin.name, effect.name
-            )
+    def _publish(self, published: list[Publish]) -> None:
+        for effect in published:
+            try:
+                if effect.retain:
+                    self._plugin.republish(effect.name, effect.data)
+                else:
+                    self._plugin.publish(effect.name, effect.data)
+            except PluginError:  # the bus closed under the events still on their way
+                log.debug(
+                    "%s.%s is not published: the bus let the plugin go",
+                    self._plugin.name,
+                    effect.name,
+                )
 
-    # The I/O lane --------------------------------------------------------------------------
+    # The I/O lane (and the loop thread, for a call on_loop) ------------------------------
 
     def _call(self, call: Call[A]) -> None:
         outcome: CallSucceeded | CallFailed
         try:
-            value = self._perform(call.action, self._reporter(call.generation))
+            value = self._perform(call.action, _Reporter(self, call.generation))
         except CallRefused as refused:
             outcome = CallFailed(call.id, refused.reason, refused.status, refused.from_server)
         except Exception as error:

@@ -161,6 +161,10 @@ class FileSessionStore(Generic[T]):
             self.path.unlink()
 
 
+def _nothing_to_release() -> None:
+    """How a store that was not claimed is released: one function for every chat."""
+
+
 def open_store(
     given: SessionStore[T] | None,
     file_store: FileSessionStore[T] | None,
@@ -172,8 +176,8 @@ def open_store(
     ``SessionStoreError`` when it cannot be); else a fresh ``memory()`` store.
     """
     if given is not None:
-        return given, lambda: None
+        return given, _nothing_to_release
     if file_store is None:
-        return memory(), lambda: None
+        return memory(), _nothing_to_release
     file_store.claim()
     return file_store, file_store.release

@@ -3,12 +3,16 @@
 A plugin that holds state (a chat) keeps it in an object that only the **loop
 thread** touches: commands, updates from the network and timers are all handed to
 it with ``Loop.call`` and ``Loop.call_later``, so its code needs no locks and a
-reader knows which thread runs it. Whatever may block or runs user code goes to a
-**lane**: the jobs of one lane run one at a time, in the order given, on a pool
-shared by every lane. So a thousand chats need a handful of threads, not a
-thousand, and a chat's slow subscriber holds that chat's later events only.
+reader knows which thread runs it. The loop also reads the process's sockets
+(``Loop.watch_readable``, used by ``cxbus.runtime.websocket_reader``): what a frame
+brings reaches the chat's state on the thread that read it, with no hand-over.
+Whatever may block or runs user code goes to a **lane**: the jobs of one lane run one
+at a time, in the order given, on a pool shared by every lane. So a thousand chats
+need a handful of threads, not a thousand, and a chat's slow subscriber holds that
+chat's later events only.
 
-- ``runtime().loop``: the loop thread (``cxbus-loop``). Jobs must not block.
+- ``runtime().loop``: the loop thread (``cxbus-loop``). Jobs, timers and socket
+  callbacks must not block.
 - ``runtime().io``: the pool for blocking calls (REST, files), lanes of ``cxbus-io``.
 - ``runtime().delivery``: the pool that runs subscribers, lanes of ``cxbus-delivery``.
 - ``runtime().answers``: the pool that settles commands' deferreds, so that the
@@ -23,8 +27,8 @@ to do for ``SPARE_LINGER`` seconds. The limit that is left: once ``USER_THREADS_
 threads of a pool are held at the same time, the other chats' jobs on it wait.
 
 Why a loop of our own rather than asyncio: the state machines it runs are plain
-synchronous code that tests drive without threads, and a queue, a heap of timers and
-threads are all that gevent (Locust's engine) needs to patch to run it unchanged.
+synchronous code that tests drive without threads, and a selector, a heap of timers
+and threads are all that gevent (Locust's engine) needs to patch to run it unchanged.
 
 The loop and the user-code pools' threads are daemons, started on first use; the
 loop runs for the life of the process, and so do the pools' first ``USER_THREADS``.
@@ -37,10 +41,12 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
 import logging
-import queue
+import selectors
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -54,7 +60,7 @@ log = logging.getLogger("cxbus.runtime.threads")
 
 Job = Callable[[], object]
 
-IO_THREADS = 32
+IO_THREADS = 24
 # What each pool of user code keeps, and how far it grows while its threads are held.
 USER_THREADS = 8
 USER_THREADS_MOST = 64
@@ -95,22 +101,39 @@ def _cancelled() -> None:
 
 
 class Loop:
-    """One thread that runs jobs in the order they are given, and timers when due."""
+    """One thread that runs jobs in the order given, timers when due, and what the
+    sockets it watches bring as they become readable: the process's one loop.
+
+    A turn of the loop: wait in the selector until a watched socket is readable, a
+    timer is due or a job is given (a job given while the loop waits writes a byte to
+    its wake-up socket); run the readable sockets' callbacks, the due timers, then the
+    jobs given so far. Jobs given from the loop thread itself need no wake-up.
+    """
 
     def __init__(self, name: str = "cxbus-loop") -> None:
         self._name = name
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._jobs: collections.deque[Job] = collections.deque()
         self._timers: list[tuple[float, int, Timer]] = []  # a heap, the loop thread's own
         self._kept_timers = MIN_TIMERS  # the heap's size when cancelled ones were last dropped
         self._order = itertools.count()
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, self._drain_wake_ups)
+        self._asleep = False  # the loop waits in its selector: a job given must wake it
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def call(self, job: Job) -> None:
         """Run ``job()`` on the loop thread, after the jobs given before it (any thread)."""
+        self._jobs.append(job)
         if self._thread is None:
             self._start()
-        self._jobs.put(job)
+        elif self._asleep:
+            self._asleep = False
+            with contextlib.suppress(BlockingIOError):  # full: a wake-up is on its way
+                self._wake_writer.send(b"\0")
 
     def call_later(self, delay: float, job: Job) -> Timer:
         """Run ``job()`` on the loop thread in ``delay`` seconds, unless cancelled first."""
@@ -125,6 +148,20 @@ class Loop:
         """Whether the caller is the loop thread."""
         return threading.current_thread() is self._thread
 
+    def has_jobs(self) -> bool:
+        """Whether jobs given wait to run: work that must come after them is given as a
+        job too, rather than done at once on the loop thread."""
+        return bool(self._jobs)
+
+    def watch_readable(self, sock: socket.socket, on_readable: Job) -> None:
+        """Call ``on_readable()`` each turn ``sock`` has bytes to read (the loop thread)."""
+        self._selector.register(sock, selectors.EVENT_READ, on_readable)
+
+    def unwatch_readable(self, sock: socket.socket) -> None:
+        """Stop watching ``sock``; harmless if it is not watched, or closed (the loop thread)."""
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._selector.unregister(sock)
+
     def _add(self, timer: Timer) -> None:
         heapq.heappush(self._timers, (timer.due, next(self._order), timer))
         if len(self._timers) >= 2 * self._kept_timers:
@@ -138,22 +175,33 @@ class Loop:
         with self._start_lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread = thread  # before it runs: its first job may ask in_loop()
                 thread.start()
-                self._thread = thread
 
     def _run(self) -> None:
         while True:
-            timeout = None
-            if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
             try:
-                job: Job | None = self._jobs.get(timeout=timeout)
-            except queue.Empty:
-                job = None
-            if job is not None:
-                run_guarded(job, "loop job")
-                job = None  # the wait for the next may be long: hold nothing of this one
-            self._run_due_timers()
+                self._turn()
+            except Exception:  # a bug here must not stop every chat's loop
+                log.exception("a turn of %s failed", self._name)
+
+    def _turn(self) -> None:
+        self._asleep = True
+        timeout: float | None = 0.0
+        if not self._jobs:
+            timeout = max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
+        ready = self._selector.select(timeout)
+        self._asleep = False
+        for key, _ in ready:
+            run_guarded(key.data, "socket reader")
+        self._run_due_timers()
+        for _ in range(len(self._jobs)):  # those given so far: later ones wait a turn
+            run_guarded(self._jobs.popleft(), "loop job")
+
+    def _drain_wake_ups(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_reader.recv(4096):
+                pass
 
     def _run_due_timers(self) -> None:
         now = time.monotonic()
@@ -297,6 +345,28 @@ class Lane:
             if self._running:
                 return
             self._running = True
+        self._hand_to_pool()
+
+    def run_here_or_submit(self, job: Job, here: Callable[[], bool]) -> None:
+        """Run ``job()`` on the calling thread, as the lane's next job, when nothing is
+        queued or running before it and ``here()`` says it will not wait (``here`` is
+        asked with the lane held, so it reads the lane's state safely); else queue it
+        behind the lane's earlier jobs, as ``submit`` does. Work that finds its lane idle
+        is so done on the thread that already has it, with no hand-over."""
+        with self._lock:
+            if self._running:
+                self._jobs.append(job)
+                return
+            self._running = True
+        if here():
+            run_guarded(job, "lane job")
+            with self._lock:
+                if not self._jobs:
+                    self._running = False
+                    return
+        else:
+            with self._lock:
+                self._jobs.appendleft(job)
         self._hand_to_pool()
 
     def _hand_to_pool(self) -> None:

@@ -1,46 +1,47 @@
-"""One thread that reads every WebSocket of the process, and keeps each alive with pings.
+"""Every WebSocket of the process, read on the loop thread and kept alive with pings.
 
 A transport opens its socket with ``open()`` (websocket-client's own ``WebSocket``,
 connected on the caller's thread: an I/O lane) and hands it to ``watch()`` with a
-``Receiver``. From then on the reader thread (``cxbus-ws-reader``) reads it with
-websocket-client's frame reader whenever the selector says it is readable, sends it a
-ping every ``ping_interval`` seconds, and counts it lost when no pong came back within
-``ping_timeout``. The receiver is told of each text or binary message and, once, of the
-loss: on the reader thread, so it must only hand them on (to a lane); no user code ever
-runs here. A chat costs a socket, not a thread: the reader's work per frame is to read
-it and hand it on.
+``Receiver``. From then on the process's loop (``cxbus.runtime.threads``) reads it
+with websocket-client's frame reader whenever its selector says it is readable,
+sends it a ping every ``ping_interval`` seconds, and counts it lost when no pong came
+back within ``ping_timeout``. The receiver is told of each text or binary message and,
+once, of the loss, on the loop thread: it may do a chat's loop-thread work at once,
+and hands user code on to a lane. A chat costs a socket, not a thread.
 
-A message whose last bytes are still on their way stops the reader for at most
-``READ_TIMEOUT`` seconds; websocket-client keeps what it has read and the reader picks
-the frame up where it left off.
+Reading never waits: once watched, a socket is non-blocking, and a frame whose last
+bytes are still on their way stays in websocket-client's frame buffer until they
+come, while the loop reads the other sockets. A send from another thread waits (up to
+the timeout the socket was opened with) for room in the socket's buffer; a send from
+the loop thread (a ping, or a chat's request) never waits: a socket that takes no
+more is a server that no longer reads, and the send fails.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import heapq
-import itertools
+import functools
 import logging
 import selectors
 import socket
+import ssl
 import threading
-import time
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import attrs
 import websocket
 
-__all__ = ["Receiver", "Watch", "WebSocketReader", "websocket_reader"]
+from cxbus.runtime.threads import Loop, Timer, runtime
+
+__all__ = ["LoopWebSocket", "Receiver", "Watch", "WebSocketReader", "websocket_reader"]
 
 log = logging.getLogger("cxbus.runtime.websocket_reader")
 
-READ_TIMEOUT = 0.02
+# A ping that finds a send under way on another thread tries again this much later.
+PING_DEFERRED = 1.0
 
 
 class Receiver(Protocol):
-    """Who hears of a watched socket; called on the reader thread, so hand on only."""
+    """Who hears of a watched socket; called on the loop thread, so never blocks."""
 
     def received(self, message: str | bytes) -> None:
         """A text (``str``) or binary (``bytes``) message came."""
@@ -49,184 +50,185 @@ class Receiver(Protocol):
         """The socket is gone (closed by the server, failed, or silent): told once."""
 
 
+class _Unread(Exception):
+    """The socket has no more bytes for now: the frame under way waits for the rest."""
+
+
+class LoopWebSocket(websocket.WebSocket):
+    """websocket-client's ``WebSocket``, read by the loop without waiting.
+
+    Once watched, its socket is non-blocking: ``_recv`` (what websocket-client's frame
+    buffer reads through) raises ``_Unread`` when nothing is there, and the frame
+    buffer keeps what it has read so far; ``_send`` waits for room in the socket's
+    buffer, except on the loop thread.
+    """
+
+    loop: Loop | None = None
+    """The loop that reads it, once watched."""
+
+    def _recv(self, bufsize: int) -> bytes:
+        sock = self.sock
+        if sock is None:
+            raise websocket.WebSocketConnectionClosedException("the socket is closed")
+        try:
+            data = sock.recv(bufsize)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            raise _Unread from None
+        if not data:
+            raise websocket.WebSocketConnectionClosedException("the server closed the socket")
+        return data
+
+    def _send(self, data: str | bytes) -> int:
+        sock = self.sock
+        if sock is None:
+            raise websocket.WebSocketConnectionClosedException("the socket is closed")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        while True:
+            try:
+                return sock.send(data)
+            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                pass
+            except ssl.SSLEOFError:
+                raise websocket.WebSocketConnectionClosedException("the socket is closed") from None
+            if self.loop is None or self.loop.in_loop() or not _room_to_send(sock, self.timeout):
+                raise websocket.WebSocketTimeoutException("the socket takes no more bytes")
+
+    @property
+    def timeout(self) -> float | None:
+        """How long a send from another thread waits for room: the opening timeout."""
+        timeout: float | None = self.sock_opt.timeout
+        return timeout
+
+
+def _room_to_send(sock: socket.socket, timeout: float | None) -> bool:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_WRITE)
+        return bool(selector.select(timeout))
+
+
 @attrs.define(eq=False)
 class Watch:
     """One watched socket; ``WebSocketReader.unwatch(watch)`` stops it."""
 
-    connection: websocket.WebSocket
+    connection: LoopWebSocket
     raw: socket.socket
-    """The socket under ``socket``, which the selector watches."""
+    """The socket under ``connection``, which the loop's selector watches."""
     receiver: Receiver
     ping_interval: float
     ping_timeout: float
-    next_ping: float
-    ping_sent: float | None = None  # time.monotonic() of a ping whose pong is owed
-    due: float = 0.0  # when the reader must look at it next: a ping, or a pong owed
+    timer: Timer | None = None  # the next ping, or the deadline of the pong owed
     done: bool = False
 
 
 class WebSocketReader:
-    """The process's reader of WebSockets (see the module docstring)."""
+    """The WebSockets read by ``loop`` (see the module docstring)."""
 
-    def __init__(self, name: str = "cxbus-ws-reader") -> None:
-        self._name = name
-        self._selector = selectors.DefaultSelector()
-        self._wake_reader, self._wake_writer = socket.socketpair()
-        self._wake_reader.setblocking(False)
-        self._selector.register(self._wake_reader, selectors.EVENT_READ)
-        self._requests: collections.deque[Callable[[], None]] = collections.deque()
-        self._watches: set[Watch] = set()  # the reader thread's, with the heap below
-        # (due, order, watch): an entry whose due is no longer its watch's is stale.
-        self._schedule: list[tuple[float, int, Watch]] = []
-        self._order = itertools.count()
-        self._start_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+    def __init__(self, loop: Loop) -> None:
+        self._loop = loop
 
     @staticmethod
-    def open(url: str, *, timeout: float, **options: Any) -> websocket.WebSocket:
+    def open(url: str, *, timeout: float, **options: Any) -> LoopWebSocket:
         """Connect a WebSocket to ``url`` (blocking, up to ``timeout`` for each step of
         the connection and handshake); ``options`` are ``websocket.create_connection``'s
         (``header``, ``origin``, ``sslopt``, ...). Raises websocket-client's exceptions
         or ``OSError``.
 
         Its sends hold websocket-client's send lock, so a transport may send on it from
-        its own thread while the reader pings it.
+        its own thread while the loop pings it.
         """
         # Text frames are checked as UTF-8 where they are decoded, in C: websocket-client's
         # own check runs in Python and costs more than the rest of reading a frame.
-        connected: websocket.WebSocket = websocket.create_connection(
-            url, timeout=timeout, enable_multithread=True, skip_utf8_validation=True, **options
+        connected = websocket.create_connection(
+            url,
+            timeout=timeout,
+            class_=LoopWebSocket,
+            enable_multithread=True,
+            skip_utf8_validation=True,
+            **options,
         )
+        assert isinstance(connected, LoopWebSocket)  # class_ made it
         return connected
 
     def watch(
         self,
-        connected: websocket.WebSocket,
+        connected: LoopWebSocket,
         receiver: Receiver,
         *,
         ping_interval: float = 20.0,
         ping_timeout: float = 10.0,
     ) -> Watch:
-        """Read ``connected`` on the reader thread from now on (any thread)."""
+        """Read ``connected`` on the loop thread from now on (any thread)."""
         raw = connected.sock
         if raw is None:
             raise ValueError("watch() takes a connected WebSocket; this one is closed.")
-        connected.settimeout(READ_TIMEOUT)
-        watch = Watch(
-            connected,
-            raw,
-            receiver,
-            ping_interval,
-            ping_timeout,
-            time.monotonic() + ping_interval,
-        )
-        self._request(lambda: self._add(watch))
+        connected.loop = self._loop
+        raw.setblocking(False)
+        watch = Watch(connected, raw, receiver, ping_interval, ping_timeout)
+        self._loop.call(functools.partial(self._add, watch))
         return watch
 
     def unwatch(self, watch: Watch) -> None:
-        """Stop reading ``watch``'s socket and close it; its receiver hears nothing more."""
+        """Stop reading ``watch``'s socket and close it; its receiver hears nothing more
+        (any thread)."""
         watch.done = True
-        self._request(lambda: self._remove(watch))
+        self._loop.call(functools.partial(self._remove, watch))
 
-    # Any thread -------------------------------------------------------------------------
-
-    def _request(self, change: Callable[[], None]) -> None:
-        if self._thread is None:
-            self._start()
-        self._requests.append(change)
-        with contextlib.suppress(BlockingIOError):  # full: the reader is being woken already
-            self._wake_writer.send(b"\0")
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                self._wake_writer.setblocking(False)
-                thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                thread.start()
-                self._thread = thread
-
-    # The reader thread ------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while True:
-            try:
-                self._turn()
-            except Exception:  # a bug here must not stop every chat's reading
-                log.exception("the WebSocket reader's turn failed")
-
-    def _turn(self) -> None:
-        timeout = None
-        if self._schedule:
-            timeout = max(0.0, self._schedule[0][0] - time.monotonic())
-        for key, _ in self._selector.select(timeout):
-            if key.fileobj is self._wake_reader:
-                self._drain_requests()
-            else:
-                self._read(key.data)
-        self._ping_or_give_up(time.monotonic())
-
-    def _drain_requests(self) -> None:
-        with contextlib.suppress(BlockingIOError):
-            while self._wake_reader.recv(4096):
-                pass
-        while self._requests:
-            self._requests.popleft()()
+    # The loop thread ------------------------------------------------------------------
 
     def _add(self, watch: Watch) -> None:
         if watch.done:
             self._close(watch)
             return
         try:
-            self._selector.register(watch.raw, selectors.EVENT_READ, watch)
+            self._loop.watch_readable(watch.raw, functools.partial(self._read, watch))
         except (ValueError, OSError, KeyError):  # closed meanwhile
             self._lose(watch, "the socket closed before it could be read")
             return
-        self._watches.add(watch)
-        self._look_again(watch, watch.next_ping)
+        self._later(watch, watch.ping_interval, self._ping)
+        self._read(watch)  # what came before it was watched
 
     def _remove(self, watch: Watch) -> None:
         self._forget(watch)
         self._close(watch)
-        self._let_go(watch)
 
     def _forget(self, watch: Watch) -> None:
-        if watch in self._watches:
-            self._watches.discard(watch)
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self._selector.unregister(watch.raw)
+        """Stop reading and pinging ``watch``; it keeps nothing of its owner any more."""
+        self._loop.unwatch_readable(watch.raw)
+        if watch.timer is not None:
+            watch.timer.cancel()
+            watch.timer = None
+        watch.receiver = _NOBODY
 
     @staticmethod
     def _close(watch: Watch) -> None:
-        with contextlib.suppress(Exception):  # closing what is broken already
+        try:
             watch.connection.close(timeout=0)  # a close frame, if the socket still takes one
+        except Exception as error:  # closing what is broken already
+            log.debug("a close frame could not be sent (%s)", type(error).__name__)
         # The socket itself, always: close() does nothing once the server's close frame
         # came, and the socket would wait, half closed, for the collector.
         watch.connection.shutdown()  # type: ignore[no-untyped-call]
 
     def _lose(self, watch: Watch, reason: str) -> None:
+        receiver = watch.receiver
         self._forget(watch)
         self._close(watch)
         if not watch.done:
             watch.done = True
-            watch.receiver.lost(reason)
-        self._let_go(watch)
-
-    @staticmethod
-    def _let_go(watch: Watch) -> None:
-        """A watch that has ended hears nothing more, and keeps nothing of its owner: its
-        schedule's entries wait until due (a ping, seconds away), its chat must not."""
-        watch.receiver = _NOBODY
+            receiver.lost(reason)
 
     def _read(self, watch: Watch) -> None:
+        """Every whole message the socket has now; what is left of a frame waits."""
         connected = watch.connection
         while not watch.done:
             try:
                 opcode, frame = connected.recv_data_frame(control_frame=True)
-            except websocket.WebSocketTimeoutException:
-                return  # the rest of the frame is on its way: read on when it is here
+            except _Unread:
+                return
             except websocket.WebSocketPayloadException as error:
                 log.warning("skipping a frame the server sent malformed (%s)", error)
-                return
+                continue
             except (websocket.WebSocketException, OSError) as error:
                 self._lose(watch, str(error) or type(error).__name__)
                 return
@@ -234,8 +236,7 @@ class WebSocketReader:
                 self._lose(watch, "closed by the server")
                 return
             if opcode == websocket.ABNF.OPCODE_PONG:
-                watch.ping_sent = None
-                self._look_again(watch, watch.next_ping)
+                self._later(watch, watch.ping_interval, self._ping)
             elif opcode == websocket.ABNF.OPCODE_TEXT:
                 try:
                     text = frame.data.decode("utf-8")
@@ -245,30 +246,28 @@ class WebSocketReader:
                     watch.receiver.received(text)
             elif opcode == websocket.ABNF.OPCODE_BINARY:
                 watch.receiver.received(frame.data)
-            if not (isinstance(watch.raw, _SSLSocket) and watch.raw.pending()):
-                return  # no more decrypted bytes held back from the selector: wait for it
 
-    def _look_again(self, watch: Watch, due: float) -> None:
-        watch.due = due
-        heapq.heappush(self._schedule, (due, next(self._order), watch))
+    def _later(self, watch: Watch, delay: float, then: Any) -> None:
+        if watch.timer is not None:
+            watch.timer.cancel()
+        watch.timer = self._loop.call_later(delay, functools.partial(then, watch))
 
-    def _ping_or_give_up(self, now: float) -> None:
-        """Ping the sockets whose time has come; lose those whose pong is late."""
-        while self._schedule and self._schedule[0][0] <= now:
-            due, _, watch = heapq.heappop(self._schedule)
-            if watch.done or due != watch.due:
-                continue  # stale: the watch has moved on
-            if watch.ping_sent is not None:
-                self._lose(watch, f"no pong within {watch.ping_timeout:g} s")
-                continue
-            try:
-                watch.connection.ping()
-            except (websocket.WebSocketException, OSError) as error:
-                self._lose(watch, str(error) or type(error).__name__)
-                continue
-            watch.ping_sent = now
-            watch.next_ping = now + watch.ping_interval
-            self._look_again(watch, now + watch.ping_timeout)
+    def _ping(self, watch: Watch) -> None:
+        if watch.done:
+            return
+        if watch.connection.lock.locked():  # another thread sends: ping a little later
+            self._later(watch, PING_DEFERRED, self._ping)
+            return
+        try:
+            watch.connection.ping()
+        except (websocket.WebSocketException, OSError) as error:
+            self._lose(watch, str(error) or type(error).__name__)
+            return
+        self._later(watch, watch.ping_timeout, self._pong_late)
+
+    def _pong_late(self, watch: Watch) -> None:
+        if not watch.done:
+            self._lose(watch, f"no pong within {watch.ping_timeout:g} s")
 
 
 class _Nobody:
@@ -283,21 +282,15 @@ class _Nobody:
 
 _NOBODY = _Nobody()
 
-try:
-    from ssl import SSLSocket as _SSLSocket
-except ImportError:  # Python built without ssl: no TLS sockets to look into
-    _SSLSocket = type(None)  # type: ignore[misc, assignment]
-
-
 _reader: WebSocketReader | None = None
 _reader_lock = threading.Lock()
 
 
 def websocket_reader() -> WebSocketReader:
-    """The process's reader, made on first use."""
+    """The process's reader, on the process's loop; made on first use."""
     global _reader
     if _reader is None:
         with _reader_lock:
             if _reader is None:
-                _reader = WebSocketReader()
+                _reader = WebSocketReader(runtime().loop)
     return _reader

@@ -18,7 +18,7 @@ Pure: the machine gives it pages and takes back messages.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 import attrs
 
@@ -37,7 +37,7 @@ def keys(message: StructuredMessage) -> set[str]:
     return found
 
 
-def is_known(message: StructuredMessage, seen: set[str]) -> bool:
+def is_known(message: StructuredMessage, seen: Container[str]) -> bool:
     return message.id in seen or message.channel.message_id in seen
 
 
@@ -58,7 +58,7 @@ class CatchUp:
     first_page: HistoryPage | None = None
     found: tuple[StructuredMessage, ...] = ()
 
-    def take(self, page: HistoryPage, seen: set[str]) -> tuple[CatchUp, bool]:
+    def take(self, page: HistoryPage, seen: Container[str]) -> tuple[CatchUp, bool]:
         """The reading with one more page, and whether it is done."""
         found = list(self.found)
         reached_known = False

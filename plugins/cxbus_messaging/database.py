@@ -18,8 +18,8 @@ from __future__ import annotations
 import copy
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 
@@ -76,13 +76,9 @@ class Database:
         self._kept: dict[str, Any] = {}
         self._lock = threading.Lock()
         _databases[bus] = weakref.ref(self)
-        for name, handler in {
-            "set": self._set,
-            "update": self._update,
-            "get": self._get,
-            "remove": self._remove,
-        }.items():
-            self.plugin.register_command(name, handler)
+        handle = self._handle  # one bound method for every command, as MachineService's
+        for name in self._commands:
+            self.plugin.register_command(name, handle)
 
     @classmethod
     def of(cls, bus: Bus) -> Database | None:
@@ -134,6 +130,10 @@ class Database:
                 value = value.get(key) if isinstance(value, dict) else None
             return copy.deepcopy(value)
 
+    def _handle(self, call: CommandCall) -> Any:
+        """Run the handler of ``call``'s command (the name after the namespace)."""
+        return self._commands[call.command.partition(".")[2]](self, call)
+
     def _remove(self, call: CommandCall) -> None:
         path = _path(call)
         with self._lock:
@@ -143,6 +143,13 @@ class Database:
             if isinstance(parent, dict):
                 parent.pop(path[-1], None)
         self.plugin.publish("removed", {"name": ".".join(path)})
+
+    _commands: ClassVar[Mapping[str, Callable[[Database, CommandCall], Any]]] = {
+        "set": _set,
+        "update": _update,
+        "get": _get,
+        "remove": _remove,
+    }
 
 
 def setup(bus: Bus) -> Deferred:

@@ -1,10 +1,11 @@
 """One conversation's WebSocket to the Web Messaging guest API, with no thread of its own.
 
 ``connect`` opens the socket on the caller's thread (the conversation's I/O lane)
-and hands it to the process's WebSocket reader (``cxbus.runtime.websocket_reader``: one
-thread reads every socket, pings it every 15 s and counts it lost when no pong
-comes). Everything else runs on the socket's *lane* (a lane of ``cxbus.runtime.threads``'s
-I/O pool), one thing at a time, in order:
+and hands it to the process's WebSocket reader (``cxbus.runtime.websocket_reader``:
+the loop thread reads every socket, pings it every 15 s and counts it lost when no
+pong comes). Everything else runs on the loop thread too, where the frames are read
+and the conversation's machine runs, one thing at a time, in order: a frame is
+read, matched and handed to the machine with no hand-over between threads.
 
 - **out**: requests handed over with ``send`` wait in an outbox and go out in order,
   paced under the service's rate limits (``pacing.Pacer``; the waits are the loop's
@@ -23,9 +24,9 @@ I/O pool), one thing at a time, in order:
   ``SocketLost`` with every request not answered yet; the machine decides what to
   send again on the next socket.
 
-Sends happen on the lane while the reader reads: websocket-client's send lock
-keeps a ping and a request from mixing. The session token is in the requests and
-in this object; neither shows in a repr or a log line.
+Requests are sent on the loop thread, which never waits for room in the socket's
+buffer: a server that no longer reads loses the socket (``SocketLost``). The session
+token is in the requests and in this object; neither shows in a repr or a log line.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ from typing import Any
 import attrs
 import websocket
 
-from cxbus.deferred import Deferred
 from cxbus.runtime.frame_warnings import FrameWarnings
-from cxbus.runtime.threads import Lane, Timer, runtime
+from cxbus.runtime.threads import Timer, runtime
 from cxbus.runtime.websocket_reader import Watch, websocket_reader
 
 from .guest_api import (
@@ -87,22 +87,22 @@ class _Open:
     connection: websocket.WebSocket = attrs.field(repr=False)
     token: str = attrs.field(repr=False)
     generation: int
-    report: Any = attrs.field(repr=False)  # Callable[[Update], Deferred]
+    report: Any = attrs.field(repr=False)  # cxbus.runtime.machine_runner.Report
     watch: Watch | None = attrs.field(default=None, repr=False)
 
 
 class _Receiver:
-    """What the reader thread tells of one socket: handed on to the lane, nothing else."""
+    """What the loop thread reads of one socket, for its ``GuestSocket``."""
 
     def __init__(self, owner: GuestSocket, socket: _Open) -> None:
         self._owner = owner
         self._socket = socket
 
     def received(self, message: str | bytes) -> None:
-        self._owner._lane.submit(functools.partial(self._owner._frame, self._socket, message))
+        self._owner._frame(self._socket, message)
 
     def lost(self, reason: str) -> None:
-        self._owner._lane.submit(functools.partial(self._owner._lost, self._socket, reason))
+        self._owner._lost(self._socket, reason)
 
 
 class GuestSocket:
@@ -124,11 +124,11 @@ class GuestSocket:
         self.timeout = timeout
         self.health_interval = health_interval
         self._sslopt = {"ca_certs": ca_bundle} if ca_bundle else {}
-        self._lane = Lane(runtime().io)
+        self._loop = runtime().loop
         self._lock = threading.Lock()  # guards _open and _outbox: send() may come from any thread
         self._open: _Open | None = None
         self._outbox: collections.deque[Request] = collections.deque()
-        # The lane's own:
+        # The loop thread's:
         self._pacer = pacer or Pacer.under(60, 5)
         self._pending = PendingRequests()
         self._timers: dict[str, Timer] = {}
@@ -144,7 +144,7 @@ class GuestSocket:
         """Open a socket (closing the one before) and send ``first`` on it before anything.
 
         Blocking, up to ``timeout`` for each step of the handshake. What the socket brings
-        goes to ``report`` (``Callable[[Update], Deferred]``). Raises ``SocketRefused``.
+        goes to ``report`` (``cxbus.runtime.machine_runner.Report``). Raises ``SocketRefused``.
         """
         self.close()
         try:
@@ -167,7 +167,7 @@ class GuestSocket:
             self._open = opened
             self._outbox.clear()
             self._outbox.append(first)
-        self._lane.submit(functools.partial(self._started, opened))
+        self._loop.call(functools.partial(self._started, opened))
         opened.watch = websocket_reader().watch(
             connected,
             _Receiver(self, opened),
@@ -183,7 +183,7 @@ class GuestSocket:
             if opened is None or opened.generation != generation:
                 return False
             self._outbox.extend(requests)
-        self._lane.submit(functools.partial(self._pump, opened))
+        self._loop.call(functools.partial(self._pump, opened))
         return True
 
     def close(self, generation: int | None = None) -> None:
@@ -199,9 +199,9 @@ class GuestSocket:
             websocket_reader().unwatch(opened.watch)
         else:
             opened.connection.close(timeout=0)
-        self._lane.submit(self._forget_requests)
+        self._loop.call(self._forget_requests)
 
-    # The lane -------------------------------------------------------------------------
+    # The loop thread --------------------------------------------------------------------
 
     def _current(self, opened: _Open) -> bool:
         with self._lock:
@@ -221,13 +221,11 @@ class GuestSocket:
         self._timers.clear()
 
     def _later(self, name: str, delay: float, job: Any) -> None:
-        """Run ``job`` on the lane in ``delay`` seconds (a loop timer), replacing ``name``'s."""
+        """Run ``job`` in ``delay`` seconds (a loop timer), replacing ``name``'s."""
         old = self._timers.pop(name, None)
         if old is not None:
             old.cancel()
-        self._timers[name] = runtime().loop.call_later(
-            delay, functools.partial(self._lane.submit, job)
-        )
+        self._timers[name] = self._loop.call_later(delay, job)
 
     def _pump(self, opened: _Open) -> None:
         """Send what the outbox holds, as fast as the pacer lets it go."""
@@ -270,7 +268,7 @@ class GuestSocket:
         request = self._pending.match(frame)
         if request is not None and request is self._message_in_flight:
             self._message_in_flight = None
-            self._lane.submit(functools.partial(self._pump, opened))
+            self._loop.call(functools.partial(self._pump, opened))  # after this frame
         health_check = request is not None and request.tracing_id == actions.HEALTH_CHECK_TRACING_ID
         if isinstance(frame.body, TooManyRequestsErrorMessage) and health_check:
             log.info("a health check was refused as too many; the next one goes at its time")
@@ -338,8 +336,7 @@ class GuestSocket:
         self._timers.clear()
         self._message_in_flight = None
         log.info("the web messaging socket was lost: %s", reason)
-        handed: Deferred = opened.report(SocketLost(reason, tuple(unfinished)))
-        handed.fail(lambda why: log.debug("the loss was not handed over: %s", why))
+        opened.report(SocketLost(reason, tuple(unfinished)))
 
 
 def _is_answered_message(request: Request) -> bool:

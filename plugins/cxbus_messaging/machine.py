@@ -346,11 +346,12 @@ class ConversationMachine:
         """Publish ``error`` for a frame (or a failure of our own, shaped like one)."""
         self._publish("error", {"error": error_data(frame)})
 
-    def _call(self, action: calls.Action, purpose: CallPurpose) -> None:
-        """Ask for ``action`` (for the socket in use), its outcome to come back for ``purpose``."""
+    def _call(self, action: calls.Action, purpose: CallPurpose, on_loop: bool = False) -> None:
+        """Ask for ``action`` (for the socket in use), its outcome to come back for
+        ``purpose``; ``on_loop``: an action that never blocks (see ``Call``)."""
         self._call_ids += 1
         self._under_way[self._call_ids] = Pending(purpose, self.generation)
-        self._emit(Call(self._call_ids, self.generation, action))
+        self._emit(Call(self._call_ids, self.generation, action, on_loop=on_loop))
 
     def _send(self, state: State, request: Request, purpose: RequestPurpose) -> None:
         """Send ``request`` now if the conversation is on (``Active``, ``ReadOnly``), else
@@ -367,7 +368,8 @@ class ConversationMachine:
         self._hand_over((request,))
 
     def _hand_over(self, requests: tuple[Request, ...]) -> None:
-        self._call(calls.Send(requests, self.generation), HandOver(requests))
+        # Queued for the socket, which the loop thread sends from: nothing blocks.
+        self._call(calls.Send(requests, self.generation), HandOver(requests), on_loop=True)
 
     def _requeue(self, again: list[Request]) -> None:
         """What a lost socket left unanswered or unsent goes first: it was sent before
@@ -753,7 +755,7 @@ class ConversationMachine:
             page = catch_up.first_page
             messages = list(page.messages) if page is not None else []
             for message in messages:
-                record.seen.update(keys(message))
+                record.seen.update(dict.fromkeys(keys(message)))
             record.history_page = 1
             record.history_complete = page is None or page.last
             size = page.page_size if page is not None else self.settings.history_page_size
@@ -822,7 +824,7 @@ class ConversationMachine:
         record = self.record
         if is_known(body, record.seen):
             return False
-        record.seen.update(keys(body))
+        record.seen.update(dict.fromkeys(keys(body)))
         data = message_body(body, tracing_id)
         typing = body.typing
         if typing is not None:
@@ -933,11 +935,19 @@ class ConversationMachine:
         waiting = self.unacknowledged.pop(tracing_id, None)
         if waiting is not None:
             self._answer(waiting[0], message_body(body, tracing_id))
+            self._echoes_awaited()
 
     def _unacknowledged_refused(self, tracing_id: str, reason: str) -> None:
         waiting = self.unacknowledged.pop(tracing_id, None)
         if waiting is not None:
             self._refuse(waiting[0], reason)
+            self._echoes_awaited()
+
+    def _echoes_awaited(self) -> None:
+        """A send is settled: with none left, the send timeout waits for nothing (a
+        chat that sends every few seconds would otherwise keep a timer a minute long)."""
+        if not self.unacknowledged:
+            self._emit(CancelTimer(Timer.SEND_TIMEOUT))
 
     def _send_timed_out(self, state: S, fired: TimerFired) -> S:
         """The sends out of time reject; the timer is set for the next one."""
@@ -1389,7 +1399,7 @@ class ConversationMachine:
     def _fetch_history(self, state: S, command: FetchHistory) -> S:
         """fetchHistory: the next page; commands wait their turn, one page each."""
         record = self.record
-        record.history_tickets.append(command.ticket)
+        record.history_tickets += (command.ticket,)
         if len(record.history_tickets) == 1:
             self._next_history_page(state)
         return state
@@ -1398,7 +1408,7 @@ class ConversationMachine:
         record = self.record
         while record.history_tickets and record.history_complete:
             self._publish("historyComplete")
-            self._answer(record.history_tickets.pop(0), ALL_FETCHED)
+            self._answer(record.take_history_ticket(), ALL_FETCHED)
         if record.history_tickets:
             self._with_jwt(state, FetchHistoryPage(record.serial, record.history_page + 1))
 
@@ -1409,7 +1419,7 @@ class ConversationMachine:
         outcome = settled.outcome
         if isinstance(outcome, CallFailed):
             self._error({"code": outcome.status or 0, "body": str(outcome.reason)})
-            self._refuse(record.history_tickets.pop(0), UNABLE)
+            self._refuse(record.take_history_ticket(), UNABLE)
         else:
             page: HistoryPage = outcome.value
             record.history_page = page.page_number
@@ -1419,7 +1429,7 @@ class ConversationMachine:
                 "pageSize": page.page_size,
             }
             self._publish("oldMessages", data)
-            self._answer(record.history_tickets.pop(0), data)
+            self._answer(record.take_history_ticket(), data)
             if page.last:
                 record.history_complete = True
                 self._publish("historyComplete")
@@ -1434,7 +1444,7 @@ class ConversationMachine:
         if jwt is not None and not jwt.expires_within(JWT_MARGIN, self.clock()):
             self._jwt_ready(state, need, jwt)
             return
-        record.jwt_waiting.append(need)
+        record.jwt_waiting += (need,)
         if not record.jwt_asked and record.token is not None:
             record.jwt_asked = True
             self._send_now(actions.get_jwt(record.token), JwtRequest())
@@ -1446,7 +1456,7 @@ class ConversationMachine:
         record = self.record
         record.jwt = frame.body if isinstance(frame.body, JwtResponse) else None
         record.jwt_asked = False
-        waiting, record.jwt_waiting = record.jwt_waiting, []
+        waiting, record.jwt_waiting = record.jwt_waiting, ()
         for need in waiting:
             self._jwt_ready(state, need, record.jwt)
         return state
@@ -1471,7 +1481,7 @@ class ConversationMachine:
         if record.serial != need.session or not record.history_tickets:
             return
         if jwt is None:
-            self._refuse(record.history_tickets.pop(0), UNABLE)
+            self._refuse(record.take_history_ticket(), UNABLE)
             self._next_history_page(state)
         else:
             self._call(calls.FetchPage(jwt.jwt, need.number, size), need)

@@ -11,8 +11,6 @@ of each window). A ``TooManyRequestsErrorMessage`` still pauses everything for i
 
 from __future__ import annotations
 
-import collections
-
 import attrs
 
 from .guest_api import Request
@@ -29,18 +27,25 @@ class SlidingWindow:
 
     limit: int
     seconds: float
-    times: collections.deque[float] = attrs.field(factory=collections.deque)
+    times: tuple[float, ...] = ()
+    """When the events in the window happened, oldest first. A tuple, made anew on each
+    change (a window holds a minute's requests at most), because the garbage collector
+    stops tracking a tuple of numbers; a deque it would walk in every full collection,
+    two a conversation."""
 
     def wait(self, now: float) -> float:
         """Seconds until one more event may happen (0: now)."""
-        while self.times and self.times[0] <= now - self.seconds:
-            self.times.popleft()
+        times, gone = self.times, 0
+        while gone < len(times) and times[gone] <= now - self.seconds:
+            gone += 1
+        if gone:
+            self.times = times[gone:]
         if len(self.times) < self.limit:
             return 0.0
         return self.times[0] + self.seconds - now
 
     def take(self, now: float) -> None:
-        self.times.append(now)
+        self.times = (*self.times, now)
 
 
 def _is_message(request: Request) -> bool:
@@ -85,4 +90,4 @@ class Pacer:
     def new_connection(self) -> None:
         """A new socket: its request count starts afresh (the session's messages and a
         429's pause do not)."""
-        self.requests.times.clear()
+        self.requests.times = ()

@@ -27,19 +27,23 @@ class ConversationRecord:
     """Which session of the machine this is (each new record counts one more)."""
     session: SessionResponse | None = None
     """The last answer to configureSession."""
-    seen: set[str] = attrs.field(factory=set)
-    """Ids (and channel.messageIds) of the messages published so far."""
+    seen: dict[str, None] = attrs.field(factory=dict)
+    """Ids (and channel.messageIds) of the messages published so far: a dict as a set,
+    because the garbage collector stops tracking a dict of strings (a set it walks in
+    every full collection, one a conversation)."""
     files: GuestFiles = attrs.field(factory=GuestFiles)
     jwt: JwtResponse | None = None
-    jwt_waiting: list[JwtNeed] = attrs.field(factory=list)
-    """What waits for the JWT getJwt is asked for."""
+    jwt_waiting: tuple[JwtNeed, ...] = ()
+    """What waits for the JWT getJwt is asked for. (This and ``history_tickets`` are
+    tuples, made anew on each change, as they are empty most of the time: an empty
+    list is one more object a chat keeps for every full collection to walk.)"""
     jwt_asked: bool = False
     """A getJwt is on its way (a lost socket drops it: the next need asks again)."""
     last_typing: float = float("-inf")
     history_page: int = 0
     """The last page fetchHistory (or restored) gave."""
     history_complete: bool = False
-    history_tickets: list[int] = attrs.field(factory=list)
+    history_tickets: tuple[int, ...] = ()
     """fetchHistory commands waiting, the first one's page under way."""
     sent_attributes: dict[str, str] = attrs.field(factory=dict)
     """The custom attributes the server has (the last ones a message carried)."""
@@ -50,6 +54,12 @@ class ConversationRecord:
     closed_by_server: bool = False
     """A ConnectionClosedEvent came on the socket in use: when it closes, it is not
     reopened. Opening a socket clears it."""
+
+    def take_history_ticket(self) -> int:
+        """The first fetchHistory command waiting, which waits no more."""
+        ticket = self.history_tickets[0]
+        self.history_tickets = self.history_tickets[1:]
+        return ticket
 
     @property
     def read_only(self) -> bool:

@@ -12,6 +12,7 @@ files go on the conversation's I/O lane.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -19,11 +20,11 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from cxbus import Bus, CommandCall, CommandRejected, Deferred
+from cxbus import Bus, CommandCall, CommandRejected, Deferred, Event
 from cxbus.runtime.machine_runner import MachineRunner
-from cxbus.runtime.machine_service import MachineService, text_option
+from cxbus.runtime.machine_service import CommandHandler, MachineService, text_option
 from cxbus.runtime.session_store import SessionStoreError, open_store
 
 from . import inputs
@@ -109,6 +110,11 @@ _services: weakref.WeakKeyDictionary[Bus, weakref.ref[MessagingService]] = (
 )
 
 
+def _telling(make: Callable[[int], Any]) -> CommandHandler:
+    """The handler of a command that takes no options: it hands the machine ``make(ticket)``."""
+    return lambda service, call: service._tell(make)
+
+
 class MessagingService(MachineService):
     """The ``MessagingService`` plugin on ``bus``; call ``plugin.ready()`` to configure it."""
 
@@ -121,39 +127,13 @@ class MessagingService(MachineService):
         )
         self.plugin.register_events(EVENTS)
         self.config: MessagingConfig | None = None
+        # What closing lets go of, once configured.
+        self._socket: GuestSocket | None = None
+        self._release: Callable[[], object] | None = None
         _services[bus] = weakref.ref(self)
-        commands: dict[str, Callable[[CommandCall], Any]] = {
-            "configure": self._configure,
-            "startConversation": lambda call: self._tell(
-                lambda ticket: inputs.StartConversation(
-                    ticket, custom_attributes=self._custom_attributes()
-                )
-            ),
-            "configureConversation": lambda call: self._tell(
-                lambda ticket: inputs.StartConversation(ticket, join=False)
-            ),
-            "joinConversation": lambda call: self._tell(
-                lambda ticket: inputs.JoinConversation(ticket, self._custom_attributes())
-            ),
-            "sendMessage": self._send_message,
-            "sendTyping": self._send_typing,
-            "clearTypingTimeout": lambda call: self._tell(inputs.ClearTypingTimeout),
-            "requestUpload": self._request_upload,
-            "getFile": self._get_file,
-            "refreshFiles": self._refresh_files,
-            "downloadFile": self._download_file,
-            "deleteFile": self._delete_file,
-            "fetchHistory": lambda call: self._tell(inputs.FetchHistory),
-            "clearSession": lambda call: self._tell(inputs.ClearSession),
-            "resetConversation": lambda call: self._tell(inputs.ResetConversation),
-            "clearConversation": lambda call: self._tell(inputs.ClearConversation),
-            "stepUpConversation": self._step_up,
-            "logout": lambda call: self._tell(inputs.Logout),
-        }
-        for name, handler in commands.items():
-            self.plugin.register_command(name, handler, private=name == "configure")
+        self._register_commands(self.plugin)
         # As the Messenger on a page load: a stored session is resumed once ready.
-        self.plugin.subscribe(f"{SERVICE}.ready", lambda event: self._resume())
+        self.plugin.subscribe(f"{SERVICE}.ready", self._resume)
 
     @classmethod
     def of(cls, bus: Bus) -> MessagingService | None:
@@ -163,7 +143,7 @@ class MessagingService(MachineService):
 
     # Plumbing -------------------------------------------------------------------------
 
-    def _resume(self) -> None:
+    def _resume(self, ready: Event) -> None:
         if self._runner is not None:
             self._tell(inputs.Restore).fail(
                 lambda reason: log.info("the stored conversation was not resumed: %s", reason)
@@ -212,11 +192,7 @@ class MessagingService(MachineService):
             send_timeout=config.send_timeout,
         )
         machine = ConversationMachine(settings, stored, time.time)
-
-        def closed() -> None:
-            socket.close()
-            release()
-
+        self._socket, self._release = socket, release
         self._runner = MachineRunner(
             machine,
             performer(
@@ -230,9 +206,29 @@ class MessagingService(MachineService):
             store,
             self.plugin,
             STOPPED,
-            closed,
+            self._closed,
         )
         return self._runner.command(inputs.Configure)
+
+    def _closed(self) -> None:
+        """The runner is done (on its store's lane): the socket closes, the store is let go.
+        (A bound method: a closure would keep three more objects for the chat's life.)"""
+        if self._socket is not None:
+            self._socket.close()
+        if self._release is not None:
+            self._release()
+
+    # Conversations ----------------------------------------------------------------------
+
+    def _start_conversation(self, call: CommandCall) -> Deferred:
+        return self._tell(
+            lambda ticket: inputs.StartConversation(
+                ticket, custom_attributes=self._custom_attributes()
+            )
+        )
+
+    def _join_conversation(self, call: CommandCall) -> Deferred:
+        return self._tell(lambda ticket: inputs.JoinConversation(ticket, self._custom_attributes()))
 
     # Sending ----------------------------------------------------------------------------
 
@@ -344,6 +340,27 @@ class MessagingService(MachineService):
         attachment_id = text_option("deleteFile", call.data, "id")
         assert attachment_id is not None
         return self._tell(lambda ticket: inputs.DeleteFile(ticket, attachment_id))
+
+    _commands: ClassVar[Mapping[str, CommandHandler]] = {
+        "configure": _configure,
+        "startConversation": _start_conversation,
+        "configureConversation": _telling(functools.partial(inputs.StartConversation, join=False)),
+        "joinConversation": _join_conversation,
+        "sendMessage": _send_message,
+        "sendTyping": _send_typing,
+        "clearTypingTimeout": _telling(inputs.ClearTypingTimeout),
+        "requestUpload": _request_upload,
+        "getFile": _get_file,
+        "refreshFiles": _refresh_files,
+        "downloadFile": _download_file,
+        "deleteFile": _delete_file,
+        "fetchHistory": _telling(inputs.FetchHistory),
+        "clearSession": _telling(inputs.ClearSession),
+        "resetConversation": _telling(inputs.ResetConversation),
+        "clearConversation": _telling(inputs.ClearConversation),
+        "stepUpConversation": _step_up,
+        "logout": _telling(inputs.Logout),
+    }
 
 
 def _reply(button_type: str, postback: Any) -> inputs.ButtonReply:

@@ -1,9 +1,10 @@
 """What each call the conversation machine asks for does with the socket and the REST API.
 
 ``performer(socket, rest, deployment_id, sign_in)`` makes the ``perform`` of the
-conversation's ``MachineRunner``: it runs on the conversation's I/O lane (never on the
-loop thread), may block on the network or on a file, and returns the value the
-machine gets back in ``CallSucceeded``. A refusal (the socket not opened, a REST call
+conversation's ``MachineRunner``: it runs on the conversation's I/O lane, may block on
+the network or on a file, and returns the value the machine gets back in
+``CallSucceeded``; except ``Send``, which only queues requests for the socket and runs
+on the loop thread (a call ``on_loop``). A refusal (the socket not opened, a REST call
 refused, a file that cannot be read or written) raises ``CallRefused`` with one
 sentence, which the machine gets as ``CallFailed``.
 """

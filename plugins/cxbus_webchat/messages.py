@@ -128,7 +128,9 @@ class Filters:
     """Regular expressions whose matching messages are hidden from the transcript."""
 
     def __init__(self) -> None:
-        self._patterns: list[re.Pattern[str]] = []
+        # A tuple (empty most of the time): an empty list is still an object the garbage
+        # collector walks, one a chat.
+        self._patterns: tuple[re.Pattern[str], ...] = ()
 
     def add(self, pattern: Pattern) -> bool:
         """Add a filter (a pattern string or a compiled ``re.Pattern``); once is enough.
@@ -138,14 +140,13 @@ class Filters:
         compiled = re.compile(pattern)
         if compiled in self._patterns:
             return False
-        self._patterns.append(compiled)
+        self._patterns += (compiled,)
         return True
 
     def remove(self, pattern: Pattern) -> None:
         """Take a filter away again; one that is not there is ignored."""
         compiled = re.compile(pattern)
-        if compiled in self._patterns:
-            self._patterns.remove(compiled)
+        self._patterns = tuple(p for p in self._patterns if p != compiled)
 
     def hides(self, text: str) -> bool:
         """Whether any filter matches ``text``."""

@@ -53,10 +53,12 @@ class ChatRecord:
     """Milliseconds since the epoch."""
     ended_at: int | None = None
     transcript: list[Message] = attrs.field(factory=list)
-    seen: set[str] = attrs.field(factory=set)
-    """Ids of the messages received so far: one received again is dropped."""
+    seen: dict[str, None] = attrs.field(factory=dict)
+    """Ids of the messages received so far: one received again is dropped. A dict as a
+    set, as ``agents_typing``: the garbage collector stops tracking a dict of strings (a
+    set it walks in every full collection, for every chat)."""
     agents: dict[str, Agent] = attrs.field(factory=dict)
-    agents_typing: set[str] = attrs.field(factory=set)
+    agents_typing: dict[str, None] = attrs.field(factory=dict)
     client_typing: bool = False
     disconnected: bool = False
     """The event stream is down (disconnected was published, reconnected not yet)."""

@@ -17,11 +17,11 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from cxbus import Bus, CommandCall, CommandRejected, Deferred
 from cxbus.runtime.machine_runner import MachineRunner
-from cxbus.runtime.machine_service import MachineService, text_option
+from cxbus.runtime.machine_service import CommandHandler, MachineService, text_option
 from cxbus.runtime.session_store import open_store
 
 from . import inputs
@@ -129,6 +129,7 @@ class WebChatService(MachineService):
     """The ``WebChatService`` plugin on ``bus``; call ``plugin.ready()`` to configure it."""
 
     not_configured = NOT_CONFIGURED
+    _private_commands = frozenset({"configure", "poll"})
 
     def __init__(self, bus: Bus) -> None:
         super().__init__()
@@ -142,38 +143,7 @@ class WebChatService(MachineService):
         self._max_message_length: int | None = None
         self._last_preview = 0.0
         _services[bus] = weakref.ref(self)
-        private = {"configure", "poll"}
-        # Every chat keeps its handlers for its life: a bound method each (one object),
-        # not a closure (three to five), and one for the commands that differ only by
-        # name (it reads which one from the call).
-        polling, read = self._polling, self._read_command
-        for name, handler in {
-            "configure": self._configure,
-            "startChat": self._start_chat,
-            "endChat": self._end_chat,
-            "sendMessage": self._send_message,
-            "sendCustomNotice": self._send_custom_notice,
-            "sendTyping": self._send_typing,
-            "sendFilteredMessage": self._send_filtered_message,
-            "addPrefilter": self._add_prefilter,
-            "updateUserData": self._update_user_data,
-            "poll": polling,
-            "startPoll": polling,
-            "stopPoll": polling,
-            "resetPollExceptions": polling,
-            "restore": self._restore,
-            "getTranscript": self._get_transcript,
-            "getAgents": read,
-            "getStats": read,
-            "sendFile": self._send_file,
-            "downloadFile": self._download_file,
-            "getSessionData": read,
-            "fetchHistory": self._fetch_history,
-            "registerTypingPreviewInput": self._register_typing_preview_input,
-            "registerPreProcessor": self._register_preprocessor,
-            "verifySession": read,
-        }.items():
-            self.plugin.register_command(name, handler, private=name in private)
+        self._register_commands(self.plugin)
 
     @classmethod
     def of(cls, bus: Bus) -> WebChatService | None:
@@ -403,6 +373,33 @@ class WebChatService(MachineService):
                 f"Type provided was '{type(preprocessor).__name__}'."
             )
         return self._tell(lambda ticket: inputs.RegisterPreprocessor(ticket, preprocessor))
+
+    _commands: ClassVar[Mapping[str, CommandHandler]] = {
+        "configure": _configure,
+        "startChat": _start_chat,
+        "endChat": _end_chat,
+        "sendMessage": _send_message,
+        "sendCustomNotice": _send_custom_notice,
+        "sendTyping": _send_typing,
+        "sendFilteredMessage": _send_filtered_message,
+        "addPrefilter": _add_prefilter,
+        "updateUserData": _update_user_data,
+        "poll": _polling,
+        "startPoll": _polling,
+        "stopPoll": _polling,
+        "resetPollExceptions": _polling,
+        "restore": _restore,
+        "getTranscript": _get_transcript,
+        "getAgents": _read_command,
+        "getStats": _read_command,
+        "sendFile": _send_file,
+        "downloadFile": _download_file,
+        "getSessionData": _read_command,
+        "fetchHistory": _fetch_history,
+        "registerTypingPreviewInput": _register_typing_preview_input,
+        "registerPreProcessor": _register_preprocessor,
+        "verifySession": _read_command,
+    }
 
 
 def gms_transport() -> type[Transport]:

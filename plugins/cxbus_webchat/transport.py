@@ -12,18 +12,18 @@ I/O lane (see ``cxbus.runtime.threads``), never on the thread that runs the chat
 arrives from the server unasked (messages, typing, members coming and going, the
 connection dropping and coming back) goes to the ``Listener`` given to ``start``
 or ``resume``, from whatever thread the transport reads on: the listener only
-queues it for the chat, tagged with the chat it belongs to (an update of a chat
-that has ended is dropped), and returns a Deferred that resolves once the service
-has handled it and its subscribers have heard what follows (the fake transport
-waits on it; a real one need not).
+hands it to the chat, tagged with the chat it belongs to (an update of a chat
+that has ended is dropped); its ``settled()`` resolves once the service has handled
+what was handed so far and its subscribers have heard what follows (the fake
+transport waits on it; a real one need not).
 """
 
 from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
@@ -164,7 +164,17 @@ class ChatEnded:
 
 
 TransportUpdate = ChatMessage | Typing | Member | Connection | ChatEnded
-Listener = Callable[[TransportUpdate], "Deferred"]
+
+
+class Listener(Protocol):
+    """Where a transport hands what the server reports unasked (see the module docstring)."""
+
+    def __call__(self, update: TransportUpdate, /) -> None:
+        """Hand ``update`` to the chat (any thread)."""
+
+    def settled(self) -> Deferred:
+        """Resolves once the updates handed so far are handled and their subscribers
+        have heard what follows (the fake transport waits on it; a real one need not)."""
 
 
 @attrs.frozen

@@ -91,6 +91,31 @@ def test_a_blocked_lane_holds_its_own_jobs_only() -> None:
     assert slow_done.wait(TIMEOUT)
 
 
+def test_a_job_that_finds_its_lane_idle_runs_here_when_it_will_not_wait() -> None:
+    lane = Lane(runtime().io)
+    ran_on: list[str] = []
+    lane.run_here_or_submit(lambda: ran_on.append(threading.current_thread().name), lambda: True)
+    assert ran_on == [threading.current_thread().name]
+
+
+def test_a_job_that_would_wait_or_finds_its_lane_busy_is_queued_in_order() -> None:
+    lane = Lane(runtime().io)
+    gate, done = threading.Event(), threading.Event()
+    seen: list[tuple[str, bool]] = []
+    here = threading.current_thread().name
+
+    def job(name: str) -> None:
+        seen.append((name, threading.current_thread().name == here))
+
+    lane.run_here_or_submit(lambda: job("would wait"), lambda: False)
+    lane.submit(lambda: gate.wait(TIMEOUT))
+    lane.run_here_or_submit(lambda: job("behind a busy lane"), lambda: True)
+    lane.submit(done.set)
+    gate.set()
+    assert done.wait(TIMEOUT)
+    assert seen == [("would wait", False), ("behind a busy lane", False)]
+
+
 def test_a_lane_job_that_raises_does_not_stop_the_lane() -> None:
     lane = Lane(runtime().io)
     done = threading.Event()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
+from cxbus.runtime.threads import Loop
 from cxbus.runtime.websocket_reader import WebSocketReader, websocket_reader
 
 TIMEOUT = 5.0
@@ -21,6 +22,8 @@ class Server:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.url = ""
+        self.half_sent = threading.Event()
+        self.rest_may_go: asyncio.Event | None = None
         ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
         self.thread.start()
@@ -33,6 +36,7 @@ class Server:
         app.router.add_get("/silent", self.silent)
         app.router.add_get("/bye", self.bye)
         app.router.add_get("/not-utf8", self.not_utf8)
+        app.router.add_get("/half", self.half)
         runner = web.AppRunner(app)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -80,6 +84,20 @@ class Server:
             pass
         return socket
 
+    async def half(self, request: web.Request) -> web.WebSocketResponse:
+        """A text frame of 10 bytes whose last 5 come once ``rest_may_go`` is set."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.rest_may_go = asyncio.Event()
+        assert request.transport is not None
+        request.transport.write(b"\x81\x0afirst")
+        self.half_sent.set()
+        await self.rest_may_go.wait()
+        request.transport.write(b"-half")
+        async for _ in socket:
+            pass
+        return socket
+
     async def bye(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
@@ -120,7 +138,7 @@ class Recorder:
             assert self.changed.wait_for(test, TIMEOUT)
 
 
-def test_many_sockets_are_read_in_order_on_the_one_reader_thread(server: Server) -> None:
+def test_many_sockets_are_read_in_order_on_the_loop_thread(server: Server) -> None:
     reader = websocket_reader()
     recorders = [Recorder() for _ in range(50)]
     watches = []
@@ -131,7 +149,7 @@ def test_many_sockets_are_read_in_order_on_the_one_reader_thread(server: Server)
     for recorder in recorders:
         recorder.wait_for(lambda recorder=recorder: len(recorder.messages) == 20)
         assert recorder.messages == [str(n) for n in range(20)]
-        assert recorder.threads == {"cxbus-ws-reader"}
+        assert recorder.threads == {"cxbus-loop"}
     for watch in watches:
         reader.unwatch(watch)
 
@@ -182,14 +200,35 @@ def test_a_socket_the_server_closes_is_lost_once_and_closed_here(server: Server)
 
 def test_an_unwatched_socket_is_closed_and_its_receiver_hears_no_more(server: Server) -> None:
     recorder = Recorder()
-    reader = WebSocketReader("test-ws-reader")
+    loop = Loop("test-loop")
+    reader = WebSocketReader(loop)
     connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
     watch = reader.watch(connection, recorder)
     connection.send("1")
     recorder.wait_for(lambda: recorder.messages == ["0"])
     reader.unwatch(watch)
     done = threading.Event()
-    reader._request(done.set)  # the unwatch is carried out before this
+    loop.call(done.set)  # the unwatch is carried out before this
     assert done.wait(TIMEOUT)
     assert not connection.connected
     assert recorder.losses == []
+
+
+def test_a_frame_half_come_waits_for_its_rest_while_the_other_sockets_are_read(
+    server: Server,
+) -> None:
+    reader = websocket_reader()
+    halved, echoed = Recorder(), Recorder()
+    half = reader.watch(reader.open(f"{server.url}/half", timeout=TIMEOUT), halved)
+    assert server.half_sent.wait(TIMEOUT)
+    connection = reader.open(f"{server.url}/echo", timeout=TIMEOUT)
+    echo = reader.watch(connection, echoed)
+    connection.send("3")
+    echoed.wait_for(lambda: echoed.messages == ["0", "1", "2"])
+    assert halved.messages == []
+    assert server.rest_may_go is not None
+    server.loop.call_soon_threadsafe(server.rest_may_go.set)
+    halved.wait_for(lambda: halved.messages == ["first-half"])
+    assert halved.losses == echoed.losses == []
+    reader.unwatch(half)
+    reader.unwatch(echo)

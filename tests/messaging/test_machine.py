@@ -360,6 +360,17 @@ def test_a_sendmessage_never_echoed_rejects_after_sendtimeout() -> None:
     assert [a.ticket for a in answers(chat.handle(TimerFired("sendTimeout")))] == [4]
 
 
+def test_the_send_timeout_is_cancelled_once_no_message_awaits_its_echo() -> None:
+    chat = started()
+    (one,) = sent(chat.handle(SendMessage(3, "one")))
+    (two,) = sent(chat.handle(SendMessage(4, "two")))
+    cancel = effects.CancelTimer("sendTimeout")
+    echo = frame("StructuredMessage", message("m1", "one", "Inbound"), tracingId=one.tracing_id)
+    assert cancel not in answered(chat, one, echo)  # "two" still waits for its echo
+    refusal = frame("string", "Message too long", kind="response", code=4011)
+    assert cancel in answered(chat, two, refusal)
+
+
 def test_a_sendmessage_the_server_refuses_rejects_with_its_words() -> None:
     chat = started()
     (request,) = sent(chat.handle(SendMessage(3, "hello")))
@@ -757,7 +768,7 @@ def test_the_jwt_is_reused_until_five_seconds_before_it_expires() -> None:
     read_history(chat, out, [message("m1", "one"), message("m0", "zero")])
     chat.record.history_complete = False
     assert call(chat.handle(FetchHistory(4)), calls.FetchPage)  # no getJwt
-    chat.record.history_tickets.clear()
+    chat.record.history_tickets = ()
     chat.clock.now += 56
     assert [r.action for r in sent(chat.handle(FetchHistory(5)))] == ["getJwt"]
 

@@ -69,8 +69,9 @@ def test_a_late_leave_of_the_previous_chat_does_not_end_the_next_one(tmp_path: P
         chat.forget_events()
         # The first chat's last words, late: its guest's leaving, and its end.
         previous = RememberingListeners.listeners[-2]
-        previous(Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada")).result(timeout=5)
-        previous(ChatEnded("the first chat is over")).result(timeout=5)
+        previous(Member(first["memberId"], "CUSTOMER", "DISCONNECTED", "Ada"))
+        previous(ChatEnded("the first chat is over"))
+        previous.settled().result(timeout=5)
         chat.settle()
         assert chat("verifySession") == {"sessionActive": True}
         assert chat.names() == []
@@ -251,7 +252,7 @@ def test_a_corrupt_stored_session_is_discarded_with_restorefailed_and_one_warnin
         chat("startChat", {"nickname": "Ada"})
         assert chat("getStats")["startTime"] > 0
     discarded = [r for r in caplog.records if "discarded" in r.getMessage()]
-    assert len(discarded) == 1
+    assert len(discarded) == 1, [r.getMessage() for r in caplog.records]
 
 
 # User code never stops the service ------------------------------------------------------

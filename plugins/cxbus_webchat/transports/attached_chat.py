@@ -7,16 +7,19 @@ A stream item of a chat that was closed since is dropped, and an update is alway
 reported to the listener of its own attachment: an item of the chat before never
 reaches the next one.
 
-Threads: ``item`` runs on the chat's *stream lane* (a lane of the shared I/O pool,
-see ``event_stream``), one stream item at a time, in order; so do the catch-ups a
+Threads: ``item`` runs as a job of the chat's *stream lane* (a lane of the shared I/O
+pool, see ``event_stream``), one stream item at a time, in order; so do the catch-ups a
 loop timer brings back. There a member id is resolved to a role and a name (one REST
 call per new member, then cached), and after a reattach what was missed meanwhile is
 fetched (the members who joined, the messages ``after`` the last id seen, page by
 page, then the members who left) before live frames go on: nothing lost, and ids
-decide what is new. Only the stream lane moves the last id seen; while a catch-up is
-owed (its REST calls failed) it stays put, frames that arrive are held back (and
-reported after the catch-up, so messages keep the server's order), and the catch-up
-is tried again every ``CATCH_UP_RETRY`` seconds. A frame that is not what the
+decide what is new. Only the stream lane's jobs move the last id seen; while a
+catch-up is owed (its REST calls failed) it stays put, frames that arrive are held
+back (and reported after the catch-up, so messages keep the server's order), and the
+catch-up is tried again every ``CATCH_UP_RETRY`` seconds. A frame that
+``takes_at_once`` (no REST call: its members are known and no catch-up is owed),
+found with the lane idle, runs as the lane's next job on the loop thread that read it,
+with no hand-over. A frame that is not what the
 guest chat API describes is skipped with one warning line (rate-limited).
 """
 
@@ -132,7 +135,21 @@ class AttachedChat:
             self._members[member_id] = known
         return known
 
-    # From stream items to updates (the stream lane) ---------------------------------
+    # From stream items to updates (the stream lane's jobs) ----------------------------
+
+    def takes_at_once(self, frame: dict[str, Any]) -> bool:
+        """Whether ``frame`` is handled with no REST call: no catch-up is owed, and the
+        members it names are known (asked with the stream lane held)."""
+        if self._catch_up_due is not None:
+            return False
+        body = frame.get("eventBody")
+        if not isinstance(body, dict):
+            return True
+        for key in ("sender", "member"):
+            named = body.get(key)
+            if isinstance(named, dict) and named.get("id") not in self._members:
+                return False
+        return True
 
     def item(self, stream: EventStream, item: StreamItem) -> None:
         """What ``stream`` brought: handled, held back, or dropped if closed since."""

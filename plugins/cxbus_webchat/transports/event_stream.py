@@ -1,15 +1,19 @@
 """The guest chat event stream of one chat, read by the process's WebSocket reader.
 
-The socket is websocket-client's, read by ``cxbus.runtime.websocket_reader`` (one thread for
-every socket of the process, which also pings them and counts a silent one lost).
-Everything else the stream does runs on its chat's *stream lane* (a lane of
-``cxbus.runtime.threads``'s I/O pool), one thing at a time: decoding the frames the reader
-hands on, and reattaching after a drop or a ``socket_closing`` notice, with capped
-exponential backoff and full jitter (the waits are the loop's timers, not threads).
-A handshake that stalls is given up after ``HANDSHAKE_TIMEOUT``.
+The socket is websocket-client's, read by ``cxbus.runtime.websocket_reader`` (on the
+loop thread, with every socket of the process; it also pings them and counts a silent
+one lost).
+A frame is decoded on the loop thread as it is read. Everything else the stream does
+runs on its chat's *stream lane* (a lane of ``cxbus.runtime.threads``'s I/O pool), one
+thing at a time: handing on the frames, and reattaching after a drop or a
+``socket_closing`` notice, with capped exponential backoff and full jitter (the waits
+are the loop's timers, not threads). A handshake that stalls is given up after
+``HANDSHAKE_TIMEOUT``.
 
-What happens is handed to ``on_item`` on the stream lane, in order: decoded frames
-(dicts), and ``Attached``, ``Dropped`` and ``Gone`` markers.
+What happens is handed to ``on_item`` in order: decoded frames (dicts), and
+``Attached``, ``Dropped`` and ``Gone`` markers. A frame that ``at_once`` says needs no
+waiting (no REST call), found with the lane idle, is handed on right on the loop
+thread, as the lane's next job (``Lane.run_here_or_submit``); the rest on the lane.
 """
 
 from __future__ import annotations
@@ -95,6 +99,7 @@ class EventStream:
         uri: str,
         lane: Lane,
         on_item: Callable[[StreamItem], None],
+        at_once: Callable[[dict[str, Any]], bool],
         ca_bundle: str | None = None,
         backoff: Backoff | None = None,
     ) -> None:
@@ -102,6 +107,7 @@ class EventStream:
         self.backoff = backoff or Backoff()
         self._lane = lane
         self._on_item = on_item
+        self._at_once = at_once
         # TLS is verified (websocket-client's default), against ca_bundle when given.
         self._sslopt = {"ca_certs": ca_bundle} if ca_bundle else {}
         self._closed = threading.Event()
@@ -109,7 +115,7 @@ class EventStream:
         self._retry: Timer | None = None
         self._tries = 0  # reattaches since the last socket that stayed up
         self._opened_at = 0.0  # time.monotonic()
-        self._warnings = FrameWarnings(log)  # the stream lane's
+        self._warnings = FrameWarnings(log)  # the loop thread's
 
     def attach(self) -> None:
         """Open the socket, on the caller's thread; ``StreamRefused`` if it cannot be."""
@@ -145,19 +151,21 @@ class EventStream:
         )
         return None
 
-    # The reader thread: hand on, nothing else ------------------------------------------
+    # The loop thread: decode, and hand on -----------------------------------------------
 
     def received(self, message: str | bytes) -> None:
-        self._lane.submit(functools.partial(self._frame, message))
+        frame = self._decoded(message)
+        if frame is not None:
+            self._lane.run_here_or_submit(
+                functools.partial(self._frame, frame), functools.partial(self._quick, frame)
+            )
 
     def lost(self, reason: str) -> None:
         self._lane.submit(functools.partial(self._dropped, reason))
 
-    # The stream lane ---------------------------------------------------------------------
-
-    def _frame(self, message: str | bytes) -> None:
+    def _decoded(self, message: str | bytes) -> dict[str, Any] | None:
         if self._closed.is_set():
-            return
+            return None
         try:
             frame = json.loads(message)
         except (ValueError, TypeError, RecursionError) as error:  # bad UTF-8 is a ValueError
@@ -166,10 +174,22 @@ class EventStream:
                 len(message),
                 type(error).__name__,
             )
-            return
+            return None
         if not isinstance(frame, dict):
             self._warnings.warn("skipping a frame that is not a JSON object")
-        elif frame.get("topicName") == CLOSING_TOPIC:
+            return None
+        return frame
+
+    def _quick(self, frame: dict[str, Any]) -> bool:
+        """Whether handing ``frame`` on will not wait (asked with the lane held)."""
+        return frame.get("topicName") == CLOSING_TOPIC or self._at_once(frame)
+
+    # The stream lane (or the loop thread, as the lane's next job) -------------------------
+
+    def _frame(self, frame: dict[str, Any]) -> None:
+        if self._closed.is_set():
+            return
+        if frame.get("topicName") == CLOSING_TOPIC:
             self._move_on()  # the server closes this socket soon: reattach now
         else:
             self._on_item(frame)

@@ -222,7 +222,8 @@ class FakeTransport(Transport):
         if listener is None:
             done.resolve(None)
             return done
-        return listener(update)
+        listener(update)
+        return listener.settled()
 
     # The other side, scripted by tests --------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 A chat of this transport holds no thread of its own. Its REST calls for commands run
 on the chat's I/O lane (WebChatService's); its event stream is read by the process's
-WebSocket reader (``cxbus.runtime.websocket_reader``); and what the stream brings is turned
-into the service's updates on the chat's *stream lane* (a second lane of the shared
-I/O pool, see ``event_stream``) by the chat's ``AttachedChat``, one thing at a time,
-in order, with the catch-up after a reattach (see ``attached_chat``).
+WebSocket reader (``cxbus.runtime.websocket_reader``, on the loop thread); and what the
+stream brings is turned into the service's updates on the chat's *stream lane* (a
+second lane of the shared I/O pool, see ``event_stream``; or on the loop thread, as
+the lane's next job, for a frame that needs no REST call) by the chat's
+``AttachedChat``, one thing at a time, in order, with the catch-up after a reattach
+(see ``attached_chat``).
 
 Files: Genesys Cloud's guest API publishes no upload endpoint (its media requests
 are listed and answered, never uploaded to), so ``sendFile`` posts to the
@@ -170,6 +172,7 @@ class PureCloudV2Sockets(Transport):
             session.event_stream_uri,
             self._lane,
             lambda item: attached.item(stream, item),
+            attached.takes_at_once,
             ca_bundle=api.verify,
         )
         attached.stream = stream
