@@ -2,6 +2,8 @@
 
 ``CXBUS_EMULATOR_PYTHON`` names the Python to run it with (this one by default): to time
 another cxbus, run a benchmark with that cxbus's Python and the emulator with this one's.
+With a ``typing_delay``, ``bench/prompt_emulator.py`` runs instead: the same emulator
+whose agents type that long before they answer (the command's type for 0.5 s).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -26,12 +29,18 @@ MANY_CONNECTIONS = ("--limit", "connections_per_minute=1000000")
 
 class EmulatorProcess:
     """``cxbus emulator --json OPTIONS``, with its configuration sections and its control
-    API: ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging)."""
+    API: ``webchat`` (guest chat), ``gms`` and ``messaging`` (Web Messaging); its agents
+    type ``typing_delay`` seconds before they answer (``None``: the command's 0.5 s)."""
 
-    def __init__(self, *options: str) -> None:
+    def __init__(self, *options: str, typing_delay: float | None = None) -> None:
         python = os.environ.get("CXBUS_EMULATOR_PYTHON", sys.executable)
+        if typing_delay is None:
+            program = ["-m", "cxbus", "emulator", "--port", "0", "--json"]
+        else:
+            program = [str(Path(__file__).with_name("prompt_emulator.py"))]
+            program += ["--typing-delay", str(typing_delay)]
         self.process = subprocess.Popen(
-            [python, "-m", "cxbus", "emulator", "--port", "0", "--json", *options],
+            [python, *program, *options],
             stdout=subprocess.PIPE,
             text=True,
         )
