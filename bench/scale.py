@@ -28,15 +28,17 @@ and ``configureSession`` until its ``SessionResponse``), with no bus.
 emulator sends them within milliseconds), and prints a second row: what the burst
 lost, duplicated, and its latency.
 
-``--client raw`` runs the load on the stack's own limit: conversations opened (guest
-chat: created with requests; Web Messaging: the session configured) by a pool of
-threads, then their sockets read by websocket-client in one selector loop, with no bus,
-no state machine, no ping. To time another cxbus, run this script with the
-Python of an environment where that version is installed, and ``CXBUS_EMULATOR_PYTHON``
-naming a Python whose cxbus has this emulator (``--session-files`` for a cxbus that
-shares one session file by default). ``--freeze`` moves what the started chats hold out
-of the garbage collector's way (``gc.freeze()``): with thousands of chats in one
-process, a full collection walks all of them and stops every thread meanwhile.
+``--client both`` runs cxbus, then the raw client, each in a process of its own, and
+prints their rows together. ``--client raw`` runs the load on the stack's own limit:
+conversations opened (guest chat: created with requests; Web Messaging: the session
+configured) by a pool of threads, then their sockets read by websocket-client in one
+selector loop, with no bus, no state machine, no ping. To time another cxbus, run this
+script with the Python of an environment where that version is installed, and
+``CXBUS_EMULATOR_PYTHON`` naming a Python whose cxbus has this emulator
+(``--session-files`` for a cxbus that shares one session file by default). ``--freeze``
+moves what the started chats hold out of the garbage collector's way (``gc.freeze()``):
+with thousands of chats in one process, a full collection walks all of them and stops
+every thread meanwhile.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ import json
 import logging
 import os
 import selectors
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -456,13 +460,26 @@ class RawMessagingChats(RawChats):
         return messaging_texts({"messages": [body]})
 
 
+def both(argv: list[str]) -> None:
+    """cxbus, then the raw client, each in a process of its own (the measures are the
+    process's), with the same options: their rows one under the other."""
+    rows, notes = [], []
+    for client in ("cxbus", "raw"):
+        command = [sys.executable, __file__, *argv, "--client", client]
+        printed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        lines = printed.strip().splitlines()
+        rows += lines[1 if rows else 0 : lines.index("")]
+        notes += lines[lines.index("") + 1 :]
+    print("\n".join(rows), "", "\n".join(notes), sep="\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=5000)
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--service", choices=("webchat", "messaging"), default="webchat")
-    parser.add_argument("--client", choices=("cxbus", "raw"), default="cxbus")
+    parser.add_argument("--client", choices=("cxbus", "raw", "both"), default="cxbus")
     parser.add_argument(
         "--session-files",
         metavar="DIR",
@@ -479,6 +496,9 @@ def main() -> None:
         help="gc.freeze() once the chats have started, so that full collections skip them",
     )
     args = parser.parse_args()
+    if args.client == "both":
+        both(sys.argv[1:])
+        return
     logging.basicConfig(level=logging.ERROR)
 
     service = SERVICES[args.service]
